@@ -1,0 +1,51 @@
+//! The command line: parses arguments (clap) and hands each command to its module.
+//! Thin on purpose: every command is a call into the library plus printing.
+//!
+//! Exit codes: 0 success, 1 a check failed (e.g. validation), 2 bad input.
+
+mod queue;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// rollsim: rehearse software rollouts (red/black, rolling, canary) on a simulated fleet.
+///
+/// With no command, runs the main job: `validate` on the built-in models.
+#[derive(Debug, Parser)]
+#[command(name = "rollsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Hold the engine against queueing theory (Erlang C, Pollaczek–Khinchine, Little's law).
+    Validate(validate::ValidateArgs),
+    /// Simulate one queueing station (c servers, FCFS) under Poisson arrivals.
+    Queue(queue::QueueArgs),
+}
+
+/// Exit code for input the user must fix.
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a check that ran and failed.
+pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => validate::run(&validate::ValidateArgs::default()),
+        Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Queue(args)) => queue::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! rollsim: a discrete-event simulator and capacity planner for software rollouts.
+//!
+//! It rehearses red/black, rolling and canary rollouts on a simulated fleet (layers of
+//! instances behind load balancers, clients with retries, herd traffic, chaos) against
+//! a virtual clock, and answers how much extra capacity a strategy needs, how long the
+//! traffic switch really takes, and how safely a bad release is rolled back.
+//!
+//! # Layers, and which way they depend
+//! - [`engine`]: virtual time, the event queue, seeded random streams, distributions.
+//! - [`stats`]: batch means, confidence intervals, special functions (a leaf).
+//! - [`queueing`]: the queueing station instances are built from, and its theory.
+//! - [`validate`]: the engine held against Erlang C and Pollaczek–Khinchine.
+//! - [`cli`]: the command line, on top of everything.
+
+pub mod cli;
+pub mod engine;
+pub mod queueing;
+pub mod stats;
+pub mod validate;
