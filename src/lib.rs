@@ -15,5 +15,6 @@
 pub mod cli;
 pub mod engine;
 pub mod queueing;
+pub mod scenario;
 pub mod stats;
 pub mod validate;

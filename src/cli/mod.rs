@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 a check failed (e.g. validation), 2 bad input.
 
+mod check;
 mod queue;
 mod validate;
 
@@ -26,6 +27,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Simulate one queueing station (c servers, FCFS) under Poisson arrivals.
     Queue(queue::QueueArgs),
+    /// Read and check a model file (TOML) and say what it describes.
+    Check(check::CheckArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         None => validate::run(&validate::ValidateArgs::default()),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Queue(args)) => queue::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,62 @@
+//! `rollsim check MODEL`: read and check a model file, and say what it describes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::scenario::{self, Scenario, balancer::BalancerSpec};
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The model file (TOML), e.g. models/quickstart.toml.
+    model: PathBuf,
+}
+
+pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, String> {
+    let scenario = scenario::load(&args.model).map_err(|e| e.to_string())?;
+    print!("{}", describe(&scenario));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(s: &Scenario) -> String {
+    let mut out = format!(
+        "{}: valid model. {} simulated, seed {}, {} at layer {:?}{}.\n",
+        s.name,
+        s.duration,
+        s.seed,
+        s.traffic.rate,
+        s.traffic.entry,
+        if s.traffic.shape.is_some() {
+            " (peak of a daily shape)"
+        } else {
+            ""
+        }
+    );
+    for (name, layer) in &s.layers {
+        let balancer = match &layer.balancer {
+            BalancerSpec::Elb {
+                deregistration_delay,
+                ..
+            } => format!("elb, draining {deregistration_delay}"),
+            BalancerSpec::Discovery {
+                refresh_interval, ..
+            } => format!("discovery, client refresh {refresh_interval}"),
+        };
+        let calls: Vec<String> = layer
+            .calls
+            .iter()
+            .map(|c| format!("{}×{}", c.count, c.layer))
+            .collect();
+        out.push_str(&format!(
+            "  layer {name}: {} instances × {} workers, service {}, {balancer}; callers time out after {} with {} retries{}\n",
+            layer.instances,
+            layer.workers,
+            layer.service_time,
+            layer.client.timeout,
+            layer.client.retries,
+            if calls.is_empty() { String::new() } else { format!("; calls {}", calls.join(", ")) }
+        ));
+    }
+    out
+}

@@ -1,0 +1,152 @@
+//! A layer of the service graph: its instances, the balancer in front, how its
+//! callers behave, and the layers it calls in turn.
+//!
+//! # Default values
+//! | field | default | source |
+//! |---|---|---|
+//! | `workers` | `8` | concurrent requests per instance, about the vCPUs of a mid-size VM |
+//! | `queue_capacity` | `100` | Tomcat's `acceptCount` |
+//! | `service_time` | `lognormal(mean=20ms, p99=100ms)` | a typical API call |
+//! | `boot_time` | `lognormal(mean=90s, p99=180s)` | EC2 launch plus application start |
+//! | `warmup` | `2m` | JIT and cache warm-up after boot |
+//! | `warmup_slowdown` | `2.0` | service twice as slow when cold, easing to 1× |
+//! | `launch_failure_probability` | `0` | |
+//! | `balancer` | `elb` (see [`BalancerSpec`]) | |
+//! | `client` | see [`ClientSpec`] | |
+//! | `calls` | none | |
+//! | `autoscaler` | none (fixed size) | |
+
+use crate::engine::{DurationDist, SimDuration};
+
+use super::balancer::BalancerSpec;
+use super::client::ClientSpec;
+
+/// One layer: a cluster of identical instances behind a balancer.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    /// Instances in the layer's cluster at the start (required).
+    pub instances: u32,
+    /// Requests an instance serves at once.
+    #[serde(default = "default_workers")]
+    pub workers: u32,
+    /// Requests that may wait for a worker; beyond it they are shed (fail at once).
+    #[serde(default = "default_queue_capacity")]
+    pub queue_capacity: u32,
+    /// Time a worker spends on one request, on a warm instance.
+    #[serde(default = "default_service_time")]
+    pub service_time: DurationDist,
+    /// From launch to ready to serve.
+    #[serde(default = "default_boot_time")]
+    pub boot_time: DurationDist,
+    /// How long after boot an instance is still slower than warm.
+    #[serde(default = "default_warmup")]
+    pub warmup: SimDuration,
+    /// Service-time multiplier right after boot, easing linearly to 1 over `warmup`.
+    #[serde(default = "default_warmup_slowdown")]
+    pub warmup_slowdown: f64,
+    /// Probability that a launch fails (the instance never becomes ready).
+    #[serde(default)]
+    pub launch_failure_probability: f64,
+    /// What routes requests to the instances.
+    #[serde(default)]
+    pub balancer: BalancerSpec,
+    /// How callers of this layer behave.
+    #[serde(default)]
+    pub client: ClientSpec,
+    /// Layers this one calls for each request it serves.
+    #[serde(default)]
+    pub calls: Vec<CallSpec>,
+    /// Target-tracking autoscaling; none keeps the size fixed.
+    #[serde(default)]
+    pub autoscaler: Option<AutoscalerSpec>,
+}
+
+/// A call from one layer to another, made for every request served.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// The layer called.
+    pub layer: String,
+    /// Calls per request served.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// A cache in front of the call; hits skip it.
+    #[serde(default)]
+    pub cache: Option<CacheSpec>,
+}
+
+/// A per-instance cache in front of a call: cold on a new instance, warming with use.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// Hit ratio once warm, in [0, 1).
+    pub hit_ratio: f64,
+    /// Lookups after which the cache is ~63% warm (the ratio grows as 1 − e^(−n/N)).
+    #[serde(default = "default_cache_warmup_requests")]
+    pub warmup_requests: u64,
+}
+
+/// Target tracking on mean worker utilisation (AWS-style).
+///
+/// # Default values
+/// `target_utilisation` 0.6, `scale_out_cooldown` 300s and `scale_in_cooldown` 300s
+/// (AWS defaults), `metric_period` 60s (CloudWatch's one-minute metrics).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalerSpec {
+    /// Fewest instances.
+    pub min: u32,
+    /// Most instances.
+    pub max: u32,
+    /// Utilisation the autoscaler steers toward, in (0, 1).
+    #[serde(default = "default_target_utilisation")]
+    pub target_utilisation: f64,
+    /// Wait after scaling out before scaling again.
+    #[serde(default = "five_minutes")]
+    pub scale_out_cooldown: SimDuration,
+    /// Wait after scaling in before scaling in again.
+    #[serde(default = "five_minutes")]
+    pub scale_in_cooldown: SimDuration,
+    /// Averaging window of the utilisation metric (the scaling lag).
+    #[serde(default = "one_minute")]
+    pub metric_period: SimDuration,
+}
+
+fn default_workers() -> u32 {
+    8
+}
+fn default_queue_capacity() -> u32 {
+    100
+}
+fn default_service_time() -> DurationDist {
+    "lognormal(mean=20ms, p99=100ms)"
+        .parse()
+        .expect("a valid default")
+}
+fn default_boot_time() -> DurationDist {
+    "lognormal(mean=90s, p99=180s)"
+        .parse()
+        .expect("a valid default")
+}
+fn default_warmup() -> SimDuration {
+    SimDuration::from_mins(2)
+}
+fn default_warmup_slowdown() -> f64 {
+    2.0
+}
+fn default_cache_warmup_requests() -> u64 {
+    1_000
+}
+fn default_target_utilisation() -> f64 {
+    0.6
+}
+fn one() -> u32 {
+    1
+}
+fn five_minutes() -> SimDuration {
+    SimDuration::from_mins(5)
+}
+fn one_minute() -> SimDuration {
+    SimDuration::from_mins(1)
+}

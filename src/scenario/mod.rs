@@ -1,0 +1,123 @@
+//! Model files: the TOML format a user writes, its documented defaults, and the
+//! checks that run before anything is simulated.
+//!
+//! # How a file becomes a [`Scenario`]
+//! 1. [`load`] reads the file (a missing or unreadable file is an error naming it).
+//! 2. The TOML is parsed and deserialized field by field; a syntax error, a wrong type,
+//!    an unknown field or a bad duration/rate/distribution stops here, with the
+//!    field's path and its line and column.
+//! 3. [`validate`] checks meaning: layers that exist, no call cycles, numbers in range,
+//!    sizes within [`limits`] (so 10^12 instances or a 1000-year run are refused, not
+//!    attempted).
+//!
+//! Sections, one file each: [`document`] (the top level), [`layer`], [`balancer`],
+//! [`client`], [`traffic`], [`chaos`]. Each lists its defaults under "Default values".
+
+pub mod balancer;
+pub mod chaos;
+pub mod client;
+pub mod document;
+mod error;
+pub mod layer;
+pub mod limits;
+mod locate;
+pub mod traffic;
+mod validate;
+
+use std::path::Path;
+
+pub use document::Scenario;
+pub use error::ScenarioError;
+
+use locate::Segment;
+
+/// Largest model file read, so a huge file is refused rather than parsed.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads, parses and checks the model file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let whole_file = |message: String| ScenarioError {
+        file: path.to_path_buf(),
+        position: None,
+        field: String::new(),
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| whole_file(format!("cannot read the model file: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(whole_file(format!(
+            "the file is {size} bytes; a model file may be at most {MAX_FILE_BYTES}"
+        )));
+    }
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| whole_file(format!("cannot read the model file: {e}")))?;
+    let mut scenario = parse(&source, path)?;
+    if scenario.name.is_empty() {
+        scenario.name = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    }
+    Ok(scenario)
+}
+
+/// Parses and checks model text; `file` is only used in error messages.
+pub fn parse(source: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    let error_at = |path: &[Segment], span_start: Option<usize>, message: String| ScenarioError {
+        file: file.to_path_buf(),
+        position: span_start
+            .or_else(|| locate::offset_of(source, path))
+            .map(|offset| error::line_column(source, offset)),
+        field: locate::dotted(path),
+        message,
+    };
+    let deserializer = toml::Deserializer::parse(source).map_err(|e| {
+        error_at(
+            &[],
+            e.span().map(|s| s.start),
+            format!("not valid TOML: {}", e.message()),
+        )
+    })?;
+    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = segments(e.path());
+        let inner = e.into_inner();
+        error_at(
+            &path,
+            inner.span().map(|s| s.start),
+            inner.message().trim().to_string(),
+        )
+    })?;
+    if let Some(problem) = validate::check(&scenario).into_iter().next() {
+        return Err(error_at(&problem.path, None, problem.message));
+    }
+    Ok(scenario)
+}
+
+fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .filter_map(|segment| match segment {
+            S::Seq { index } => Some(Segment::Index(*index)),
+            S::Map { key } => Some(Segment::Key(key.clone())),
+            S::Enum { .. } | S::Unknown => None,
+        })
+        .collect()
+}
+
+/// Implements serde for a type through its `FromStr` and `Display`.
+macro_rules! serde_via_str {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_str;

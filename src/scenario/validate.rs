@@ -1,0 +1,525 @@
+//! Semantic checks of a parsed model, before anything runs: names that must exist,
+//! a call graph without cycles, numbers in their ranges, sizes within the limits.
+//! Each problem carries the path of the field it is about.
+
+use std::collections::BTreeMap;
+
+use crate::engine::{DurationDist, SimDuration};
+
+use super::document::Scenario;
+use super::layer::LayerSpec;
+use super::limits::*;
+use super::locate::Segment;
+
+/// A field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Problem {
+    pub(crate) path: Vec<Segment>,
+    pub(crate) message: String,
+}
+
+/// Collects problems with a path prefix.
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: &[&dyn ToSegment], message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.iter().map(|s| s.to_segment()).collect(),
+            message: message.into(),
+        });
+    }
+}
+
+trait ToSegment {
+    fn to_segment(&self) -> Segment;
+}
+impl ToSegment for &str {
+    fn to_segment(&self) -> Segment {
+        Segment::Key(self.to_string())
+    }
+}
+impl ToSegment for String {
+    fn to_segment(&self) -> Segment {
+        Segment::Key(self.clone())
+    }
+}
+impl ToSegment for usize {
+    fn to_segment(&self) -> Segment {
+        Segment::Index(*self)
+    }
+}
+
+/// Every problem in `scenario`, in file order as far as possible.
+pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    if scenario.duration.is_zero() || scenario.duration > MAX_DURATION {
+        c.fail(
+            &[&"duration"],
+            format!(
+                "must be between 1ns and {MAX_DURATION} (366 days), got {}",
+                scenario.duration
+            ),
+        );
+    }
+    check_layers(&mut c, &scenario.layers);
+    check_traffic(&mut c, scenario);
+    check_chaos(&mut c, scenario);
+    c.problems
+}
+
+fn check_layers(c: &mut Checker, layers: &BTreeMap<String, LayerSpec>) {
+    if layers.is_empty() {
+        c.fail(
+            &[&"layers"],
+            "a model needs at least one layer, e.g. [layers.edge] with instances = 4",
+        );
+    }
+    if layers.len() > MAX_LAYERS {
+        c.fail(
+            &[&"layers"],
+            format!("at most {MAX_LAYERS} layers, got {}", layers.len()),
+        );
+    }
+    for (name, layer) in layers {
+        let l: &dyn ToSegment = &"layers";
+        let n: &dyn ToSegment = name;
+        let range = |c: &mut Checker, field: &str, value: u64, min: u64, max: u64| {
+            if value < min || value > max {
+                c.fail(
+                    &[l, n, &field],
+                    format!("must be between {min} and {max}, got {value}"),
+                );
+            }
+        };
+        range(
+            c,
+            "instances",
+            layer.instances as u64,
+            1,
+            MAX_INSTANCES as u64,
+        );
+        range(c, "workers", layer.workers as u64, 1, MAX_WORKERS as u64);
+        range(
+            c,
+            "queue_capacity",
+            layer.queue_capacity as u64,
+            0,
+            MAX_QUEUE_CAPACITY as u64,
+        );
+        check_dist(c, &[l, n, &"service_time"], &layer.service_time);
+        check_dist(c, &[l, n, &"boot_time"], &layer.boot_time);
+        if layer.warmup > MAX_SETTING_DURATION {
+            c.fail(
+                &[l, n, &"warmup"],
+                format!(
+                    "must be at most {MAX_SETTING_DURATION}, got {}",
+                    layer.warmup
+                ),
+            );
+        }
+        if !(layer.warmup_slowdown.is_finite() && (1.0..=100.0).contains(&layer.warmup_slowdown)) {
+            c.fail(
+                &[l, n, &"warmup_slowdown"],
+                format!(
+                    "must be between 1 (no slowdown) and 100, got {}",
+                    layer.warmup_slowdown
+                ),
+            );
+        }
+        let p = layer.launch_failure_probability;
+        if !(p.is_finite() && (0.0..1.0).contains(&p)) {
+            c.fail(
+                &[l, n, &"launch_failure_probability"],
+                format!(
+                    "must be a probability in [0, 1) (at 1 no instance could ever start), got {p}"
+                ),
+            );
+        }
+        check_client(c, l, n, layer);
+        check_balancer(c, l, n, layer);
+        if layer.calls.len() > MAX_LIST_LEN {
+            c.fail(&[l, n, &"calls"], format!("at most {MAX_LIST_LEN} calls"));
+        }
+        for (i, call) in layer.calls.iter().enumerate() {
+            let calls: &dyn ToSegment = &"calls";
+            if call.layer == *name {
+                c.fail(
+                    &[l, n, calls, &i, &"layer"],
+                    format!("layer {name:?} calls itself; a layer may only call layers below it"),
+                );
+            } else if !layers.contains_key(&call.layer) {
+                c.fail(
+                    &[l, n, calls, &i, &"layer"],
+                    format!(
+                        "no layer {:?}; the layers are {}",
+                        call.layer,
+                        names(layers)
+                    ),
+                );
+            }
+            if call.count == 0 || call.count > MAX_CALL_COUNT {
+                c.fail(
+                    &[l, n, calls, &i, &"count"],
+                    format!("must be between 1 and {MAX_CALL_COUNT}, got {}", call.count),
+                );
+            }
+            if let Some(cache) = &call.cache {
+                if !(cache.hit_ratio.is_finite() && (0.0..1.0).contains(&cache.hit_ratio)) {
+                    c.fail(
+                        &[l, n, calls, &i, &"cache", &"hit_ratio"],
+                        format!("must be at least 0 and below 1, got {}", cache.hit_ratio),
+                    );
+                }
+                if cache.warmup_requests == 0 {
+                    c.fail(
+                        &[l, n, calls, &i, &"cache", &"warmup_requests"],
+                        "must be at least 1",
+                    );
+                }
+            }
+        }
+        if let Some(scaler) = &layer.autoscaler {
+            let a: &dyn ToSegment = &"autoscaler";
+            if scaler.min == 0 || scaler.min > scaler.max || scaler.max > MAX_INSTANCES {
+                c.fail(
+                    &[l, n, a, &"max"],
+                    format!(
+                        "need 1 ≤ min ≤ max ≤ {MAX_INSTANCES}, got min {} and max {}",
+                        scaler.min, scaler.max
+                    ),
+                );
+            }
+            if !(scaler.target_utilisation > 0.0 && scaler.target_utilisation < 1.0) {
+                c.fail(
+                    &[l, n, a, &"target_utilisation"],
+                    format!(
+                        "must be between 0 and 1 (exclusive), got {}",
+                        scaler.target_utilisation
+                    ),
+                );
+            }
+            if scaler.metric_period.is_zero() || scaler.metric_period > MAX_SETTING_DURATION {
+                c.fail(
+                    &[l, n, a, &"metric_period"],
+                    format!("must be between 1ns and {MAX_SETTING_DURATION}"),
+                );
+            }
+        }
+    }
+    if layers.len() <= MAX_LAYERS
+        && let Some(cycle) = find_cycle(layers)
+    {
+        c.fail(
+            &[&"layers", &cycle[0].clone(), &"calls"],
+            format!("layers call each other in a cycle: {}", cycle.join(" → ")),
+        );
+    }
+}
+
+fn check_client(c: &mut Checker, l: &dyn ToSegment, n: &dyn ToSegment, layer: &LayerSpec) {
+    let client = &layer.client;
+    let k: &dyn ToSegment = &"client";
+    if client.timeout.is_zero() || client.timeout > MAX_SETTING_DURATION {
+        c.fail(
+            &[l, n, k, &"timeout"],
+            format!(
+                "must be between 1ns and {MAX_SETTING_DURATION}, got {}",
+                client.timeout
+            ),
+        );
+    }
+    if client.retries > MAX_RETRIES {
+        c.fail(
+            &[l, n, k, &"retries"],
+            format!("must be at most {MAX_RETRIES}, got {}", client.retries),
+        );
+    }
+    if let Some(budget) = client.retry_budget
+        && !(budget.is_finite() && (0.0..=10.0).contains(&budget))
+    {
+        c.fail(
+            &[l, n, k, &"retry_budget"],
+            format!("must be a ratio between 0 and 10 retries per request, got {budget}"),
+        );
+    }
+}
+
+fn check_balancer(c: &mut Checker, l: &dyn ToSegment, n: &dyn ToSegment, layer: &LayerSpec) {
+    use super::balancer::BalancerSpec;
+    let b: &dyn ToSegment = &"balancer";
+    let durations: Vec<(&str, SimDuration)> = match &layer.balancer {
+        BalancerSpec::Elb {
+            health_check_interval,
+            healthy_threshold,
+            deregistration_delay,
+            ..
+        } => {
+            if *healthy_threshold == 0 || *healthy_threshold > 100 {
+                c.fail(
+                    &[l, n, b, &"healthy_threshold"],
+                    format!("must be between 1 and 100, got {healthy_threshold}"),
+                );
+            }
+            vec![
+                ("health_check_interval", *health_check_interval),
+                ("deregistration_delay", *deregistration_delay),
+            ]
+        }
+        BalancerSpec::Discovery {
+            heartbeat_interval,
+            eviction_timeout,
+            refresh_interval,
+            ..
+        } => vec![
+            ("heartbeat_interval", *heartbeat_interval),
+            ("eviction_timeout", *eviction_timeout),
+            ("refresh_interval", *refresh_interval),
+        ],
+    };
+    for (field, value) in durations {
+        if value > MAX_SETTING_DURATION || (value.is_zero() && field != "deregistration_delay") {
+            c.fail(
+                &[l, n, b, &field],
+                format!("must be between 1ns and {MAX_SETTING_DURATION}, got {value}"),
+            );
+        }
+    }
+}
+
+fn check_traffic(c: &mut Checker, scenario: &Scenario) {
+    let traffic = &scenario.traffic;
+    let t: &dyn ToSegment = &"traffic";
+    if !scenario.layers.contains_key(&traffic.entry) {
+        c.fail(
+            &[t, &"entry"],
+            format!(
+                "no layer {:?}; the layers are {}",
+                traffic.entry,
+                names(&scenario.layers)
+            ),
+        );
+    }
+    let peak = traffic
+        .points
+        .iter()
+        .map(|p| p.rate.per_second())
+        .fold(traffic.rate.per_second(), f64::max);
+    let peak_factor = traffic.bursts.iter().map(|b| b.factor).fold(1.0, f64::max);
+    if peak * peak_factor > MAX_RATE_PER_SECOND {
+        c.fail(&[t, &"rate"], format!("the peak rate ({:.0}/s with bursts) exceeds the limit of {MAX_RATE_PER_SECOND:.0}/s", peak * peak_factor));
+    } else if peak * scenario.duration.as_secs_f64() > MAX_TOTAL_REQUESTS {
+        c.fail(&[t, &"rate"], format!(
+            "{:.0}/s over {} is {:.1e} requests, more than the {MAX_TOTAL_REQUESTS:.0e} a run may simulate; shorten duration or lower the rate",
+            peak, scenario.duration, peak * scenario.duration.as_secs_f64()
+        ));
+    }
+    if let Some(shape) = &traffic.shape {
+        let s: &dyn ToSegment = &"shape";
+        if !(shape.peak_hour.is_finite() && (0.0..24.0).contains(&shape.peak_hour)) {
+            c.fail(
+                &[t, s, &"peak_hour"],
+                format!("must be an hour in [0, 24), got {}", shape.peak_hour),
+            );
+        }
+        if !(shape.trough_ratio > 0.0 && shape.trough_ratio <= 1.0) {
+            c.fail(
+                &[t, s, &"trough_ratio"],
+                format!("must be in (0, 1], got {}", shape.trough_ratio),
+            );
+        }
+        if !(shape.weekend_factor > 0.0 && shape.weekend_factor <= 100.0) {
+            c.fail(
+                &[t, s, &"weekend_factor"],
+                format!("must be in (0, 100], got {}", shape.weekend_factor),
+            );
+        }
+        if !(shape.start.is_finite() && (0.0..168.0).contains(&shape.start)) {
+            c.fail(
+                &[t, s, &"start"],
+                format!(
+                    "must be hours after Monday 00:00, in [0, 168), got {}",
+                    shape.start
+                ),
+            );
+        }
+    }
+    for (field, len) in [
+        ("points", traffic.points.len()),
+        ("bursts", traffic.bursts.len()),
+        ("herds", traffic.herds.len()),
+    ] {
+        if len > MAX_LIST_LEN {
+            c.fail(
+                &[t, &field],
+                format!("at most {MAX_LIST_LEN} entries, got {len}"),
+            );
+        }
+    }
+    for (i, pair) in traffic.points.windows(2).enumerate() {
+        if pair[1].at <= pair[0].at {
+            c.fail(
+                &[t, &"points", &(i + 1), &"at"],
+                format!(
+                    "points must be in increasing time order ({} follows {})",
+                    pair[1].at, pair[0].at
+                ),
+            );
+        }
+    }
+    for (i, burst) in traffic.bursts.iter().enumerate() {
+        if !(burst.factor.is_finite() && burst.factor > 0.0 && burst.factor <= 1000.0) {
+            c.fail(
+                &[t, &"bursts", &i, &"factor"],
+                format!("must be in (0, 1000], got {}", burst.factor),
+            );
+        }
+        if burst.duration.is_zero() {
+            c.fail(&[t, &"bursts", &i, &"duration"], "must be positive");
+        }
+    }
+    for (i, herd) in traffic.herds.iter().enumerate() {
+        if herd.clients == 0 || herd.clients > MAX_HERD_CLIENTS {
+            c.fail(
+                &[t, &"herds", &i, &"clients"],
+                format!(
+                    "must be between 1 and {MAX_HERD_CLIENTS}, got {}",
+                    herd.clients
+                ),
+            );
+        }
+        if let Some(layer) = &herd.layer
+            && !scenario.layers.contains_key(layer)
+        {
+            c.fail(
+                &[t, &"herds", &i, &"layer"],
+                format!(
+                    "no layer {layer:?}; the layers are {}",
+                    names(&scenario.layers)
+                ),
+            );
+        }
+    }
+}
+
+fn check_chaos(c: &mut Checker, scenario: &Scenario) {
+    let ch: &dyn ToSegment = &"chaos";
+    for (i, kill) in scenario.chaos.kills.iter().enumerate() {
+        if !scenario.layers.contains_key(&kill.layer) {
+            c.fail(
+                &[ch, &"kills", &i, &"layer"],
+                format!(
+                    "no layer {:?}; the layers are {}",
+                    kill.layer,
+                    names(&scenario.layers)
+                ),
+            );
+        }
+    }
+    for (i, outage) in scenario.chaos.zone_outages.iter().enumerate() {
+        if !(outage.fraction > 0.0 && outage.fraction <= 1.0) {
+            c.fail(
+                &[ch, &"zone_outages", &i, &"fraction"],
+                format!("must be in (0, 1], got {}", outage.fraction),
+            );
+        }
+        for (j, layer) in outage.layers.iter().enumerate() {
+            if !scenario.layers.contains_key(layer) {
+                c.fail(
+                    &[ch, &"zone_outages", &i, &"layers", &j],
+                    format!(
+                        "no layer {layer:?}; the layers are {}",
+                        names(&scenario.layers)
+                    ),
+                );
+            }
+        }
+    }
+    for (field, len) in [
+        ("kills", scenario.chaos.kills.len()),
+        ("zone_outages", scenario.chaos.zone_outages.len()),
+    ] {
+        if len > MAX_LIST_LEN {
+            c.fail(
+                &[ch, &field],
+                format!("at most {MAX_LIST_LEN} entries, got {len}"),
+            );
+        }
+    }
+}
+
+fn check_dist(c: &mut Checker, path: &[&dyn ToSegment], dist: &DurationDist) {
+    if dist.mean() > MAX_SETTING_DURATION {
+        c.fail(
+            path,
+            format!(
+                "the mean must be at most {MAX_SETTING_DURATION}, got {}",
+                dist.mean()
+            ),
+        );
+    }
+}
+
+fn names(layers: &BTreeMap<String, LayerSpec>) -> String {
+    if layers.is_empty() {
+        return "none".into();
+    }
+    layers
+        .keys()
+        .map(|k| format!("{k:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cycle in the call graph, as the layer names along it (first repeated at the end).
+fn find_cycle(layers: &BTreeMap<String, LayerSpec>) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        name: &str,
+        layers: &BTreeMap<String, LayerSpec>,
+        marks: &mut BTreeMap<String, Mark>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        marks.insert(name.to_string(), Mark::Active);
+        stack.push(name.to_string());
+        for call in &layers[name].calls {
+            if call.layer == name || !layers.contains_key(&call.layer) {
+                continue; // reported on their own
+            }
+            match marks[&call.layer] {
+                Mark::Active => {
+                    let start = stack.iter().position(|n| *n == call.layer).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(call.layer.clone());
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(&call.layer, layers, marks, stack) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks.insert(name.to_string(), Mark::Done);
+        None
+    }
+    let mut marks: BTreeMap<String, Mark> = layers.keys().map(|k| (k.clone(), Mark::New)).collect();
+    for name in layers.keys() {
+        if marks[name] == Mark::New
+            && let Some(cycle) = visit(name, layers, &mut marks, &mut Vec::new())
+        {
+            return Some(cycle);
+        }
+    }
+    None
+}
