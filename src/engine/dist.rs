@@ -496,18 +496,7 @@ impl<'a> Args<'a> {
     }
 }
 
-impl serde::Serialize for DurationDist {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DurationDist {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+super::serde_via_str!(DurationDist);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,25 @@
 //! Time is integer nanoseconds; ties pop in scheduling order; so the same seed gives
 //! the same run, byte for byte.
 
+/// Implements serde for a type through its `FromStr` and `Display`, so model files
+/// write it as the same text the CLI accepts (`"250ms"`, `"exp(10ms)"`).
+macro_rules! serde_via_str {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_str;
+
 mod dist;
 mod queue;
 mod rate;

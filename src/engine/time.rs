@@ -332,18 +332,7 @@ fn part_nanos(number: &str, unit_nanos: u64) -> Result<u128, String> {
     Ok(nanos)
 }
 
-impl serde::Serialize for SimDuration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SimDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+super::serde_via_str!(SimDuration);
 
 #[cfg(test)]
 mod tests {

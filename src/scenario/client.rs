@@ -154,7 +154,7 @@ pub enum Jitter {
     Decorrelated,
 }
 
-crate::scenario::serde_via_str!(Backoff);
+crate::engine::serde_via_str!(Backoff);
 
 #[cfg(test)]
 mod tests {

@@ -103,21 +103,3 @@ fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
         })
         .collect()
 }
-
-/// Implements serde for a type through its `FromStr` and `Display`.
-macro_rules! serde_via_str {
-    ($type:ty) => {
-        impl serde::Serialize for $type {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $type {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-pub(crate) use serde_via_str;
