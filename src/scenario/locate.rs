@@ -51,9 +51,8 @@ pub(crate) fn offset_of(source: &str, path: &[Segment]) -> Option<usize> {
             DeValue::Table(t) => Some(t),
             _ => None,
         };
-        if let DeValue::Table(_) | DeValue::Array(_) = value.get_ref() {
-        } else {
-            offset = Some(value.span().start);
+        if !matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_)) {
+            offset = Some(value.span().start); // point at a scalar itself, not its key
         }
     }
     offset
