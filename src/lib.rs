@@ -7,14 +7,19 @@
 //!
 //! # Layers, and which way they depend
 //! - [`engine`]: virtual time, the event queue, seeded random streams, distributions.
-//! - [`stats`]: batch means, confidence intervals, special functions (a leaf).
+//! - [`stats`]: batch means, confidence intervals, special functions, latency histograms.
 //! - [`queueing`]: the queueing station instances are built from, and its theory.
 //! - [`validate`]: the engine held against Erlang C and Pollaczek–Khinchine.
+//! - [`scenario`]: the model file format, its defaults and checks.
+//! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic, chaos).
+//! - [`report`]: summaries as text and JSON.
 //! - [`cli`]: the command line, on top of everything.
 
 pub mod cli;
 pub mod engine;
+pub mod model;
 pub mod queueing;
+pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod validate;

@@ -47,8 +47,10 @@ fn defaults_come_from_real_systems() {
             deregistration_delay,
             health_check_interval,
             healthy_threshold,
+            unhealthy_threshold,
             ..
         } => {
+            assert_eq!(*unhealthy_threshold, 2); // AWS ALB
             assert_eq!(deregistration_delay.to_string(), "5m"); // AWS: 300 s
             assert_eq!(health_check_interval.to_string(), "30s"); // AWS ALB
             assert_eq!(*healthy_threshold, 5); // AWS ALB

@@ -5,6 +5,7 @@
 
 mod check;
 mod queue;
+mod run;
 mod validate;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Queue(queue::QueueArgs),
     /// Read and check a model file (TOML) and say what it describes.
     Check(check::CheckArgs),
+    /// Simulate a model (no rollout) and print a per-layer summary.
+    Run(run::RunArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Queue(args)) => queue::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Run(args)) => run::run(&args),
     };
     match result {
         Ok(code) => code,

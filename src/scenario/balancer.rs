@@ -8,6 +8,7 @@
 //! | `algorithm` | `round-robin` | classic ELB |
 //! | `health_check_interval` | `30s` | AWS ALB |
 //! | `healthy_threshold` | `5` | AWS ALB |
+//! | `unhealthy_threshold` | `2` | AWS ALB |
 //! | `deregistration_delay` | `300s` | AWS ELB/ALB connection draining |
 //! | `heartbeat_interval` | `30s` | Eureka lease renewal |
 //! | `eviction_timeout` | `90s` | Eureka lease expiry (3 missed heartbeats) |
@@ -30,6 +31,9 @@ pub enum BalancerSpec {
         /// Consecutive passing checks before an instance gets traffic.
         #[serde(default = "five")]
         healthy_threshold: u32,
+        /// Consecutive failing checks before a dead instance stops getting traffic.
+        #[serde(default = "two")]
+        unhealthy_threshold: u32,
         /// How long a deregistered instance keeps its in-flight requests (draining).
         #[serde(default = "three_hundred_seconds")]
         deregistration_delay: SimDuration,
@@ -58,6 +62,7 @@ impl Default for BalancerSpec {
             algorithm: Algorithm::default(),
             health_check_interval: thirty_seconds(),
             healthy_threshold: five(),
+            unhealthy_threshold: two(),
             deregistration_delay: three_hundred_seconds(),
         }
     }
@@ -82,6 +87,9 @@ fn ninety_seconds() -> SimDuration {
 }
 fn three_hundred_seconds() -> SimDuration {
     SimDuration::from_secs(300)
+}
+fn two() -> u32 {
+    2
 }
 fn five() -> u32 {
     5

@@ -7,7 +7,8 @@
 //! | `workers` | `8` | concurrent requests per instance, about the vCPUs of a mid-size VM |
 //! | `queue_capacity` | `100` | Tomcat's `acceptCount` |
 //! | `service_time` | `lognormal(mean=20ms, p99=100ms)` | a typical API call |
-//! | `boot_time` | `lognormal(mean=90s, p99=180s)` | EC2 launch plus application start |
+//! | `launch_time` | `uniform(20s, 40s)` | EC2 `pending` → `running` |
+//! | `boot_time` | `lognormal(mean=60s, p99=150s)` | OS and application start, after launch |
 //! | `warmup` | `2m` | JIT and cache warm-up after boot |
 //! | `warmup_slowdown` | `2.0` | service twice as slow when cold, easing to 1× |
 //! | `launch_failure_probability` | `0` | |
@@ -36,7 +37,10 @@ pub struct LayerSpec {
     /// Time a worker spends on one request, on a warm instance.
     #[serde(default = "default_service_time")]
     pub service_time: DurationDist,
-    /// From launch to ready to serve.
+    /// From the launch request until the machine runs (the `launching` state).
+    #[serde(default = "default_launch_time")]
+    pub launch_time: DurationDist,
+    /// From a running machine to an application ready to serve (the `booting` state).
     #[serde(default = "default_boot_time")]
     pub boot_time: DurationDist,
     /// How long after boot an instance is still slower than warm.
@@ -124,8 +128,11 @@ fn default_service_time() -> DurationDist {
         .parse()
         .expect("a valid default")
 }
+fn default_launch_time() -> DurationDist {
+    "uniform(20s, 40s)".parse().expect("a valid default")
+}
 fn default_boot_time() -> DurationDist {
-    "lognormal(mean=90s, p99=180s)"
+    "lognormal(mean=60s, p99=150s)"
         .parse()
         .expect("a valid default")
 }

@@ -111,6 +111,7 @@ fn check_layers(c: &mut Checker, layers: &BTreeMap<String, LayerSpec>) {
             MAX_QUEUE_CAPACITY as u64,
         );
         check_dist(c, &[l, n, &"service_time"], &layer.service_time);
+        check_dist(c, &[l, n, &"launch_time"], &layer.launch_time);
         check_dist(c, &[l, n, &"boot_time"], &layer.boot_time);
         if layer.warmup > MAX_SETTING_DURATION {
             c.fail(
@@ -255,14 +256,20 @@ fn check_balancer(c: &mut Checker, l: &dyn ToSegment, n: &dyn ToSegment, layer: 
         BalancerSpec::Elb {
             health_check_interval,
             healthy_threshold,
+            unhealthy_threshold,
             deregistration_delay,
             ..
         } => {
-            if *healthy_threshold == 0 || *healthy_threshold > 100 {
-                c.fail(
-                    &[l, n, b, &"healthy_threshold"],
-                    format!("must be between 1 and 100, got {healthy_threshold}"),
-                );
+            for (field, value) in [
+                ("healthy_threshold", healthy_threshold),
+                ("unhealthy_threshold", unhealthy_threshold),
+            ] {
+                if *value == 0 || *value > 100 {
+                    c.fail(
+                        &[l, n, b, &field],
+                        format!("must be between 1 and 100, got {value}"),
+                    );
+                }
             }
             vec![
                 ("health_check_interval", *health_check_interval),

@@ -1,0 +1,134 @@
+//! A cluster (an auto-scaling group, a Spinnaker server group): instances of one
+//! version of one layer, kept at a desired size, plus its entries in the layer's
+//! balancer.
+//!
+//! # Balancer entries
+//! Both kinds of balancer are a list of entries `(instance, from, until)` per cluster.
+//! A caller routes among the entries visible at its *view time*: `now` behind an ELB
+//! (the balancer knows at once), the time of the caller's last registry refresh behind
+//! discovery (so a change reaches callers gradually, each at its own phase). Removing
+//! an instance sets its entry's `until`; old entries are purged once no caller's view
+//! can still contain them.
+
+use crate::engine::SimTime;
+
+use super::ids::{InstanceId, LayerId};
+
+/// An instance's registration in its layer's balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LbEntry {
+    pub(crate) instance: InstanceId,
+    /// Registered from (ELB: healthy; discovery: registered in the registry).
+    pub(crate) from: SimTime,
+    /// Registered until (`SimTime::MAX` while registered).
+    pub(crate) until: SimTime,
+}
+
+impl LbEntry {
+    #[inline]
+    pub(crate) fn visible_at(&self, view: SimTime) -> bool {
+        self.from <= view && view < self.until
+    }
+}
+
+/// Target tracking state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AutoscalerState {
+    pub(crate) last_scale_out: Option<SimTime>,
+    pub(crate) last_scale_in: Option<SimTime>,
+    /// Busy worker-nanoseconds of the cluster at the last evaluation.
+    pub(crate) busy_area_ns: u128,
+}
+
+/// One auto-scaling group.
+#[derive(Debug, Clone)]
+pub(crate) struct Cluster {
+    pub(crate) layer: LayerId,
+    /// The release it runs (0 = the model's baseline).
+    pub(crate) version: u32,
+    /// Instances it keeps alive.
+    pub(crate) desired: u32,
+    /// Live members (launching, booting, serving), in launch order.
+    pub(crate) members: Vec<InstanceId>,
+    /// Share of the layer's traffic; `None` = in proportion to its registered instances.
+    pub(crate) weight: Option<f64>,
+    /// Whether its instances are (to be) registered in the balancer.
+    pub(crate) enabled: bool,
+    /// Its balancer entries.
+    pub(crate) entries: Vec<LbEntry>,
+    /// Entries with `until == MAX`.
+    pub(crate) active_entries: u32,
+    /// Round-robin position.
+    pub(crate) cursor: u32,
+    /// Busy worker-nanoseconds of members that are gone (for utilisation).
+    pub(crate) busy_area_gone_ns: u128,
+    pub(crate) autoscaler: Option<AutoscalerState>,
+    /// No members, no registrations, no size: dropped from its layer's routing.
+    pub(crate) retired: bool,
+}
+
+impl Cluster {
+    pub(crate) fn new(layer: LayerId, version: u32, desired: u32, autoscaled: bool) -> Self {
+        Cluster {
+            layer,
+            version,
+            desired,
+            members: Vec::new(),
+            weight: None,
+            enabled: true,
+            entries: Vec::new(),
+            active_entries: 0,
+            cursor: 0,
+            busy_area_gone_ns: 0,
+            autoscaler: autoscaled.then(AutoscalerState::default),
+            retired: false,
+        }
+    }
+
+    /// Whether a caller whose view dates from `view` can reach any instance of it.
+    pub(crate) fn visible_at(&self, view: SimTime) -> bool {
+        self.entries.iter().any(|e| e.visible_at(view))
+    }
+
+    /// Its share weight for routing.
+    pub(crate) fn routing_weight(&self) -> f64 {
+        self.weight.unwrap_or(self.active_entries as f64)
+    }
+
+    pub(crate) fn register(&mut self, instance: InstanceId, now: SimTime) {
+        self.entries.push(LbEntry {
+            instance,
+            from: now,
+            until: SimTime::MAX,
+        });
+        self.active_entries += 1;
+    }
+
+    /// Ends the instance's registration at `now`; false if it was not registered.
+    pub(crate) fn deregister(&mut self, instance: InstanceId, now: SimTime) -> bool {
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.instance == instance && e.until == SimTime::MAX)
+        {
+            Some(entry) => {
+                entry.until = now.max(entry.from);
+                self.active_entries -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the instance is registered now.
+    pub(crate) fn is_registered(&self, instance: InstanceId) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.instance == instance && e.until == SimTime::MAX)
+    }
+
+    /// Drops entries that ended before `horizon` (no caller's view is that old).
+    pub(crate) fn purge_entries(&mut self, horizon: SimTime) {
+        self.entries.retain(|e| e.until > horizon);
+    }
+}

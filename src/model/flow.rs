@@ -1,0 +1,311 @@
+//! Requests moving through the world: calls, attempts, jobs on instances, timeouts,
+//! retries, fan-out to lower layers and caches. See [`super::request`] for the story;
+//! this file is its event handlers.
+
+use rand::RngExt;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::queueing::Admission;
+
+use super::client::retry_delay;
+use super::ids::{InstanceId, LayerId};
+use super::observe::count_cause;
+use super::request::{Call, Caller, FailureCause, Job, JobStage};
+use super::slab::Handle;
+use super::world::{Event, World};
+
+impl World {
+    /// A caller makes a new call to `layer`, and its first attempt.
+    pub(crate) fn issue_call(&mut self, layer: LayerId, caller: Caller, reconnect: bool) {
+        let now = self.now();
+        let counts = &mut self.layers[layer.index()];
+        counts.calls.issued += 1;
+        counts.calls.in_flight += 1;
+        counts.window.issued += 1;
+        counts.budget.deposit();
+        let call = self.calls.insert(Call {
+            layer,
+            caller,
+            issued_at: now,
+            attempts: 0,
+            awaiting: false,
+            last_backoff: SimDuration::ZERO,
+            reconnect,
+        });
+        self.send_attempt(call);
+    }
+
+    /// Makes the next attempt of `call`: route it, and hand it to an instance.
+    pub(crate) fn send_attempt(&mut self, call_handle: Handle) {
+        let now = self.now();
+        let Some(call) = self.calls.get_mut(call_handle) else {
+            return;
+        };
+        call.attempts += 1;
+        call.awaiting = true;
+        let (layer_id, attempt, caller, reconnect) =
+            (call.layer, call.attempts, call.caller, call.reconnect);
+        let layer = &mut self.layers[layer_id.index()];
+        layer.attempts.arrived += 1;
+        layer.window.attempts += 1;
+        let timeout = layer.client.timeout;
+        self.scheduler.schedule_at(
+            now + timeout,
+            Event::Timeout {
+                call: call_handle,
+                attempt,
+            },
+        );
+        let target = self
+            .route(layer_id, caller)
+            .filter(|id| self.instances[id.index()].is_up());
+        let Some(instance_id) = target else {
+            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
+            self.attempt_failed(call_handle, FailureCause::Refused);
+            return;
+        };
+        let cluster = self.instances[instance_id.index()].cluster;
+        self.cluster_windows[cluster.index()].attempts += 1;
+        let job = self.jobs.insert(Job {
+            call: call_handle,
+            attempt,
+            layer: layer_id,
+            instance: instance_id,
+            arrived_at: now,
+            stage: JobStage::Queued,
+            pending_calls: 0,
+            downstream_failed: false,
+            reconnect,
+        });
+        self.layers[layer_id.index()].attempts.in_flight += 1;
+        self.jobs_peak = self.jobs_peak.max(self.jobs.len());
+        match self.instances[instance_id.index()].station.arrive(now, job) {
+            Admission::Serving(job) => self.start_service(job),
+            Admission::Queued => {}
+            Admission::Rejected(job) => {
+                self.jobs.remove(job);
+                let layer = &mut self.layers[layer_id.index()];
+                layer.attempts.in_flight -= 1;
+                layer.departed += 1;
+                self.attempt_failed_at_layer(layer_id, Some(instance_id), FailureCause::Shed);
+                self.attempt_failed(call_handle, FailureCause::Shed);
+            }
+        }
+    }
+
+    /// Counts an attempt the layer failed (on `instance`, or before reaching one).
+    pub(crate) fn attempt_failed_at_layer(
+        &mut self,
+        layer: LayerId,
+        instance: Option<InstanceId>,
+        cause: FailureCause,
+    ) {
+        count_cause(&mut self.layers[layer.index()].attempts.failed, cause);
+        if let Some(instance) = instance {
+            let cluster = self.instances[instance.index()].cluster;
+            self.cluster_windows[cluster.index()].failed += 1;
+        }
+    }
+
+    /// A worker takes the job: its service time, slowed while the instance warms up.
+    pub(crate) fn start_service(&mut self, job_handle: Handle) {
+        let now = self.now();
+        let Some(job) = self.jobs.get_mut(job_handle) else {
+            return;
+        };
+        job.stage = JobStage::Serving;
+        let (layer, instance, reconnect) = (job.layer, job.instance, job.reconnect);
+        let base = self.layers[layer.index()]
+            .service_time
+            .sample(&mut self.rng.service[layer.index()]);
+        let mut factor = self.instances[instance.index()].slowdown_at(now);
+        if reconnect {
+            factor *= 2.0;
+        }
+        let service = if factor == 1.0 {
+            base
+        } else {
+            SimDuration::from_nanos_f64(base.as_nanos_f64() * factor)
+        };
+        self.scheduler
+            .schedule_at(now + service, Event::ServiceDone { job: job_handle });
+    }
+
+    /// The job's own work is done: make its downstream calls, or complete it.
+    pub(crate) fn service_done(&mut self, job_handle: Handle) {
+        let Some(job) = self.jobs.get(job_handle) else {
+            return;
+        };
+        if job.stage != JobStage::Serving {
+            return;
+        }
+        let (layer, instance) = (job.layer, job.instance);
+        // Decide every cache lookup first, so that the job knows how many calls it
+        // waits for before any of them can resolve.
+        let mut misses: Vec<LayerId> = Vec::new();
+        for d in 0..self.layers[layer.index()].downstream.len() {
+            let downstream = self.layers[layer.index()].downstream[d];
+            for _ in 0..downstream.count {
+                if let Some((hit_ratio, warmup, slot)) = downstream.cache {
+                    let lookups = &mut self.instances[instance.index()].cache_lookups[slot];
+                    let hit_probability = hit_ratio * (1.0 - (-(*lookups as f64) / warmup).exp());
+                    *lookups += 1;
+                    if self.rng.cache.random::<f64>() < hit_probability {
+                        continue;
+                    }
+                }
+                misses.push(downstream.layer);
+            }
+        }
+        if misses.is_empty() {
+            self.complete_job(job_handle, None);
+            return;
+        }
+        let job = self.jobs.get_mut(job_handle).expect("checked above");
+        job.stage = JobStage::Waiting;
+        job.pending_calls = misses.len() as u32;
+        for target in misses {
+            self.issue_call(
+                target,
+                Caller::Job {
+                    job: job_handle,
+                    instance,
+                },
+                false,
+            );
+        }
+    }
+
+    /// The job leaves its instance: succeeded, or failed with `failure`. Its worker
+    /// takes the next queued job, and its caller hears back (if still listening).
+    pub(crate) fn complete_job(&mut self, job_handle: Handle, failure: Option<FailureCause>) {
+        let now = self.now();
+        let Some(job) = self.jobs.remove(job_handle) else {
+            return;
+        };
+        let instance = &mut self.instances[job.instance.index()];
+        let next = instance.station.complete(now);
+        let cluster = instance.cluster;
+        let layer = &mut self.layers[job.layer.index()];
+        layer.attempts.in_flight -= 1;
+        layer.departed += 1;
+        layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128;
+        match failure {
+            None => {
+                layer.attempts.succeeded += 1;
+                self.cluster_windows[cluster.index()].succeeded += 1;
+            }
+            Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
+        }
+        if let Some(started) = next {
+            self.start_service(started.customer);
+        }
+        self.answer(job.call, job.attempt, failure);
+    }
+
+    /// The outcome of attempt `attempt` reaches its call, unless the caller moved on.
+    pub(crate) fn answer(
+        &mut self,
+        call_handle: Handle,
+        attempt: u32,
+        failure: Option<FailureCause>,
+    ) {
+        let Some(call) = self.calls.get(call_handle) else {
+            return;
+        };
+        if call.attempts != attempt || !call.awaiting {
+            return;
+        }
+        match failure {
+            None => self.resolve_call(call_handle, None),
+            Some(cause) => self.attempt_failed(call_handle, cause),
+        }
+    }
+
+    /// The caller's timer for an attempt fired.
+    pub(crate) fn timeout(&mut self, call_handle: Handle, attempt: u32) {
+        self.answer(call_handle, attempt, Some(FailureCause::Timeout));
+    }
+
+    /// The current attempt failed: retry after the backoff, or give up.
+    pub(crate) fn attempt_failed(&mut self, call_handle: Handle, cause: FailureCause) {
+        let now = self.now();
+        let Some(call) = self.calls.get_mut(call_handle) else {
+            return;
+        };
+        call.awaiting = false;
+        let layer = &mut self.layers[call.layer.index()];
+        let may_retry = call.attempts <= layer.client.retries && layer.budget.try_withdraw();
+        if !may_retry {
+            self.resolve_call(call_handle, Some(cause));
+            return;
+        }
+        layer.calls.retries += 1;
+        let wait = retry_delay(
+            &layer.client,
+            call.attempts,
+            call.last_backoff,
+            &mut self.rng.client,
+        );
+        call.last_backoff = wait;
+        self.scheduler
+            .schedule_at(now + wait, Event::Retry { call: call_handle });
+    }
+
+    /// The call is over: count it, and tell the job that made it.
+    pub(crate) fn resolve_call(&mut self, call_handle: Handle, failure: Option<FailureCause>) {
+        let now = self.now();
+        let Some(call) = self.calls.remove(call_handle) else {
+            return;
+        };
+        let layer = &mut self.layers[call.layer.index()];
+        layer.calls.in_flight -= 1;
+        match failure {
+            None => {
+                let latency = now - call.issued_at;
+                layer.calls.succeeded += 1;
+                layer.window.succeeded += 1;
+                layer.latency.record(latency);
+                layer.window.latency.record(latency);
+            }
+            Some(cause) => {
+                count_cause(&mut layer.calls.failed, cause);
+                count_cause(&mut layer.window.failed, cause);
+            }
+        }
+        if let Caller::Job { job, .. } = call.caller {
+            self.downstream_resolved(job, failure.is_some());
+        }
+    }
+
+    /// One of a job's downstream calls is over.
+    fn downstream_resolved(&mut self, job_handle: Handle, failed: bool) {
+        let Some(job) = self.jobs.get_mut(job_handle) else {
+            return; // the job died with its instance; nobody waits for this call
+        };
+        job.downstream_failed |= failed;
+        job.pending_calls -= 1;
+        if job.pending_calls == 0 {
+            let failure = job.downstream_failed.then_some(FailureCause::Downstream);
+            self.complete_job(job_handle, failure);
+        }
+    }
+
+    /// Fails every job on an instance that just died (connection reset).
+    pub(crate) fn reset_jobs_on(&mut self, instance: InstanceId, now: SimTime) {
+        let doomed: Vec<Handle> = self
+            .jobs
+            .handles()
+            .filter(|h| self.jobs.get(*h).is_some_and(|j| j.instance == instance))
+            .collect();
+        for handle in doomed {
+            let job = self.jobs.remove(handle).expect("listed just now");
+            let layer = &mut self.layers[job.layer.index()];
+            layer.attempts.in_flight -= 1;
+            layer.departed += 1;
+            layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128;
+            self.attempt_failed_at_layer(job.layer, Some(instance), FailureCause::Reset);
+            self.answer(job.call, job.attempt, Some(FailureCause::Reset));
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! An instance: a virtual machine of one cluster.
+//!
+//! # Lifecycle
+//! 1. `launching`: the machine is being provisioned (`launch_time`).
+//! 2. `booting`: OS and application start (`boot_time`); a launch may fail here
+//!    (`launch_failure_probability`), and the instance is gone.
+//! 3. `warming`: ready and serving, but slower: service times are multiplied by a
+//!    factor that starts at `warmup_slowdown` and falls linearly to 1 over `warmup`.
+//! 4. `in service`: a queueing station: `workers` parallel slots, a bounded queue,
+//!    requests beyond it shed.
+//! 5. `draining`: taken out of its balancer; finishes what it has, gets no new work
+//!    from the balancer (stale discovery clients may still reach it).
+//! 6. `terminated`: gone. Requests still on it fail (connection reset); requests sent to
+//!    it fail (connection refused).
+//!
+//! A worker stays busy while its request waits for the calls it makes downstream, as
+//! in a thread-per-request server.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::queueing::Station;
+
+use super::ids::{ClusterId, LayerId};
+use super::slab::Handle;
+
+/// Where an instance is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceState {
+    /// Being provisioned.
+    Launching,
+    /// Starting its OS and application.
+    Booting,
+    /// Serving, still slower than warm.
+    Warming,
+    /// Serving at full speed.
+    InService,
+    /// Out of its balancer, finishing its work.
+    Draining,
+    /// Gone.
+    Terminated,
+}
+
+impl InstanceState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [InstanceState; 6] = [
+        InstanceState::Launching,
+        InstanceState::Booting,
+        InstanceState::Warming,
+        InstanceState::InService,
+        InstanceState::Draining,
+        InstanceState::Terminated,
+    ];
+
+    /// The state's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            InstanceState::Launching => "launching",
+            InstanceState::Booting => "booting",
+            InstanceState::Warming => "warming",
+            InstanceState::InService => "in service",
+            InstanceState::Draining => "draining",
+            InstanceState::Terminated => "terminated",
+        }
+    }
+}
+
+/// The stored phase; `Warming` vs `InService` is derived from the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Launching,
+    Booting,
+    Serving,
+    Draining,
+    Terminated,
+}
+
+/// One virtual machine.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    /// The layer it serves.
+    pub(crate) layer: LayerId,
+    /// The cluster that launched it.
+    pub(crate) cluster: ClusterId,
+    /// Stored phase of the lifecycle.
+    pub(crate) phase: Phase,
+    /// When it was asked for.
+    pub(crate) launched_at: SimTime,
+    /// When it became ready to serve (or `SimTime::MAX` before that).
+    pub(crate) ready_at: SimTime,
+    /// When its warm-up ends.
+    pub(crate) warm_at: SimTime,
+    /// Service-time multiplier at `ready_at`.
+    pub(crate) warmup_slowdown: f64,
+    /// When it terminated (or `SimTime::MAX`).
+    pub(crate) terminated_at: SimTime,
+    /// Its workers and queue; customers are job handles.
+    pub(crate) station: Station<Handle>,
+    /// Lookups made so far by each of its caches (one per cached call).
+    pub(crate) cache_lookups: Box<[u64]>,
+    /// When, within every refresh interval, its discovery clients refresh their view.
+    pub(crate) refresh_phase: SimDuration,
+}
+
+impl Instance {
+    /// The state at `now`.
+    pub(crate) fn state(&self, now: SimTime) -> InstanceState {
+        match self.phase {
+            Phase::Launching => InstanceState::Launching,
+            Phase::Booting => InstanceState::Booting,
+            Phase::Serving if now < self.warm_at => InstanceState::Warming,
+            Phase::Serving => InstanceState::InService,
+            Phase::Draining => InstanceState::Draining,
+            Phase::Terminated => InstanceState::Terminated,
+        }
+    }
+
+    /// Whether it accepts connections (serving or draining).
+    #[inline]
+    pub(crate) fn is_up(&self) -> bool {
+        matches!(self.phase, Phase::Serving | Phase::Draining)
+    }
+
+    /// Time it has been alive (launch to termination, or to `now`).
+    pub(crate) fn alive_for(&self, now: SimTime) -> SimDuration {
+        self.terminated_at
+            .min(now)
+            .saturating_since(self.launched_at)
+    }
+
+    /// Service-time multiplier at `now`: the warm-up slowdown easing linearly to 1.
+    #[inline]
+    pub(crate) fn slowdown_at(&self, now: SimTime) -> f64 {
+        if now >= self.warm_at || self.warm_at <= self.ready_at {
+            return 1.0;
+        }
+        let total = (self.warm_at - self.ready_at).as_nanos_f64();
+        let left = (self.warm_at - now).as_nanos_f64();
+        1.0 + (self.warmup_slowdown - 1.0) * (left / total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queueing::Station;
+
+    fn booted_at(ready: u64, warmup: u64) -> Instance {
+        Instance {
+            layer: LayerId(0),
+            cluster: ClusterId(0),
+            phase: Phase::Serving,
+            launched_at: SimTime::ZERO,
+            ready_at: SimTime::ZERO + SimDuration::from_secs(ready),
+            warm_at: SimTime::ZERO + SimDuration::from_secs(ready + warmup),
+            warmup_slowdown: 3.0,
+            terminated_at: SimTime::MAX,
+            station: Station::new(1, 0),
+            cache_lookups: Box::new([]),
+            refresh_phase: SimDuration::ZERO,
+        }
+    }
+
+    #[test]
+    fn warm_up_slowdown_eases_linearly_to_one() {
+        let instance = booted_at(100, 60);
+        let at = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        assert_eq!(instance.slowdown_at(at(100)), 3.0);
+        assert!((instance.slowdown_at(at(130)) - 2.0).abs() < 1e-9);
+        assert_eq!(instance.slowdown_at(at(160)), 1.0);
+        assert_eq!(instance.state(at(120)), InstanceState::Warming);
+        assert_eq!(instance.state(at(160)), InstanceState::InService);
+    }
+}

@@ -1,0 +1,41 @@
+//! The simulated world: layers of instances behind balancers, clients that time out
+//! and retry, traffic with daily shape, bursts and herds, and chaos.
+//!
+//! # Pieces, one file each
+//! - [`world`]: the [`World`] itself, its events and the run loop.
+//! - [`flow`]: calls, attempts and jobs moving through layers ([`request`] tells the story).
+//! - [`routing`]: how a balancer (ELB or discovery) picks an instance.
+//! - [`lifecycle`]: instances launching, booting, registering, draining, crashing;
+//!   clusters keeping their size ([`instance`], [`cluster`] hold the records).
+//! - [`autoscaler`]: target tracking on utilisation.
+//! - [`client`]: backoff, jitter and retry budgets.
+//! - [`traffic`]: the entry rate over time and herd timing.
+//! - [`chaos`]: Chaos Monkey kills and zone outages.
+//! - [`observe`] and [`summary`]: what the run records and how it is condensed.
+//! - [`slab`] and [`ids`]: the arenas that keep events small.
+//!
+//! The world knows nothing of rollouts; a rollout controller drives it through the
+//! cluster operations in [`control`].
+
+mod autoscaler;
+mod chaos;
+mod client;
+mod cluster;
+pub mod control;
+mod flow;
+mod ids;
+mod instance;
+mod lifecycle;
+pub mod observe;
+mod request;
+mod routing;
+mod slab;
+pub mod summary;
+mod traffic;
+mod world;
+
+pub use ids::{ClusterId, InstanceId, LayerId};
+pub use instance::InstanceState;
+pub use request::FailureCause;
+pub use summary::{LayerSummary, WorldSummary};
+pub use world::World;

@@ -1,0 +1,153 @@
+//! What the world records as it runs: totals per layer (for conservation checks and
+//! the run summary) and a per-second time series per layer and per cluster (for
+//! rollout metrics and plots).
+//!
+//! # Size
+//! A window is a few counters plus a sparse latency histogram (only the buckets that
+//! were hit), about 100–300 bytes per layer per second: a simulated day of three
+//! layers is a few tens of MB, whatever the request rate. Totals are exact counters.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::stats::LatencyHistogram;
+
+use super::instance::InstanceState;
+use super::request::FailureCause;
+
+/// Length of an observation window.
+pub const WINDOW: SimDuration = SimDuration::from_secs(1);
+
+/// Calls made to a layer, counted at the callers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    /// Calls made (first attempts).
+    pub issued: u64,
+    /// Calls that succeeded (possibly after retries).
+    pub succeeded: u64,
+    /// Calls that failed, by the cause of their last attempt.
+    pub failed: [u64; 5],
+    /// Calls not yet resolved.
+    pub in_flight: u64,
+    /// Retries made.
+    pub retries: u64,
+}
+
+/// Attempts that reached a layer, counted at the layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttemptCounts {
+    /// Attempts sent to the layer (including refused ones).
+    pub arrived: u64,
+    /// Attempts an instance completed with success.
+    pub succeeded: u64,
+    /// Attempts that failed at the layer, by cause (never `timeout`: that is the caller's view).
+    pub failed: [u64; 5],
+    /// Attempts still on an instance.
+    pub in_flight: u64,
+}
+
+impl CallCounts {
+    /// All failed calls.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+}
+
+impl AttemptCounts {
+    /// All failed attempts.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+}
+
+/// One second of one layer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerWindow {
+    /// Calls made in the window.
+    pub issued: u32,
+    /// Calls that succeeded in the window.
+    pub succeeded: u32,
+    /// Calls that failed in the window, by cause.
+    pub failed: [u32; 5],
+    /// Attempts that arrived in the window.
+    pub attempts: u32,
+    /// Calls in flight at the window's end.
+    pub in_flight: u32,
+    /// Instances by state at the window's end ([`InstanceState::ALL`] order; terminated is 0).
+    pub instances: [u32; 6],
+    /// Mean busy workers over the window.
+    pub busy_workers: f32,
+    /// Latency of the calls that succeeded in the window.
+    pub latency: LatencyHistogram,
+}
+
+/// One second of one cluster, counted at its instances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClusterWindow {
+    /// Attempts its instances took.
+    pub attempts: u32,
+    /// Attempts its instances completed with success.
+    pub succeeded: u32,
+    /// Attempts that failed on its instances.
+    pub failed: u32,
+}
+
+/// The time series of one cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterSeries {
+    /// Its layer's name.
+    pub layer: String,
+    /// The release it runs.
+    pub version: u32,
+    /// Index of its first window.
+    pub first_window: u32,
+    /// Its windows from then on.
+    pub windows: Vec<ClusterWindow>,
+}
+
+/// The per-second series of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observations {
+    /// Per layer (in layer order), one entry per elapsed window.
+    pub layers: Vec<Vec<LayerWindow>>,
+    /// Per cluster, in creation order.
+    pub clusters: Vec<ClusterSeries>,
+}
+
+impl Observations {
+    /// Heap bytes held by the series (for reports and memory tests).
+    pub fn memory_bytes(&self) -> usize {
+        let layers: usize = self
+            .layers
+            .iter()
+            .flatten()
+            .map(|w| std::mem::size_of::<LayerWindow>() + w.latency.memory_bytes())
+            .sum();
+        let clusters: usize = self
+            .clusters
+            .iter()
+            .map(|c| c.windows.len() * std::mem::size_of::<ClusterWindow>())
+            .sum();
+        layers + clusters
+    }
+}
+
+/// The start of window `index`.
+pub fn window_start(index: usize) -> SimTime {
+    SimTime::ZERO + WINDOW.saturating_mul(index as u64)
+}
+
+/// Counters per state, in [`InstanceState::ALL`] order.
+pub(crate) fn state_index(state: InstanceState) -> usize {
+    InstanceState::ALL
+        .iter()
+        .position(|s| *s == state)
+        .expect("every state is listed")
+}
+
+/// Adds one failed call or attempt to per-cause counters.
+#[inline]
+pub(crate) fn count_cause<T: std::ops::AddAssign + From<u8>>(
+    counts: &mut [T; 5],
+    cause: FailureCause,
+) {
+    counts[cause.index()] += T::from(1);
+}

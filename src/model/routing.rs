@@ -1,0 +1,211 @@
+//! How a layer's balancer picks an instance for an attempt.
+//!
+//! 1. The caller's *view time*: `now` behind an ELB; behind discovery, the time of the
+//!    caller's last registry refresh (each calling instance refreshes at its own phase
+//!    within the refresh interval; outside users at a random phase).
+//! 2. A cluster: the only one, or one drawn by weight among those the caller can see
+//!    (a cluster without an explicit weight weighs its number of registered instances,
+//!    which spreads traffic evenly over instances as a shared ELB does).
+//! 3. An instance of that cluster visible in the view: round robin (behind an ELB; behind
+//!    discovery each client's rotation over a stale list is modelled as a uniform
+//!    pick), or least outstanding requests (exact behind an ELB up to
+//!    [`EXACT_LEAST_OUTSTANDING_MAX`] instances; best of two random picks otherwise,
+//!    as client-side balancers do).
+//!
+//! The pick may be an instance that has died but is still registered (an ELB before
+//! its health checks fail, a discovery view before eviction and refresh): the attempt
+//! is then refused, as a real client would see it.
+
+use rand::RngExt;
+
+use crate::engine::SimTime;
+use crate::scenario::balancer::Algorithm;
+
+use super::cluster::Cluster;
+use super::ids::{ClusterId, InstanceId, LayerId};
+use super::request::Caller;
+use super::world::{Balancer, World};
+
+/// Largest cluster for which an ELB's least-outstanding pick scans every instance.
+pub(crate) const EXACT_LEAST_OUTSTANDING_MAX: usize = 128;
+/// Random picks tried before scanning for a visible entry.
+const RANDOM_TRIES: usize = 8;
+
+impl World {
+    /// The instance an attempt from `caller` to `layer` goes to, if any is visible.
+    pub(crate) fn route(&mut self, layer: LayerId, caller: Caller) -> Option<InstanceId> {
+        let now = self.now();
+        let balancer = self.layers[layer.index()].balancer;
+        let (view, algorithm, exact) = match balancer {
+            Balancer::Elb { algorithm, .. } => (now, algorithm, true),
+            Balancer::Discovery {
+                algorithm,
+                refresh_interval,
+                ..
+            } => {
+                let phase = match caller {
+                    Caller::Job { instance, .. } => self.instances[instance.index()].refresh_phase,
+                    Caller::User => crate::engine::SimDuration::from_nanos(
+                        self.rng.route.random_range(0..refresh_interval.as_nanos()),
+                    ),
+                };
+                (last_refresh(now, phase, refresh_interval), algorithm, false)
+            }
+        };
+        let cluster = self.pick_cluster(layer, view)?;
+        let rng = &mut self.rng.route;
+        let cluster = &mut self.clusters[cluster.index()];
+        match algorithm {
+            Algorithm::RoundRobin if exact => round_robin(cluster, view),
+            Algorithm::RoundRobin => random_visible(cluster, view, rng),
+            Algorithm::LeastOutstanding => {
+                let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+                if exact && cluster.entries.len() <= EXACT_LEAST_OUTSTANDING_MAX {
+                    least_outstanding_exact(cluster, view, outstanding)
+                } else {
+                    let first = random_visible(cluster, view, rng)?;
+                    let second = random_visible(cluster, view, rng)?;
+                    Some(if outstanding(second) < outstanding(first) {
+                        second
+                    } else {
+                        first
+                    })
+                }
+            }
+        }
+    }
+
+    fn pick_cluster(&mut self, layer: LayerId, view: SimTime) -> Option<ClusterId> {
+        let candidates = &self.layers[layer.index()].clusters;
+        if let [only] = candidates[..] {
+            return Some(only);
+        }
+        let weights: Vec<(ClusterId, f64)> = candidates
+            .iter()
+            .map(|id| (*id, &self.clusters[id.index()]))
+            .filter(|(_, c)| c.routing_weight() > 0.0 && c.visible_at(view))
+            .map(|(id, c)| (id, c.routing_weight()))
+            .collect();
+        let total: f64 = weights.iter().map(|(_, w)| w).sum();
+        if weights.is_empty() || total <= 0.0 {
+            // Nothing weighted is visible: a stale view may still hold old instances.
+            return candidates
+                .iter()
+                .copied()
+                .find(|id| self.clusters[id.index()].visible_at(view));
+        }
+        let mut draw = self.rng.route.random::<f64>() * total;
+        for (id, weight) in &weights {
+            if draw < *weight {
+                return Some(*id);
+            }
+            draw -= weight;
+        }
+        weights.last().map(|(id, _)| *id)
+    }
+}
+
+/// The last refresh at or before `now` of a client refreshing every `interval` at `phase`.
+pub(crate) fn last_refresh(
+    now: SimTime,
+    phase: crate::engine::SimDuration,
+    interval: crate::engine::SimDuration,
+) -> SimTime {
+    let (now_ns, phase_ns, interval_ns) = (
+        now.as_nanos(),
+        phase.as_nanos() % interval.as_nanos().max(1),
+        interval.as_nanos().max(1),
+    );
+    if now_ns < phase_ns {
+        return SimTime::ZERO;
+    }
+    SimTime::from_nanos(now_ns - (now_ns - phase_ns) % interval_ns)
+}
+
+fn round_robin(cluster: &mut Cluster, view: SimTime) -> Option<InstanceId> {
+    let len = cluster.entries.len();
+    for _ in 0..len {
+        let index = cluster.cursor as usize % len;
+        cluster.cursor = cluster.cursor.wrapping_add(1);
+        let entry = cluster.entries[index];
+        if entry.visible_at(view) {
+            return Some(entry.instance);
+        }
+    }
+    None
+}
+
+fn random_visible(
+    cluster: &Cluster,
+    view: SimTime,
+    rng: &mut crate::engine::SimRng,
+) -> Option<InstanceId> {
+    let len = cluster.entries.len();
+    if len == 0 {
+        return None;
+    }
+    for _ in 0..RANDOM_TRIES {
+        let entry = cluster.entries[rng.random_range(0..len)];
+        if entry.visible_at(view) {
+            return Some(entry.instance);
+        }
+    }
+    let visible: Vec<InstanceId> = cluster
+        .entries
+        .iter()
+        .filter(|e| e.visible_at(view))
+        .map(|e| e.instance)
+        .collect();
+    (!visible.is_empty()).then(|| visible[rng.random_range(0..visible.len())])
+}
+
+fn least_outstanding_exact(
+    cluster: &mut Cluster,
+    view: SimTime,
+    outstanding: impl Fn(InstanceId) -> usize,
+) -> Option<InstanceId> {
+    // Start the scan at a rotating position so that ties are spread, not piled on the first.
+    let len = cluster.entries.len();
+    let start = cluster.cursor as usize;
+    cluster.cursor = cluster.cursor.wrapping_add(1);
+    let mut best: Option<(usize, InstanceId)> = None;
+    for k in 0..len {
+        let entry = cluster.entries[(start + k) % len];
+        if !entry.visible_at(view) {
+            continue;
+        }
+        let load = outstanding(entry.instance);
+        if best.is_none_or(|(b, _)| load < b) {
+            best = Some((load, entry.instance));
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimDuration;
+
+    #[test]
+    fn each_client_sees_the_registry_as_of_its_own_last_refresh() {
+        let at = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        let interval = SimDuration::from_secs(30);
+        assert_eq!(
+            last_refresh(at(100), SimDuration::from_secs(5), interval),
+            at(95)
+        );
+        assert_eq!(
+            last_refresh(at(94), SimDuration::from_secs(5), interval),
+            at(65)
+        );
+        assert_eq!(
+            last_refresh(at(3), SimDuration::from_secs(5), interval),
+            at(0)
+        );
+        assert_eq!(
+            last_refresh(at(5), SimDuration::from_secs(5), interval),
+            at(5)
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! A finished (or paused) run condensed per layer: what `rollsim run` prints, what
+//! tests check (conservation, Little's law), and what reports build on.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::stats::LatencyHistogram;
+
+use super::observe::{AttemptCounts, CallCounts};
+use super::world::World;
+
+/// One layer over the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerSummary {
+    /// The layer's name.
+    pub name: String,
+    /// Calls made to the layer, seen by its callers.
+    pub calls: CallCounts,
+    /// Attempts that reached the layer, seen by its instances.
+    pub attempts: AttemptCounts,
+    /// Latency of successful calls (retries included).
+    pub latency: LatencyHistogram,
+    /// Busy workers ÷ workers of serving instances, over the run.
+    pub utilisation: f64,
+    /// Alive instances (launching to draining) at the start.
+    pub instances_start: u32,
+    /// Fewest alive at a window's end.
+    pub instances_min: u32,
+    /// Most alive at a window's end.
+    pub instances_max: u32,
+    /// Alive now.
+    pub instances_end: u32,
+    /// Σ over instances of their time alive (launch to termination), in hours.
+    pub instance_hours: f64,
+    /// Little's law inputs: time-average attempts on the layer's instances (L).
+    pub mean_in_system: f64,
+    /// Attempts arriving at instances per second (λ).
+    pub arrival_rate_per_second: f64,
+    /// Mean time an attempt spends on an instance, in seconds (W).
+    pub mean_sojourn_secs: f64,
+}
+
+impl LayerSummary {
+    /// Successful calls ÷ resolved calls (1 if none resolved).
+    pub fn success_ratio(&self) -> f64 {
+        let resolved = self.calls.succeeded + self.calls.failed_total();
+        if resolved == 0 {
+            1.0
+        } else {
+            self.calls.succeeded as f64 / resolved as f64
+        }
+    }
+}
+
+/// A run condensed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldSummary {
+    /// The model's name.
+    pub name: String,
+    /// The seed used.
+    pub seed: u64,
+    /// Virtual time covered.
+    pub elapsed: SimDuration,
+    /// Events handled.
+    pub events: u64,
+    /// Most attempts on instances at once.
+    pub jobs_peak: usize,
+    /// Per layer, from the entry layer down.
+    pub layers: Vec<LayerSummary>,
+}
+
+impl World {
+    /// The run so far, per layer.
+    pub fn summary(&mut self) -> WorldSummary {
+        let now = self.now();
+        let elapsed = now - SimTime::ZERO;
+        let mut stations = vec![crate::queueing::StationStats::default(); self.layers.len()];
+        for id in &self.alive {
+            let instance = &mut self.instances[id.index()];
+            if instance.phase == super::instance::Phase::Terminated {
+                continue;
+            }
+            let stats = instance.station.stats_at(now);
+            let total = &mut stations[instance.layer.index()];
+            total.arrivals += stats.arrivals;
+            total.area_in_system += stats.area_in_system;
+            total.area_busy += stats.area_busy;
+        }
+        let mut instance_secs = vec![0f64; self.layers.len()];
+        for instance in &self.instances {
+            instance_secs[instance.layer.index()] += instance.alive_for(now).as_secs_f64();
+        }
+        let mut alive_now = vec![0u32; self.layers.len()];
+        for id in &self.alive {
+            let instance = &self.instances[id.index()];
+            if instance.phase != super::instance::Phase::Terminated {
+                alive_now[instance.layer.index()] += 1;
+            }
+        }
+        let elapsed_ns = elapsed.as_nanos_f64().max(1.0);
+        let layers = self
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| {
+                let gone = &layer.gone_stations;
+                let area_in_system = stations[index].area_in_system + gone.area_in_system;
+                let area_busy = stations[index].area_busy + gone.area_busy;
+                let arrivals = stations[index].arrivals + gone.arrivals;
+                let worker_area = layer.serving_area_ns as f64 * layer.workers as f64;
+                LayerSummary {
+                    name: layer.name.clone(),
+                    calls: layer.calls,
+                    attempts: layer.attempts,
+                    latency: layer.latency.clone(),
+                    utilisation: if worker_area > 0.0 {
+                        area_busy as f64 / worker_area
+                    } else {
+                        0.0
+                    },
+                    instances_start: layer.instances_start,
+                    instances_min: layer.instances_min.min(alive_now[index]),
+                    instances_max: layer.instances_max.max(alive_now[index]),
+                    instances_end: alive_now[index],
+                    instance_hours: instance_secs[index] / 3600.0,
+                    mean_in_system: area_in_system as f64 / elapsed_ns,
+                    arrival_rate_per_second: arrivals as f64 / elapsed.as_secs_f64().max(1e-9),
+                    mean_sojourn_secs: if layer.departed > 0 {
+                        layer.sojourn_ns as f64 / layer.departed as f64 / 1e9
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        WorldSummary {
+            name: self.name.clone(),
+            seed: self.seed,
+            elapsed,
+            events: self.events_handled(),
+            jobs_peak: self.jobs_peak,
+            layers,
+        }
+    }
+
+    /// The per-second series recorded so far.
+    pub fn observations(&self) -> &super::observe::Observations {
+        &self.observations
+    }
+}

@@ -1,0 +1,685 @@
+//! The world: layers of clusters of instances behind balancers, driven by the event
+//! queue of the engine.
+//!
+//! # How a run moves
+//! 1. [`World::new`] compiles a [`Scenario`]: layers in order from the entry layer, one
+//!    cluster per layer at its starting size, warm and registered, RNG streams per
+//!    concern (traffic, service, routing, clients, caches, lifecycle, chaos), and the
+//!    first events (entry arrival, herds, chaos, autoscaler ticks, the first window).
+//! 2. [`World::run_until`] pops events in time order and hands each to its handler:
+//!    requests in [`super::flow`], instances and clusters in [`super::lifecycle`],
+//!    routing in [`super::routing`]. Events are small `Copy` values holding ids and
+//!    generations; stale ones are dropped when handled.
+//! 3. Every second a window closes ([`super::observe`]); totals are kept exactly.
+//! 4. [`World::summary`] condenses the run for reports.
+//!
+//! Nothing here reads a wall clock or an unseeded RNG: the same scenario and seed give
+//! the same run, event for event.
+
+use crate::engine::{DurationDist, RngStreams, Scheduler, SimDuration, SimRng, SimTime};
+use crate::queueing::StationStats;
+use crate::scenario::Scenario;
+use crate::scenario::balancer::{Algorithm, BalancerSpec};
+use crate::scenario::client::ClientSpec;
+use crate::scenario::traffic::HerdKind;
+use crate::stats::LatencyHistogram;
+
+use super::client::RetryBudget;
+use super::cluster::Cluster;
+use super::ids::{ClusterId, InstanceId, LayerId};
+use super::instance::{Instance, Phase};
+use super::observe::{
+    AttemptCounts, CallCounts, ClusterSeries, ClusterWindow, LayerWindow, Observations, WINDOW,
+    state_index,
+};
+use super::request::{Call, Job};
+use super::slab::{Handle, Slab};
+use super::traffic::{TrafficCurve, next_herd_time};
+
+/// Something that happens at a point in virtual time. Small and `Copy`: ids, not data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The next outside request at the entry layer.
+    EntryArrival,
+    /// The next client of herd `herd`; `left` clients remain, this one included.
+    HerdArrival { herd: u32, left: u32 },
+    /// A call's backoff ended: make the next attempt.
+    Retry { call: Handle },
+    /// A job's own work is done.
+    ServiceDone { job: Handle },
+    /// A caller's timer for attempt `attempt` of `call`.
+    Timeout { call: Handle, attempt: u32 },
+    /// Provisioning done: the instance boots.
+    Launched { instance: InstanceId },
+    /// Boot done: the instance serves (or its launch failed).
+    Booted { instance: InstanceId },
+    /// Health checks passed: the ELB registers the instance.
+    HealthChecksPassed { instance: InstanceId },
+    /// Health checks failed on a dead instance: the ELB stops routing to it.
+    HealthChecksFailed { instance: InstanceId },
+    /// The draining period of an instance ended.
+    DrainDone { instance: InstanceId },
+    /// Chaos Monkey strikes a layer (kill spec `kill`).
+    ChaosKill { kill: u32 },
+    /// A zone is lost (outage spec `outage`).
+    ZoneOutage { outage: u32 },
+    /// A cluster's autoscaler evaluates its metric.
+    Autoscale { cluster: ClusterId },
+    /// An observation window closes.
+    WindowEnd,
+}
+
+/// The balancer of a layer, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Balancer {
+    Elb {
+        algorithm: Algorithm,
+        health_check_interval: SimDuration,
+        healthy_threshold: u32,
+        unhealthy_threshold: u32,
+        deregistration_delay: SimDuration,
+    },
+    Discovery {
+        algorithm: Algorithm,
+        heartbeat_interval: SimDuration,
+        eviction_timeout: SimDuration,
+        refresh_interval: SimDuration,
+    },
+}
+
+impl Balancer {
+    fn new(spec: &BalancerSpec) -> Self {
+        match *spec {
+            BalancerSpec::Elb {
+                algorithm,
+                health_check_interval,
+                healthy_threshold,
+                unhealthy_threshold,
+                deregistration_delay,
+            } => Balancer::Elb {
+                algorithm,
+                health_check_interval,
+                healthy_threshold,
+                unhealthy_threshold,
+                deregistration_delay,
+            },
+            BalancerSpec::Discovery {
+                algorithm,
+                heartbeat_interval,
+                eviction_timeout,
+                refresh_interval,
+            } => Balancer::Discovery {
+                algorithm,
+                heartbeat_interval,
+                eviction_timeout,
+                refresh_interval,
+            },
+        }
+    }
+
+    /// How long a deregistered instance keeps serving before it shuts down: the ELB's
+    /// draining delay, or one client refresh behind discovery (so every client has
+    /// seen it go).
+    pub(crate) fn drain_time(&self) -> SimDuration {
+        match *self {
+            Balancer::Elb {
+                deregistration_delay,
+                ..
+            } => deregistration_delay,
+            Balancer::Discovery {
+                refresh_interval, ..
+            } => refresh_interval,
+        }
+    }
+
+    /// How long after its end a registration may still be in a caller's view.
+    pub(crate) fn view_lag(&self) -> SimDuration {
+        match *self {
+            Balancer::Elb { .. } => SimDuration::ZERO,
+            Balancer::Discovery {
+                refresh_interval, ..
+            } => refresh_interval,
+        }
+    }
+}
+
+/// A call a layer makes for every request it serves, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Downstream {
+    pub(crate) layer: LayerId,
+    pub(crate) count: u32,
+    /// `(hit ratio when warm, lookups to ~63% warm, slot in the instance's caches)`.
+    pub(crate) cache: Option<(f64, f64, usize)>,
+}
+
+/// A layer, compiled, with its running totals.
+#[derive(Debug, Clone)]
+pub(crate) struct Layer {
+    pub(crate) name: String,
+    pub(crate) workers: u32,
+    pub(crate) queue_capacity: u32,
+    pub(crate) service_time: DurationDist,
+    pub(crate) launch_time: DurationDist,
+    pub(crate) boot_time: DurationDist,
+    pub(crate) warmup: SimDuration,
+    pub(crate) warmup_slowdown: f64,
+    pub(crate) launch_failure_probability: f64,
+    pub(crate) balancer: Balancer,
+    pub(crate) client: ClientSpec,
+    pub(crate) downstream: Vec<Downstream>,
+    pub(crate) caches: usize,
+    pub(crate) autoscaler: Option<crate::scenario::layer::AutoscalerSpec>,
+    /// Its clusters that still have members or registrations, in creation order.
+    pub(crate) clusters: Vec<ClusterId>,
+    pub(crate) budget: RetryBudget,
+    pub(crate) calls: CallCounts,
+    pub(crate) attempts: AttemptCounts,
+    /// Latency of every successful call, whole run.
+    pub(crate) latency: LatencyHistogram,
+    /// Station statistics of instances that are gone.
+    pub(crate) gone_stations: StationStats,
+    /// Σ time on an instance of attempts that left it, in ns (for Little's law).
+    pub(crate) sojourn_ns: u128,
+    /// Attempts that left an instance (completed, failed, shed or reset).
+    pub(crate) departed: u64,
+    /// The window being filled.
+    pub(crate) window: LayerWindow,
+    /// Busy worker-ns of the layer at the last window's end.
+    pub(crate) busy_area_ns_at_window: u128,
+    /// Instances alive at the start, and the fewest and most alive at any window's end.
+    pub(crate) instances_start: u32,
+    pub(crate) instances_min: u32,
+    pub(crate) instances_max: u32,
+    /// Σ serving instances × window length, in instance-ns (for utilisation).
+    pub(crate) serving_area_ns: u128,
+}
+
+/// A herd, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HerdPlan {
+    pub(crate) end: SimTime,
+    pub(crate) layer: LayerId,
+    pub(crate) reconnect: bool,
+}
+
+/// Independent random streams, one per concern, so that changing one part of a model
+/// (say, the rollout) does not reshuffle the others' dice.
+#[derive(Debug, Clone)]
+pub(crate) struct Streams {
+    pub(crate) traffic: SimRng,
+    pub(crate) herd: SimRng,
+    pub(crate) service: Vec<SimRng>,
+    pub(crate) route: SimRng,
+    pub(crate) client: SimRng,
+    pub(crate) cache: SimRng,
+    pub(crate) lifecycle: SimRng,
+    pub(crate) chaos: SimRng,
+}
+
+/// The simulated world of one run.
+#[derive(Clone)]
+pub struct World {
+    pub(crate) scheduler: Scheduler<Event>,
+    pub(crate) end: SimTime,
+    pub(crate) name: String,
+    pub(crate) seed: u64,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) clusters: Vec<Cluster>,
+    pub(crate) instances: Vec<Instance>,
+    /// Instances not yet terminated (pruned at window ends).
+    pub(crate) alive: Vec<InstanceId>,
+    pub(crate) calls: Slab<Call>,
+    pub(crate) jobs: Slab<Job>,
+    pub(crate) entry: LayerId,
+    pub(crate) traffic: TrafficCurve,
+    pub(crate) herds: Vec<HerdPlan>,
+    pub(crate) kills: Vec<(LayerId, f64)>,
+    pub(crate) outages: Vec<(f64, Vec<LayerId>)>,
+    pub(crate) rng: Streams,
+    pub(crate) observations: Observations,
+    pub(crate) cluster_windows: Vec<ClusterWindow>,
+    /// Most jobs alive at once (memory grows with this, not with time).
+    pub(crate) jobs_peak: usize,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("name", &self.name)
+            .field("now", &self.now())
+            .field("pending_events", &self.scheduler.pending())
+            .field("calls_in_flight", &self.calls.len())
+            .field("jobs_in_flight", &self.jobs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lookups that leave a cache essentially warm (1 − e^−20).
+const WARM_CACHE_WARMUPS: f64 = 20.0;
+
+impl World {
+    /// Builds the world of `scenario` at time zero, with `scenario.seed`.
+    ///
+    /// The scenario must have passed [`crate::scenario::parse`]'s checks (every model
+    /// loaded through [`crate::scenario::load`] has).
+    pub fn new(scenario: &Scenario) -> World {
+        let streams = RngStreams::new(scenario.seed);
+        let order = layer_order(scenario);
+        let id_of = |name: &str| {
+            LayerId(
+                order
+                    .iter()
+                    .position(|n| n == name)
+                    .expect("validated: every called layer exists") as u16,
+            )
+        };
+        let layers: Vec<Layer> = order
+            .iter()
+            .map(|name| {
+                let spec = &scenario.layers[name];
+                let mut caches = 0;
+                let downstream = spec
+                    .calls
+                    .iter()
+                    .map(|call| Downstream {
+                        layer: id_of(&call.layer),
+                        count: call.count,
+                        cache: call.cache.as_ref().map(|cache| {
+                            caches += 1;
+                            (
+                                cache.hit_ratio,
+                                cache.warmup_requests.max(1) as f64,
+                                caches - 1,
+                            )
+                        }),
+                    })
+                    .collect();
+                Layer {
+                    name: name.clone(),
+                    workers: spec.workers,
+                    queue_capacity: spec.queue_capacity,
+                    service_time: spec.service_time,
+                    launch_time: spec.launch_time,
+                    boot_time: spec.boot_time,
+                    warmup: spec.warmup,
+                    warmup_slowdown: spec.warmup_slowdown,
+                    launch_failure_probability: spec.launch_failure_probability,
+                    balancer: Balancer::new(&spec.balancer),
+                    client: spec.client.clone(),
+                    downstream,
+                    caches,
+                    autoscaler: spec.autoscaler.clone(),
+                    clusters: Vec::new(),
+                    budget: RetryBudget::new(spec.client.retry_budget),
+                    calls: CallCounts::default(),
+                    attempts: AttemptCounts::default(),
+                    latency: LatencyHistogram::default(),
+                    gone_stations: StationStats::default(),
+                    sojourn_ns: 0,
+                    departed: 0,
+                    window: LayerWindow::default(),
+                    busy_area_ns_at_window: 0,
+                    instances_start: spec.instances,
+                    instances_min: spec.instances,
+                    instances_max: spec.instances,
+                    serving_area_ns: 0,
+                }
+            })
+            .collect();
+        let end = SimTime::ZERO + scenario.duration;
+        let entry = id_of(&scenario.traffic.entry);
+        let herds = scenario
+            .traffic
+            .herds
+            .iter()
+            .map(|h| HerdPlan {
+                end: SimTime::ZERO + h.at + h.spread,
+                layer: h.layer.as_deref().map_or(entry, id_of),
+                reconnect: h.kind == HerdKind::Reconnect,
+            })
+            .collect();
+        let kills = scenario
+            .chaos
+            .kills
+            .iter()
+            .map(|k| (id_of(&k.layer), k.rate.per_second()))
+            .collect();
+        let outages = scenario
+            .chaos
+            .zone_outages
+            .iter()
+            .map(|o| {
+                let hit: Vec<LayerId> = if o.layers.is_empty() {
+                    (0..order.len()).map(|i| LayerId(i as u16)).collect()
+                } else {
+                    o.layers.iter().map(|l| id_of(l)).collect()
+                };
+                (o.fraction, hit)
+            })
+            .collect();
+        let mut world = World {
+            scheduler: Scheduler::new(),
+            end,
+            name: scenario.name.clone(),
+            seed: scenario.seed,
+            observations: Observations {
+                layers: vec![Vec::new(); layers.len()],
+                clusters: Vec::new(),
+            },
+            layers,
+            clusters: Vec::new(),
+            instances: Vec::new(),
+            alive: Vec::new(),
+            calls: Slab::default(),
+            jobs: Slab::default(),
+            entry,
+            traffic: TrafficCurve::new(&scenario.traffic),
+            herds,
+            kills,
+            outages,
+            rng: Streams {
+                traffic: streams.stream("traffic"),
+                herd: streams.stream("herd"),
+                service: (0..order.len())
+                    .map(|i| streams.indexed_stream("service", i as u64))
+                    .collect(),
+                route: streams.stream("route"),
+                client: streams.stream("client"),
+                cache: streams.stream("cache"),
+                lifecycle: streams.stream("lifecycle"),
+                chaos: streams.stream("chaos"),
+            },
+            cluster_windows: Vec::new(),
+            jobs_peak: 0,
+        };
+        world.populate(scenario);
+        world.schedule_first_events(scenario);
+        world
+    }
+
+    /// The starting fleet: warm, registered, serving since before time zero.
+    fn populate(&mut self, scenario: &Scenario) {
+        for layer_index in 0..self.layers.len() {
+            let layer = LayerId(layer_index as u16);
+            let size = scenario.layers[&self.layers[layer_index].name].instances;
+            let cluster = self.add_cluster(layer, 0, size);
+            for _ in 0..size {
+                let id = self.new_instance(cluster);
+                let refresh = self.layers[layer_index].balancer.view_lag();
+                let caches = self.layers[layer_index]
+                    .downstream
+                    .iter()
+                    .filter_map(|d| d.cache);
+                let warm: Vec<u64> = caches
+                    .map(|(_, warmup, _)| (warmup * WARM_CACHE_WARMUPS) as u64)
+                    .collect();
+                let phase = self.random_phase(refresh);
+                let instance = &mut self.instances[id.index()];
+                instance.phase = Phase::Serving;
+                instance.ready_at = SimTime::ZERO;
+                instance.warm_at = SimTime::ZERO;
+                instance.cache_lookups = warm.into_boxed_slice();
+                instance.refresh_phase = phase;
+                self.clusters[cluster.index()].register(id, SimTime::ZERO);
+            }
+        }
+    }
+
+    fn schedule_first_events(&mut self, scenario: &Scenario) {
+        if let Some(first) =
+            self.traffic
+                .next_arrival(SimTime::ZERO, self.end, &mut self.rng.traffic)
+        {
+            self.scheduler.schedule_at(first, Event::EntryArrival);
+        }
+        for (index, herd) in scenario.traffic.herds.iter().enumerate() {
+            let start = SimTime::ZERO + herd.at;
+            if herd.clients > 0 && start < self.end {
+                let left = u32::try_from(herd.clients).unwrap_or(u32::MAX);
+                let at = next_herd_time(
+                    start,
+                    self.herds[index].end,
+                    left as u64,
+                    &mut self.rng.herd,
+                );
+                self.scheduler.schedule_at(
+                    at,
+                    Event::HerdArrival {
+                        herd: index as u32,
+                        left,
+                    },
+                );
+            }
+        }
+        for kill in 0..self.kills.len() {
+            self.schedule_next_kill(kill as u32);
+        }
+        for (index, outage) in scenario.chaos.zone_outages.iter().enumerate() {
+            let at = SimTime::ZERO + outage.at;
+            if at < self.end {
+                self.scheduler.schedule_at(
+                    at,
+                    Event::ZoneOutage {
+                        outage: index as u32,
+                    },
+                );
+            }
+        }
+        for cluster in 0..self.clusters.len() {
+            self.schedule_autoscale(ClusterId(cluster as u32));
+        }
+        self.scheduler
+            .schedule_at(SimTime::ZERO + WINDOW, Event::WindowEnd);
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.scheduler.now()
+    }
+
+    /// When the run ends.
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
+    /// Events handled so far.
+    pub fn events_handled(&self) -> u64 {
+        self.scheduler.events_handled()
+    }
+
+    /// Most attempts on instances at once so far.
+    pub fn jobs_peak(&self) -> usize {
+        self.jobs_peak
+    }
+
+    /// Runs every event before `horizon` (capped at the run's end) and stops there.
+    pub fn run_until(&mut self, horizon: SimTime) {
+        let horizon = horizon.min(self.end);
+        while let Some((_, event)) = self.scheduler.pop_until(horizon) {
+            self.handle(event);
+        }
+    }
+
+    /// Runs to the end of the model's duration.
+    pub fn run(&mut self) {
+        self.run_until(self.end);
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::EntryArrival => {
+                self.issue_call(self.entry, super::request::Caller::User, false);
+                let now = self.now();
+                if let Some(next) = self
+                    .traffic
+                    .next_arrival(now, self.end, &mut self.rng.traffic)
+                {
+                    self.scheduler.schedule_at(next, Event::EntryArrival);
+                }
+            }
+            Event::HerdArrival { herd, left } => {
+                let plan = self.herds[herd as usize];
+                self.issue_call(plan.layer, super::request::Caller::User, plan.reconnect);
+                if left > 1 {
+                    let now = self.now();
+                    let at = next_herd_time(now, plan.end, (left - 1) as u64, &mut self.rng.herd);
+                    self.scheduler.schedule_at(
+                        at,
+                        Event::HerdArrival {
+                            herd,
+                            left: left - 1,
+                        },
+                    );
+                }
+            }
+            Event::Retry { call } => self.send_attempt(call),
+            Event::ServiceDone { job } => self.service_done(job),
+            Event::Timeout { call, attempt } => self.timeout(call, attempt),
+            Event::Launched { instance } => self.launched(instance),
+            Event::Booted { instance } => self.booted(instance),
+            Event::HealthChecksPassed { instance } => self.health_checks_passed(instance),
+            Event::HealthChecksFailed { instance } => self.health_checks_failed(instance),
+            Event::DrainDone { instance } => self.drain_done(instance),
+            Event::ChaosKill { kill } => self.chaos_kill(kill),
+            Event::ZoneOutage { outage } => self.zone_outage(outage),
+            Event::Autoscale { cluster } => self.autoscale(cluster),
+            Event::WindowEnd => self.window_end(),
+        }
+    }
+
+    /// A uniformly random offset within `interval` (zero for a zero interval).
+    pub(crate) fn random_phase(&mut self, interval: SimDuration) -> SimDuration {
+        use rand::RngExt;
+        if interval.is_zero() {
+            return SimDuration::ZERO;
+        }
+        SimDuration::from_nanos(self.rng.lifecycle.random_range(0..interval.as_nanos()))
+    }
+
+    /// Closes the current window of every layer and cluster.
+    fn window_end(&mut self) {
+        let now = self.now();
+        let window_ns = WINDOW.as_nanos() as u128;
+        self.alive
+            .retain(|id| self.instances[id.index()].phase != Phase::Terminated);
+        let mut states = vec![[0u32; 6]; self.layers.len()];
+        let mut busy = vec![0u128; self.layers.len()];
+        for id in &self.alive {
+            let instance = &mut self.instances[id.index()];
+            let layer = instance.layer.index();
+            states[layer][state_index(instance.state(now))] += 1;
+            busy[layer] += instance.station.stats_at(now).area_busy;
+        }
+        for (index, layer) in self.layers.iter_mut().enumerate() {
+            let busy_area = busy[index] + layer.gone_stations.area_busy;
+            let mut window = std::mem::take(&mut layer.window);
+            window.in_flight = layer.calls.in_flight.min(u32::MAX as u64) as u32;
+            window.instances = states[index];
+            window.busy_workers = (busy_area.saturating_sub(layer.busy_area_ns_at_window) as f64
+                / window_ns as f64) as f32;
+            layer.busy_area_ns_at_window = busy_area;
+            let alive: u32 = states[index].iter().sum();
+            let serving = states[index][state_index(super::InstanceState::Warming)]
+                + states[index][state_index(super::InstanceState::InService)]
+                + states[index][state_index(super::InstanceState::Draining)];
+            layer.serving_area_ns += serving as u128 * window_ns;
+            layer.instances_min = layer.instances_min.min(alive);
+            layer.instances_max = layer.instances_max.max(alive);
+            self.observations.layers[index].push(window);
+        }
+        let window_index = self.observations.layers.first().map_or(0, Vec::len) as u32;
+        for (index, cluster) in self.clusters.iter().enumerate() {
+            if !cluster.retired {
+                let window = std::mem::take(&mut self.cluster_windows[index]);
+                self.observations.clusters[index].windows.push(window);
+            }
+        }
+        if window_index.is_multiple_of(10) {
+            self.purge_balancer_entries();
+        }
+        if now + WINDOW <= self.end {
+            self.scheduler.schedule_at(now + WINDOW, Event::WindowEnd);
+        }
+    }
+
+    /// Drops balancer entries that no caller can still see.
+    fn purge_balancer_entries(&mut self) {
+        let now = self.now();
+        for layer in &self.layers {
+            let horizon = SimTime::ZERO
+                + now
+                    .since_start()
+                    .saturating_sub(layer.balancer.view_lag() + WINDOW);
+            for cluster in &layer.clusters {
+                self.clusters[cluster.index()].purge_entries(horizon);
+            }
+        }
+        for cluster in 0..self.clusters.len() {
+            self.retire_if_empty(ClusterId(cluster as u32));
+        }
+    }
+
+    /// Records a new cluster and its series.
+    pub(crate) fn add_cluster(&mut self, layer: LayerId, version: u32, desired: u32) -> ClusterId {
+        let id = ClusterId(self.clusters.len() as u32);
+        let autoscaled = self.layers[layer.index()].autoscaler.is_some();
+        self.clusters
+            .push(Cluster::new(layer, version, desired, autoscaled));
+        self.layers[layer.index()].clusters.push(id);
+        let first_window = self.observations.layers.first().map_or(0, Vec::len) as u32;
+        self.observations.clusters.push(ClusterSeries {
+            layer: self.layers[layer.index()].name.clone(),
+            version,
+            first_window,
+            windows: Vec::new(),
+        });
+        self.cluster_windows.push(ClusterWindow::default());
+        id
+    }
+
+    /// Records a new instance of `cluster` in the `launching` phase (no event yet).
+    pub(crate) fn new_instance(&mut self, cluster: ClusterId) -> InstanceId {
+        let id =
+            InstanceId(u32::try_from(self.instances.len()).expect("fewer than 2^32 instances"));
+        let layer_id = self.clusters[cluster.index()].layer;
+        let layer = &self.layers[layer_id.index()];
+        self.instances.push(Instance {
+            layer: layer_id,
+            cluster,
+            phase: Phase::Launching,
+            launched_at: self.scheduler.now(),
+            ready_at: SimTime::MAX,
+            warm_at: SimTime::MAX,
+            warmup_slowdown: layer.warmup_slowdown,
+            terminated_at: SimTime::MAX,
+            station: crate::queueing::Station::new(layer.workers, layer.queue_capacity as usize),
+            cache_lookups: vec![0; layer.caches].into_boxed_slice(),
+            refresh_phase: SimDuration::ZERO,
+        });
+        self.clusters[cluster.index()].members.push(id);
+        self.alive.push(id);
+        id
+    }
+}
+
+/// Layers in display order: breadth-first from the entry layer along calls, then any
+/// layer no call reaches, alphabetically.
+fn layer_order(scenario: &Scenario) -> Vec<String> {
+    let mut order: Vec<String> = vec![scenario.traffic.entry.clone()];
+    let mut next = 0;
+    while next < order.len() {
+        let layer = &scenario.layers[&order[next]];
+        for call in &layer.calls {
+            if !order.contains(&call.layer) {
+                order.push(call.layer.clone());
+            }
+        }
+        next += 1;
+    }
+    for name in scenario.layers.keys() {
+        if !order.contains(name) {
+            order.push(name.clone());
+        }
+    }
+    order
+}

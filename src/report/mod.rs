@@ -1,0 +1,5 @@
+//! Turning runs into what people read: text tables and JSON.
+//!
+//! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
+
+pub mod run_summary;

@@ -1,0 +1,161 @@
+//! The per-layer summary of a run without a rollout (`rollsim run`): requests, success
+//! ratio, latency percentiles, utilisation, instances and failures by cause.
+//!
+//! Output depends only on the summary (no wall-clock figures), so the same model and
+//! seed print the same bytes.
+
+use std::fmt::Write;
+
+use crate::engine::SimDuration;
+use crate::model::{FailureCause, LayerSummary, WorldSummary};
+
+/// The summary as a text table.
+pub fn render_text(summary: &WorldSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} simulated, seed {}, {} events, at most {} requests on instances at once",
+        summary.name, summary.elapsed, summary.seed, summary.events, summary.jobs_peak
+    );
+    let _ = writeln!(out);
+    let header = [
+        "layer",
+        "requests",
+        "success",
+        "p50",
+        "p99",
+        "retries",
+        "util",
+        "instances",
+        "inst-h",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for layer in &summary.layers {
+        rows.push(vec![
+            layer.name.clone(),
+            layer.calls.issued.to_string(),
+            format!("{:.3}%", 100.0 * layer.success_ratio()),
+            latency(layer, 0.50),
+            latency(layer, 0.99),
+            layer.calls.retries.to_string(),
+            format!("{:.1}%", 100.0 * layer.utilisation),
+            format!(
+                "{}→{} ({}–{})",
+                layer.instances_start,
+                layer.instances_end,
+                layer.instances_min,
+                layer.instances_max
+            ),
+            format!("{:.1}", layer.instance_hours),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    let failing: Vec<&LayerSummary> = summary
+        .layers
+        .iter()
+        .filter(|l| l.calls.failed_total() > 0)
+        .collect();
+    if failing.is_empty() {
+        let _ = writeln!(out, "\nNo request failed.");
+    } else {
+        let _ = writeln!(out, "\nFailed requests by cause (as the callers saw them):");
+        let mut rows = vec![
+            std::iter::once("layer".to_string())
+                .chain(FailureCause::ALL.iter().map(|c| c.name().to_string()))
+                .collect::<Vec<_>>(),
+        ];
+        for layer in failing {
+            rows.push(
+                std::iter::once(layer.name.clone())
+                    .chain(layer.calls.failed.iter().map(|n| n.to_string()))
+                    .collect(),
+            );
+        }
+        out.push_str(&table(&rows));
+    }
+    let _ = writeln!(
+        out,
+        "\nrequests: calls made to the layer by its callers (users for the entry layer); success \
+         and latency include retries; p50/p99 over successful requests; util: busy workers ÷ \
+         workers of serving instances; instances: start→end (min–max)."
+    );
+    out
+}
+
+/// The summary as JSON.
+pub fn render_json(summary: &WorldSummary) -> String {
+    let layers: Vec<serde_json::Value> = summary
+        .layers
+        .iter()
+        .map(|l| {
+            let failed: serde_json::Map<String, serde_json::Value> = FailureCause::ALL
+                .iter()
+                .map(|c| (c.name().to_string(), l.calls.failed[c.index()].into()))
+                .collect();
+            serde_json::json!({
+                "layer": l.name,
+                "requests": l.calls.issued,
+                "succeeded": l.calls.succeeded,
+                "failed": failed,
+                "in_flight": l.calls.in_flight,
+                "retries": l.calls.retries,
+                "success_ratio": l.success_ratio(),
+                "latency_p50_ms": l.latency.quantile(0.5).map(SimDuration::as_millis_f64),
+                "latency_p99_ms": l.latency.quantile(0.99).map(SimDuration::as_millis_f64),
+                "attempts": l.attempts.arrived,
+                "utilisation": l.utilisation,
+                "instances_start": l.instances_start,
+                "instances_min": l.instances_min,
+                "instances_max": l.instances_max,
+                "instances_end": l.instances_end,
+                "instance_hours": l.instance_hours,
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "model": summary.name,
+        "seed": summary.seed,
+        "simulated_seconds": summary.elapsed.as_secs_f64(),
+        "events": summary.events,
+        "layers": layers,
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values always serialize") + "\n"
+}
+
+fn latency(layer: &LayerSummary, q: f64) -> String {
+    layer.latency.quantile(q).map_or_else(
+        || "-".to_string(),
+        |d| format!("{:.1}ms", d.as_millis_f64()),
+    )
+}
+
+/// Left-aligned first column, right-aligned others, two spaces apart.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c == 0 {
+                    format!("{cell:<width$}", width = widths[c])
+                } else {
+                    format!("{cell:>width$}", width = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
