@@ -210,33 +210,35 @@ fn the_cli_exits_2_with_the_error_and_never_panics() {
             "bad.toml",
         ),
     ];
-    for (name, source, needle) in cases {
-        let needle = if needle == "bad.toml" { name } else { needle };
-        let path = dir.join(name);
-        std::fs::write(&path, source).unwrap();
-        let output = Command::cargo_bin("rollsim")
+    for command in ["check", "run"] {
+        for (name, source, needle) in cases {
+            let needle = if needle == "bad.toml" { name } else { needle };
+            let path = dir.join(name);
+            std::fs::write(&path, source).unwrap();
+            let output = Command::cargo_bin("rollsim")
+                .unwrap()
+                .arg(command)
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command} {name}: {stderr}");
+            assert!(
+                stderr.contains(needle),
+                "{command} {name}: expected {needle:?} in {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{command} {name}: {stderr}");
+        }
+        let missing = Command::cargo_bin("rollsim")
             .unwrap()
-            .arg("check")
-            .arg(&path)
+            .args([command, "no/such/model.toml"])
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(missing.status.code(), Some(2));
         assert!(
-            stderr.contains(needle),
-            "{name}: expected {needle:?} in {stderr}"
+            String::from_utf8_lossy(&missing.stderr)
+                .contains("no/such/model.toml: cannot read the model file")
         );
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
-    let missing = Command::cargo_bin("rollsim")
-        .unwrap()
-        .args(["check", "no/such/model.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&missing.stderr)
-            .contains("no/such/model.toml: cannot read the model file")
-    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -30,10 +30,15 @@ impl World {
             return;
         };
         let workers = layer.workers;
+        // Busy time of every instance the cluster ever had: those gone, and all alive
+        // (draining ones included), so the total never steps back when one leaves.
         let mut busy = cluster.busy_area_gone_ns;
         let mut serving = 0u32;
-        for id in cluster.members.clone() {
+        for id in &self.alive {
             let instance = &mut self.instances[id.index()];
+            if instance.cluster != cluster_id || instance.phase == Phase::Terminated {
+                continue;
+            }
             busy += instance.station.stats_at(now).area_busy;
             if instance.phase == Phase::Serving {
                 serving += 1;

@@ -113,7 +113,9 @@ impl World {
         let c = &self.clusters[cluster.index()];
         if !c.retired && c.desired == 0 && c.members.is_empty() && c.entries.is_empty() {
             let layer = c.layer;
-            self.layers[layer.index()].clusters.retain(|id| *id != cluster);
+            self.layers[layer.index()]
+                .clusters
+                .retain(|id| *id != cluster);
             self.clusters[cluster.index()].retired = true;
         }
     }

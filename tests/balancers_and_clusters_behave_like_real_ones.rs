@@ -1,0 +1,321 @@
+//! How the world's balancers, clusters, clients and chaos behave, as an operator
+//! would see them: switches behind an ELB are immediate and behind discovery spread
+//! over the refresh interval; weights split traffic; dead instances are refused until
+//! the balancer notices; timed-out work still runs on the server; autoscaling follows
+//! load; failed launches are replaced; herds arrive within their spread.
+
+use std::path::Path;
+
+use rollsim::engine::{SimDuration, SimTime};
+use rollsim::model::{ClusterId, FailureCause, World};
+use rollsim::scenario;
+
+fn world(model: &str) -> World {
+    World::new(&scenario::parse(model, Path::new("test.toml")).expect("a valid model"))
+}
+
+fn at(seconds: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs(seconds)
+}
+
+/// Share of the attempts cluster `cluster` took in window `second`, among all clusters of its layer.
+fn share(world: &World, cluster: ClusterId, clusters: &[ClusterId], second: usize) -> f64 {
+    let series = &world.observations().clusters;
+    let attempts = |c: ClusterId| {
+        let s = series
+            .iter()
+            .enumerate()
+            .find(|(i, _)| *i == cluster_index(c))
+            .map(|(_, s)| s)
+            .expect("a series per cluster");
+        second
+            .checked_sub(s.first_window as usize)
+            .and_then(|k| s.windows.get(k))
+            .map_or(0.0, |w| f64::from(w.attempts))
+    };
+    let total: f64 = clusters.iter().map(|c| attempts(*c)).sum();
+    attempts(cluster) / total.max(1.0)
+}
+
+fn cluster_index(cluster: ClusterId) -> usize {
+    // Cluster ids count up from 0 in creation order, as their series do.
+    format!("{cluster:?}")
+        .trim_start_matches("ClusterId(")
+        .trim_end_matches(')')
+        .parse()
+        .expect("ClusterId(n)")
+}
+
+const TWO_CLUSTERS: &str = r#"
+seed = 3
+duration = "5m"
+[traffic]
+entry = "api"
+rate = "2000/s"
+[layers.api]
+instances = 10
+service_time = "exp(5ms)"
+launch_time = "det(5s)"
+boot_time = "det(10s)"
+BALANCER
+"#;
+
+/// A world with a second cluster of the same size serving (not yet taking traffic) at 60 s.
+fn with_new_cluster(balancer: &str) -> (World, ClusterId, ClusterId) {
+    let mut world = world(&TWO_CLUSTERS.replace("BALANCER", balancer));
+    let api = world.layer_id("api").unwrap();
+    let old = world.clusters_of(api)[0];
+    world.run_until(at(20));
+    let new = world.launch_cluster(api, 1, 10);
+    world.set_enabled(new, false);
+    world.run_until(at(60));
+    (world, old, new)
+}
+
+#[test]
+fn an_elb_switch_moves_all_new_requests_at_once() {
+    let (mut world, old, new) = with_new_cluster(r#"balancer = { kind = "elb" }"#);
+    world.set_enabled(new, true);
+    world.set_enabled(old, false);
+    world.run_until(at(90));
+    let clusters = [old, new];
+    assert!(share(&world, new, &clusters, 59) < 0.001);
+    for second in 61..89 {
+        assert!(
+            share(&world, new, &clusters, second) > 0.999,
+            "second {second}"
+        );
+    }
+}
+
+#[test]
+fn a_discovery_switch_spreads_over_the_client_refresh_interval() {
+    let (mut world, old, new) =
+        with_new_cluster(r#"balancer = { kind = "discovery", refresh_interval = "30s" }"#);
+    world.set_enabled(new, true);
+    world.set_enabled(old, false);
+    world.run_until(at(120));
+    let clusters = [old, new];
+    let shares: Vec<f64> = (60..95).map(|s| share(&world, new, &clusters, s)).collect();
+    println!("share on the new cluster, second by second: {shares:.2?}");
+    // Outside users refresh at uniformly random phases: the share grows about linearly.
+    assert!(shares[5] > 0.05 && shares[5] < 0.35, "{}", shares[5]);
+    assert!(shares[15] > 0.35 && shares[15] < 0.65, "{}", shares[15]);
+    assert!(shares[25] > 0.7 && shares[25] < 0.95, "{}", shares[25]);
+    assert!(
+        shares[31..].iter().all(|s| *s > 0.999),
+        "everyone refreshed after 30 s"
+    );
+}
+
+#[test]
+fn weights_split_traffic_between_clusters() {
+    let (mut world, old, new) = with_new_cluster(r#"balancer = { kind = "elb" }"#);
+    world.set_enabled(new, true);
+    world.set_weight(old, Some(9.0));
+    world.set_weight(new, Some(1.0));
+    world.run_until(at(180));
+    let clusters = [old, new];
+    let mean = (61..180)
+        .map(|s| share(&world, new, &clusters, s))
+        .sum::<f64>()
+        / 119.0;
+    assert!((mean - 0.1).abs() < 0.005, "10% to the new cluster: {mean}");
+}
+
+const OUTAGE: &str = r#"
+seed = 11
+duration = "4m"
+[traffic]
+entry = "api"
+rate = "1000/s"
+[layers.api]
+instances = 10
+service_time = "exp(5ms)"
+client = { retries = 0 }
+BALANCER
+[chaos]
+zone_outages = [{ at = "60s", fraction = 0.3 }]
+"#;
+
+/// First and last second in which calls were refused.
+fn refused_seconds(world: &World) -> (usize, usize) {
+    let windows = &world.observations().layers[0];
+    let refused: Vec<usize> = windows
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.failed[FailureCause::Refused.index()] > 0)
+        .map(|(i, _)| i)
+        .collect();
+    (*refused.first().unwrap(), *refused.last().unwrap())
+}
+
+#[test]
+fn an_elb_refuses_requests_to_dead_instances_until_its_health_checks_fail() {
+    let mut world = world(&OUTAGE.replace(
+        "BALANCER",
+        r#"balancer = { kind = "elb", health_check_interval = "10s", unhealthy_threshold = 3 }"#,
+    ));
+    world.run();
+    let (first, last) = refused_seconds(&world);
+    assert_eq!(first, 60);
+    // Detection takes a random first check within 10 s plus two more, 10 s apart.
+    assert!((80..90).contains(&last), "refused until {last}");
+}
+
+#[test]
+fn discovery_clients_reach_dead_instances_until_eviction_and_their_refresh() {
+    let mut world = world(&OUTAGE.replace(
+        "BALANCER",
+        r#"balancer = { kind = "discovery", heartbeat_interval = "30s", eviction_timeout = "90s", refresh_interval = "30s" }"#,
+    ));
+    world.run();
+    let (first, last) = refused_seconds(&world);
+    assert_eq!(first, 60);
+    // Evicted 60–90 s after death (last heartbeat up to 30 s before it), then seen by
+    // clients within one refresh: refusals end between 120 s and 180 s.
+    assert!((120..181).contains(&last), "refused until {last}");
+    let summary = world.summary();
+    let refused = summary.layers[0].calls.failed[FailureCause::Refused.index()];
+    assert!(
+        refused > 1000,
+        "a third of the traffic for a minute or more: {refused}"
+    );
+}
+
+#[test]
+fn timed_out_requests_are_still_served_by_the_server() {
+    let mut world = world(
+        r#"
+        duration = "2m"
+        [traffic]
+        entry = "api"
+        rate = "900/s"
+        [layers.api]
+        instances = 2
+        workers = 4
+        queue_capacity = 1000
+        service_time = "exp(10ms)"
+        client = { timeout = "50ms", retries = 0 }
+        "#,
+    );
+    world.run();
+    let api = &world.summary().layers[0];
+    let timeouts = api.calls.failed[FailureCause::Timeout.index()];
+    assert!(timeouts > 1000, "overloaded: {timeouts} timeouts");
+    assert!(
+        api.attempts.succeeded > api.calls.succeeded + timeouts / 2,
+        "the servers finished work the callers had given up on: {} served, {} received",
+        api.attempts.succeeded,
+        api.calls.succeeded
+    );
+}
+
+#[test]
+fn the_autoscaler_follows_a_surge_out_and_back_in() {
+    let mut world = world(
+        r#"
+        duration = "40m"
+        [traffic]
+        entry = "api"
+        rate = "800/s"
+        bursts = [{ at = "5m", duration = "15m", factor = 3.0 }]
+        [layers.api]
+        instances = 4
+        service_time = "exp(20ms)"
+        balancer = { kind = "elb", deregistration_delay = "30s" }
+        launch_time = "det(20s)"
+        boot_time = "det(40s)"
+        autoscaler = { min = 2, max = 20, target_utilisation = 0.5, scale_out_cooldown = "2m", scale_in_cooldown = "3m" }
+        "#,
+    );
+    world.run();
+    let api = &world.summary().layers[0];
+    // 800/s × 20 ms = 16 busy workers: 4 instances of 8 workers at 50%; 12 in the surge.
+    let windows = &world.observations().layers[0];
+    let alive = |s: usize| windows[s].instances.iter().sum::<u32>();
+    println!(
+        "instances at 4, 19, 39 min: {} {} {}",
+        alive(240),
+        alive(1140),
+        alive(2339)
+    );
+    assert!(
+        (3..=5).contains(&alive(240)),
+        "sized for the load before the surge"
+    );
+    assert!(
+        (11..=14).contains(&alive(1140)),
+        "scaled out during the surge"
+    );
+    assert!((3..=5).contains(&alive(2339)), "scaled back in after it");
+    assert!(api.instances_max <= 16, "no runaway: {}", api.instances_max);
+}
+
+#[test]
+fn failed_launches_are_replaced_until_the_cluster_is_whole() {
+    let mut world = world(
+        r#"
+        seed = 2
+        duration = "20m"
+        [traffic]
+        entry = "api"
+        rate = "100/s"
+        [layers.api]
+        instances = 10
+        launch_failure_probability = 0.5
+        launch_time = "det(10s)"
+        boot_time = "det(20s)"
+        [chaos]
+        zone_outages = [{ at = "1m", fraction = 1.0 }]
+        "#,
+    );
+    world.run_until(at(61));
+    let api = world.layer_id("api").unwrap();
+    assert_eq!(
+        world.instances_in_state(api, rollsim::model::InstanceState::Launching),
+        10
+    );
+    world.run();
+    let view = world.cluster_view(world.clusters_of(api)[0]);
+    assert_eq!(
+        view.instances[2] + view.instances[3],
+        10,
+        "all serving: {view:?}"
+    );
+}
+
+#[test]
+fn a_herd_arrives_within_its_spread() {
+    let mut world = world(
+        r#"
+        duration = "2m"
+        [traffic]
+        entry = "api"
+        rate = "100/s"
+        herds = [{ at = "60s", clients = 5000, spread = "10s" }]
+        [layers.api]
+        instances = 10
+        workers = 32
+        service_time = "exp(5ms)"
+        "#,
+    );
+    world.run();
+    let windows = &world.observations().layers[0];
+    let issued = |range: std::ops::Range<usize>| {
+        windows[range]
+            .iter()
+            .map(|w| u64::from(w.issued))
+            .sum::<u64>()
+    };
+    let during = issued(60..70);
+    let outside = issued(0..60) + issued(70..120);
+    assert!(
+        during.abs_diff(1000 + 5000) < 250,
+        "herd plus base rate: {during}"
+    );
+    assert!(
+        outside.abs_diff(11_000) < 500,
+        "base rate elsewhere: {outside}"
+    );
+}
