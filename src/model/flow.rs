@@ -47,15 +47,17 @@ impl World {
             (call.layer, call.attempts, call.caller, call.reconnect);
         let layer = &mut self.layers[layer_id.index()];
         layer.attempts.arrived += 1;
+        if attempt > 1 {
+            layer.calls.retries += 1;
+        }
         layer.window.attempts += 1;
-        let timeout = layer.client.timeout;
-        self.scheduler.schedule_at(
-            now + timeout,
-            Event::Timeout {
-                call: call_handle,
-                attempt,
-            },
-        );
+        let deadline = now + layer.client.timeout;
+        layer.timeouts.push_back((deadline, call_handle, attempt));
+        if !layer.timeouts_armed {
+            layer.timeouts_armed = true;
+            self.scheduler
+                .schedule_at(deadline, Event::Timeouts { layer: layer_id });
+        }
         let target = self
             .route(layer_id, caller)
             .filter(|id| self.instances[id.index()].is_up());
@@ -148,7 +150,13 @@ impl World {
             for _ in 0..downstream.count {
                 if let Some((hit_ratio, warmup, slot)) = downstream.cache {
                     let lookups = &mut self.instances[instance.index()].cache_lookups[slot];
-                    let hit_probability = hit_ratio * (1.0 - (-(*lookups as f64) / warmup).exp());
+                    let n = *lookups as f64;
+                    // Past 20 warm-up lengths the cache is warm to within e^-20.
+                    let hit_probability = if n >= warmup * 20.0 {
+                        hit_ratio
+                    } else {
+                        hit_ratio * (1.0 - (-n / warmup).exp())
+                    };
                     *lookups += 1;
                     if self.rng.cache.random::<f64>() < hit_probability {
                         continue;
@@ -222,9 +230,20 @@ impl World {
         }
     }
 
-    /// The caller's timer for an attempt fired.
-    pub(crate) fn timeout(&mut self, call_handle: Handle, attempt: u32) {
-        self.answer(call_handle, attempt, Some(FailureCause::Timeout));
+    /// Callers' timers for attempts to `layer` are due: each attempt still awaited
+    /// fails with `timeout`.
+    pub(crate) fn timeouts_due(&mut self, layer: LayerId) {
+        let now = self.now();
+        while let Some(&(deadline, call, attempt)) = self.layers[layer.index()].timeouts.front() {
+            if deadline > now {
+                self.scheduler
+                    .schedule_at(deadline, Event::Timeouts { layer });
+                return;
+            }
+            self.layers[layer.index()].timeouts.pop_front();
+            self.answer(call, attempt, Some(FailureCause::Timeout));
+        }
+        self.layers[layer.index()].timeouts_armed = false;
     }
 
     /// The current attempt failed: retry after the backoff, or give up.
@@ -240,7 +259,6 @@ impl World {
             self.resolve_call(call_handle, Some(cause));
             return;
         }
-        layer.calls.retries += 1;
         let wait = retry_delay(
             &layer.client,
             call.attempts,
@@ -265,8 +283,7 @@ impl World {
                 let latency = now - call.issued_at;
                 layer.calls.succeeded += 1;
                 layer.window.succeeded += 1;
-                layer.latency.record(latency);
-                layer.window.latency.record(latency);
+                layer.window_latency.record(latency);
             }
             Some(cause) => {
                 count_cause(&mut layer.calls.failed, cause);

@@ -110,7 +110,11 @@ impl World {
                     name: layer.name.clone(),
                     calls: layer.calls,
                     attempts: layer.attempts,
-                    latency: layer.latency.clone(),
+                    latency: {
+                        let mut latency = layer.latency.clone();
+                        latency.merge(&layer.window_latency.snapshot());
+                        latency
+                    },
                     utilisation: if worker_area > 0.0 {
                         area_busy as f64 / worker_area
                     } else {

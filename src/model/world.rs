@@ -23,6 +23,7 @@ use crate::scenario::balancer::{Algorithm, BalancerSpec};
 use crate::scenario::client::ClientSpec;
 use crate::scenario::traffic::HerdKind;
 use crate::stats::LatencyHistogram;
+use crate::stats::histogram::HistogramRecorder;
 
 use super::client::RetryBudget;
 use super::cluster::Cluster;
@@ -47,8 +48,8 @@ pub(crate) enum Event {
     Retry { call: Handle },
     /// A job's own work is done.
     ServiceDone { job: Handle },
-    /// A caller's timer for attempt `attempt` of `call`.
-    Timeout { call: Handle, attempt: u32 },
+    /// The earliest pending caller timer of a layer is due (see [`Layer::timeouts`]).
+    Timeouts { layer: LayerId },
     /// Provisioning done: the instance boots.
     Launched { instance: InstanceId },
     /// Boot done: the instance serves (or its launch failed).
@@ -174,7 +175,7 @@ pub(crate) struct Layer {
     pub(crate) budget: RetryBudget,
     pub(crate) calls: CallCounts,
     pub(crate) attempts: AttemptCounts,
-    /// Latency of every successful call, whole run.
+    /// Latency of every successful call, whole run, up to the last closed window.
     pub(crate) latency: LatencyHistogram,
     /// Station statistics of instances that are gone.
     pub(crate) gone_stations: StationStats,
@@ -182,8 +183,17 @@ pub(crate) struct Layer {
     pub(crate) sojourn_ns: u128,
     /// Attempts that left an instance (completed, failed, shed or reset).
     pub(crate) departed: u64,
+    /// Callers' timers for attempts to this layer, `(deadline, call, attempt)`. All
+    /// callers of a layer share its timeout, so deadlines come in the order attempts
+    /// were made: a FIFO, with one event in the queue for its head, instead of one
+    /// heap entry per attempt. Timers of calls that have moved on are skipped when due.
+    pub(crate) timeouts: std::collections::VecDeque<(SimTime, Handle, u32)>,
+    /// Whether an event for the head of `timeouts` is in the queue.
+    pub(crate) timeouts_armed: bool,
     /// The window being filled.
     pub(crate) window: LayerWindow,
+    /// Latency of the successful calls of the window being filled.
+    pub(crate) window_latency: HistogramRecorder,
     /// Busy worker-ns of the layer at the last window's end.
     pub(crate) busy_area_ns_at_window: u128,
     /// Instances alive at the start, and the fewest and most alive at any window's end.
@@ -317,7 +327,10 @@ impl World {
                     gone_stations: StationStats::default(),
                     sojourn_ns: 0,
                     departed: 0,
+                    timeouts: std::collections::VecDeque::new(),
+                    timeouts_armed: false,
                     window: LayerWindow::default(),
+                    window_latency: HistogramRecorder::default(),
                     busy_area_ns_at_window: 0,
                     instances_start: spec.instances,
                     instances_min: spec.instances,
@@ -534,7 +547,7 @@ impl World {
             }
             Event::Retry { call } => self.send_attempt(call),
             Event::ServiceDone { job } => self.service_done(job),
-            Event::Timeout { call, attempt } => self.timeout(call, attempt),
+            Event::Timeouts { layer } => self.timeouts_due(layer),
             Event::Launched { instance } => self.launched(instance),
             Event::Booted { instance } => self.booted(instance),
             Event::HealthChecksPassed { instance } => self.health_checks_passed(instance),
@@ -573,6 +586,8 @@ impl World {
         for (index, layer) in self.layers.iter_mut().enumerate() {
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
+            window.latency = layer.window_latency.take();
+            layer.latency.merge(&window.latency);
             window.in_flight = layer.calls.in_flight.min(u32::MAX as u64) as u32;
             window.instances = states[index];
             window.busy_workers = (busy_area.saturating_sub(layer.busy_area_ns_at_window) as f64

@@ -120,6 +120,92 @@ pub(crate) fn rank_of(q: f64, count: u64) -> u64 {
     ((q * count as f64).ceil() as u64).clamp(1, count.max(1))
 }
 
+/// A recorder for the histogram being filled right now: dense counts, so recording is
+/// an index and an add (no search), turned into a compact [`LatencyHistogram`] by
+/// [`HistogramRecorder::take`] when its window closes. One per layer, reused.
+#[derive(Debug, Clone)]
+pub(crate) struct HistogramRecorder {
+    counts: Box<[u32]>,
+    touched: Vec<u16>,
+    count: u64,
+    min: u64,
+    max: u64,
+    sum: u128,
+}
+
+impl Default for HistogramRecorder {
+    fn default() -> Self {
+        HistogramRecorder {
+            counts: vec![0; NUM_BUCKETS].into_boxed_slice(),
+            touched: Vec::new(),
+            count: 0,
+            min: u64::MAX,
+            max: 0,
+            sum: 0,
+        }
+    }
+}
+
+impl HistogramRecorder {
+    /// Records one duration.
+    #[inline]
+    pub(crate) fn record(&mut self, d: SimDuration) {
+        let nanos = d.as_nanos();
+        let bucket = bucket_of(nanos / 1000);
+        let slot = &mut self.counts[bucket as usize];
+        if *slot == 0 {
+            self.touched.push(bucket);
+        }
+        *slot += 1;
+        self.count += 1;
+        self.min = self.min.min(nanos);
+        self.max = self.max.max(nanos);
+        self.sum += u128::from(nanos);
+    }
+
+    /// The histogram recorded since the last take.
+    pub(crate) fn snapshot(&self) -> LatencyHistogram {
+        let mut touched = self.touched.clone();
+        touched.sort_unstable();
+        LatencyHistogram {
+            entries: touched
+                .iter()
+                .map(|&b| (u64::from(b) << COUNT_BITS) | u64::from(self.counts[b as usize]))
+                .collect(),
+            count: self.count,
+            min: if self.count == 0 { 0 } else { self.min },
+            max: self.max,
+            sum: self.sum,
+        }
+    }
+
+    /// The histogram recorded since the last take; the recorder starts empty again.
+    pub(crate) fn take(&mut self) -> LatencyHistogram {
+        let histogram = self.snapshot();
+        for &b in &self.touched {
+            self.counts[b as usize] = 0;
+        }
+        self.touched.clear();
+        *self = HistogramRecorder {
+            counts: std::mem::take(&mut self.counts),
+            touched: std::mem::take(&mut self.touched),
+            ..HistogramRecorder::default_without_counts()
+        };
+        histogram
+    }
+
+    fn default_without_counts() -> Self {
+        HistogramRecorder {
+            counts: Box::new([]),
+            touched: Vec::new(),
+            count: 0,
+            min: u64::MAX,
+            max: 0,
+            sum: 0,
+        }
+    }
+}
+
 /// A log-linear histogram of durations with exact count, min, max and mean.
 ///
 /// See the [module docs](self) for the bucket layout, error bound and storage.
@@ -465,6 +551,20 @@ mod tests {
         let mut with_empty = histogram_of(&a);
         with_empty.merge(&LatencyHistogram::new());
         assert_eq!(with_empty, histogram_of(&a));
+    }
+
+    #[test]
+    fn a_recorder_gives_the_same_histogram_as_recording_directly() {
+        let values = [0u64, 999, 1_000, 17_500, 17_600, 250_000_000, 17_500];
+        let mut recorder = HistogramRecorder::default();
+        for round in 0..2 {
+            for v in values {
+                recorder.record(ns(v + round));
+            }
+            let direct = histogram_of(&values.map(|v| v + round));
+            assert_eq!(recorder.take(), direct);
+        }
+        assert_eq!(recorder.take(), LatencyHistogram::default());
     }
 
     #[test]
