@@ -121,6 +121,35 @@ fn weights_split_traffic_between_clusters() {
         .sum::<f64>()
         / 119.0;
     assert!((mean - 0.1).abs() < 0.005, "10% to the new cluster: {mean}");
+
+    // Each cluster's series carries its own latency: the new one is still warming up
+    // (twice as slow at first, easing to 1× over 2 min), the old one is warm.
+    let median = |c: ClusterId| {
+        let series = &world.observations().clusters[cluster_index(c)];
+        let mut merged = rollsim::stats::LatencyHistogram::default();
+        for w in &series.windows
+            [(61 - series.first_window as usize)..(100 - series.first_window as usize)]
+        {
+            merged.merge(&w.latency);
+        }
+        merged.quantile(0.5).unwrap().as_secs_f64()
+    };
+    let (old_p50, new_p50) = (median(old), median(new));
+    assert!(
+        new_p50 > 1.3 * old_p50,
+        "warming cluster slower: {new_p50} vs {old_p50}"
+    );
+    let view = world.cluster_view(new);
+    assert_eq!(view.version, 1);
+    let last = world.observations().clusters[cluster_index(new)]
+        .windows
+        .last()
+        .unwrap();
+    assert_eq!(
+        last.instances[3], 10,
+        "ten in service: {:?}",
+        last.instances
+    );
 }
 
 const OUTAGE: &str = r#"

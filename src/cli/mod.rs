@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 /// rollsim: rehearse software rollouts (red/black, rolling, canary) on a simulated fleet.
 ///
-/// With no command, runs the main job: `validate` on the built-in models.
+/// With no command, runs the main job: `run` on the built-in default model (netflix-2011).
 #[derive(Debug, Parser)]
 #[command(name = "rollsim", version, about, long_about = None)]
 pub struct Cli {
@@ -43,7 +43,7 @@ pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => validate::run(&validate::ValidateArgs::default()),
+        None => run::run(&run::RunArgs::default()),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Queue(args)) => queue::run(&args),
         Some(Command::Check(args)) => check::run(&args),

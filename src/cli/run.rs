@@ -1,7 +1,8 @@
-//! `rollsim run MODEL [--seed N] [--json]`: simulate a model without a rollout and
-//! print a per-layer summary.
+//! `rollsim run [MODEL] [--seed N] [--json]`: simulate a model without a rollout and
+//! print a per-layer summary. Without a model file, the built-in default model
+//! (`models/netflix-2011.toml`, compiled into the binary) runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -11,10 +12,14 @@ use crate::model::World;
 use crate::report::run_summary;
 use crate::scenario;
 
-#[derive(Debug, Args)]
+/// The built-in default model.
+pub(crate) const DEFAULT_MODEL: &str = include_str!("../../models/netflix-2011.toml");
+const DEFAULT_MODEL_NAME: &str = "models/netflix-2011.toml (built in)";
+
+#[derive(Debug, Args, Default)]
 pub(crate) struct RunArgs {
-    /// The model file (TOML), e.g. models/netflix-2011.toml.
-    model: PathBuf,
+    /// The model file (TOML); the built-in netflix-2011 model if omitted.
+    model: Option<PathBuf>,
     /// Seed of every random stream (default: the model's `seed`).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
@@ -24,7 +29,11 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
-    let mut model = scenario::load(&args.model).map_err(|e| e.to_string())?;
+    let mut model = match &args.model {
+        Some(path) => scenario::load(path),
+        None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }

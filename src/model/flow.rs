@@ -105,7 +105,7 @@ impl World {
         count_cause(&mut self.layers[layer.index()].attempts.failed, cause);
         if let Some(instance) = instance {
             let cluster = self.instances[instance.index()].cluster;
-            self.cluster_windows[cluster.index()].failed += 1;
+            count_cause(&mut self.cluster_windows[cluster.index()].failed, cause);
         }
     }
 
@@ -197,11 +197,13 @@ impl World {
         let layer = &mut self.layers[job.layer.index()];
         layer.attempts.in_flight -= 1;
         layer.departed += 1;
-        layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128;
+        let on_instance = now - job.arrived_at;
+        layer.sojourn_ns += on_instance.as_nanos() as u128;
         match failure {
             None => {
                 layer.attempts.succeeded += 1;
                 self.cluster_windows[cluster.index()].succeeded += 1;
+                self.cluster_latency[cluster.index()].record(on_instance);
             }
             Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
         }

@@ -30,6 +30,7 @@ impl World {
     pub(crate) fn launch(&mut self, cluster: ClusterId) -> InstanceId {
         let id = self.new_instance(cluster);
         let layer = self.clusters[cluster.index()].layer;
+        self.layers[layer.index()].launched += 1;
         let provisioning = self.layers[layer.index()]
             .launch_time
             .sample(&mut self.rng.lifecycle);
@@ -128,6 +129,7 @@ impl World {
                 self.clusters[cluster.index()].is_registered(id),
             )
         };
+        self.layers[layer.index()].crashed += 1;
         if was_registered {
             match self.layers[layer.index()].balancer {
                 Balancer::Elb {

@@ -80,14 +80,28 @@ pub struct LayerWindow {
 }
 
 /// One second of one cluster, counted at its instances.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClusterWindow {
     /// Attempts its instances took.
     pub attempts: u32,
     /// Attempts its instances completed with success.
     pub succeeded: u32,
-    /// Attempts that failed on its instances.
-    pub failed: u32,
+    /// Attempts that failed on its instances, by cause (`refused` and `timeout` never:
+    /// those happen before an instance or at the caller).
+    pub failed: [u32; 5],
+    /// Its live members by state at the window's end ([`InstanceState::ALL`] order;
+    /// draining instances have left the cluster and are not counted).
+    pub instances: [u32; 6],
+    /// Time on an instance of the attempts it completed with success (queueing, service
+    /// and the calls below): the server-side latency of this version.
+    pub latency: LatencyHistogram,
+}
+
+impl ClusterWindow {
+    /// All failed attempts.
+    pub fn failed_total(&self) -> u32 {
+        self.failed.iter().sum()
+    }
 }
 
 /// The time series of one cluster.
@@ -124,7 +138,8 @@ impl Observations {
         let clusters: usize = self
             .clusters
             .iter()
-            .map(|c| c.windows.len() * std::mem::size_of::<ClusterWindow>())
+            .flat_map(|c| &c.windows)
+            .map(|w| std::mem::size_of::<ClusterWindow>() + w.latency.memory_bytes())
             .sum();
         layers + clusters
     }

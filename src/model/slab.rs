@@ -42,6 +42,11 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// Slots ever allocated (live or free): the arena's high-water mark.
+    pub(crate) fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Stores `value` and returns its handle.
     pub(crate) fn insert(&mut self, value: T) -> Handle {
         self.len += 1;

@@ -28,6 +28,10 @@ pub struct LayerSummary {
     pub instances_max: u32,
     /// Alive now.
     pub instances_end: u32,
+    /// Instances launched after the start.
+    pub launched: u64,
+    /// Instances that crashed (killed, lost with a zone, failed to boot).
+    pub crashed: u64,
     /// Σ over instances of their time alive (launch to termination), in hours.
     pub instance_hours: f64,
     /// Little's law inputs: time-average attempts on the layer's instances (L).
@@ -67,7 +71,37 @@ pub struct WorldSummary {
     pub layers: Vec<LayerSummary>,
 }
 
+/// What the world holds in memory, by kind: everything but the per-second series is
+/// bounded by requests in flight and instances, not by simulated time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// Most calls alive at once (slots of the call arena).
+    pub call_slots: usize,
+    /// Most attempts on instances at once (slots of the job arena).
+    pub job_slots: usize,
+    /// Events waiting in the queue now.
+    pub pending_events: usize,
+    /// Caller timers waiting now, all layers.
+    pub pending_timeouts: usize,
+    /// Instance records (one per instance ever launched).
+    pub instance_records: usize,
+    /// Bytes of the per-second series (grows with simulated time, by design).
+    pub series_bytes: usize,
+}
+
 impl World {
+    /// What the world holds in memory now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            call_slots: self.calls.slots(),
+            job_slots: self.jobs.slots(),
+            pending_events: self.scheduler.pending(),
+            pending_timeouts: self.layers.iter().map(|l| l.timeouts.len()).sum(),
+            instance_records: self.instances.len(),
+            series_bytes: self.observations.memory_bytes(),
+        }
+    }
+
     /// The run so far, per layer.
     pub fn summary(&mut self) -> WorldSummary {
         let now = self.now();
@@ -125,6 +159,8 @@ impl World {
                     instances_max: layer.instances_max.max(alive_now[index]),
                     instances_end: alive_now[index],
                     instance_hours: instance_secs[index] / 3600.0,
+                    launched: layer.launched,
+                    crashed: layer.crashed,
                     mean_in_system: area_in_system as f64 / elapsed_ns,
                     arrival_rate_per_second: arrivals as f64 / elapsed.as_secs_f64().max(1e-9),
                     mean_sojourn_secs: if layer.departed > 0 {

@@ -200,6 +200,10 @@ pub(crate) struct Layer {
     pub(crate) instances_start: u32,
     pub(crate) instances_min: u32,
     pub(crate) instances_max: u32,
+    /// Instances launched after the start (replacements, scaling, new clusters).
+    pub(crate) launched: u64,
+    /// Instances that crashed (killed, lost with a zone, failed to boot).
+    pub(crate) crashed: u64,
     /// Σ serving instances × window length, in instance-ns (for utilisation).
     pub(crate) serving_area_ns: u128,
 }
@@ -248,6 +252,8 @@ pub struct World {
     pub(crate) rng: Streams,
     pub(crate) observations: Observations,
     pub(crate) cluster_windows: Vec<ClusterWindow>,
+    /// Server-side latency of each cluster's window being filled.
+    pub(crate) cluster_latency: Vec<HistogramRecorder>,
     /// Most jobs alive at once (memory grows with this, not with time).
     pub(crate) jobs_peak: usize,
 }
@@ -336,6 +342,8 @@ impl World {
                     instances_min: spec.instances,
                     instances_max: spec.instances,
                     serving_area_ns: 0,
+                    launched: 0,
+                    crashed: 0,
                 }
             })
             .collect();
@@ -403,6 +411,7 @@ impl World {
                 chaos: streams.stream("chaos"),
             },
             cluster_windows: Vec::new(),
+            cluster_latency: Vec::new(),
             jobs_peak: 0,
         };
         world.populate(scenario);
@@ -605,7 +614,11 @@ impl World {
         let window_index = self.observations.layers.first().map_or(0, Vec::len) as u32;
         for (index, cluster) in self.clusters.iter().enumerate() {
             if !cluster.retired {
-                let window = std::mem::take(&mut self.cluster_windows[index]);
+                let mut window = std::mem::take(&mut self.cluster_windows[index]);
+                window.latency = self.cluster_latency[index].take();
+                for id in &cluster.members {
+                    window.instances[state_index(self.instances[id.index()].state(now))] += 1;
+                }
                 self.observations.clusters[index].windows.push(window);
             }
         }
@@ -649,6 +662,7 @@ impl World {
             windows: Vec::new(),
         });
         self.cluster_windows.push(ClusterWindow::default());
+        self.cluster_latency.push(HistogramRecorder::default());
         id
     }
 

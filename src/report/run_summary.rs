@@ -27,6 +27,8 @@ pub fn render_text(summary: &WorldSummary) -> String {
         "retries",
         "util",
         "instances",
+        "crashed",
+        "launched",
         "inst-h",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
@@ -46,6 +48,8 @@ pub fn render_text(summary: &WorldSummary) -> String {
                 layer.instances_min,
                 layer.instances_max
             ),
+            layer.crashed.to_string(),
+            layer.launched.to_string(),
             format!("{:.1}", layer.instance_hours),
         ]);
     }
@@ -77,7 +81,8 @@ pub fn render_text(summary: &WorldSummary) -> String {
         out,
         "\nrequests: calls made to the layer by its callers (users for the entry layer); success \
          and latency include retries; p50/p99 over successful requests; util: busy workers ÷ \
-         workers of serving instances; instances: start→end (min–max)."
+         workers of serving instances; instances: alive (launching to draining) start→end (min–max); \
+         crashed: killed, lost with a zone or failed to boot; launched: after the start."
     );
     out
 }
@@ -109,6 +114,8 @@ pub fn render_json(summary: &WorldSummary) -> String {
                 "instances_max": l.instances_max,
                 "instances_end": l.instances_end,
                 "instance_hours": l.instance_hours,
+                "instances_crashed": l.crashed,
+                "instances_launched": l.launched,
             })
         })
         .collect();
