@@ -60,22 +60,30 @@ boot_time = "det(10s)"
 BALANCER
 "#;
 
-/// A world with a second cluster of the same size serving (not yet taking traffic) at 60 s.
-fn with_new_cluster(balancer: &str) -> (World, ClusterId, ClusterId) {
+/// A world with a second cluster of the same size, running a new (healthy) version,
+/// serving but not yet taking traffic at 60 s: disabled, or registered with weight 0.
+fn with_new_cluster(balancer: &str, disabled: bool) -> (World, ClusterId, ClusterId) {
     let mut world = world(&TWO_CLUSTERS.replace("BALANCER", balancer));
     let api = world.layer_id("api").unwrap();
     let old = world.clusters_of(api)[0];
     world.run_until(at(20));
-    let new = world.launch_cluster(api, 1, 10);
-    world.set_enabled(new, false);
+    let version = world.add_release(api, &Default::default());
+    let new = world.launch_cluster(api, version, 10);
+    if disabled {
+        world.set_enabled(new, false);
+    } else {
+        world.set_weight(new, Some(0.0));
+    }
     world.run_until(at(60));
     (world, old, new)
 }
 
+const FAST_ELB: &str = r#"balancer = { kind = "elb", health_check_interval = "5s" }"#;
+
 #[test]
 fn an_elb_switch_moves_all_new_requests_at_once() {
-    let (mut world, old, new) = with_new_cluster(r#"balancer = { kind = "elb" }"#);
-    world.set_enabled(new, true);
+    let (mut world, old, new) = with_new_cluster(FAST_ELB, false);
+    world.set_weight(new, None);
     world.set_enabled(old, false);
     world.run_until(at(90));
     let clusters = [old, new];
@@ -90,8 +98,10 @@ fn an_elb_switch_moves_all_new_requests_at_once() {
 
 #[test]
 fn a_discovery_switch_spreads_over_the_client_refresh_interval() {
-    let (mut world, old, new) =
-        with_new_cluster(r#"balancer = { kind = "discovery", refresh_interval = "30s" }"#);
+    let (mut world, old, new) = with_new_cluster(
+        r#"balancer = { kind = "discovery", refresh_interval = "30s" }"#,
+        true,
+    );
     world.set_enabled(new, true);
     world.set_enabled(old, false);
     world.run_until(at(120));
@@ -110,8 +120,7 @@ fn a_discovery_switch_spreads_over_the_client_refresh_interval() {
 
 #[test]
 fn weights_split_traffic_between_clusters() {
-    let (mut world, old, new) = with_new_cluster(r#"balancer = { kind = "elb" }"#);
-    world.set_enabled(new, true);
+    let (mut world, old, new) = with_new_cluster(FAST_ELB, false);
     world.set_weight(old, Some(9.0));
     world.set_weight(new, Some(1.0));
     world.run_until(at(180));

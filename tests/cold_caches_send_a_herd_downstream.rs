@@ -23,7 +23,7 @@ service_time = "exp(5ms)"
 launch_time = "det(10s)"
 boot_time = "det(20s)"
 calls = [{ layer = "backend", cache = { hit_ratio = 0.8, warmup_requests = 6000 } }]
-balancer = { kind = "elb", deregistration_delay = "10s" }
+balancer = { kind = "elb", deregistration_delay = "10s", health_check_interval = "5s" }
 
 [layers.backend]
 instances = 10
@@ -44,9 +44,10 @@ fn a_cold_cache_on_a_fresh_cluster_raises_the_backend_rate_then_it_settles() {
     let middle = world.layer_id("middle").expect("a middle layer");
     let old = world.clusters_of(middle)[0];
     world.run_until(SimTime::ZERO + SimDuration::from_secs(60));
-    // A new cluster boots without traffic, then takes all of it at 2 min.
-    let fresh = world.launch_cluster(middle, 1, 5);
-    world.set_enabled(fresh, false);
+    // A new cluster boots and registers with weight 0, then takes all traffic at 2 min.
+    let version = world.add_release(middle, &Default::default());
+    let fresh = world.launch_cluster(middle, version, 5);
+    world.set_weight(fresh, Some(0.0));
     world.run_until(SimTime::ZERO + SimDuration::from_secs(120));
     let states = world.cluster_view(fresh).instances; // launching, booting, warming, in service, …
     assert_eq!(
@@ -54,7 +55,7 @@ fn a_cold_cache_on_a_fresh_cluster_raises_the_backend_rate_then_it_settles() {
         5,
         "the new cluster is serving: {states:?}"
     );
-    world.set_enabled(fresh, true);
+    world.set_weight(fresh, None);
     world.set_enabled(old, false);
     world.run();
 

@@ -51,6 +51,8 @@ pub(crate) struct Cluster {
     /// Live members (launching, booting, serving), in launch order.
     pub(crate) members: Vec<InstanceId>,
     /// Share of the layer's traffic; `None` = in proportion to its registered instances.
+    /// A weight applies from the moment it is set, to every caller (it is the
+    /// balancer's, or a pushed client configuration, not part of a cached registry).
     pub(crate) weight: Option<f64>,
     /// Whether its instances are (to be) registered in the balancer.
     pub(crate) enabled: bool,
@@ -90,9 +92,13 @@ impl Cluster {
         self.entries.iter().any(|e| e.visible_at(view))
     }
 
-    /// Its share weight for routing.
-    pub(crate) fn routing_weight(&self) -> f64 {
-        self.weight.unwrap_or(self.active_entries as f64)
+    /// Its share weight for a caller whose view dates from `view`: the explicit weight,
+    /// or the number of its instances in that view.
+    pub(crate) fn routing_weight(&self, view: SimTime) -> f64 {
+        match self.weight {
+            Some(weight) => weight,
+            None => self.entries.iter().filter(|e| e.visible_at(view)).count() as f64,
+        }
     }
 
     pub(crate) fn register(&mut self, instance: InstanceId, now: SimTime) {

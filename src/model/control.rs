@@ -41,8 +41,27 @@ impl World {
         self.layers[layer.index()].clusters.clone()
     }
 
+    /// Adds a version of `layer` that behaves as `release`; returns its number.
+    pub fn add_release(
+        &mut self,
+        layer: LayerId,
+        release: &crate::scenario::rollout::ReleaseSpec,
+    ) -> u32 {
+        let releases = &mut self.layers[layer.index()].releases;
+        releases.push(super::release::Release::new(release));
+        (releases.len() - 1) as u32
+    }
+
     /// Launches a new cluster of `size` instances running `version` in `layer`.
+    ///
+    /// # Panics
+    /// If `version` is not a version of the layer (0, or one from [`World::add_release`]).
     pub fn launch_cluster(&mut self, layer: LayerId, version: u32, size: u32) -> ClusterId {
+        assert!(
+            (version as usize) < self.layers[layer.index()].releases.len(),
+            "version {version} of layer {:?} was never added",
+            self.layers[layer.index()].name
+        );
         let id = self.add_cluster(layer, version, size);
         self.replace_missing(id);
         self.schedule_autoscale(id);
@@ -61,18 +80,35 @@ impl World {
     }
 
     /// Puts a cluster's serving instances in its balancer, or takes them all out
-    /// (they keep running, warm, without new traffic).
+    /// (they keep running, warm, without new traffic). Behind an ELB, re-registered
+    /// instances take traffic once they pass `healthy_threshold` health checks again;
+    /// behind discovery, at once in the registry (callers see them at their next refresh).
     pub fn set_enabled(&mut self, cluster: ClusterId, enabled: bool) {
         let now = self.now();
         self.clusters[cluster.index()].enabled = enabled;
         let members = self.clusters[cluster.index()].members.clone();
+        let balancer = self.layers[self.clusters[cluster.index()].layer.index()].balancer;
         for id in members {
-            if enabled {
-                if self.instances[id.index()].phase == Phase::Serving {
-                    self.register_if_enabled(id);
-                }
-            } else {
+            if !enabled {
                 self.clusters[cluster.index()].deregister(id, now);
+            } else if self.instances[id.index()].phase == Phase::Serving {
+                match balancer {
+                    super::world::Balancer::Elb {
+                        health_check_interval,
+                        healthy_threshold,
+                        ..
+                    } => {
+                        let first_check = self.random_phase(health_check_interval);
+                        let passed = first_check
+                            + health_check_interval
+                                .saturating_mul(u64::from(healthy_threshold) - 1);
+                        self.scheduler.schedule_in(
+                            passed,
+                            super::world::Event::HealthChecksPassed { instance: id },
+                        );
+                    }
+                    super::world::Balancer::Discovery { .. } => self.register_if_enabled(id),
+                }
             }
         }
     }

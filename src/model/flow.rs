@@ -78,6 +78,7 @@ impl World {
             pending_calls: 0,
             downstream_failed: false,
             reconnect,
+            defect_hit: false,
         });
         self.layers[layer_id.index()].attempts.in_flight += 1;
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
@@ -120,9 +121,20 @@ impl World {
         let base = self.layers[layer.index()]
             .service_time
             .sample(&mut self.rng.service[layer.index()]);
-        let mut factor = self.instances[instance.index()].slowdown_at(now);
+        let on = &self.instances[instance.index()];
+        let mut factor = on.slowdown_at(now);
         if reconnect {
             factor *= 2.0;
+        }
+        let version = self.clusters[on.cluster.index()].version as usize;
+        let release = &self.layers[layer.index()].releases[version];
+        let busy_fraction = f64::from(on.station.busy()) / f64::from(on.station.servers());
+        if release.hits(busy_fraction, &mut self.rng.release) {
+            factor *= release.latency_factor;
+            self.jobs
+                .get_mut(job_handle)
+                .expect("checked above")
+                .defect_hit = true;
         }
         let service = if factor == 1.0 {
             base
@@ -142,6 +154,17 @@ impl World {
             return;
         }
         let (layer, instance) = (job.layer, job.instance);
+        let on = &self.instances[instance.index()];
+        let version = self.clusters[on.cluster.index()].version as usize;
+        let release = &self.layers[layer.index()].releases[version];
+        if release.may_fail() {
+            let uptime = self.now().saturating_since(on.ready_at);
+            let p = release.error_probability(job.defect_hit, uptime);
+            if p > 0.0 && self.rng.release.random::<f64>() < p {
+                self.complete_job(job_handle, Some(FailureCause::Error));
+                return;
+            }
+        }
         // Decide every cache lookup first, so that the job knows how many calls it
         // waits for before any of them can resolve.
         let mut misses: Vec<LayerId> = Vec::new();

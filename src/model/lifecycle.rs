@@ -66,6 +66,12 @@ impl World {
         }
         let layer = &self.layers[layer_id.index()];
         let (warmup, balancer) = (layer.warmup, layer.balancer);
+        let version = self.clusters[self.instances[id.index()].cluster.index()].version as usize;
+        if let Some(crash_after) = layer.releases[version].crash_after {
+            let lifetime = crash_after.sample(&mut self.rng.release);
+            self.scheduler
+                .schedule_in(lifetime, Event::Crash { instance: id });
+        }
         let instance = &mut self.instances[id.index()];
         instance.phase = Phase::Serving;
         instance.ready_at = now;
@@ -112,6 +118,13 @@ impl World {
         let now = self.now();
         let cluster = self.instances[id.index()].cluster;
         self.clusters[cluster.index()].deregister(id, now);
+    }
+
+    /// A crash-looping instance goes down, if it is still serving.
+    pub(crate) fn crash_if_serving(&mut self, id: InstanceId) {
+        if self.instances[id.index()].phase == Phase::Serving {
+            self.crash(id);
+        }
     }
 
     /// The instance dies at once (crash, kill, failed launch); its cluster replaces it.

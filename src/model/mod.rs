@@ -8,6 +8,7 @@
 //! - [`lifecycle`]: instances launching, booting, registering, draining, crashing;
 //!   clusters keeping their size ([`instance`], [`cluster`] hold the records).
 //! - [`autoscaler`]: target tracking on utilisation.
+//! - [`release`]: how each version behaves (healthy, or with defects).
 //! - [`client`]: backoff, jitter and retry budgets.
 //! - [`traffic`]: the entry rate over time and herd timing.
 //! - [`chaos`]: Chaos Monkey kills and zone outages.
@@ -27,6 +28,7 @@ mod ids;
 mod instance;
 mod lifecycle;
 pub mod observe;
+mod release;
 mod request;
 mod routing;
 mod slab;

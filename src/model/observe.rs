@@ -13,6 +13,9 @@ use crate::stats::LatencyHistogram;
 use super::instance::InstanceState;
 use super::request::FailureCause;
 
+/// Number of failure causes ([`FailureCause::ALL`]).
+pub const CAUSES: usize = FailureCause::ALL.len();
+
 /// Length of an observation window.
 pub const WINDOW: SimDuration = SimDuration::from_secs(1);
 
@@ -24,7 +27,7 @@ pub struct CallCounts {
     /// Calls that succeeded (possibly after retries).
     pub succeeded: u64,
     /// Calls that failed, by the cause of their last attempt.
-    pub failed: [u64; 5],
+    pub failed: [u64; CAUSES],
     /// Calls not yet resolved.
     pub in_flight: u64,
     /// Retries made.
@@ -39,7 +42,7 @@ pub struct AttemptCounts {
     /// Attempts an instance completed with success.
     pub succeeded: u64,
     /// Attempts that failed at the layer, by cause (never `timeout`: that is the caller's view).
-    pub failed: [u64; 5],
+    pub failed: [u64; CAUSES],
     /// Attempts still on an instance.
     pub in_flight: u64,
 }
@@ -66,7 +69,7 @@ pub struct LayerWindow {
     /// Calls that succeeded in the window.
     pub succeeded: u32,
     /// Calls that failed in the window, by cause.
-    pub failed: [u32; 5],
+    pub failed: [u32; CAUSES],
     /// Attempts that arrived in the window.
     pub attempts: u32,
     /// Calls in flight at the window's end.
@@ -88,7 +91,7 @@ pub struct ClusterWindow {
     pub succeeded: u32,
     /// Attempts that failed on its instances, by cause (`refused` and `timeout` never:
     /// those happen before an instance or at the caller).
-    pub failed: [u32; 5],
+    pub failed: [u32; CAUSES],
     /// Its live members by state at the window's end ([`InstanceState::ALL`] order;
     /// draining instances have left the cluster and are not counted).
     pub instances: [u32; 6],
@@ -161,7 +164,7 @@ pub(crate) fn state_index(state: InstanceState) -> usize {
 /// Adds one failed call or attempt to per-cause counters.
 #[inline]
 pub(crate) fn count_cause<T: std::ops::AddAssign + From<u8>>(
-    counts: &mut [T; 5],
+    counts: &mut [T; CAUSES],
     cause: FailureCause,
 ) {
     counts[cause.index()] += T::from(1);

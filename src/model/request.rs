@@ -34,16 +34,19 @@ pub enum FailureCause {
     Timeout,
     /// A call it made to a lower layer failed.
     Downstream,
+    /// The instance answered with an error (a defective release: HTTP 500).
+    Error,
 }
 
 impl FailureCause {
     /// Every cause, in report order.
-    pub const ALL: [FailureCause; 5] = [
+    pub const ALL: [FailureCause; 6] = [
         FailureCause::Refused,
         FailureCause::Shed,
         FailureCause::Reset,
         FailureCause::Timeout,
         FailureCause::Downstream,
+        FailureCause::Error,
     ];
 
     /// Index into per-cause counters.
@@ -60,6 +63,7 @@ impl FailureCause {
             FailureCause::Reset => "reset",
             FailureCause::Timeout => "timeout",
             FailureCause::Downstream => "downstream",
+            FailureCause::Error => "error",
         }
     }
 }
@@ -116,4 +120,6 @@ pub(crate) struct Job {
     /// Whether any downstream call failed.
     pub(crate) downstream_failed: bool,
     pub(crate) reconnect: bool,
+    /// Whether its release's error and latency defects hit it.
+    pub(crate) defect_hit: bool,
 }

@@ -4,8 +4,8 @@
 //!    caller's last registry refresh (each calling instance refreshes at its own phase
 //!    within the refresh interval; outside users at a random phase).
 //! 2. A cluster: the only one, or one drawn by weight among those the caller can see
-//!    (a cluster without an explicit weight weighs its number of registered instances,
-//!    which spreads traffic evenly over instances as a shared ELB does).
+//!    (a cluster without an explicit weight weighs its number of instances in the
+//!    caller's view, which spreads traffic evenly over instances as a shared ELB does).
 //! 3. An instance of that cluster visible in the view: round robin (behind an ELB; behind
 //!    discovery each client's rotation over a stale list is modelled as a uniform
 //!    pick), or least outstanding requests (exact behind an ELB up to
@@ -83,8 +83,9 @@ impl World {
         let weights: Vec<(ClusterId, f64)> = candidates
             .iter()
             .map(|id| (*id, &self.clusters[id.index()]))
-            .filter(|(_, c)| c.routing_weight() > 0.0 && c.visible_at(view))
-            .map(|(id, c)| (id, c.routing_weight()))
+            .filter(|(_, c)| c.visible_at(view))
+            .map(|(id, c)| (id, c.routing_weight(view)))
+            .filter(|(_, weight)| *weight > 0.0)
             .collect();
         let total: f64 = weights.iter().map(|(_, w)| w).sum();
         if weights.is_empty() || total <= 0.0 {

@@ -139,7 +139,7 @@ impl World {
                 let area_in_system = stations[index].area_in_system + gone.area_in_system;
                 let area_busy = stations[index].area_busy + gone.area_busy;
                 let arrivals = stations[index].arrivals + gone.arrivals;
-                let worker_area = layer.serving_area_ns as f64 * layer.workers as f64;
+                let worker_area = layer.worker_area_ns as f64;
                 LayerSummary {
                     name: layer.name.clone(),
                     calls: layer.calls,

@@ -64,6 +64,8 @@ pub(crate) enum Event {
     ChaosKill { kill: u32 },
     /// A zone is lost (outage spec `outage`).
     ZoneOutage { outage: u32 },
+    /// A crash-looping release brings its instance down.
+    Crash { instance: InstanceId },
     /// A cluster's autoscaler evaluates its metric.
     Autoscale { cluster: ClusterId },
     /// An observation window closes.
@@ -170,6 +172,8 @@ pub(crate) struct Layer {
     pub(crate) downstream: Vec<Downstream>,
     pub(crate) caches: usize,
     pub(crate) autoscaler: Option<crate::scenario::layer::AutoscalerSpec>,
+    /// Its versions' behaviour; version 0 is the model's baseline.
+    pub(crate) releases: Vec<super::release::Release>,
     /// Its clusters that still have members or registrations, in creation order.
     pub(crate) clusters: Vec<ClusterId>,
     pub(crate) budget: RetryBudget,
@@ -204,8 +208,8 @@ pub(crate) struct Layer {
     pub(crate) launched: u64,
     /// Instances that crashed (killed, lost with a zone, failed to boot).
     pub(crate) crashed: u64,
-    /// Σ serving instances × window length, in instance-ns (for utilisation).
-    pub(crate) serving_area_ns: u128,
+    /// Σ workers of serving instances × window length, in worker-ns (for utilisation).
+    pub(crate) worker_area_ns: u128,
 }
 
 /// A herd, compiled.
@@ -227,6 +231,7 @@ pub(crate) struct Streams {
     pub(crate) client: SimRng,
     pub(crate) cache: SimRng,
     pub(crate) lifecycle: SimRng,
+    pub(crate) release: SimRng,
     pub(crate) chaos: SimRng,
 }
 
@@ -325,6 +330,7 @@ impl World {
                     downstream,
                     caches,
                     autoscaler: spec.autoscaler.clone(),
+                    releases: vec![super::release::Release::healthy()],
                     clusters: Vec::new(),
                     budget: RetryBudget::new(spec.client.retry_budget),
                     calls: CallCounts::default(),
@@ -341,7 +347,7 @@ impl World {
                     instances_start: spec.instances,
                     instances_min: spec.instances,
                     instances_max: spec.instances,
-                    serving_area_ns: 0,
+                    worker_area_ns: 0,
                     launched: 0,
                     crashed: 0,
                 }
@@ -408,6 +414,7 @@ impl World {
                 client: streams.stream("client"),
                 cache: streams.stream("cache"),
                 lifecycle: streams.stream("lifecycle"),
+                release: streams.stream("release"),
                 chaos: streams.stream("chaos"),
             },
             cluster_windows: Vec::new(),
@@ -563,6 +570,7 @@ impl World {
             Event::HealthChecksFailed { instance } => self.health_checks_failed(instance),
             Event::DrainDone { instance } => self.drain_done(instance),
             Event::ChaosKill { kill } => self.chaos_kill(kill),
+            Event::Crash { instance } => self.crash_if_serving(instance),
             Event::ZoneOutage { outage } => self.zone_outage(outage),
             Event::Autoscale { cluster } => self.autoscale(cluster),
             Event::WindowEnd => self.window_end(),
@@ -586,11 +594,15 @@ impl World {
             .retain(|id| self.instances[id.index()].phase != Phase::Terminated);
         let mut states = vec![[0u32; 6]; self.layers.len()];
         let mut busy = vec![0u128; self.layers.len()];
+        let mut workers_serving = vec![0u128; self.layers.len()];
         for id in &self.alive {
             let instance = &mut self.instances[id.index()];
             let layer = instance.layer.index();
             states[layer][state_index(instance.state(now))] += 1;
             busy[layer] += instance.station.stats_at(now).area_busy;
+            if instance.is_up() {
+                workers_serving[layer] += u128::from(instance.station.servers());
+            }
         }
         for (index, layer) in self.layers.iter_mut().enumerate() {
             let busy_area = busy[index] + layer.gone_stations.area_busy;
@@ -603,10 +615,7 @@ impl World {
                 / window_ns as f64) as f32;
             layer.busy_area_ns_at_window = busy_area;
             let alive: u32 = states[index].iter().sum();
-            let serving = states[index][state_index(super::InstanceState::Warming)]
-                + states[index][state_index(super::InstanceState::InService)]
-                + states[index][state_index(super::InstanceState::Draining)];
-            layer.serving_area_ns += serving as u128 * window_ns;
+            layer.worker_area_ns += workers_serving[index] * window_ns;
             layer.instances_min = layer.instances_min.min(alive);
             layer.instances_max = layer.instances_max.max(alive);
             self.observations.layers[index].push(window);
@@ -672,6 +681,8 @@ impl World {
             InstanceId(u32::try_from(self.instances.len()).expect("fewer than 2^32 instances"));
         let layer_id = self.clusters[cluster.index()].layer;
         let layer = &self.layers[layer_id.index()];
+        let version = self.clusters[cluster.index()].version as usize;
+        let workers = layer.releases[version].workers(layer.workers);
         self.instances.push(Instance {
             layer: layer_id,
             cluster,
@@ -681,7 +692,7 @@ impl World {
             warm_at: SimTime::MAX,
             warmup_slowdown: layer.warmup_slowdown,
             terminated_at: SimTime::MAX,
-            station: crate::queueing::Station::new(layer.workers, layer.queue_capacity as usize),
+            station: crate::queueing::Station::new(workers, layer.queue_capacity as usize),
             cache_lookups: vec![0; layer.caches].into_boxed_slice(),
             refresh_phase: SimDuration::ZERO,
         });

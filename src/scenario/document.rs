@@ -7,6 +7,7 @@
 //! | `seed` | `1` |
 //! | `duration` | `1h` |
 //! | `chaos` | none |
+//! | `rollouts` | none (the world runs as it is) |
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use crate::engine::SimDuration;
 
 use super::chaos::ChaosSpec;
 use super::layer::LayerSpec;
+use super::rollout::RolloutSpec;
 use super::traffic::TrafficSpec;
 
 /// A model: everything a run needs.
@@ -39,6 +41,9 @@ pub struct Scenario {
     /// Faults to inject.
     #[serde(default)]
     pub chaos: ChaosSpec,
+    /// Versions to roll out, in any order (each has its own start).
+    #[serde(default)]
+    pub rollouts: Vec<RolloutSpec>,
 }
 
 fn default_seed() -> u64 {

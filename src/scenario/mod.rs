@@ -11,7 +11,7 @@
 //!    attempted).
 //!
 //! Sections, one file each: [`document`] (the top level), [`layer`], [`balancer`],
-//! [`client`], [`traffic`], [`chaos`]. Each lists its defaults under "Default values".
+//! [`client`], [`traffic`], [`chaos`], [`rollout`]. Each lists its defaults under "Default values".
 
 pub mod balancer;
 pub mod chaos;
@@ -21,6 +21,7 @@ mod error;
 pub mod layer;
 pub mod limits;
 mod locate;
+pub mod rollout;
 pub mod traffic;
 mod validate;
 

@@ -68,6 +68,7 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     check_layers(&mut c, &scenario.layers);
     check_traffic(&mut c, scenario);
     check_chaos(&mut c, scenario);
+    check_rollouts(&mut c, scenario);
     c.problems
 }
 
@@ -529,4 +530,172 @@ fn find_cycle(layers: &BTreeMap<String, LayerSpec>) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
+    let r: &dyn ToSegment = &"rollouts";
+    if scenario.rollouts.len() > MAX_LIST_LEN {
+        c.fail(
+            &[r],
+            format!(
+                "at most {MAX_LIST_LEN} rollouts, got {}",
+                scenario.rollouts.len()
+            ),
+        );
+    }
+    for (i, rollout) in scenario.rollouts.iter().enumerate() {
+        let Some(layer) = scenario.layers.get(&rollout.layer) else {
+            c.fail(
+                &[r, &i, &"layer"],
+                format!(
+                    "no layer {:?}; the layers are {}",
+                    rollout.layer,
+                    names(&scenario.layers)
+                ),
+            );
+            continue;
+        };
+        if rollout.start >= scenario.duration {
+            c.fail(
+                &[r, &i, &"start"],
+                format!(
+                    "starts at {}, at or after the end of the run ({})",
+                    rollout.start, scenario.duration
+                ),
+            );
+        }
+        let ratio = |c: &mut Checker, path: &[&dyn ToSegment], value: f64, low_open: bool| {
+            let ok = value.is_finite()
+                && value <= 1.0
+                && if low_open { value > 0.0 } else { value >= 0.0 };
+            if !ok {
+                let range = if low_open { "(0, 1]" } else { "[0, 1]" };
+                c.fail(path, format!("must be in {range}, got {value}"));
+            }
+        };
+        let release = &rollout.release;
+        let rl: &dyn ToSegment = &"release";
+        ratio(c, &[r, &i, rl, &"error_rate"], release.error_rate, false);
+        ratio(
+            c,
+            &[r, &i, rl, &"affected_fraction"],
+            release.affected_fraction,
+            true,
+        );
+        if let Some(load) = release.above_load {
+            ratio(c, &[r, &i, rl, &"above_load"], load, true);
+        }
+        for (field, value, max) in [
+            ("latency_factor", release.latency_factor, 100.0),
+            ("capacity_factor", release.capacity_factor, 10.0),
+        ] {
+            if !(value.is_finite() && value > 0.0 && value <= max) {
+                c.fail(
+                    &[r, &i, rl, &field],
+                    format!("must be a factor in (0, {max}], got {value}"),
+                );
+            }
+        }
+        if let Some(leak) = &release.leak {
+            ratio(
+                c,
+                &[r, &i, rl, &"leak", &"max_error_rate"],
+                leak.max_error_rate,
+                false,
+            );
+            for (field, value) in [("onset", leak.onset), ("ramp", leak.ramp)] {
+                if value > MAX_SETTING_DURATION {
+                    c.fail(
+                        &[r, &i, rl, &"leak", &field],
+                        format!("must be at most {MAX_SETTING_DURATION}, got {value}"),
+                    );
+                }
+            }
+        }
+        if let Some(crash) = &release.crash_after {
+            check_dist(c, &[r, &i, rl, &"crash_after"], crash);
+        }
+        let rb = &rollout.red_black;
+        let rbs: &dyn ToSegment = &"red_black";
+        let mut durations = vec![
+            (vec![rbs, &"healthy_deadline"], rb.healthy_deadline),
+            (vec![rbs, &"bake"], rb.bake),
+            (vec![rbs, &"disabled_for"], rb.disabled_for),
+            (
+                vec![&"rolling", &"healthy_deadline"],
+                rollout.rolling.healthy_deadline,
+            ),
+            (vec![&"monitor"], rollout.monitor),
+        ];
+        if let Some(canary) = &rb.canary {
+            durations.push((vec![rbs, &"canary", &"duration"], canary.duration));
+            if canary.instances == 0 || canary.instances > MAX_INSTANCES {
+                c.fail(
+                    &[r, &i, rbs, &"canary", &"instances"],
+                    format!(
+                        "must be between 1 and {MAX_INSTANCES}, got {}",
+                        canary.instances
+                    ),
+                );
+            }
+        }
+        for (path, value) in durations {
+            if value > MAX_SETTING_DURATION {
+                let mut full: Vec<&dyn ToSegment> = vec![r, &i];
+                full.extend(path);
+                c.fail(
+                    &full,
+                    format!("must be at most {MAX_SETTING_DURATION}, got {value}"),
+                );
+            }
+        }
+        let surge = rollout.rolling.max_surge.of(layer.instances, true);
+        let unavailable = rollout.rolling.max_unavailable.of(layer.instances, false);
+        if surge == 0 && unavailable == 0 {
+            c.fail(
+                &[r, &i, &"rolling"],
+                format!(
+                    "max_surge ({}) and max_unavailable ({}) are both 0 for {} instances: the \
+                     upgrade could never make progress; allow at least one of them",
+                    rollout.rolling.max_surge, rollout.rolling.max_unavailable, layer.instances
+                ),
+            );
+        }
+        if surge > MAX_INSTANCES {
+            c.fail(
+                &[r, &i, &"rolling", &"max_surge"],
+                format!("at most {MAX_INSTANCES}, got {surge}"),
+            );
+        }
+        let a = &rollout.analysis;
+        let an: &dyn ToSegment = &"analysis";
+        if a.interval.is_zero() || a.interval > MAX_SETTING_DURATION {
+            c.fail(
+                &[r, &i, an, &"interval"],
+                format!(
+                    "must be between 1ns and {MAX_SETTING_DURATION}, got {}",
+                    a.interval
+                ),
+            );
+        }
+        if a.failure_limit == 0 || a.failure_limit > 100 {
+            c.fail(
+                &[r, &i, an, &"failure_limit"],
+                format!("must be between 1 and 100, got {}", a.failure_limit),
+            );
+        }
+        ratio(c, &[r, &i, an, &"max_error_rate"], a.max_error_rate, false);
+        ratio(
+            c,
+            &[r, &i, an, &"max_error_rate_increase"],
+            a.max_error_rate_increase,
+            false,
+        );
+        if !(a.max_latency_p99_ratio.is_finite() && a.max_latency_p99_ratio >= 1.0) {
+            c.fail(
+                &[r, &i, an, &"max_latency_p99_ratio"],
+                format!("must be at least 1, got {}", a.max_latency_p99_ratio),
+            );
+        }
+    }
 }

@@ -23,21 +23,39 @@
 //! and the first and last ranks (`quantile(0.0)`, `quantile(1.0)`) are exact. Count,
 //! min, max and mean are exact (the sum is kept in `u128` nanoseconds).
 //!
-//! # Storage: sparse, one packed `u64` per touched bucket
-//! Each touched bucket is one `u64` word, `(bucket << 48) | count`, in a `Vec` sorted by
-//! bucket; since the bucket sits in the high bits, sorted words are sorted buckets.
-//! That is the size of a `(u16, u32)` pair (8 bytes with padding) but with 48-bit
-//! counts (≈2.8·10¹⁴ per bucket), so merging a whole day of windows cannot overflow.
+//! # Storage: varint-coded `(bucket delta, count)` pairs
+//! The touched buckets are one `Vec<u8>`: for each, in increasing bucket order, the
+//! distance from the previous touched bucket (from 0 for the first) and then its count,
+//! both as unsigned LEB128 varints (7 bits a byte, low bits first, the top bit set on
+//! every byte but a value's last). Counts are nonzero, buckets strictly increase and
+//! every varint is minimal, so the encoding of a set of contents is unique and
+//! comparing bytes (the derived `PartialEq`) compares contents. Counts go up to
+//! `u64::MAX` per bucket; only the total count is bounded, by `u64`.
 //!
-//! Why not dense: a per-second window touches ~10–30 buckets, so a sparse window
-//! costs 64 bytes inline plus ~80–250 bytes of heap, where a dense array of 976 `u32`
-//! counts costs 3.9 KB (2.1 KB even if cut off at 2^36 µs) as soon as anything is
-//! recorded — at 86 400 windows per layer per simulated day, a few hundred MB against
-//! a few tens. Recording stays cheap: a binary search over those few dozen words (five
-//! or six compares, one or two cache lines) and an in-place add; a new bucket is an
-//! insert that shifts at most a few dozen words, and only happens a few dozen times
-//! per window. [`LatencyHistogram::shrink_to_fit`] drops the `Vec`'s growth slack once a
-//! window is closed.
+//! Why: per-second windows are kept for the whole run (one per layer per simulated
+//! second), so their size is what a long run's memory is made of. Their touched
+//! buckets are nearly all adjacent, so a delta is one byte (it takes two only across
+//! a gap of 128 buckets, eight octaves, or for a first bucket from 128 µs up), and
+//! their counts are small (one byte below 128, two below 16 384). Measured:
+//! - `models/netflix-2011.toml`, first 10 simulated minutes: windows touch 81, 123
+//!   and 115 buckets (edge, middle, backend; ~2 300, ~4 600 and ~900 requests a
+//!   second) in 163, 247 and 230 bytes of heap: 2.0 bytes a bucket. As packed `u64`
+//!   words (the previous form) that was 8 bytes a bucket, ~650–980 bytes a window;
+//! - 2 400 log-normal latencies (mean 25 ms, p99 100 ms): 101 buckets in 202 bytes;
+//! - ~70 adjacent buckets with counts in the hundreds: exactly 3 bytes a bucket.
+//!
+//! The inline part (the `Vec` and the exact count, min, max and sum) is 64 bytes. A
+//! dense array of 976 counts would take kilobytes per window. (A bitmap of the touched
+//! span plus varint counts would take ~1.1 bytes a bucket, at the cost of a second
+//! structure to keep in step; the pairs are simpler and already 4× smaller.)
+//!
+//! The cost is that a stored histogram is read sequentially: [`LatencyHistogram::merge`]
+//! is one linear pass over both encodings, [`LatencyHistogram::quantile`] one linear
+//! scan, and [`LatencyHistogram::record_n`] a scan to the bucket and a splice of a few
+//! bytes. That suits how they are used: windows are filled by a `HistogramRecorder`
+//! (dense counts, O(1) per record) and encoded once when they close, then merged into
+//! the run's total. A histogram encoded by the recorder has no spare capacity;
+//! [`LatencyHistogram::shrink_to_fit`] drops the slack that direct recording leaves.
 //!
 //! ```
 //! use rollsim::engine::SimDuration;
@@ -63,11 +81,6 @@ const SUB_BUCKETS: u64 = 1 << SUB_BUCKET_BITS;
 /// Buckets in the layout: exact ones for 0..32 µs, then 16 per octave up to 2^64 µs.
 pub(crate) const NUM_BUCKETS: usize = ((64 - SUB_BUCKET_BITS as usize) + 1) * SUB_BUCKETS as usize;
 const _: () = assert!(NUM_BUCKETS - 1 <= u16::MAX as usize);
-
-/// Bits of a packed entry that hold the count; the bucket index sits above them.
-const COUNT_BITS: u32 = 48;
-/// The largest count one bucket can hold, and the mask of the count bits.
-const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
 
 /// The bucket holding a duration of `micros` whole microseconds.
 #[inline]
@@ -120,6 +133,126 @@ pub(crate) fn rank_of(q: f64, count: u64) -> u64 {
     ((q * count as f64).ceil() as u64).clamp(1, count.max(1))
 }
 
+/// The most bytes one LEB128 varint of a `u64` takes (`⌈64 / 7⌉`).
+const MAX_VARINT_LEN: usize = 10;
+
+/// One value's minimal unsigned LEB128 encoding, built on the stack.
+#[derive(Clone, Copy)]
+struct Varint {
+    bytes: [u8; MAX_VARINT_LEN],
+    len: u8,
+}
+
+impl Varint {
+    #[inline]
+    fn new(mut value: u64) -> Self {
+        let mut bytes = [0u8; MAX_VARINT_LEN];
+        let mut len = 0;
+        while value >= 0x80 {
+            bytes[len] = value as u8 | 0x80;
+            value >>= 7;
+            len += 1;
+        }
+        bytes[len] = value as u8;
+        Varint {
+            bytes,
+            len: len as u8 + 1,
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// Bytes in the minimal LEB128 encoding of `value` (1 to 10).
+#[inline]
+fn varint_len(value: u64) -> usize {
+    let bits = (u64::BITS - (value | 1).leading_zeros()) as usize;
+    bits.div_ceil(7)
+}
+
+/// Decodes the varint at `bytes[*at..]` and moves `*at` past it. The bytes must be a
+/// well-formed encoding (this module writes every one of them).
+#[inline]
+fn read_varint(bytes: &[u8], at: &mut usize) -> u64 {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*at];
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+/// Appends `(bucket, count)` entries, in strictly increasing bucket order, to an
+/// encoding.
+struct Encoder {
+    bytes: Vec<u8>,
+    /// The last bucket appended (0 before the first, which is coded from 0).
+    last: u16,
+}
+
+impl Encoder {
+    fn with_capacity(capacity: usize) -> Self {
+        Encoder {
+            bytes: Vec::with_capacity(capacity),
+            last: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, bucket: u16, count: u64) {
+        debug_assert!(count > 0, "a stored bucket count is nonzero");
+        debug_assert!(
+            self.bytes.is_empty() || bucket > self.last,
+            "buckets are appended in increasing order"
+        );
+        self.bytes
+            .extend_from_slice(Varint::new(u64::from(bucket - self.last)).as_bytes());
+        self.bytes.extend_from_slice(Varint::new(count).as_bytes());
+        self.last = bucket;
+    }
+}
+
+/// The `(bucket, count)` entries of an encoding, in increasing bucket order.
+#[derive(Clone)]
+struct Entries<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    bucket: u16,
+}
+
+impl<'a> Entries<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Entries {
+            bytes,
+            at: 0,
+            bucket: 0,
+        }
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = (u16, u64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u16, u64)> {
+        if self.at == self.bytes.len() {
+            return None;
+        }
+        // Deltas stay below NUM_BUCKETS, so they fit a u16.
+        self.bucket += read_varint(self.bytes, &mut self.at) as u16;
+        let count = read_varint(self.bytes, &mut self.at);
+        Some((self.bucket, count))
+    }
+}
+
 /// A recorder for the histogram being filled right now: dense counts, so recording is
 /// an index and an add (no search), turned into a compact [`LatencyHistogram`] by
 /// [`HistogramRecorder::take`] when its window closes. One per layer, reused.
@@ -167,21 +300,13 @@ impl HistogramRecorder {
     pub(crate) fn snapshot(&self) -> LatencyHistogram {
         let mut touched = self.touched.clone();
         touched.sort_unstable();
-        LatencyHistogram {
-            entries: touched
-                .iter()
-                .map(|&b| (u64::from(b) << COUNT_BITS) | u64::from(self.counts[b as usize]))
-                .collect(),
-            count: self.count,
-            min: if self.count == 0 { 0 } else { self.min },
-            max: self.max,
-            sum: self.sum,
-        }
+        self.encode(&touched)
     }
 
     /// The histogram recorded since the last take; the recorder starts empty again.
     pub(crate) fn take(&mut self) -> LatencyHistogram {
-        let histogram = self.snapshot();
+        self.touched.sort_unstable();
+        let histogram = self.encode(&self.touched);
         for &b in &self.touched {
             self.counts[b as usize] = 0;
         }
@@ -192,6 +317,29 @@ impl HistogramRecorder {
             ..HistogramRecorder::default_without_counts()
         };
         histogram
+    }
+
+    /// The histogram of the current counts, given the touched buckets in increasing
+    /// order; its encoding is allocated at exactly its length.
+    fn encode(&self, touched: &[u16]) -> LatencyHistogram {
+        let mut len = 0;
+        let mut last = 0;
+        for &b in touched {
+            len += varint_len(u64::from(b - last)) + varint_len(self.counts[b as usize].into());
+            last = b;
+        }
+        let mut encoder = Encoder::with_capacity(len);
+        for &b in touched {
+            encoder.push(b, self.counts[b as usize].into());
+        }
+        debug_assert_eq!(encoder.bytes.len(), len);
+        LatencyHistogram {
+            buckets: encoder.bytes,
+            count: self.count,
+            min: if self.count == 0 { 0 } else { self.min },
+            max: self.max,
+            sum: self.sum,
+        }
     }
 
     fn default_without_counts() -> Self {
@@ -211,9 +359,11 @@ impl HistogramRecorder {
 /// See the [module docs](self) for the bucket layout, error bound and storage.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LatencyHistogram {
-    /// `(bucket << COUNT_BITS) | count` per touched bucket, sorted, counts nonzero.
-    entries: Vec<u64>,
-    /// Values recorded.
+    /// The touched buckets as varint `(delta from the previous bucket, count)` pairs in
+    /// increasing bucket order, counts nonzero, every varint minimal (so equal contents
+    /// are equal bytes).
+    buckets: Vec<u8>,
+    /// Values recorded (the sum of the bucket counts).
     count: u64,
     /// Smallest value recorded, in ns (0 while empty).
     min: u64,
@@ -232,7 +382,7 @@ impl LatencyHistogram {
     /// Records one duration.
     ///
     /// # Panics
-    /// If one bucket's count would exceed 2^48 − 1.
+    /// If the total count would exceed `u64::MAX`.
     #[inline]
     pub fn record(&mut self, d: SimDuration) {
         self.record_n(d, 1);
@@ -240,14 +390,19 @@ impl LatencyHistogram {
 
     /// Records `n` occurrences of the same duration; `n = 0` changes nothing.
     ///
+    /// This scans the stored buckets and splices a few bytes, so it costs time linear
+    /// in the buckets touched so far: fine for building a histogram now and then, but
+    /// fill per-window histograms with a `HistogramRecorder`.
+    ///
     /// # Panics
-    /// If one bucket's count would exceed 2^48 − 1.
-    #[inline]
+    /// If the total count would exceed `u64::MAX`.
     pub fn record_n(&mut self, d: SimDuration, n: u64) {
         if n == 0 {
             return;
         }
+        let count = self.count.checked_add(n).expect("histogram count overflow");
         let nanos = d.as_nanos();
+        // No bucket's count can exceed the total, which was just checked.
         self.add_to_bucket(bucket_of(nanos / 1000), n);
         if self.count == 0 {
             self.min = nanos;
@@ -256,30 +411,50 @@ impl LatencyHistogram {
             self.min = self.min.min(nanos);
             self.max = self.max.max(nanos);
         }
-        // Per-bucket counts are < 2^48 and there are < 2^10 buckets, so neither the
-        // count nor the sum (< 2^58 · 2^64) can overflow.
-        self.count += n;
+        self.count = count;
+        // sum ≤ count · max < 2^64 · 2^64, so it cannot overflow.
         self.sum += u128::from(nanos) * u128::from(n);
     }
 
-    /// Adds `n` to `bucket`'s count, inserting the bucket if it is new.
-    #[inline]
+    /// Adds `n` to `bucket`'s count, inserting the bucket if it is new. The caller
+    /// guarantees the new count fits a `u64`.
     fn add_to_bucket(&mut self, bucket: u16, n: u64) {
-        let key = u64::from(bucket) << COUNT_BITS;
-        let at = self.entries.partition_point(|&entry| entry < key);
-        match self.entries.get_mut(at) {
-            Some(entry) if *entry >> COUNT_BITS == u64::from(bucket) => {
-                assert!(
-                    n <= COUNT_MAX - (*entry & COUNT_MAX),
-                    "histogram bucket count overflow"
+        let (mut at, mut last) = (0, 0u16);
+        while at < self.buckets.len() {
+            let entry = at;
+            let current = last + read_varint(&self.buckets, &mut at) as u16;
+            let count_at = at;
+            let count = read_varint(&self.buckets, &mut at);
+            if current == bucket {
+                let count = Varint::new(count + n);
+                self.buckets
+                    .splice(count_at..at, count.as_bytes().iter().copied());
+                return;
+            }
+            if current > bucket {
+                // The new entry goes in front; the next one's delta now counts from it.
+                let (delta, count, next_delta) = (
+                    Varint::new(u64::from(bucket - last)),
+                    Varint::new(n),
+                    Varint::new(u64::from(current - bucket)),
                 );
-                *entry += n;
+                let patch = [delta, count, next_delta];
+                self.buckets.splice(
+                    entry..count_at,
+                    patch.iter().flat_map(|v| v.as_bytes()).copied(),
+                );
+                return;
             }
-            _ => {
-                assert!(n <= COUNT_MAX, "histogram bucket count overflow");
-                self.entries.insert(at, key | n);
-            }
+            last = current;
         }
+        self.buckets
+            .extend_from_slice(Varint::new(u64::from(bucket - last)).as_bytes());
+        self.buckets.extend_from_slice(Varint::new(n).as_bytes());
+    }
+
+    /// The `(bucket, count)` pairs, in increasing bucket order.
+    fn entries(&self) -> Entries<'_> {
+        Entries::new(&self.buckets)
     }
 
     /// Values recorded.
@@ -292,10 +467,11 @@ impl LatencyHistogram {
         self.count == 0
     }
 
-    /// Adds everything recorded in `other`, as if it had been recorded here.
+    /// Adds everything recorded in `other`, as if it had been recorded here: one linear
+    /// pass over both encodings.
     ///
     /// # Panics
-    /// If one bucket's count would exceed 2^48 − 1.
+    /// If the total count would exceed `u64::MAX`.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         if other.is_empty() {
             return;
@@ -304,45 +480,46 @@ impl LatencyHistogram {
             self.clone_from(other);
             return;
         }
-        let (mut ours, mut theirs) = (
-            self.entries.iter().peekable(),
-            other.entries.iter().peekable(),
-        );
-        let mut merged = Vec::with_capacity(self.entries.len() + other.entries.len());
+        let count = self
+            .count
+            .checked_add(other.count)
+            .expect("histogram count overflow");
+        // A merged entry's delta is no longer than in either input, and the sum of two
+        // counts no longer than their two varints together, so this is enough.
+        let mut merged = Encoder::with_capacity(self.buckets.len() + other.buckets.len());
+        let (mut ours, mut theirs) = (self.entries().peekable(), other.entries().peekable());
         loop {
-            let entry = match (ours.peek(), theirs.peek()) {
-                (Some(&&a), Some(&&b)) => {
-                    let (bucket_a, bucket_b) = (a >> COUNT_BITS, b >> COUNT_BITS);
-                    if bucket_a < bucket_b {
+            let (bucket, n) = match (ours.peek(), theirs.peek()) {
+                (Some(&(a, na)), Some(&(b, nb))) => match a.cmp(&b) {
+                    std::cmp::Ordering::Less => {
                         ours.next();
-                        a
-                    } else if bucket_b < bucket_a {
-                        theirs.next();
-                        b
-                    } else {
-                        ours.next();
-                        theirs.next();
-                        assert!(
-                            b & COUNT_MAX <= COUNT_MAX - (a & COUNT_MAX),
-                            "histogram bucket count overflow"
-                        );
-                        a + (b & COUNT_MAX)
+                        (a, na)
                     }
-                }
-                (Some(&&a), None) => {
+                    std::cmp::Ordering::Greater => {
+                        theirs.next();
+                        (b, nb)
+                    }
+                    std::cmp::Ordering::Equal => {
+                        ours.next();
+                        theirs.next();
+                        // Both are at most their histogram's count, whose sum fits.
+                        (a, na + nb)
+                    }
+                },
+                (Some(&entry), None) => {
                     ours.next();
-                    a
+                    entry
                 }
-                (None, Some(&&b)) => {
+                (None, Some(&entry)) => {
                     theirs.next();
-                    b
+                    entry
                 }
                 (None, None) => break,
             };
-            merged.push(entry);
+            merged.push(bucket, n);
         }
-        self.entries = merged;
-        self.count += other.count;
+        self.buckets = merged.bytes;
+        self.count = count;
         self.sum += other.sum;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
@@ -366,13 +543,13 @@ impl LatencyHistogram {
         }
         let mut seen = 0u64;
         let bucket = self
-            .entries
-            .iter()
-            .find(|&&entry| {
-                seen += entry & COUNT_MAX;
+            .entries()
+            .find(|&(_, count)| {
+                // seen + count ≤ self.count, so this cannot overflow.
+                seen += count;
                 seen >= rank
             })
-            .map_or(u64::MAX, |&entry| entry >> COUNT_BITS) as u16;
+            .map_or(NUM_BUCKETS as u16 - 1, |(bucket, _)| bucket);
         let midpoint =
             bucket_midpoint_nanos(bucket).clamp(u128::from(self.min), u128::from(self.max));
         Some(SimDuration::from_nanos(midpoint as u64))
@@ -403,7 +580,7 @@ impl LatencyHistogram {
 
     /// Forgets everything recorded, keeping the allocation for reuse.
     pub fn clear(&mut self) {
-        self.entries.clear();
+        self.buckets.clear();
         self.count = 0;
         self.min = 0;
         self.max = 0;
@@ -412,13 +589,13 @@ impl LatencyHistogram {
 
     /// Releases the bucket storage's spare capacity (for windows kept long-term).
     pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
+        self.buckets.shrink_to_fit();
     }
 
     /// Approximate memory footprint in bytes: the struct itself plus the bucket
     /// storage's heap capacity.
     pub fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.entries.capacity() * std::mem::size_of::<u64>()
+        std::mem::size_of::<Self>() + self.buckets.capacity()
     }
 }
 
@@ -597,11 +774,96 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "histogram bucket count overflow")]
-    fn bucket_count_overflow_panics() {
+    fn bucket_counts_go_up_to_u64_max() {
         let mut histogram = LatencyHistogram::new();
-        histogram.record_n(ns(1_000), COUNT_MAX);
+        histogram.record_n(ns(1_000), 1 << 60);
+        histogram.record_n(ns(5_000), u64::MAX - (1 << 60) - 1);
         histogram.record(ns(1_000));
+        assert_eq!(histogram.count(), u64::MAX);
+        assert_eq!(
+            histogram.entries().collect::<Vec<_>>(),
+            [
+                (bucket_of(1), (1 << 60) + 1),
+                (bucket_of(5), u64::MAX - (1 << 60) - 1)
+            ]
+        );
+        // Bucket midpoints (1.5 µs, and 5.5 µs clamped to the max).
+        assert_eq!(histogram.quantile(0.01), Some(ns(1_500)));
+        assert_eq!(histogram.quantile(0.5), Some(ns(5_000)));
+        let mut halves = LatencyHistogram::new();
+        halves.record_n(ns(1_000), 1 << 59);
+        let mut other = LatencyHistogram::new();
+        other.record_n(ns(1_000), (1 << 59) + 1);
+        other.record_n(ns(5_000), u64::MAX - (1 << 60) - 1);
+        halves.merge(&other);
+        assert_eq!(halves, histogram);
+    }
+
+    #[test]
+    #[should_panic(expected = "histogram count overflow")]
+    fn count_overflow_panics() {
+        let mut histogram = LatencyHistogram::new();
+        histogram.record_n(ns(1_000), u64::MAX);
+        histogram.record(ns(2_000_000));
+    }
+
+    #[test]
+    #[should_panic(expected = "histogram count overflow")]
+    fn merged_count_overflow_panics() {
+        let mut histogram = LatencyHistogram::new();
+        histogram.record_n(ns(1_000), u64::MAX / 2 + 1);
+        histogram.merge(&histogram.clone());
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let mut bytes = Vec::new();
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            975,
+            u64::from(u32::MAX),
+            1 << 63,
+            u64::MAX,
+        ];
+        for v in values {
+            let varint = Varint::new(v);
+            assert_eq!(varint.as_bytes().len(), varint_len(v), "{v}");
+            bytes.extend_from_slice(varint.as_bytes());
+        }
+        assert_eq!(varint_len(127), 1);
+        assert_eq!(varint_len(128), 2);
+        assert_eq!(varint_len(u64::MAX), MAX_VARINT_LEN);
+        let mut at = 0;
+        for v in values {
+            assert_eq!(read_varint(&bytes, &mut at), v);
+        }
+        assert_eq!(at, bytes.len());
+    }
+
+    #[test]
+    fn record_n_splices_into_place() {
+        // Out-of-order inserts before, between and after existing buckets, with counts
+        // and deltas that cross the one-byte boundary.
+        let mut histogram = LatencyHistogram::new();
+        let order = [500u16, 3, 700, 0, 131, 130, 699, 3, 0, 815];
+        let mut expected = std::collections::BTreeMap::new();
+        for (i, &bucket) in order.iter().enumerate() {
+            let n = 100 + 20 * i as u64;
+            histogram.record_n(ns(bucket_low(bucket) * 1000), n);
+            *expected.entry(bucket).or_insert(0) += n;
+        }
+        let expected: Vec<(u16, u64)> = expected.into_iter().collect();
+        assert_eq!(histogram.entries().collect::<Vec<_>>(), expected);
+        let mut canonical = Encoder::with_capacity(0);
+        for &(bucket, count) in &expected {
+            canonical.push(bucket, count);
+        }
+        assert_eq!(histogram.buckets, canonical.bytes);
     }
 
     #[test]
@@ -625,6 +887,66 @@ mod tests {
             "{}",
             histogram.memory_bytes()
         );
+    }
+
+    /// Heap bytes of a histogram's bucket storage.
+    fn heap_bytes(histogram: &LatencyHistogram) -> usize {
+        histogram.memory_bytes() - std::mem::size_of::<LatencyHistogram>()
+    }
+
+    #[test]
+    fn adjacent_buckets_take_at_most_three_bytes_each() {
+        // 70 adjacent buckets from ~1 ms up, with counts in the hundreds: a one-byte
+        // delta and a two-byte count each.
+        let first = bucket_of(1_000);
+        let mut recorder = HistogramRecorder::default();
+        let mut direct = LatencyHistogram::new();
+        for (i, bucket) in (first..first + 70).enumerate() {
+            let n = 100 + (i as u64 * 37) % 900;
+            for _ in 0..n {
+                recorder.record(ns(bucket_low(bucket) * 1000));
+            }
+            direct.record_n(ns(bucket_low(bucket) * 1000), n);
+        }
+        let taken = recorder.take();
+        assert_eq!(taken, direct);
+        assert_eq!(taken.entries().count(), 70);
+        assert!(heap_bytes(&taken) <= 3 * 70, "{}", heap_bytes(&taken));
+        direct.shrink_to_fit();
+        assert!(heap_bytes(&direct) <= 3 * 70, "{}", heap_bytes(&direct));
+    }
+
+    #[test]
+    fn a_realistic_window_is_small() {
+        use rand_distr::{Distribution, LogNormal};
+        // One second of one layer: 2 400 log-normal latencies with mean 25 ms and p99
+        // 100 ms. σ solves 2.326·σ − σ²/2 = ln(p99 / mean); μ = ln(mean) − σ²/2 (in ns).
+        let (mean, p99, z99) = (25e6f64, 100e6f64, 2.326_347_874_040_841);
+        let sigma = z99 - (z99 * z99 - 2.0 * (p99 / mean).ln()).sqrt();
+        let mu = mean.ln() - sigma * sigma / 2.0;
+        let latency = LogNormal::new(mu, sigma).unwrap();
+        let mut rng = crate::engine::RngStreams::new(1).stream("x");
+        let mut recorder = HistogramRecorder::default();
+        let mut values = Vec::new();
+        for _ in 0..2_400 {
+            let v = latency.sample(&mut rng) as u64;
+            values.push(v);
+            recorder.record(ns(v));
+        }
+        let window = recorder.take();
+        assert_eq!(window, histogram_of(&values));
+        let buckets = window.entries().count();
+        let heap = heap_bytes(&window);
+        println!(
+            "realistic window: {buckets} buckets, {heap} B heap ({:.2} B/bucket), \
+             {} B in all; p50 {:?}, p99 {:?}",
+            heap as f64 / buckets as f64,
+            window.memory_bytes(),
+            window.quantile(0.5).unwrap(),
+            window.quantile(0.99).unwrap(),
+        );
+        assert!(heap <= 250, "{heap} B for {buckets} buckets");
+        assert!(heap <= 3 * buckets, "{heap} B for {buckets} buckets");
     }
 
     /// Durations spread over many orders of magnitude (each value up to 2^0..2^46 ns).
@@ -686,6 +1008,54 @@ mod tests {
             let mut merged = histogram_of(&values[..split]);
             merged.merge(&histogram_of(&values[split..]));
             prop_assert_eq!(merged, histogram_of(&values));
+        }
+
+        /// Encoding windows (through the recorder, or by `record_n` with counts of any
+        /// size) and merging them round-trips: the total equals everything recorded
+        /// into one histogram, decodes to the summed counts per bucket, and is the
+        /// canonical encoding of those.
+        #[test]
+        fn encode_and_merge_round_trip(
+            windows in proptest::collection::vec(
+                proptest::collection::vec(
+                    (durations(), prop_oneof![1u64..4, 1u64..1 << 52]),
+                    0..40,
+                ),
+                0..6,
+            ),
+        ) {
+            let mut expected = std::collections::BTreeMap::new();
+            let mut one = LatencyHistogram::new();
+            let mut total = LatencyHistogram::new();
+            let mut recorder = HistogramRecorder::default();
+            let (mut recorded, mut from_recorder) = (Vec::new(), LatencyHistogram::new());
+            for window in &windows {
+                let mut encoded = LatencyHistogram::new();
+                for &(v, n) in window {
+                    encoded.record_n(ns(v), n);
+                    one.record_n(ns(v), n);
+                    *expected.entry(bucket_of(v / 1000)).or_insert(0u64) += n;
+                    // The recorder records one at a time: give it few copies.
+                    for _ in 0..n.min(3) {
+                        recorder.record(ns(v));
+                        recorded.push(v);
+                    }
+                }
+                total.merge(&encoded);
+                let snapshot = recorder.snapshot();
+                let taken = recorder.take();
+                prop_assert_eq!(&snapshot, &taken);
+                from_recorder.merge(&taken);
+            }
+            prop_assert_eq!(&total, &one);
+            prop_assert_eq!(from_recorder, histogram_of(&recorded));
+            let expected: Vec<(u16, u64)> = expected.into_iter().collect();
+            prop_assert_eq!(total.entries().collect::<Vec<_>>(), expected.clone());
+            let mut canonical = Encoder::with_capacity(0);
+            for &(bucket, count) in &expected {
+                canonical.push(bucket, count);
+            }
+            prop_assert_eq!(&total.buckets, &canonical.bytes);
         }
 
         /// Every microsecond value lies within the bounds of its bucket.

@@ -1,0 +1,477 @@
+//! Rollouts: replacing the version a layer runs, and the release that replaces it.
+//!
+//! A model may hold several (`[[rollouts]]`): teams release independently, one after
+//! another or at once, while chaos keeps killing instances.
+//!
+//! ```toml
+//! [[rollouts]]
+//! layer = "middle"
+//! start = "10m"
+//! strategy = "red-black"                 # or "rolling", "highlander"
+//! release = { error_rate = 0.05 }        # the new version; {} is a healthy release
+//! red_black = { canary = { instances = 1, duration = "10m" }, bake = "30m", cleanup = "disable" }
+//! analysis = { interval = "1m", failure_limit = 2, max_error_rate = 0.01 }
+//! ```
+//!
+//! # Default values
+//! | field | default | source |
+//! |---|---|---|
+//! | `start` | `5m` | after the world has settled |
+//! | `strategy` | `red-black` | Netflix 2011 |
+//! | `red_black.canary` | none | |
+//! | `red_black.canary.duration` | `60m` | Asgard's canary judgment period |
+//! | `red_black.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` (600 s) |
+//! | `red_black.bake` | `30m` | |
+//! | `red_black.cleanup` | `disable` | Spinnaker keeps the old server group disabled |
+//! | `red_black.disabled_for` | `1h` | |
+//! | `rolling.max_surge` | `25%` | Kubernetes, Argo Rollouts |
+//! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts |
+//! | `rolling.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` |
+//! | `analysis.interval` | `1m` | Flagger |
+//! | `analysis.failure_limit` | `2` | consecutive failed checks (Flagger's threshold, 1–5) |
+//! | `analysis.min_requests` | `50` | fewer requests in an interval is no data, not a pass |
+//! | `analysis.max_error_rate` | `0.01` | |
+//! | `analysis.max_error_rate_increase` | `0.005` | over the baseline version's rate |
+//! | `analysis.max_latency_p99_ratio` | `1.5` | × the baseline version's p99 |
+//! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
+//! | `release.*` | healthy: no errors, 1× latency, 1× capacity, no leak, no crashes | |
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::engine::{DurationDist, SimDuration};
+
+/// One rollout of one layer.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSpec {
+    /// The layer whose version is replaced.
+    pub layer: String,
+    /// When the rollout begins.
+    #[serde(default = "default_start")]
+    pub start: SimDuration,
+    /// How the new version replaces the old.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// How the new version behaves.
+    #[serde(default)]
+    pub release: ReleaseSpec,
+    /// Knobs of the `red-black` and `highlander` strategies.
+    #[serde(default)]
+    pub red_black: RedBlackSpec,
+    /// Knobs of the `rolling` strategy.
+    #[serde(default)]
+    pub rolling: RollingSpec,
+    /// How the new version is judged.
+    #[serde(default)]
+    pub analysis: AnalysisSpec,
+    /// How long the controller keeps judging after promotion.
+    #[serde(default)]
+    pub monitor: SimDuration,
+}
+
+/// How a rollout replaces a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Optional canary, a full new cluster, switch, bake, clean up (or switch back).
+    #[default]
+    RedBlack,
+    /// Replace instances in batches bounded by `max_surge` and `max_unavailable`.
+    Rolling,
+    /// A full new cluster; the old one is destroyed as soon as the new one is healthy.
+    Highlander,
+}
+
+impl Strategy {
+    /// Every strategy, by name.
+    pub const ALL: [Strategy; 3] = [Strategy::RedBlack, Strategy::Rolling, Strategy::Highlander];
+
+    /// The strategy's name in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::RedBlack => "red-black",
+            Strategy::Rolling => "rolling",
+            Strategy::Highlander => "highlander",
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Strategy::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+                format!(
+                    "unknown strategy {text:?}; the strategies are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The new version's behaviour. Every field defaults to healthy; defects combine.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSpec {
+    /// Probability that a request it serves fails with an error (HTTP 500).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Service-time multiplier (1.5 = a 50% latency regression).
+    #[serde(default = "one")]
+    pub latency_factor: f64,
+    /// Workers per instance multiplier (0.5 = half the capacity).
+    #[serde(default = "one")]
+    pub capacity_factor: f64,
+    /// Errors that grow with instance uptime (a memory leak).
+    #[serde(default)]
+    pub leak: Option<LeakSpec>,
+    /// Instances crash this long after they are ready (a crash loop).
+    #[serde(default)]
+    pub crash_after: Option<DurationDist>,
+    /// Fraction of requests the error and latency defects hit.
+    #[serde(default = "one")]
+    pub affected_fraction: f64,
+    /// The error and latency defects hit only when an instance's workers are at least
+    /// this busy (a defect under load), in (0, 1].
+    #[serde(default)]
+    pub above_load: Option<f64>,
+}
+
+impl Default for ReleaseSpec {
+    fn default() -> Self {
+        ReleaseSpec {
+            error_rate: 0.0,
+            latency_factor: 1.0,
+            capacity_factor: 1.0,
+            leak: None,
+            crash_after: None,
+            affected_fraction: 1.0,
+            above_load: None,
+        }
+    }
+}
+
+impl ReleaseSpec {
+    /// Whether the release has no defect at all.
+    pub fn is_healthy(&self) -> bool {
+        *self == ReleaseSpec::default()
+    }
+}
+
+/// A leak: no errors until `onset` of uptime, then an error rate rising linearly to
+/// `max_error_rate` over `ramp`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeakSpec {
+    /// Uptime at which errors begin.
+    pub onset: SimDuration,
+    /// Time from onset to the full error rate.
+    #[serde(default = "default_ramp")]
+    pub ramp: SimDuration,
+    /// Error rate once the leak is full-blown.
+    #[serde(default = "one")]
+    pub max_error_rate: f64,
+}
+
+/// Knobs of red/black (and highlander, which uses `healthy_deadline`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedBlackSpec {
+    /// A canary before the full cluster; none to skip.
+    #[serde(default)]
+    pub canary: Option<CanarySpec>,
+    /// Longest wait for a launched cluster to be healthy before aborting.
+    #[serde(default = "ten_minutes")]
+    pub healthy_deadline: SimDuration,
+    /// Time with all traffic on the new version, under analysis, before cleanup.
+    #[serde(default = "thirty_minutes")]
+    pub bake: SimDuration,
+    /// What happens to the old cluster after a good bake.
+    #[serde(default)]
+    pub cleanup: Cleanup,
+    /// With `disable`: how long the old cluster stays disabled (warm) before it is destroyed.
+    #[serde(default = "one_hour")]
+    pub disabled_for: SimDuration,
+}
+
+impl Default for RedBlackSpec {
+    fn default() -> Self {
+        RedBlackSpec {
+            canary: None,
+            healthy_deadline: ten_minutes(),
+            bake: thirty_minutes(),
+            cleanup: Cleanup::default(),
+            disabled_for: one_hour(),
+        }
+    }
+}
+
+/// A canary: a few new-version instances taking their share of traffic beside the old.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySpec {
+    /// Instances of the new version.
+    #[serde(default = "one_u32")]
+    pub instances: u32,
+    /// How long the canary is judged.
+    #[serde(default = "one_hour")]
+    pub duration: SimDuration,
+}
+
+/// What red/black does with the old cluster after a good bake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cleanup {
+    /// Destroy it at once.
+    Destroy,
+    /// Keep it running without traffic (warm) for `disabled_for`, then destroy it.
+    #[default]
+    Disable,
+    /// Scale it to zero instances but keep the group (a rollback relaunches into it).
+    ScaleDown,
+}
+
+impl Cleanup {
+    /// The policy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cleanup::Destroy => "destroy",
+            Cleanup::Disable => "disable",
+            Cleanup::ScaleDown => "scale-down",
+        }
+    }
+}
+
+/// Knobs of a rolling upgrade.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollingSpec {
+    /// Instances above the desired size during the upgrade (count or percent, rounded up).
+    #[serde(default = "quarter")]
+    pub max_surge: Count,
+    /// Instances below the desired size during the upgrade (count or percent, rounded down).
+    #[serde(default = "quarter")]
+    pub max_unavailable: Count,
+    /// Longest wait for a batch to become healthy before aborting.
+    #[serde(default = "ten_minutes")]
+    pub healthy_deadline: SimDuration,
+}
+
+impl Default for RollingSpec {
+    fn default() -> Self {
+        RollingSpec {
+            max_surge: quarter(),
+            max_unavailable: quarter(),
+            healthy_deadline: ten_minutes(),
+        }
+    }
+}
+
+/// An absolute count or a percentage of a size, e.g. `2` or `"25%"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Count {
+    /// This many.
+    Absolute(u32),
+    /// This percent of the size.
+    Percent(f64),
+}
+
+impl Count {
+    /// The count for `size`, rounding a percentage up (`true`) or down (Kubernetes
+    /// rounds surge up and unavailability down).
+    pub fn of(self, size: u32, round_up: bool) -> u32 {
+        match self {
+            Count::Absolute(n) => n,
+            Count::Percent(p) => {
+                let exact = size as f64 * p / 100.0;
+                let rounded = if round_up {
+                    exact.ceil()
+                } else {
+                    exact.floor()
+                };
+                rounded.max(0.0) as u32
+            }
+        }
+    }
+}
+
+impl FromStr for Count {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let allowed = "write a count such as 2 or a percentage such as \"25%\"";
+        if let Some(percent) = text.strip_suffix('%') {
+            let p: f64 = percent
+                .trim()
+                .parse()
+                .map_err(|_| format!("not a percentage: {text:?}; {allowed}"))?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(format!(
+                    "a percentage must be between 0% and 100%, got {text}"
+                ));
+            }
+            Ok(Count::Percent(p))
+        } else {
+            text.parse()
+                .map(Count::Absolute)
+                .map_err(|_| format!("not a count: {text:?}; {allowed}"))
+        }
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Count::Absolute(n) => write!(f, "{n}"),
+            Count::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl serde::Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => u32::try_from(n).map(Count::Absolute).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "a count must be between 0 and {}, got {n}",
+                    u32::MAX
+                ))
+            }),
+            Raw::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Threshold analysis of the new version, interval by interval.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSpec {
+    /// Length of one check.
+    #[serde(default = "one_minute")]
+    pub interval: SimDuration,
+    /// Consecutive failed checks that abort the rollout.
+    #[serde(default = "two")]
+    pub failure_limit: u32,
+    /// Requests the new version must have served in an interval for a verdict.
+    #[serde(default = "fifty")]
+    pub min_requests: u64,
+    /// Highest error rate of the new version.
+    #[serde(default = "default_max_error_rate")]
+    pub max_error_rate: f64,
+    /// Highest error rate above the baseline version's.
+    #[serde(default = "default_max_error_rate_increase")]
+    pub max_error_rate_increase: f64,
+    /// Highest p99 latency as a multiple of the baseline version's.
+    #[serde(default = "default_max_latency_p99_ratio")]
+    pub max_latency_p99_ratio: f64,
+}
+
+impl Default for AnalysisSpec {
+    fn default() -> Self {
+        AnalysisSpec {
+            interval: one_minute(),
+            failure_limit: two(),
+            min_requests: fifty(),
+            max_error_rate: default_max_error_rate(),
+            max_error_rate_increase: default_max_error_rate_increase(),
+            max_latency_p99_ratio: default_max_latency_p99_ratio(),
+        }
+    }
+}
+
+fn default_start() -> SimDuration {
+    SimDuration::from_mins(5)
+}
+fn default_ramp() -> SimDuration {
+    SimDuration::from_mins(30)
+}
+fn one() -> f64 {
+    1.0
+}
+fn one_u32() -> u32 {
+    1
+}
+fn two() -> u32 {
+    2
+}
+fn fifty() -> u64 {
+    50
+}
+fn quarter() -> Count {
+    Count::Percent(25.0)
+}
+fn one_minute() -> SimDuration {
+    SimDuration::from_mins(1)
+}
+fn ten_minutes() -> SimDuration {
+    SimDuration::from_mins(10)
+}
+fn thirty_minutes() -> SimDuration {
+    SimDuration::from_mins(30)
+}
+fn one_hour() -> SimDuration {
+    SimDuration::from_hours(1)
+}
+fn default_max_error_rate() -> f64 {
+    0.01
+}
+fn default_max_error_rate_increase() -> f64 {
+    0.005
+}
+fn default_max_latency_p99_ratio() -> f64 {
+    1.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_round_as_kubernetes_does() {
+        let quarter: Count = "25%".parse().unwrap();
+        assert_eq!(quarter.of(10, true), 3);
+        assert_eq!(quarter.of(10, false), 2);
+        assert_eq!("3".parse::<Count>().unwrap().of(10, true), 3);
+        assert!("120%".parse::<Count>().is_err());
+        assert!("lots".parse::<Count>().unwrap_err().contains("percentage"));
+    }
+
+    #[test]
+    fn a_rollout_section_reads_with_defaults() {
+        let spec: RolloutSpec = toml::from_str(
+            r#"layer = "middle"
+               strategy = "rolling"
+               rolling = { max_surge = 2, max_unavailable = "0%" }
+               release = { error_rate = 0.05 }"#,
+        )
+        .unwrap();
+        assert_eq!(spec.strategy, Strategy::Rolling);
+        assert_eq!(spec.rolling.max_surge, Count::Absolute(2));
+        assert_eq!(spec.rolling.max_unavailable, Count::Percent(0.0));
+        assert_eq!(spec.red_black.cleanup, Cleanup::Disable);
+        assert!(!spec.release.is_healthy());
+        assert_eq!(spec.analysis.interval, SimDuration::from_mins(1));
+    }
+}
