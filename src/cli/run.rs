@@ -44,10 +44,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let wall = started.elapsed().as_secs_f64();
     // Wall-clock figures go to stderr, so stdout is identical for identical inputs.
     eprintln!(
-        "simulated {} in {:.2} s of wall time ({:.1} M events/s)",
+        "simulated {} in {:.2} s of wall time ({:.1} M events/s); per-second series {:.1} MiB",
         summary.elapsed,
         wall,
-        summary.events as f64 / wall.max(1e-9) / 1e6
+        summary.events as f64 / wall.max(1e-9) / 1e6,
+        world.footprint().series_bytes as f64 / (1 << 20) as f64
     );
     if args.json {
         print!("{}", run_summary::render_json(&summary));
