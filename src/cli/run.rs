@@ -1,6 +1,11 @@
-//! `rollsim run [MODEL] [--seed N] [--json]`: simulate a model without a rollout and
-//! print a per-layer summary. Without a model file, the built-in default model
+//! `rollsim run [MODEL] [--seed N] [--strategy S] [--json]`: simulate a model and print
+//! a per-layer summary; if the model has rollouts, rehearse them and print each one's
+//! metrics and timeline. Without a model file, the built-in default model
 //! (`models/netflix-2011.toml`, compiled into the binary) runs.
+//!
+//! Rollout metrics that compare with "no rollout" (failed requests, the downstream rate
+//! ratio) come from a second run of the same model and seed without rollouts, in
+//! parallel with the first.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,8 +14,10 @@ use std::time::Instant;
 use clap::Args;
 
 use crate::model::World;
-use crate::report::run_summary;
-use crate::scenario;
+use crate::rehearsal::metrics::{Slo, rollout_metrics};
+use crate::rehearsal::rehearse;
+use crate::report::{rollout, run_summary};
+use crate::scenario::{self, rollout::Strategy};
 
 /// The built-in default model.
 pub(crate) const DEFAULT_MODEL: &str = include_str!("../../models/netflix-2011.toml");
@@ -23,7 +30,10 @@ pub(crate) struct RunArgs {
     /// Seed of every random stream (default: the model's `seed`).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
-    /// Print JSON instead of a table.
+    /// Roll out with this strategy instead of the model's (red-black, rolling, highlander).
+    #[arg(long)]
+    strategy: Option<Strategy>,
+    /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -37,23 +47,73 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if let Some(seed) = args.seed {
         model.seed = seed;
     }
+    if let Some(strategy) = args.strategy {
+        if model.rollouts.is_empty() {
+            return Err(format!(
+                "--strategy {strategy}: the model {} has no [[rollouts]] section to apply it to",
+                model.name
+            ));
+        }
+        for rollout in &mut model.rollouts {
+            rollout.strategy = strategy;
+        }
+    }
     let started = Instant::now();
-    let mut world = World::new(&model);
-    world.run();
+    let (rehearsal, baseline) = rayon::join(
+        || rehearse(&model),
+        || {
+            (!model.rollouts.is_empty()).then(|| {
+                let mut plain = model.clone();
+                plain.rollouts.clear();
+                let mut world = World::new(&plain);
+                world.run();
+                world
+            })
+        },
+    );
+    let mut world = rehearsal.world;
     let summary = world.summary();
     let wall = started.elapsed().as_secs_f64();
     // Wall-clock figures go to stderr, so stdout is identical for identical inputs.
     eprintln!(
-        "simulated {} in {:.2} s of wall time ({:.1} M events/s); per-second series {:.1} MiB",
+        "simulated {} in {:.2} s of wall time ({:.1} M events/s){}; per-second series {:.1} MiB",
         summary.elapsed,
         wall,
         summary.events as f64 / wall.max(1e-9) / 1e6,
+        if baseline.is_some() {
+            ", with a baseline run beside it"
+        } else {
+            ""
+        },
         world.footprint().series_bytes as f64 / (1 << 20) as f64
     );
+    let slo = Slo {
+        availability: model.slo.availability,
+        latency_p99: model.slo.latency_p99,
+    };
+    let reports: Vec<_> = match &baseline {
+        Some(baseline) => rehearsal
+            .records
+            .iter()
+            .map(|record| (record, rollout_metrics(&world, baseline, record, slo)))
+            .collect(),
+        None => Vec::new(),
+    };
     if args.json {
-        print!("{}", run_summary::render_json(&summary));
+        let value = serde_json::json!({
+            "world": run_summary::to_json(&summary),
+            "rollouts": reports.iter().map(|(r, m)| rollout::to_json(r, m)).collect::<Vec<_>>(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+        );
     } else {
         print!("{}", run_summary::render_text(&summary));
+        for (record, metrics) in &reports {
+            println!();
+            print!("{}", rollout::render_text(record, metrics));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

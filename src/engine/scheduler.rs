@@ -90,6 +90,19 @@ impl<E> Scheduler<E> {
         Some((time, event))
     }
 
+    /// Moves the clock forward to `time` with nothing happening (no event is pending
+    /// before it), e.g. to act at a moment no event marks.
+    ///
+    /// # Panics
+    /// If an event is pending before `time`: skipping it would lose it.
+    pub fn advance_to(&mut self, time: SimTime) {
+        assert!(
+            self.queue.peek_time().is_none_or(|next| next >= time),
+            "advancing past a pending event"
+        );
+        self.now = self.now.max(time);
+    }
+
     /// Like [`pop`](Self::pop), but leaves events after `horizon` pending and returns `None`.
     #[inline]
     pub fn pop_until(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {

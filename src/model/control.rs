@@ -36,6 +36,40 @@ impl World {
             .map(|i| LayerId(i as u16))
     }
 
+    /// The name of `layer`.
+    pub fn layer_name(&self, layer: LayerId) -> &str {
+        &self.layers[layer.index()].name
+    }
+
+    /// The layers `layer` calls, directly or through others, in layer order.
+    pub fn layers_below(&self, layer: LayerId) -> Vec<LayerId> {
+        let mut below: Vec<LayerId> = Vec::new();
+        let mut frontier = vec![layer];
+        while let Some(next) = frontier.pop() {
+            for call in &self.layers[next.index()].downstream {
+                if !below.contains(&call.layer) {
+                    below.push(call.layer);
+                    frontier.push(call.layer);
+                }
+            }
+        }
+        below.sort();
+        below
+    }
+
+    /// The per-second series of `cluster` (every cluster ever launched has one).
+    pub fn series_of(&self, cluster: ClusterId) -> &super::observe::ClusterSeries {
+        &self.observations.clusters[cluster.index()]
+    }
+
+    /// Every cluster ever launched in `layer`, retired ones included, in launch order.
+    pub fn all_clusters_of(&self, layer: LayerId) -> Vec<ClusterId> {
+        (0..self.clusters.len())
+            .map(|i| ClusterId(i as u32))
+            .filter(|c| self.clusters[c.index()].layer == layer)
+            .collect()
+    }
+
     /// The clusters of `layer` that still route or hold instances.
     pub fn clusters_of(&self, layer: LayerId) -> Vec<ClusterId> {
         self.layers[layer.index()].clusters.clone()

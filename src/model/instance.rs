@@ -96,7 +96,9 @@ pub(crate) struct Instance {
     pub(crate) station: Station<Handle>,
     /// Lookups made so far by each of its caches (one per cached call).
     pub(crate) cache_lookups: Box<[u64]>,
-    /// When, within every refresh interval, its discovery clients refresh their view.
+    /// As a caller of discovery layers, it refreshes its view at times `refresh_phase +
+    /// k × interval` (for each callee's interval): its start time, or a random offset
+    /// for the starting fleet.
     pub(crate) refresh_phase: SimDuration,
 }
 

@@ -76,6 +76,9 @@ impl World {
         instance.phase = Phase::Serving;
         instance.ready_at = now;
         instance.warm_at = now + warmup;
+        // As a caller, it fetches the registries of the layers it calls when it starts,
+        // then every refresh interval.
+        instance.refresh_phase = SimDuration::from_nanos(now.as_nanos());
         match balancer {
             Balancer::Elb {
                 health_check_interval,
@@ -88,14 +91,7 @@ impl World {
                 self.scheduler
                     .schedule_in(passed, Event::HealthChecksPassed { instance: id });
             }
-            Balancer::Discovery {
-                refresh_interval, ..
-            } => {
-                // Its own registry fetch happens at start, then every interval.
-                instance.refresh_phase =
-                    SimDuration::from_nanos(now.as_nanos() % refresh_interval.as_nanos().max(1));
-                self.register_if_enabled(id);
-            }
+            Balancer::Discovery { .. } => self.register_if_enabled(id),
         }
     }
 

@@ -434,7 +434,6 @@ impl World {
             let cluster = self.add_cluster(layer, 0, size);
             for _ in 0..size {
                 let id = self.new_instance(cluster);
-                let refresh = self.layers[layer_index].balancer.view_lag();
                 let caches = self.layers[layer_index]
                     .downstream
                     .iter()
@@ -442,7 +441,8 @@ impl World {
                 let warm: Vec<u64> = caches
                     .map(|(_, warmup, _)| (warmup * WARM_CACHE_WARMUPS) as u64)
                     .collect();
-                let phase = self.random_phase(refresh);
+                // Its registry fetches, as a caller, at a random phase of any interval.
+                let phase = self.random_phase(SimDuration::from_hours(1));
                 let instance = &mut self.instances[id.index()];
                 instance.phase = Phase::Serving;
                 instance.ready_at = SimTime::ZERO;
@@ -521,12 +521,14 @@ impl World {
         self.jobs_peak
     }
 
-    /// Runs every event before `horizon` (capped at the run's end) and stops there.
+    /// Runs every event up to and including `horizon` (capped at the run's end), and
+    /// leaves the clock at `horizon`.
     pub fn run_until(&mut self, horizon: SimTime) {
         let horizon = horizon.min(self.end);
         while let Some((_, event)) = self.scheduler.pop_until(horizon) {
             self.handle(event);
         }
+        self.scheduler.advance_to(horizon);
     }
 
     /// Runs to the end of the model's duration.

@@ -1,5 +1,7 @@
 //! Turning runs into what people read: text tables and JSON.
 //!
 //! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
+//! - [`rollout`]: the rollout metrics and the controller's timeline.
 
+pub mod rollout;
 pub mod run_summary;

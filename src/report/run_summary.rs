@@ -87,8 +87,13 @@ pub fn render_text(summary: &WorldSummary) -> String {
     out
 }
 
-/// The summary as JSON.
+/// The summary as JSON text.
 pub fn render_json(summary: &WorldSummary) -> String {
+    serde_json::to_string_pretty(&to_json(summary)).expect("JSON values always serialize") + "\n"
+}
+
+/// The summary as a JSON value.
+pub fn to_json(summary: &WorldSummary) -> serde_json::Value {
     let layers: Vec<serde_json::Value> = summary
         .layers
         .iter()
@@ -119,14 +124,13 @@ pub fn render_json(summary: &WorldSummary) -> String {
             })
         })
         .collect();
-    let value = serde_json::json!({
+    serde_json::json!({
         "model": summary.name,
         "seed": summary.seed,
         "simulated_seconds": summary.elapsed.as_secs_f64(),
         "events": summary.events,
         "layers": layers,
-    });
-    serde_json::to_string_pretty(&value).expect("JSON values always serialize") + "\n"
+    })
 }
 
 fn latency(layer: &LayerSummary, q: f64) -> String {

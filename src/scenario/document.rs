@@ -8,6 +8,8 @@
 //! | `duration` | `1h` |
 //! | `chaos` | none |
 //! | `rollouts` | none (the world runs as it is) |
+//! | `slo.availability` | `0.999` | |
+//! | `slo.latency_p99` | `500ms` | |
 
 use std::collections::BTreeMap;
 
@@ -44,6 +46,37 @@ pub struct Scenario {
     /// Versions to roll out, in any order (each has its own start).
     #[serde(default)]
     pub rollouts: Vec<RolloutSpec>,
+    /// The service level the rollout reports hold each minute of the entry layer to.
+    #[serde(default)]
+    pub slo: SloSpec,
+}
+
+/// A service level objective for the entry layer, per minute.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// Lowest success ratio.
+    #[serde(default = "default_availability")]
+    pub availability: f64,
+    /// Highest p99 latency.
+    #[serde(default = "default_latency_p99")]
+    pub latency_p99: SimDuration,
+}
+
+impl Default for SloSpec {
+    fn default() -> Self {
+        SloSpec {
+            availability: default_availability(),
+            latency_p99: default_latency_p99(),
+        }
+    }
+}
+
+fn default_availability() -> f64 {
+    0.999
+}
+fn default_latency_p99() -> SimDuration {
+    SimDuration::from_millis(500)
 }
 
 fn default_seed() -> u64 {

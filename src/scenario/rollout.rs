@@ -28,6 +28,7 @@
 //! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts |
 //! | `rolling.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` |
 //! | `analysis.interval` | `1m` | Flagger |
+//! | `analysis.delay` | `0s` | Spinnaker's `beginCanaryAnalysisAfterMins` (lets new instances warm up) |
 //! | `analysis.failure_limit` | `2` | consecutive failed checks (Flagger's threshold, 1–5) |
 //! | `analysis.min_requests` | `50` | fewer requests in an interval is no data, not a pass |
 //! | `analysis.max_error_rate` | `0.01` | |
@@ -371,6 +372,9 @@ pub struct AnalysisSpec {
     /// Length of one check.
     #[serde(default = "one_minute")]
     pub interval: SimDuration,
+    /// Time after a phase begins before its metrics count (new instances warm up).
+    #[serde(default)]
+    pub delay: SimDuration,
     /// Consecutive failed checks that abort the rollout.
     #[serde(default = "two")]
     pub failure_limit: u32,
@@ -392,6 +396,7 @@ impl Default for AnalysisSpec {
     fn default() -> Self {
         AnalysisSpec {
             interval: one_minute(),
+            delay: SimDuration::ZERO,
             failure_limit: two(),
             min_requests: fifty(),
             max_error_rate: default_max_error_rate(),

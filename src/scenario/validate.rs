@@ -69,6 +69,22 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     check_traffic(&mut c, scenario);
     check_chaos(&mut c, scenario);
     check_rollouts(&mut c, scenario);
+    let slo = &scenario.slo;
+    if !(slo.availability.is_finite() && slo.availability > 0.0 && slo.availability <= 1.0) {
+        c.fail(
+            &[&"slo", &"availability"],
+            format!("must be in (0, 1], got {}", slo.availability),
+        );
+    }
+    if slo.latency_p99.is_zero() || slo.latency_p99 > MAX_SETTING_DURATION {
+        c.fail(
+            &[&"slo", &"latency_p99"],
+            format!(
+                "must be between 1ns and {MAX_SETTING_DURATION}, got {}",
+                slo.latency_p99
+            ),
+        );
+    }
     c.problems
 }
 
@@ -676,6 +692,12 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                     "must be between 1ns and {MAX_SETTING_DURATION}, got {}",
                     a.interval
                 ),
+            );
+        }
+        if a.delay > MAX_SETTING_DURATION {
+            c.fail(
+                &[r, &i, an, &"delay"],
+                format!("must be at most {MAX_SETTING_DURATION}, got {}", a.delay),
             );
         }
         if a.failure_limit == 0 || a.failure_limit > 100 {

@@ -1,0 +1,207 @@
+//! Drives rollout controllers against the simulated world: the simulator's
+//! implementation of the controller's platform.
+//!
+//! # The loop
+//! 1. Run the world up to the earliest moment a controller wants to look (a rollout's
+//!    start, or a wake-up it asked for).
+//! 2. Build that controller's [`Observation`]: every version of its layer (clusters
+//!    grouped by version) and what each did since its previous observation, summed
+//!    from the world's per-second cluster series.
+//! 3. Carry out its commands on the world: scale (launching a cluster for a version
+//!    that has none), enable, disable, destroy.
+//! 4. Repeat until the end of the run. Controllers of different layers run at once;
+//!    at equal times they act in the order of their rollouts in the model file.
+
+use crate::engine::SimTime;
+use crate::model::{ClusterId, InstanceState, LayerId, World};
+use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionState};
+use crate::scenario::Scenario;
+use crate::scenario::rollout::RolloutSpec;
+
+use crate::rollout::RolloutRecord;
+
+/// A rollout waiting for its start, or under way.
+struct Slot {
+    spec: RolloutSpec,
+    layer: LayerId,
+    new_version: u32,
+    controller: Option<Controller>,
+    wake_at: Option<SimTime>,
+    observed_until_s: u64,
+}
+
+/// A world run with its rollouts.
+pub struct Rehearsal {
+    /// The world, at the end of the run.
+    pub world: World,
+    /// Each rollout's record, in model-file order.
+    pub records: Vec<RolloutRecord>,
+}
+
+/// Runs `scenario` with its rollouts to the end.
+pub fn rehearse(scenario: &Scenario) -> Rehearsal {
+    let mut world = World::new(scenario);
+    let mut slots: Vec<Slot> = scenario
+        .rollouts
+        .iter()
+        .map(|spec| {
+            let layer = world
+                .layer_id(&spec.layer)
+                .expect("validated: a rollout's layer exists");
+            let new_version = world.add_release(layer, &spec.release);
+            Slot {
+                spec: spec.clone(),
+                layer,
+                new_version,
+                controller: None,
+                wake_at: Some(SimTime::ZERO + spec.start),
+                observed_until_s: 0,
+            }
+        })
+        .collect();
+    loop {
+        let next = slots.iter().filter_map(|s| s.wake_at).min();
+        let Some(next) = next.filter(|t| *t <= world.end()) else {
+            world.run();
+            break;
+        };
+        world.run_until(next);
+        for slot in slots.iter_mut().filter(|s| s.wake_at == Some(next)) {
+            step(&mut world, slot);
+        }
+    }
+    let records = slots
+        .into_iter()
+        .map(|s| match s.controller {
+            Some(c) => c.record().clone(),
+            None => Controller::new(&s.spec, 0, s.new_version).record().clone(),
+        })
+        .collect();
+    Rehearsal { world, records }
+}
+
+fn step(world: &mut World, slot: &mut Slot) {
+    let now = world.now();
+    let controller = slot.controller.get_or_insert_with(|| {
+        // The version replaced is the one serving the most at the start.
+        let old = versions(world, slot.layer)
+            .into_iter()
+            .filter(|v| v.version != slot.new_version)
+            .max_by_key(|v| (v.desired, std::cmp::Reverse(v.version)))
+            .map_or(0, |v| v.version);
+        slot.observed_until_s = now.as_nanos() / 1_000_000_000;
+        slot.observed_until_s = slot
+            .observed_until_s
+            .saturating_sub(slot.spec.analysis.interval.as_nanos() / 1_000_000_000);
+        Controller::new(&slot.spec, old, slot.new_version)
+    });
+    let now_s = now.as_nanos() / 1_000_000_000;
+    let observation = Observation {
+        now,
+        versions: versions(world, slot.layer),
+        metrics: metrics(world, slot.layer, slot.observed_until_s, now_s),
+    };
+    slot.observed_until_s = now_s;
+    let decision = controller.step(&observation);
+    for command in &decision.commands {
+        apply(world, slot.layer, command);
+    }
+    slot.wake_at = decision.wake_at;
+}
+
+/// Every version with a live cluster in `layer`.
+fn versions(world: &World, layer: LayerId) -> Vec<VersionState> {
+    let mut out: Vec<VersionState> = Vec::new();
+    for cluster in world.clusters_of(layer) {
+        let view = world.cluster_view(cluster);
+        let index = out.iter().position(|v| v.version == view.version);
+        let state = match index {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(VersionState {
+                    version: view.version,
+                    ..VersionState::default()
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        let count = |s: InstanceState| {
+            view.instances[InstanceState::ALL
+                .iter()
+                .position(|x| *x == s)
+                .expect("listed")]
+        };
+        state.desired += view.desired;
+        state.starting += count(InstanceState::Launching) + count(InstanceState::Booting);
+        state.serving += count(InstanceState::Warming) + count(InstanceState::InService);
+        state.registered += view.registered;
+        state.enabled |= view.enabled && view.desired > 0;
+    }
+    out.sort_by_key(|v| v.version);
+    out
+}
+
+/// What each version's instances did in the windows `[from_s, to_s)`.
+fn metrics(world: &World, layer: LayerId, from_s: u64, to_s: u64) -> Vec<(u32, VersionMetrics)> {
+    let mut out: Vec<(u32, VersionMetrics)> = Vec::new();
+    for cluster in world.all_clusters_of(layer) {
+        let series = world.series_of(cluster);
+        let version = series.version;
+        let mut m = VersionMetrics::default();
+        for s in from_s..to_s {
+            let Some(window) = (s as usize)
+                .checked_sub(series.first_window as usize)
+                .and_then(|k| series.windows.get(k))
+            else {
+                continue;
+            };
+            m.requests += u64::from(window.succeeded) + u64::from(window.failed_total());
+            m.errors += u64::from(window.failed_total());
+            m.latency.merge(&window.latency);
+        }
+        match out.iter_mut().find(|(v, _)| *v == version) {
+            Some((_, total)) => total.add(&m),
+            None => out.push((version, m)),
+        }
+    }
+    out.sort_by_key(|(v, _)| *v);
+    out
+}
+
+fn clusters_of_version(world: &World, layer: LayerId, version: u32) -> Vec<ClusterId> {
+    world
+        .clusters_of(layer)
+        .into_iter()
+        .filter(|c| world.cluster_view(*c).version == version)
+        .collect()
+}
+
+fn apply(world: &mut World, layer: LayerId, command: &Command) {
+    match *command {
+        Command::Scale { version, size } => {
+            let clusters = clusters_of_version(world, layer, version);
+            match clusters.first() {
+                Some(cluster) => world.resize_cluster(*cluster, size),
+                None if size > 0 => {
+                    world.launch_cluster(layer, version, size);
+                }
+                None => {}
+            }
+        }
+        Command::Enable { version } => {
+            for cluster in clusters_of_version(world, layer, version) {
+                world.set_enabled(cluster, true);
+            }
+        }
+        Command::Disable { version } => {
+            for cluster in clusters_of_version(world, layer, version) {
+                world.set_enabled(cluster, false);
+            }
+        }
+        Command::Destroy { version } => {
+            for cluster in clusters_of_version(world, layer, version) {
+                world.resize_cluster(cluster, 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The rollout metrics of DESIGN.md §2, per rolled layer, computed from a rehearsal's
+//! per-second series and the controller's record, against a baseline run of the same
+//! model and seed without rollouts (common random numbers: same traffic, same faults).
+//!
+//! Window-based figures have one-second resolution: a latency "until ≥ 99% of the
+//! layer's requests are served by the new version" ends with the first such window.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::observe::{ClusterWindow, WINDOW};
+use crate::model::{InstanceState, LayerId, World};
+use crate::rollout::{Outcome, RollbackPath, RolloutRecord};
+use crate::stats::LatencyHistogram;
+
+/// Share of a layer's requests that counts as "traffic sits on a version".
+pub const SWITCHED_SHARE: f64 = 0.99;
+/// Window of the downstream rate ratio.
+pub const DOWNSTREAM_WINDOW_S: usize = 60;
+
+/// The metrics of one rollout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutMetrics {
+    /// The rolled layer.
+    pub layer: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Max alive instances (booting included) ÷ instances before the rollout.
+    pub peak_instances_ratio: f64,
+    /// ∫ alive instances dt over the rollout − baseline instances × its length, in hours.
+    pub extra_instance_hours: f64,
+    /// Min serving instances (warming or in service) ÷ baseline instances.
+    pub min_serving_ratio: f64,
+    /// Switch command → first second with ≥ 99% of the layer's requests on the new version.
+    pub switch_latency: Option<SimDuration>,
+    /// Switch command → end of the last second in which the old version finished a request.
+    pub switch_latency_full: Option<SimDuration>,
+    /// Start → final state.
+    pub rollout_duration: Option<SimDuration>,
+    /// First request on the new version → abort decision (a rollback only).
+    pub detection_time: Option<SimDuration>,
+    /// Abort decision → first second with ≥ 99% of the layer's requests on the old version.
+    pub restore_time: Option<SimDuration>,
+    /// Failed entry-layer requests during the rollout above the baseline run's.
+    pub failed_requests: i64,
+    /// Requests the new version's instances finished (its share of the damage if bad).
+    pub bad_version_requests: u64,
+    /// How traffic got back (a rollback only).
+    pub rollback_path: Option<RollbackPath>,
+    /// Max over 60 s windows of a lower layer's request rate ÷ the baseline run's.
+    pub downstream_rate_ratio: Option<f64>,
+    /// Entry-layer success ratio during the rollout.
+    pub availability: f64,
+    /// Entry-layer latency during the rollout: p50, p99, p999.
+    pub latency_p50: Option<SimDuration>,
+    /// See `latency_p50`.
+    pub latency_p99: Option<SimDuration>,
+    /// See `latency_p50`.
+    pub latency_p999: Option<SimDuration>,
+    /// Minutes of the rollout whose entry-layer availability or p99 broke the SLO.
+    pub minutes_in_slo_breach: u32,
+}
+
+/// The SLO the breach count uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Slo {
+    /// Success ratio per minute at least this.
+    pub availability: f64,
+    /// p99 latency per minute at most this.
+    pub latency_p99: SimDuration,
+}
+
+/// Computes the metrics of `record`'s rollout in `world`, against `baseline` (the same
+/// model and seed run without rollouts, to the same end).
+pub fn rollout_metrics(
+    world: &World,
+    baseline: &World,
+    record: &RolloutRecord,
+    slo: Slo,
+) -> RolloutMetrics {
+    let layer = world.layer_id(&record.layer).expect("the record's layer");
+    let end_s = world.observations().layers[0].len();
+    let start_s = record.started_at.map_or(end_s, |t| seconds(t).min(end_s));
+    let finish_s = record.finished_at.map_or(end_s, |t| seconds(t).min(end_s));
+    let span = start_s..finish_s.max(start_s);
+    let windows = &world.observations().layers[layer.index()];
+    let alive = |s: usize| {
+        windows
+            .get(s)
+            .map_or(0, |w| w.instances.iter().sum::<u32>())
+    };
+    let serving = |s: usize| {
+        windows.get(s).map_or(0, |w| {
+            w.instances[state_index(InstanceState::Warming)]
+                + w.instances[state_index(InstanceState::InService)]
+        })
+    };
+    let before = if start_s > 0 {
+        alive(start_s - 1)
+    } else {
+        record.baseline_size
+    };
+    let base = f64::from(before.max(1));
+    let peak = span.clone().map(alive).max().unwrap_or(before);
+    let min_serving = span.clone().map(serving).min().unwrap_or(before);
+    let alive_seconds: u64 = span.clone().map(|s| u64::from(alive(s))).sum();
+    let extra_hours = (alive_seconds as f64 - f64::from(before) * span.len() as f64) / 3600.0;
+
+    let share = |version_filter: &dyn Fn(u32) -> bool, s: usize| -> Option<f64> {
+        let (mut on, mut total) = (0u64, 0u64);
+        for (version, w) in cluster_windows(world, layer, s) {
+            let n = u64::from(w.attempts);
+            total += n;
+            if version_filter(version) {
+                on += n;
+            }
+        }
+        (total > 0).then(|| on as f64 / total as f64)
+    };
+    let new = record.new_version;
+    let old = record.old_version;
+    let first_second_with = |from: usize, f: &dyn Fn(u32) -> bool| {
+        (from..end_s).find(|s| share(f, *s).is_some_and(|x| x >= SWITCHED_SHARE))
+    };
+    let switch_latency = record.switched_at.and_then(|t| {
+        let from = seconds(t);
+        first_second_with(from, &|v| v == new).map(|s| window_end(s).saturating_since(t))
+    });
+    let switch_latency_full = record.switched_at.map(|t| {
+        let from = seconds(t);
+        let last_old = (from..end_s).rev().find(|s| {
+            cluster_windows(world, layer, *s)
+                .iter()
+                .any(|(v, w)| *v == old && w.succeeded + w.failed_total() > 0)
+        });
+        match last_old {
+            Some(s) => window_end(s).saturating_since(t),
+            None => SimDuration::ZERO,
+        }
+    });
+    let first_new_s = (start_s..end_s).find(|s| {
+        cluster_windows(world, layer, *s)
+            .iter()
+            .any(|(v, w)| *v == new && w.attempts > 0)
+    });
+    let detection_time = match (record.aborted_at, first_new_s) {
+        (Some(abort), Some(s)) => Some(abort.saturating_since(window_start(s))),
+        _ => None,
+    };
+    let restore_time = record.aborted_at.and_then(|t| {
+        first_second_with(seconds(t), &|v| v != new).map(|s| window_end(s).saturating_since(t))
+    });
+    let bad_version_requests: u64 = (0..end_s)
+        .flat_map(|s| cluster_windows(world, layer, s))
+        .filter(|(v, _)| *v == new)
+        .map(|(_, w)| u64::from(w.succeeded) + u64::from(w.failed_total()))
+        .sum();
+
+    let entry = &world.observations().layers[0];
+    let baseline_entry = &baseline.observations().layers[0];
+    let failed = |ws: &[crate::model::observe::LayerWindow]| -> i64 {
+        span.clone()
+            .filter_map(|s| ws.get(s))
+            .map(|w| i64::from(w.failed.iter().sum::<u32>()))
+            .sum()
+    };
+    let failed_requests = failed(entry) - failed(baseline_entry);
+    let (mut succeeded, mut resolved) = (0u64, 0u64);
+    let mut latency = LatencyHistogram::default();
+    let mut breach_minutes = 0u32;
+    for minute in span.clone().step_by(60) {
+        let (mut ok, mut all) = (0u64, 0u64);
+        let mut minute_latency = LatencyHistogram::default();
+        for s in minute..(minute + 60).min(span.end) {
+            if let Some(w) = entry.get(s) {
+                ok += u64::from(w.succeeded);
+                all += u64::from(w.succeeded) + u64::from(w.failed.iter().sum::<u32>());
+                minute_latency.merge(&w.latency);
+            }
+        }
+        let available = if all == 0 {
+            1.0
+        } else {
+            ok as f64 / all as f64
+        };
+        let slow = minute_latency
+            .quantile(0.99)
+            .is_some_and(|p99| p99 > slo.latency_p99);
+        if available < slo.availability || slow {
+            breach_minutes += 1;
+        }
+        succeeded += ok;
+        resolved += all;
+        latency.merge(&minute_latency);
+    }
+    let downstream_rate_ratio = world
+        .layers_below(layer)
+        .into_iter()
+        .filter_map(|below| {
+            let ours = &world.observations().layers[below.index()];
+            let theirs = &baseline.observations().layers[below.index()];
+            span.clone()
+                .step_by(DOWNSTREAM_WINDOW_S)
+                .filter_map(|m| {
+                    let range = m..(m + DOWNSTREAM_WINDOW_S).min(span.end);
+                    let sum = |ws: &[crate::model::observe::LayerWindow]| -> u64 {
+                        range
+                            .clone()
+                            .filter_map(|s| ws.get(s))
+                            .map(|w| u64::from(w.attempts))
+                            .sum()
+                    };
+                    let (a, b) = (sum(ours), sum(theirs));
+                    (b > 0).then(|| a as f64 / b as f64)
+                })
+                .reduce(f64::max)
+        })
+        .reduce(f64::max);
+    RolloutMetrics {
+        layer: record.layer.clone(),
+        outcome: record.outcome,
+        peak_instances_ratio: f64::from(peak) / base,
+        extra_instance_hours: extra_hours,
+        min_serving_ratio: f64::from(min_serving) / base,
+        switch_latency,
+        switch_latency_full,
+        rollout_duration: record
+            .finished_at
+            .zip(record.started_at)
+            .map(|(f, s)| f.saturating_since(s)),
+        detection_time,
+        restore_time,
+        failed_requests,
+        bad_version_requests,
+        rollback_path: record.rollback_path,
+        downstream_rate_ratio,
+        availability: if resolved == 0 {
+            1.0
+        } else {
+            succeeded as f64 / resolved as f64
+        },
+        latency_p50: latency.quantile(0.5),
+        latency_p99: latency.quantile(0.99),
+        latency_p999: latency.quantile(0.999),
+        minutes_in_slo_breach: breach_minutes,
+    }
+}
+
+/// The windows of second `s` of every cluster of `layer`, with their versions.
+fn cluster_windows(world: &World, layer: LayerId, s: usize) -> Vec<(u32, &ClusterWindow)> {
+    world
+        .all_clusters_of(layer)
+        .into_iter()
+        .filter_map(|c| {
+            let series = world.series_of(c);
+            s.checked_sub(series.first_window as usize)
+                .and_then(|k| series.windows.get(k))
+                .map(|w| (series.version, w))
+        })
+        .collect()
+}
+
+fn seconds(t: SimTime) -> usize {
+    (t.as_nanos() / WINDOW.as_nanos()) as usize
+}
+fn window_start(s: usize) -> SimTime {
+    SimTime::ZERO + WINDOW.saturating_mul(s as u64)
+}
+fn window_end(s: usize) -> SimTime {
+    window_start(s + 1)
+}
+fn state_index(state: InstanceState) -> usize {
+    InstanceState::ALL
+        .iter()
+        .position(|s| *s == state)
+        .expect("every state is listed")
+}

@@ -1,0 +1,311 @@
+//! Judging the new version, interval by interval: threshold checks against absolute
+//! limits and against the baseline version.
+//!
+//! # A check
+//! Over one `interval`, the candidate's instances must have finished `min_requests`
+//! requests, or the verdict is *no data* (never a pass). Then it fails if its error
+//! rate exceeds `max_error_rate`, or the baseline's rate by more than
+//! `max_error_rate_increase`, or if its p99 latency exceeds `max_latency_p99_ratio` ×
+//! the baseline's. The baseline is the old version over the same interval when it had
+//! traffic (a canary beside it), else the last interval in which it had (after a switch).
+//!
+//! # Warm-up delay
+//! Metrics of the first `delay` of a phase are not judged (new instances are still
+//! cold); the first check covers the `interval` after it.
+//!
+//! # A phase
+//! `failure_limit` consecutive failed checks abort the rollout at once. A phase (canary,
+//! bake) passes only if at least half of its checks, and at least one, were passes.
+
+use crate::engine::SimTime;
+use crate::scenario::rollout::AnalysisSpec;
+
+use super::platform::VersionMetrics;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Within every limit.
+    Pass,
+    /// Over a limit; why.
+    Fail(String),
+    /// Too few requests to tell.
+    NoData(String),
+}
+
+/// One check of `candidate` against the limits and `baseline`.
+pub fn check(
+    spec: &AnalysisSpec,
+    candidate: &VersionMetrics,
+    baseline: Option<&VersionMetrics>,
+) -> Verdict {
+    if candidate.requests < spec.min_requests {
+        return Verdict::NoData(format!(
+            "{} requests, fewer than {}",
+            candidate.requests, spec.min_requests
+        ));
+    }
+    let rate = candidate.error_rate();
+    if rate > spec.max_error_rate {
+        return Verdict::Fail(format!(
+            "error rate {:.2}% > {:.2}%",
+            100.0 * rate,
+            100.0 * spec.max_error_rate
+        ));
+    }
+    if let Some(base) = baseline {
+        let base_rate = base.error_rate();
+        if rate > base_rate + spec.max_error_rate_increase {
+            return Verdict::Fail(format!(
+                "error rate {:.2}% > baseline {:.2}% + {:.2}%",
+                100.0 * rate,
+                100.0 * base_rate,
+                100.0 * spec.max_error_rate_increase
+            ));
+        }
+        if let (Some(p99), Some(base_p99)) = (
+            candidate.latency.quantile(0.99),
+            base.latency.quantile(0.99),
+        ) {
+            let limit = base_p99.as_secs_f64() * spec.max_latency_p99_ratio;
+            if p99.as_secs_f64() > limit {
+                return Verdict::Fail(format!(
+                    "p99 {:.1}ms > {:.1}× baseline {:.1}ms",
+                    p99.as_millis_f64(),
+                    spec.max_latency_p99_ratio,
+                    base_p99.as_millis_f64()
+                ));
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+/// The running judgment of one phase.
+#[derive(Debug, Clone)]
+pub(crate) struct Judge {
+    spec: AnalysisSpec,
+    candidate: u32,
+    baseline: u32,
+    /// Metrics accumulated in the current interval.
+    candidate_window: VersionMetrics,
+    baseline_window: VersionMetrics,
+    /// The baseline's last interval with enough traffic.
+    reference: Option<VersionMetrics>,
+    next_check: SimTime,
+    /// Until when metrics are ignored (the warm-up delay), if still ahead.
+    ignore_until: Option<SimTime>,
+    consecutive_failures: u32,
+    pub(crate) passes: u32,
+    pub(crate) checks: u32,
+}
+
+/// What a judge says after an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Judgment {
+    /// No check was due.
+    Quiet,
+    /// A check ran; keep going.
+    Checked(Verdict),
+    /// A check ran and the failure limit is reached: abort.
+    Abort(Verdict),
+}
+
+impl Judge {
+    pub(crate) fn new(
+        spec: &AnalysisSpec,
+        candidate: u32,
+        baseline: u32,
+        now: SimTime,
+        reference: Option<VersionMetrics>,
+    ) -> Self {
+        Judge {
+            spec: spec.clone(),
+            candidate,
+            baseline,
+            candidate_window: VersionMetrics::default(),
+            baseline_window: VersionMetrics::default(),
+            reference,
+            next_check: if spec.delay.is_zero() {
+                now + spec.interval
+            } else {
+                now + spec.delay
+            },
+            ignore_until: (!spec.delay.is_zero()).then_some(now + spec.delay),
+            consecutive_failures: 0,
+            passes: 0,
+            checks: 0,
+        }
+    }
+
+    /// When the next check is due.
+    pub(crate) fn next_check(&self) -> SimTime {
+        self.next_check
+    }
+
+    /// The baseline reference it holds (to hand on to the next phase's judge).
+    pub(crate) fn reference(&self) -> Option<VersionMetrics> {
+        self.reference.clone()
+    }
+
+    /// Takes in the metrics of an observation and runs a check if one is due.
+    pub(crate) fn observe(&mut self, now: SimTime, metrics: &[(u32, VersionMetrics)]) -> Judgment {
+        if let Some(until) = self.ignore_until {
+            // Everything observed so far covers the warm-up: drop it.
+            if now >= until {
+                self.ignore_until = None;
+                self.next_check = now + self.spec.interval;
+            }
+            return Judgment::Quiet;
+        }
+        for (version, m) in metrics {
+            if *version == self.candidate {
+                self.candidate_window.add(m);
+            } else if *version == self.baseline {
+                self.baseline_window.add(m);
+            }
+        }
+        if now < self.next_check {
+            return Judgment::Quiet;
+        }
+        self.next_check = now + self.spec.interval;
+        let baseline_window = std::mem::take(&mut self.baseline_window);
+        if baseline_window.requests >= self.spec.min_requests {
+            self.reference = Some(baseline_window);
+        }
+        let candidate = std::mem::take(&mut self.candidate_window);
+        let verdict = check(&self.spec, &candidate, self.reference.as_ref());
+        self.checks += 1;
+        match &verdict {
+            Verdict::Pass => {
+                self.passes += 1;
+                self.consecutive_failures = 0;
+            }
+            Verdict::Fail(_) => self.consecutive_failures += 1,
+            Verdict::NoData(_) => {}
+        }
+        if self.consecutive_failures >= self.spec.failure_limit {
+            Judgment::Abort(verdict)
+        } else {
+            Judgment::Checked(verdict)
+        }
+    }
+
+    /// Whether the phase so far counts as passed: at least one pass, and passes in at
+    /// least half of the checks.
+    pub(crate) fn passed(&self) -> bool {
+        self.passes >= 1 && 2 * self.passes >= self.checks
+    }
+
+    /// "7/8 checks passed".
+    pub(crate) fn tally(&self) -> String {
+        format!("{}/{} checks passed", self.passes, self.checks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimDuration;
+
+    fn metrics(requests: u64, errors: u64, latency_ms: u64) -> VersionMetrics {
+        let mut m = VersionMetrics {
+            requests,
+            errors,
+            ..VersionMetrics::default()
+        };
+        for _ in 0..requests - errors {
+            m.latency.record(SimDuration::from_millis(latency_ms));
+        }
+        m
+    }
+
+    #[test]
+    fn no_data_is_not_a_pass() {
+        let spec = AnalysisSpec::default();
+        assert!(matches!(
+            check(&spec, &metrics(10, 0, 5), None),
+            Verdict::NoData(_)
+        ));
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        for minute in 1..=5 {
+            let now = SimTime::ZERO + SimDuration::from_mins(minute);
+            judge.observe(now, &[(1, metrics(3, 0, 5))]);
+        }
+        assert_eq!(judge.checks, 5);
+        assert!(
+            !judge.passed(),
+            "five checks without data do not pass a phase"
+        );
+    }
+
+    #[test]
+    fn error_rates_fail_absolutely_and_against_the_baseline() {
+        let spec = AnalysisSpec::default(); // 1% absolute, +0.5% over baseline
+        assert!(matches!(
+            check(&spec, &metrics(1000, 20, 5), None),
+            Verdict::Fail(_)
+        ));
+        assert_eq!(check(&spec, &metrics(1000, 8, 5), None), Verdict::Pass);
+        let clean_baseline = metrics(1000, 0, 5);
+        assert!(matches!(
+            check(&spec, &metrics(1000, 8, 5), Some(&clean_baseline)),
+            Verdict::Fail(_)
+        ));
+    }
+
+    #[test]
+    fn latency_fails_against_the_baseline_p99() {
+        let spec = AnalysisSpec::default(); // 1.5×
+        let baseline = metrics(1000, 0, 10);
+        assert_eq!(
+            check(&spec, &metrics(1000, 0, 14), Some(&baseline)),
+            Verdict::Pass
+        );
+        assert!(matches!(
+            check(&spec, &metrics(1000, 0, 16), Some(&baseline)),
+            Verdict::Fail(_)
+        ));
+    }
+
+    #[test]
+    fn the_warm_up_delay_is_not_judged() {
+        let spec = AnalysisSpec {
+            delay: SimDuration::from_mins(5),
+            ..AnalysisSpec::default()
+        };
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
+        assert_eq!(judge.next_check(), minute(5));
+        let cold = [(1, metrics(1000, 500, 5))];
+        let warm = [(1, metrics(1000, 0, 5))];
+        assert_eq!(judge.observe(minute(5), &cold), Judgment::Quiet);
+        assert_eq!(judge.next_check(), minute(6));
+        assert_eq!(
+            judge.observe(minute(6), &warm),
+            Judgment::Checked(Verdict::Pass)
+        );
+    }
+
+    #[test]
+    fn consecutive_failures_reach_the_limit_and_abort() {
+        let spec = AnalysisSpec::default(); // limit 2
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
+        let bad = [(1, metrics(1000, 100, 5)), (0, metrics(1000, 0, 5))];
+        assert!(matches!(
+            judge.observe(minute(1), &bad),
+            Judgment::Checked(Verdict::Fail(_))
+        ));
+        assert!(matches!(
+            judge.observe(minute(2), &bad),
+            Judgment::Abort(Verdict::Fail(_))
+        ));
+        // Between checks, nothing is judged.
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        assert_eq!(
+            judge.observe(SimTime::ZERO + SimDuration::from_secs(30), &bad),
+            Judgment::Quiet
+        );
+    }
+}

@@ -1,0 +1,688 @@
+//! The rollout controller: one state machine per rollout, written once, driven by
+//! observations (see [`super::platform`]). The same code runs against the simulator
+//! and could run against real infrastructure; it never knows which.
+//!
+//! # Red/black (Netflix, Asgard, Spinnaker)
+//! 1. Optional canary: `canary.instances` of the new version beside the old; once they
+//!    are healthy, judged for `canary.duration`. A failure drops the canary.
+//! 2. The full new cluster (the old cluster's size); its instances take traffic as they
+//!    become healthy. Not healthy within `healthy_deadline`: dropped.
+//! 3. Switch: the old cluster is disabled (kept running, without traffic).
+//! 4. Bake: judged for `bake`. A failure switches back: the old cluster is re-enabled,
+//!    and once it takes traffic again the new one is disabled and destroyed.
+//! 5. Cleanup by policy: `destroy` the old cluster, `disable` it (destroyed after
+//!    `disabled_for`), or `scale-down` to zero. During `monitor`, judging goes on and a
+//!    failure rolls back by the fastest path left: re-enable, scale up, or relaunch.
+//!
+//! # Highlander (Spinnaker)
+//! Red/black without canary or bake: the old cluster is destroyed as soon as the new
+//! one is healthy; a later failure (under `monitor`) relaunches the old version.
+//!
+//! # Rolling (Kubernetes' Deployment controller)
+//! Two clusters, old and new; every [`POLL`] the new one grows while the total stays
+//! within `size + max_surge`, and the old one shrinks while the instances in the
+//! balancer stay at least `size − max_unavailable`. The new version is judged all
+//! along; a failure reverses the roles and rolls back batch by batch. No progress
+//! within `healthy_deadline` aborts too.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::rollout::{Cleanup, RolloutSpec, Strategy};
+
+use super::analysis::{Judge, Judgment, Verdict};
+use super::platform::{Command, Decision, Observation, VersionMetrics};
+use super::record::{Outcome, RollbackPath, RolloutRecord};
+
+/// How often the controller looks while it waits for instances.
+pub const POLL: SimDuration = SimDuration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Waiting,
+    CanaryLaunching {
+        deadline: SimTime,
+    },
+    CanaryJudging {
+        until: SimTime,
+    },
+    Launching {
+        deadline: SimTime,
+    },
+    Baking {
+        until: SimTime,
+    },
+    Promoted {
+        destroy_old_at: Option<SimTime>,
+        monitor_until: SimTime,
+    },
+    Restoring,
+    Rolling {
+        target: u32,
+        source: u32,
+        deadline: SimTime,
+        ready: u32,
+    },
+    Done,
+}
+
+/// One rollout's controller.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    spec: RolloutSpec,
+    phase: Phase,
+    judge: Option<Judge>,
+    reference: Option<VersionMetrics>,
+    record: RolloutRecord,
+}
+
+impl Controller {
+    /// A controller that will replace `old_version` of the layer by `new_version` as
+    /// `spec` says, starting at `spec.start`.
+    pub fn new(spec: &RolloutSpec, old_version: u32, new_version: u32) -> Self {
+        Controller {
+            spec: spec.clone(),
+            phase: Phase::Waiting,
+            judge: None,
+            reference: None,
+            record: RolloutRecord {
+                layer: spec.layer.clone(),
+                strategy: spec.strategy,
+                old_version,
+                new_version,
+                started_at: None,
+                baseline_size: 0,
+                switched_at: None,
+                aborted_at: None,
+                abort_reason: None,
+                rollback_path: None,
+                finished_at: None,
+                outcome: Outcome::InProgress,
+                timeline: Vec::new(),
+            },
+        }
+    }
+
+    /// When it first wants to be observed.
+    pub fn first_wake(&self) -> SimTime {
+        SimTime::ZERO + self.spec.start
+    }
+
+    /// Its account so far.
+    pub fn record(&self) -> &RolloutRecord {
+        &self.record
+    }
+
+    /// Whether the rollout reached its final state.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Takes in an observation and decides.
+    pub fn step(&mut self, obs: &Observation) -> Decision {
+        let mut d = Decision::default();
+        let now = obs.now;
+        match self.phase.clone() {
+            Phase::Waiting => {
+                if now >= self.first_wake() {
+                    self.begin(obs, &mut d);
+                }
+            }
+            Phase::CanaryLaunching { deadline } => self.canary_launching(obs, deadline, &mut d),
+            Phase::CanaryJudging { until } => self.canary_judging(obs, until, &mut d),
+            Phase::Launching { deadline } => self.launching(obs, deadline, &mut d),
+            Phase::Baking { until } => self.baking(obs, until, &mut d),
+            Phase::Promoted {
+                destroy_old_at,
+                monitor_until,
+            } => self.promoted(obs, destroy_old_at, monitor_until, &mut d),
+            Phase::Restoring => self.restoring(obs, &mut d),
+            Phase::Rolling {
+                target,
+                source,
+                deadline,
+                ready,
+            } => self.rolling(obs, target, source, deadline, ready, &mut d),
+            Phase::Done => {}
+        }
+        d.wake_at = self.next_wake(now);
+        d
+    }
+
+    fn old(&self) -> u32 {
+        self.record.old_version
+    }
+    fn new_version(&self) -> u32 {
+        self.record.new_version
+    }
+    fn size(&self) -> u32 {
+        self.record.baseline_size
+    }
+
+    fn note(&mut self, d: &mut Decision, now: SimTime, text: String) {
+        self.record.timeline.push((now, text.clone()));
+        d.notes.push(text);
+    }
+
+    fn finish(&mut self, d: &mut Decision, now: SimTime, outcome: Outcome) {
+        self.record.outcome = outcome;
+        self.record.finished_at = Some(now);
+        self.phase = Phase::Done;
+        self.judge = None;
+        let text = format!("rollout {}", outcome.name());
+        self.note(d, now, text);
+    }
+
+    fn begin(&mut self, obs: &Observation, d: &mut Decision) {
+        let now = obs.now;
+        let old = obs.version(self.old());
+        self.record.started_at = Some(now);
+        self.record.baseline_size = old.desired.max(old.serving);
+        let (size, new) = (self.size(), self.new_version());
+        self.reference = Some(obs.metrics_of(self.old())).filter(|m| m.requests > 0);
+        self.note(
+            d,
+            now,
+            format!(
+                "{} rollout of {} v{} → v{} begins; {} instances of v{}",
+                self.spec.strategy,
+                self.spec.layer,
+                self.old(),
+                new,
+                size,
+                self.old()
+            ),
+        );
+        if size == 0 {
+            let reason = format!("v{} has no instances to replace", self.old());
+            self.abort(d, now, reason, RollbackPath::BeforeSwitch);
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        let deadline = now + self.spec.red_black.healthy_deadline;
+        match self.spec.strategy {
+            Strategy::RedBlack if self.spec.red_black.canary.is_some() => {
+                let canary = self.spec.red_black.canary.clone().expect("checked");
+                d.commands.push(Command::Scale {
+                    version: new,
+                    size: canary.instances,
+                });
+                self.note(
+                    d,
+                    now,
+                    format!("launching a canary of {} v{new}", canary.instances),
+                );
+                self.phase = Phase::CanaryLaunching { deadline };
+            }
+            Strategy::RedBlack | Strategy::Highlander => {
+                d.commands.push(Command::Scale { version: new, size });
+                self.note(d, now, format!("launching {size} instances of v{new}"));
+                self.phase = Phase::Launching { deadline };
+            }
+            Strategy::Rolling => {
+                self.judge = Some(Judge::new(
+                    &self.spec.analysis,
+                    new,
+                    self.old(),
+                    now,
+                    self.reference.clone(),
+                ));
+                self.phase = Phase::Rolling {
+                    target: new,
+                    source: self.old(),
+                    deadline: now + self.spec.rolling.healthy_deadline,
+                    ready: 0,
+                };
+                self.rolling(
+                    obs,
+                    new,
+                    self.old(),
+                    now + self.spec.rolling.healthy_deadline,
+                    0,
+                    d,
+                );
+            }
+        }
+    }
+
+    fn canary_launching(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
+        let now = obs.now;
+        let wanted = self
+            .spec
+            .red_black
+            .canary
+            .as_ref()
+            .map_or(1, |c| c.instances);
+        if obs.version(self.new_version()).registered >= wanted {
+            let until = now
+                + self
+                    .spec
+                    .red_black
+                    .canary
+                    .as_ref()
+                    .expect("canary")
+                    .duration;
+            self.note(d, now, format!("canary healthy; judging it until {until}"));
+            self.judge = Some(Judge::new(
+                &self.spec.analysis,
+                self.new_version(),
+                self.old(),
+                now,
+                self.reference.clone(),
+            ));
+            self.phase = Phase::CanaryJudging { until };
+        } else if now >= deadline {
+            self.abort(
+                d,
+                now,
+                "canary not healthy in time".into(),
+                RollbackPath::Canary,
+            );
+            d.commands.push(Command::Destroy {
+                version: self.new_version(),
+            });
+            self.finish(d, now, Outcome::RolledBack);
+        }
+    }
+
+    fn canary_judging(&mut self, obs: &Observation, until: SimTime, d: &mut Decision) {
+        let now = obs.now;
+        if !self.judge_step(obs, d, "canary") {
+            self.abort_with_verdict(d, now, RollbackPath::Canary);
+            d.commands.push(Command::Destroy {
+                version: self.new_version(),
+            });
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        if now < until {
+            return;
+        }
+        let judge = self.judge.take().expect("a judge while judging");
+        if !judge.passed() {
+            let reason = format!("canary inconclusive: {}", judge.tally());
+            self.abort(d, now, reason, RollbackPath::Canary);
+            d.commands.push(Command::Destroy {
+                version: self.new_version(),
+            });
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        self.reference = judge.reference().or(self.reference.take());
+        let (size, new) = (self.size(), self.new_version());
+        self.note(
+            d,
+            now,
+            format!(
+                "canary passed ({}); launching {size} instances of v{new}",
+                judge.tally()
+            ),
+        );
+        d.commands.push(Command::Scale { version: new, size });
+        self.phase = Phase::Launching {
+            deadline: now + self.spec.red_black.healthy_deadline,
+        };
+    }
+
+    fn launching(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
+        let now = obs.now;
+        let (size, new, old) = (self.size(), self.new_version(), self.old());
+        if obs.version(new).registered < size {
+            if now >= deadline {
+                let reason = format!(
+                    "v{new} not healthy in time: {} of {size} in the balancer",
+                    obs.version(new).registered
+                );
+                self.abort(d, now, reason, RollbackPath::BeforeSwitch);
+                d.commands.push(Command::Destroy { version: new });
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            return;
+        }
+        self.record.switched_at = Some(now);
+        if self.spec.strategy == Strategy::Highlander {
+            d.commands.push(Command::Destroy { version: old });
+            self.note(
+                d,
+                now,
+                format!("v{new} healthy; destroying v{old} (highlander)"),
+            );
+            self.promote(d, now, None);
+            return;
+        }
+        d.commands.push(Command::Disable { version: old });
+        let until = now + self.spec.red_black.bake;
+        self.note(
+            d,
+            now,
+            format!("v{new} healthy; switching: v{old} disabled; baking until {until}"),
+        );
+        self.judge = Some(Judge::new(
+            &self.spec.analysis,
+            new,
+            old,
+            now,
+            self.reference.clone(),
+        ));
+        self.phase = Phase::Baking { until };
+    }
+
+    fn baking(&mut self, obs: &Observation, until: SimTime, d: &mut Decision) {
+        let now = obs.now;
+        if !self.judge_step(obs, d, "bake") {
+            self.abort_with_verdict(d, now, RollbackPath::WarmCluster);
+            self.restore(obs, d);
+            return;
+        }
+        if now < until {
+            return;
+        }
+        let judge = self.judge.take().expect("a judge while baking");
+        if !judge.passed() {
+            let reason = format!("bake inconclusive: {}", judge.tally());
+            self.abort(d, now, reason, RollbackPath::WarmCluster);
+            self.restore(obs, d);
+            return;
+        }
+        self.reference = judge.reference().or(self.reference.take());
+        self.note(d, now, format!("bake passed ({})", judge.tally()));
+        let old = self.old();
+        let destroy_old_at = match self.spec.red_black.cleanup {
+            Cleanup::Destroy => {
+                d.commands.push(Command::Destroy { version: old });
+                self.note(d, now, format!("cleanup: destroying v{old}"));
+                None
+            }
+            Cleanup::Disable => {
+                let at = now + self.spec.red_black.disabled_for;
+                self.note(d, now, format!("cleanup: v{old} stays disabled until {at}"));
+                Some(at)
+            }
+            Cleanup::ScaleDown => {
+                d.commands.push(Command::Scale {
+                    version: old,
+                    size: 0,
+                });
+                self.note(d, now, format!("cleanup: scaling v{old} down to 0"));
+                None
+            }
+        };
+        self.promote(d, now, destroy_old_at);
+    }
+
+    fn promote(&mut self, d: &mut Decision, now: SimTime, destroy_old_at: Option<SimTime>) {
+        self.record.outcome = Outcome::Promoted;
+        let monitor_until = now + self.spec.monitor;
+        if !self.spec.monitor.is_zero() {
+            self.judge = Some(Judge::new(
+                &self.spec.analysis,
+                self.new_version(),
+                self.old(),
+                now,
+                self.reference.clone(),
+            ));
+            self.note(
+                d,
+                now,
+                format!("promoted; monitoring until {monitor_until}"),
+            );
+        } else {
+            self.note(d, now, "promoted".into());
+        }
+        self.phase = Phase::Promoted {
+            destroy_old_at,
+            monitor_until,
+        };
+        if destroy_old_at.is_none() && self.spec.monitor.is_zero() {
+            self.finish(d, now, Outcome::Promoted);
+        }
+    }
+
+    fn promoted(
+        &mut self,
+        obs: &Observation,
+        mut destroy_old_at: Option<SimTime>,
+        monitor_until: SimTime,
+        d: &mut Decision,
+    ) {
+        let now = obs.now;
+        if self.judge.is_some() {
+            let path = self.restore_path(obs);
+            if !self.judge_step(obs, d, "monitor") {
+                self.abort_with_verdict(d, now, path);
+                self.restore(obs, d);
+                return;
+            }
+            if now >= monitor_until {
+                let tally = self.judge.take().expect("judging").tally();
+                self.note(d, now, format!("monitoring over ({tally})"));
+            }
+        }
+        if let Some(at) = destroy_old_at
+            && now >= at
+        {
+            let old = self.old();
+            d.commands.push(Command::Destroy { version: old });
+            self.note(d, now, format!("cleanup: destroying disabled v{old}"));
+            destroy_old_at = None;
+        }
+        self.phase = Phase::Promoted {
+            destroy_old_at,
+            monitor_until,
+        };
+        if destroy_old_at.is_none() && self.judge.is_none() {
+            self.finish(d, now, Outcome::Promoted);
+        }
+    }
+
+    /// The fastest way back to the old version from where things stand.
+    fn restore_path(&self, obs: &Observation) -> RollbackPath {
+        let old = obs.version(self.old());
+        if self.spec.strategy == Strategy::Rolling {
+            RollbackPath::BatchByBatch
+        } else if old.desired > 0 {
+            RollbackPath::WarmCluster
+        } else if self.spec.red_black.cleanup == Cleanup::ScaleDown
+            && self.spec.strategy == Strategy::RedBlack
+        {
+            RollbackPath::ScaledDownCluster
+        } else {
+            RollbackPath::Relaunch
+        }
+    }
+
+    /// Starts bringing the old version back (the abort is already recorded).
+    fn restore(&mut self, obs: &Observation, d: &mut Decision) {
+        let now = obs.now;
+        self.judge = None;
+        let (old, new, size) = (self.old(), self.new_version(), self.size());
+        if self.spec.strategy == Strategy::Rolling {
+            self.note(d, now, format!("rolling back to v{old} batch by batch"));
+            self.phase = Phase::Rolling {
+                target: old,
+                source: new,
+                deadline: now + self.spec.rolling.healthy_deadline,
+                ready: obs.version(old).registered,
+            };
+            return;
+        }
+        let state = obs.version(old);
+        if state.desired < size {
+            d.commands.push(Command::Scale { version: old, size });
+        }
+        if !state.enabled || state.desired == 0 {
+            d.commands.push(Command::Enable { version: old });
+        }
+        self.note(
+            d,
+            now,
+            format!("switching back: bringing v{old} to {size} instances in the balancer"),
+        );
+        self.phase = Phase::Restoring;
+    }
+
+    fn restoring(&mut self, obs: &Observation, d: &mut Decision) {
+        let now = obs.now;
+        let (old, new, size) = (self.old(), self.new_version(), self.size());
+        if obs.version(old).registered >= size {
+            d.commands.push(Command::Disable { version: new });
+            d.commands.push(Command::Destroy { version: new });
+            self.note(
+                d,
+                now,
+                format!("v{old} serving again; v{new} disabled and destroyed"),
+            );
+            self.finish(d, now, Outcome::RolledBack);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rolling(
+        &mut self,
+        obs: &Observation,
+        target: u32,
+        source: u32,
+        mut deadline: SimTime,
+        mut ready: u32,
+        d: &mut Decision,
+    ) {
+        let now = obs.now;
+        let forward = target == self.new_version();
+        if forward && self.judge.is_some() && !self.judge_step(obs, d, "rolling") {
+            self.abort_with_verdict(d, now, RollbackPath::BatchByBatch);
+            self.restore(obs, d);
+            return;
+        }
+        let n = self.size();
+        let surge = self.spec.rolling.max_surge.of(n, true);
+        let unavailable = self.spec.rolling.max_unavailable.of(n, false).min(n);
+        let (t, s) = (obs.version(target), obs.version(source));
+        if t.registered > ready {
+            ready = t.registered;
+            deadline = now + self.spec.rolling.healthy_deadline;
+        }
+        if t.registered >= n && s.desired == 0 {
+            if forward {
+                self.note(d, now, format!("all {n} instances on v{target}"));
+                self.judge = None;
+                self.promote(d, now, None);
+            } else {
+                d.commands.push(Command::Destroy { version: source });
+                self.note(d, now, format!("v{target} restored on all {n} instances"));
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            return;
+        }
+        if forward && now >= deadline {
+            let reason = format!(
+                "no progress for {}: {} of {n} ready",
+                self.spec.rolling.healthy_deadline, t.registered
+            );
+            self.abort(d, now, reason, RollbackPath::BatchByBatch);
+            self.restore(obs, d);
+            return;
+        }
+        let total = t.desired + s.desired;
+        if t.desired < n {
+            let room = (n + surge).saturating_sub(total);
+            if room > 0 {
+                let target_desired = n.min(t.desired + room);
+                d.commands.push(Command::Scale {
+                    version: target,
+                    size: target_desired,
+                });
+                self.note(d, now, format!("v{target} to {target_desired} instances"));
+            }
+        }
+        let available = t.registered + s.registered;
+        let floor = n - unavailable;
+        if s.desired > 0 && available > floor {
+            let remove = (available - floor).min(s.desired);
+            let left = s.desired - remove;
+            d.commands.push(Command::Scale {
+                version: source,
+                size: left,
+            });
+            if left == 0 && forward {
+                self.record.switched_at = Some(now);
+            }
+            self.note(d, now, format!("v{source} to {left} instances"));
+        }
+        self.phase = Phase::Rolling {
+            target,
+            source,
+            deadline,
+            ready,
+        };
+    }
+
+    /// Runs the judge on the observation; notes a check; false if the judge aborts.
+    fn judge_step(&mut self, obs: &Observation, d: &mut Decision, phase: &str) -> bool {
+        let Some(judge) = self.judge.as_mut() else {
+            return true;
+        };
+        match judge.observe(obs.now, &obs.metrics) {
+            Judgment::Quiet => true,
+            Judgment::Checked(verdict) => {
+                let text = format!("{phase} check: {}", describe(&verdict));
+                self.note(d, obs.now, text);
+                true
+            }
+            Judgment::Abort(verdict) => {
+                let text = format!("{phase} check: {}", describe(&verdict));
+                self.note(d, obs.now, text);
+                self.record.abort_reason = Some(describe(&verdict));
+                false
+            }
+        }
+    }
+
+    fn abort_with_verdict(&mut self, d: &mut Decision, now: SimTime, path: RollbackPath) {
+        let reason = self
+            .record
+            .abort_reason
+            .clone()
+            .unwrap_or_else(|| "analysis failed".into());
+        let reason = format!(
+            "{} consecutive failed checks, last: {reason}",
+            self.spec.analysis.failure_limit
+        );
+        self.abort(d, now, reason, path);
+    }
+
+    fn abort(&mut self, d: &mut Decision, now: SimTime, reason: String, path: RollbackPath) {
+        self.record.aborted_at = Some(now);
+        self.record.abort_reason = Some(reason.clone());
+        self.record.rollback_path = Some(path);
+        self.record.outcome = Outcome::RolledBack;
+        self.note(d, now, format!("abort: {reason}; {path}"));
+    }
+
+    fn next_wake(&self, now: SimTime) -> Option<SimTime> {
+        let judge = self.judge.as_ref().map(Judge::next_check);
+        let soonest = |times: &[Option<SimTime>]| times.iter().flatten().copied().min();
+        match &self.phase {
+            Phase::Done => None,
+            Phase::Waiting => Some(self.first_wake().max(now)),
+            Phase::CanaryLaunching { deadline } | Phase::Launching { deadline } => {
+                soonest(&[Some(now + POLL), Some(*deadline)])
+            }
+            Phase::CanaryJudging { until } | Phase::Baking { until } => {
+                soonest(&[judge, Some(*until)])
+            }
+            Phase::Promoted {
+                destroy_old_at,
+                monitor_until,
+            } => soonest(&[judge, *destroy_old_at, judge.map(|_| *monitor_until)]),
+            Phase::Restoring => Some(now + POLL),
+            Phase::Rolling { deadline, .. } => soonest(&[Some(now + POLL), Some(*deadline), judge]),
+        }
+        .map(|t| t.max(now + SimDuration::from_nanos(1)))
+    }
+}
+
+fn describe(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Pass => "pass".into(),
+        Verdict::Fail(why) => format!("fail ({why})"),
+        Verdict::NoData(why) => format!("no data ({why})"),
+    }
+}

@@ -1,0 +1,19 @@
+//! The rollout controller: strategies (red/black, highlander, rolling) and analysis.
+//!
+//! It talks to the world only through [`platform`]: observations in, commands out, and
+//! a wake-up time. It never reads a clock and never sees the simulator, so the same
+//! code can drive real infrastructure.
+//!
+//! - [`platform`]: what the controller sees and can do.
+//! - [`controller`]: the state machines.
+//! - [`analysis`]: threshold checks and how phases pass or fail.
+//! - [`record`]: what a rollout did (times, outcome, timeline).
+
+pub mod analysis;
+pub mod controller;
+pub mod platform;
+pub mod record;
+
+pub use controller::Controller;
+pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
+pub use record::{Outcome, RollbackPath, RolloutRecord};
