@@ -232,6 +232,8 @@ impl World {
         }
         if let Some(started) = next {
             self.start_service(started.customer);
+        } else {
+            self.finish_drain_if_idle(job.instance);
         }
         self.answer(job.call, job.attempt, failure);
     }

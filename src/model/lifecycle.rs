@@ -13,7 +13,7 @@
 //! # Leaving
 //! A graceful exit (scale-in, a rollout's terminate) first deregisters the instance,
 //! lets it serve for the balancer's drain time ([`super::world::Balancer::drain_time`]),
-//! then shuts it down. A crash (Chaos Monkey, a zone outage) is immediate: its jobs
+//! then shuts it down; behind an ELB it is done as soon as nothing is in flight. A crash (Chaos Monkey, a zone outage) is immediate: its jobs
 //! fail with `reset`, and the cluster launches a replacement.
 
 use rand::RngExt;
@@ -187,11 +187,29 @@ impl World {
                 if cluster.deregister(id, now) {
                     self.scheduler
                         .schedule_in(drain, Event::DrainDone { instance: id });
+                    self.finish_drain_if_idle(id);
                 } else {
                     self.shut_down(id);
                 }
             }
             Phase::Draining | Phase::Terminated => {}
+        }
+    }
+
+    /// Behind an ELB, a draining instance with nothing in flight is done at once (AWS:
+    /// "if a deregistering target has no in-flight requests … deregistration completes
+    /// immediately"); the delay only bounds how long in-flight requests may take. Behind
+    /// discovery, stale callers may still come, so it drains for the full time.
+    pub(crate) fn finish_drain_if_idle(&mut self, id: InstanceId) {
+        let instance = &self.instances[id.index()];
+        if instance.phase == Phase::Draining
+            && instance.station.in_system() == 0
+            && matches!(
+                self.layers[instance.layer.index()].balancer,
+                Balancer::Elb { .. }
+            )
+        {
+            self.shut_down(id);
         }
     }
 

@@ -1,0 +1,313 @@
+//! What each strategy costs and how it fails, rehearsed on the simulated world and
+//! measured as DESIGN.md §2 defines: red/black doubles the fleet and fails nothing;
+//! rolling trades capacity for instances; switches take as long as the balancer makes
+//! them; bad releases are caught and rolled back, faster from a warm cluster than by
+//! relaunching; a leak escapes a short bake and not a long one.
+
+use std::path::Path;
+
+use rollsim::model::World;
+use rollsim::rehearsal::metrics::{RolloutMetrics, Slo, rollout_metrics};
+use rollsim::rehearsal::rehearse;
+use rollsim::rollout::{Outcome, RollbackPath, RolloutRecord};
+use rollsim::scenario;
+
+/// edge (ELB) → api (BALANCER) → db; the rollout replaces api.
+const MODEL: &str = r#"
+seed = 8
+duration = "DURATION"
+[traffic]
+entry = "edge"
+rate = "RATE"
+[layers.edge]
+instances = 20
+workers = 16
+service_time = "exp(2ms)"
+calls = [{ layer = "api" }]
+balancer = { kind = "elb", health_check_interval = "5s", healthy_threshold = 2, deregistration_delay = "30s" }
+client = { timeout = "3s", retries = 0 }
+[layers.api]
+instances = 8
+workers = 8
+service_time = "exp(20ms)"
+launch_time = "det(20s)"
+boot_time = "det(40s)"
+warmup = "0s"
+calls = [{ layer = "db" }]
+BALANCER
+client = { timeout = "2s", retries = 1 }
+[layers.db]
+instances = 4
+workers = 16
+service_time = "exp(4ms)"
+[[rollouts]]
+layer = "api"
+start = "5m"
+ROLLOUT
+"#;
+
+const ELB: &str = r#"balancer = { kind = "elb", health_check_interval = "5s", healthy_threshold = 2, deregistration_delay = "30s" }"#;
+
+struct Run {
+    record: RolloutRecord,
+    metrics: RolloutMetrics,
+}
+
+fn rehearse_model(rate: &str, duration: &str, balancer: &str, rollout: &str) -> Run {
+    let text = MODEL
+        .replace("RATE", rate)
+        .replace("DURATION", duration)
+        .replace("BALANCER", balancer)
+        .replace("ROLLOUT", rollout);
+    let model =
+        scenario::parse(&text, Path::new("rollout.toml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let rehearsal = rehearse(&model);
+    let mut plain = model.clone();
+    plain.rollouts.clear();
+    let mut baseline = World::new(&plain);
+    baseline.run();
+    let record = rehearsal.records[0].clone();
+    let metrics = rollout_metrics(
+        &rehearsal.world,
+        &baseline,
+        &record,
+        Slo {
+            availability: 0.999,
+            latency_p99: rollsim::engine::SimDuration::from_millis(500),
+        },
+    );
+    println!("{rollout}\n{metrics:#?}");
+    for (t, note) in &record.timeline {
+        println!("  {t}  {note}");
+    }
+    Run { record, metrics }
+}
+
+#[test]
+fn red_black_peaks_at_twice_the_fleet_and_fails_nothing() {
+    let run = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        r#"red_black = { canary = { instances = 1, duration = "5m" }, bake = "10m", cleanup = "destroy" }"#,
+    );
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    let m = &run.metrics;
+    assert!(
+        (m.peak_instances_ratio - 2.0).abs() < 0.13,
+        "{}",
+        m.peak_instances_ratio
+    );
+    assert!(m.min_serving_ratio >= 1.0);
+    assert!(
+        m.failed_requests <= 5,
+        "no more failures than without the rollout: {}",
+        m.failed_requests
+    );
+    let ratio = m.downstream_rate_ratio.expect("api calls db");
+    assert!((ratio - 1.0).abs() < 0.1, "no caches, no herd: {ratio}");
+    assert!(
+        m.extra_instance_hours > 0.5,
+        "a parallel fleet for the bake costs hours"
+    );
+}
+
+#[test]
+fn rolling_with_a_quarter_surge_peaks_at_a_quarter_more() {
+    let run = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        r#"strategy = "rolling"
+           rolling = { max_surge = "25%", max_unavailable = "0" }"#,
+    );
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    let m = &run.metrics;
+    assert!(
+        (m.peak_instances_ratio - 1.25).abs() < 0.01,
+        "{}",
+        m.peak_instances_ratio
+    );
+    assert!(
+        m.min_serving_ratio >= 1.0,
+        "no surge below the fleet: {}",
+        m.min_serving_ratio
+    );
+    assert!(m.extra_instance_hours < 0.5);
+}
+
+#[test]
+fn rolling_without_surge_dips_to_three_quarters_and_slows_a_busy_layer() {
+    // api at ~71% busy workers (1 900/s × ~24 ms over 64 workers); ~95% on 6 instances.
+    let rolling = rehearse_model(
+        "1900/s",
+        "30m",
+        ELB,
+        r#"strategy = "rolling"
+           rolling = { max_surge = "0", max_unavailable = "25%" }"#,
+    );
+    assert_eq!(rolling.record.outcome, Outcome::Promoted);
+    let m = &rolling.metrics;
+    assert!(
+        (m.min_serving_ratio - 0.75).abs() < 0.01,
+        "{}",
+        m.min_serving_ratio
+    );
+    assert!(
+        m.peak_instances_ratio <= 1.0 + 1e-9,
+        "{}",
+        m.peak_instances_ratio
+    );
+    let red_black = rehearse_model(
+        "1900/s",
+        "30m",
+        ELB,
+        r#"red_black = { bake = "5m", cleanup = "destroy" }"#,
+    );
+    let (slow, fast) = (
+        m.latency_p99.unwrap(),
+        red_black.metrics.latency_p99.unwrap(),
+    );
+    assert!(
+        slow.as_secs_f64() > 1.3 * fast.as_secs_f64(),
+        "p99 {slow} rolling vs {fast} red/black"
+    );
+}
+
+#[test]
+fn an_elb_switch_is_bounded_by_its_draining_and_discovery_by_its_refresh() {
+    let switch = |balancer: &str| {
+        rehearse_model("1000/s", "20m", balancer, r#"red_black = { bake = "5m" }"#)
+            .metrics
+            .switch_latency
+            .expect("it switched")
+            .as_secs_f64()
+    };
+    for delay in ["30s", "300s"] {
+        let elb = switch(&format!(
+            r#"balancer = {{ kind = "elb", health_check_interval = "5s", healthy_threshold = 2, deregistration_delay = "{delay}" }}"#
+        ));
+        assert!(
+            elb <= 2.0,
+            "new requests leave a deregistered target at once: {elb} s"
+        );
+    }
+    let discovery = |refresh: u32| {
+        switch(&format!(
+            r#"balancer = {{ kind = "discovery", refresh_interval = "{refresh}s" }}"#
+        ))
+    };
+    let (ten, thirty) = (discovery(10), discovery(30));
+    // 20 calling instances refresh at their own phases: the last one ~0.95 interval later.
+    assert!((6.0..=11.0).contains(&ten), "{ten}");
+    assert!((20.0..=31.0).contains(&thirty), "{thirty}");
+}
+
+const BAD: &str = r#"release = { error_rate = 0.05 }"#;
+
+#[test]
+fn a_bad_release_is_rolled_back_faster_by_red_black_than_by_rolling() {
+    let red_black = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        &format!("{BAD}\nred_black = {{ bake = \"10m\" }}"),
+    );
+    let rolling = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        &format!(
+            "{BAD}\nstrategy = \"rolling\"\nrolling = {{ max_surge = \"25%\", max_unavailable = \"0\" }}"
+        ),
+    );
+    for run in [&red_black, &rolling] {
+        assert_eq!(run.record.outcome, Outcome::RolledBack);
+        assert!(run.metrics.detection_time.is_some() && run.metrics.restore_time.is_some());
+        assert!(
+            run.metrics.failed_requests > 0,
+            "the bad version failed requests"
+        );
+    }
+    assert_eq!(
+        red_black.record.rollback_path,
+        Some(RollbackPath::WarmCluster)
+    );
+    assert_eq!(
+        rolling.record.rollback_path,
+        Some(RollbackPath::BatchByBatch)
+    );
+    let (fast, slow) = (
+        red_black.metrics.restore_time.unwrap(),
+        rolling.metrics.restore_time.unwrap(),
+    );
+    assert!(
+        fast < slow,
+        "red/black restores in {fast}, rolling in {slow}"
+    );
+}
+
+#[test]
+fn a_defect_found_after_destroying_the_old_cluster_takes_the_slower_relaunch_path() {
+    // Healthy through the bake; errors from 15 min of uptime on.
+    let leak = r#"release = { leak = { onset = "15m", ramp = "1m", max_error_rate = 0.3 } }"#;
+    let destroyed = rehearse_model(
+        "1000/s",
+        "50m",
+        ELB,
+        &format!(
+            "{leak}\nred_black = {{ bake = \"5m\", cleanup = \"destroy\" }}\nmonitor = \"40m\""
+        ),
+    );
+    let kept_warm = rehearse_model(
+        "1000/s",
+        "50m",
+        ELB,
+        &format!(
+            "{leak}\nred_black = {{ bake = \"5m\", cleanup = \"disable\", disabled_for = \"40m\" }}\nmonitor = \"40m\""
+        ),
+    );
+    assert_eq!(destroyed.record.rollback_path, Some(RollbackPath::Relaunch));
+    assert_eq!(
+        kept_warm.record.rollback_path,
+        Some(RollbackPath::WarmCluster)
+    );
+    let (relaunch, warm) = (
+        destroyed.metrics.restore_time.unwrap(),
+        kept_warm.metrics.restore_time.unwrap(),
+    );
+    assert!(
+        relaunch > warm + rollsim::engine::SimDuration::from_secs(50),
+        "relaunch {relaunch} vs warm {warm}"
+    );
+    assert!(destroyed.metrics.failed_requests > kept_warm.metrics.failed_requests);
+}
+
+#[test]
+fn a_leak_escapes_a_short_bake_and_is_caught_by_a_long_one() {
+    let leak = r#"release = { leak = { onset = "15m", ramp = "2m", max_error_rate = 0.2 } }"#;
+    let short = rehearse_model(
+        "1000/s",
+        "50m",
+        ELB,
+        &format!("{leak}\nred_black = {{ bake = \"5m\", cleanup = \"destroy\" }}"),
+    );
+    let long = rehearse_model(
+        "1000/s",
+        "50m",
+        ELB,
+        &format!("{leak}\nred_black = {{ bake = \"30m\", cleanup = \"destroy\" }}"),
+    );
+    assert_eq!(
+        short.record.outcome,
+        Outcome::Promoted,
+        "the short bake misses it"
+    );
+    assert!(short.metrics.bad_version_requests > 0);
+    assert_eq!(
+        long.record.outcome,
+        Outcome::RolledBack,
+        "the long bake catches it"
+    );
+    assert_eq!(long.record.rollback_path, Some(RollbackPath::WarmCluster));
+}
