@@ -1,5 +1,6 @@
 //! The rollout report: every metric of DESIGN.md §2 per rolled layer, and the timeline
-//! of the controller's decisions; as text and as JSON (field names as in DESIGN.md).
+//! of the controller's decisions; as text and as JSON (field names as in DESIGN.md §2;
+//! durations in seconds, latencies in milliseconds, as the JSON's `units` says).
 
 use std::fmt::Write;
 
@@ -92,11 +93,11 @@ pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
         "peak_instances_ratio": metrics.peak_instances_ratio,
         "extra_instance_hours": metrics.extra_instance_hours,
         "min_serving_ratio": metrics.min_serving_ratio,
-        "switch_latency_s": secs(metrics.switch_latency),
-        "switch_latency_full_s": secs(metrics.switch_latency_full),
-        "rollout_duration_s": secs(metrics.rollout_duration),
-        "detection_time_s": secs(metrics.detection_time),
-        "restore_time_s": secs(metrics.restore_time),
+        "switch_latency": secs(metrics.switch_latency),
+        "switch_latency_full": secs(metrics.switch_latency_full),
+        "rollout_duration": secs(metrics.rollout_duration),
+        "detection_time": secs(metrics.detection_time),
+        "restore_time": secs(metrics.restore_time),
         "failed_requests": metrics.failed_requests,
         "bad_version_requests": metrics.bad_version_requests,
         "rollback_path": metrics.rollback_path.map(|p| p.name()),
@@ -106,6 +107,7 @@ pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
         "latency_p99_ms": ms(metrics.latency_p99),
         "latency_p999_ms": ms(metrics.latency_p999),
         "minutes_in_slo_breach": metrics.minutes_in_slo_breach,
+        "units": {"durations": "seconds", "latencies": "milliseconds", "instance_hours": "hours"},
         "timeline": record.timeline.iter().map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock(*t), "decision": text})).collect::<Vec<_>>(),
     })
 }
