@@ -136,6 +136,8 @@ pub fn rollout_metrics(
             None => SimDuration::ZERO,
         }
     });
+    // Both are one-second figures; the last old request cannot end before the switch did.
+    let switch_latency_full = switch_latency_full.map(|full| full.max(switch_latency.unwrap_or(full)));
     let first_new_s = (start_s..end_s).find(|s| {
         cluster_windows(world, layer, *s)
             .iter()
