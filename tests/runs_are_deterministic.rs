@@ -73,21 +73,29 @@ fn run_output_is_byte_identical_for_the_same_model_and_seed() {
 
 #[test]
 fn the_whole_world_replays_event_for_event() {
-    use rollsim::model::World;
     // netflix-2011 has every moving part: ELB and discovery, caches, retries with
-    // jitter, Chaos Monkey. Ten minutes with kills at 60/h to exercise them.
+    // jitter, Chaos Monkey, and two rollouts (a canary and a rolling upgrade). Fifteen
+    // minutes with kills at 60/h to exercise them.
     let source = include_str!("../models/netflix-2011.toml")
-        .replace("duration = \"1h\"", "duration = \"10m\"")
+        .replace("duration = \"1h\"", "duration = \"15m\"")
         .replace("rate = \"2/h\"", "rate = \"60/h\"");
     let model = rollsim::scenario::parse(&source, std::path::Path::new("netflix.toml")).unwrap();
     let run = || {
-        let mut world = World::new(&model);
-        world.run();
-        (world.summary(), world.observations().clone())
+        let mut rehearsal = rollsim::rehearsal::rehearse(&model);
+        (
+            rehearsal.world.summary(),
+            rehearsal.world.observations().clone(),
+            rehearsal.records,
+        )
     };
-    let (summary, observations) = run();
-    let (again, observations_again) = run();
+    let (summary, observations, records) = run();
+    let (again, observations_again, records_again) = run();
     assert_eq!(summary, again);
+    assert_eq!(
+        records, records_again,
+        "the controllers decided the same, at the same times"
+    );
+    assert!(records.iter().all(|r| !r.timeline.is_empty()));
     assert!(
         observations == observations_again,
         "identical per-second series"

@@ -137,7 +137,8 @@ pub fn rollout_metrics(
         }
     });
     // Both are one-second figures; the last old request cannot end before the switch did.
-    let switch_latency_full = switch_latency_full.map(|full| full.max(switch_latency.unwrap_or(full)));
+    let switch_latency_full =
+        switch_latency_full.map(|full| full.max(switch_latency.unwrap_or(full)));
     let first_new_s = (start_s..end_s).find(|s| {
         cluster_windows(world, layer, *s)
             .iter()

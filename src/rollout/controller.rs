@@ -218,6 +218,9 @@ impl Controller {
                 self.phase = Phase::Launching { deadline };
             }
             Strategy::Rolling => {
+                let deadline = now + self.spec.rolling.healthy_deadline;
+                self.rolling(obs, new, self.old(), deadline, 0, d);
+                // Judged from now on: this observation's metrics predate the rollout.
                 self.judge = Some(Judge::new(
                     &self.spec.analysis,
                     new,
@@ -225,20 +228,6 @@ impl Controller {
                     now,
                     self.reference.clone(),
                 ));
-                self.phase = Phase::Rolling {
-                    target: new,
-                    source: self.old(),
-                    deadline: now + self.spec.rolling.healthy_deadline,
-                    ready: 0,
-                };
-                self.rolling(
-                    obs,
-                    new,
-                    self.old(),
-                    now + self.spec.rolling.healthy_deadline,
-                    0,
-                    d,
-                );
             }
         }
     }
@@ -560,15 +549,37 @@ impl Controller {
             deadline = now + self.spec.rolling.healthy_deadline;
         }
         if t.registered >= n && s.desired == 0 {
-            if forward {
-                self.note(d, now, format!("all {n} instances on v{target}"));
-                self.judge = None;
-                self.promote(d, now, None);
-            } else {
+            if !forward {
                 d.commands.push(Command::Destroy { version: source });
                 self.note(d, now, format!("v{target} restored on all {n} instances"));
                 self.finish(d, now, Outcome::RolledBack);
+                return;
             }
+            // No data is not a pass: promote only on a passing record.
+            let passed = self.judge.as_ref().is_none_or(|j| j.passed());
+            if passed {
+                self.note(d, now, format!("all {n} instances on v{target}"));
+                self.judge = None;
+                self.promote(d, now, None);
+                return;
+            }
+            if now >= deadline {
+                let tally = self.judge.as_ref().map_or_else(String::new, |j| j.tally());
+                self.abort(
+                    d,
+                    now,
+                    format!("inconclusive: {tally}"),
+                    RollbackPath::BatchByBatch,
+                );
+                self.restore(obs, d);
+                return;
+            }
+            self.phase = Phase::Rolling {
+                target,
+                source,
+                deadline,
+                ready,
+            };
             return;
         }
         if forward && now >= deadline {
@@ -580,7 +591,14 @@ impl Controller {
             self.restore(obs, d);
             return;
         }
-        let total = t.desired + s.desired;
+        // Instances of the source that are not ready cost no availability: they go
+        // first (Kubernetes cleans up unhealthy old replicas before anything else).
+        let mut source_desired = s.desired;
+        let unready = s.desired.saturating_sub(s.registered);
+        if unready > 0 {
+            source_desired -= unready;
+        }
+        let total = t.desired + source_desired;
         if t.desired < n {
             let room = (n + surge).saturating_sub(total);
             if room > 0 {
@@ -592,19 +610,20 @@ impl Controller {
                 self.note(d, now, format!("v{target} to {target_desired} instances"));
             }
         }
-        let available = t.registered + s.registered;
+        let available = t.registered + s.registered.min(source_desired);
         let floor = n - unavailable;
-        if s.desired > 0 && available > floor {
-            let remove = (available - floor).min(s.desired);
-            let left = s.desired - remove;
+        if source_desired > 0 && available > floor {
+            source_desired -= (available - floor).min(source_desired);
+        }
+        if source_desired != s.desired {
             d.commands.push(Command::Scale {
                 version: source,
-                size: left,
+                size: source_desired,
             });
-            if left == 0 && forward {
+            if source_desired == 0 && forward {
                 self.record.switched_at = Some(now);
             }
-            self.note(d, now, format!("v{source} to {left} instances"));
+            self.note(d, now, format!("v{source} to {source_desired} instances"));
         }
         self.phase = Phase::Rolling {
             target,
@@ -658,7 +677,12 @@ impl Controller {
 
     fn next_wake(&self, now: SimTime) -> Option<SimTime> {
         let judge = self.judge.as_ref().map(Judge::next_check);
-        let soonest = |times: &[Option<SimTime>]| times.iter().flatten().copied().min();
+        // Times already passed were dealt with in this step: only future ones count.
+        let soonest =
+            |times: &[Option<SimTime>]| times.iter().flatten().copied().filter(|t| *t > now).min();
+        if self.phase == Phase::Done {
+            return None;
+        }
         match &self.phase {
             Phase::Done => None,
             Phase::Waiting => Some(self.first_wake().max(now)),
@@ -675,7 +699,8 @@ impl Controller {
             Phase::Restoring => Some(now + POLL),
             Phase::Rolling { deadline, .. } => soonest(&[Some(now + POLL), Some(*deadline), judge]),
         }
-        .map(|t| t.max(now + SimDuration::from_nanos(1)))
+        // A phase still going always looks again.
+        .or(Some(now + POLL))
     }
 }
 
