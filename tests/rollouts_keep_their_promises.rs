@@ -311,3 +311,55 @@ fn a_leak_escapes_a_short_bake_and_is_caught_by_a_long_one() {
     );
     assert_eq!(long.record.rollback_path, Some(RollbackPath::WarmCluster));
 }
+
+#[test]
+fn the_mann_whitney_judge_passes_a_healthy_canary_and_fails_a_bad_one() {
+    let rollout = |release: &str| {
+        format!(
+            r#"{release}
+red_black = {{ canary = {{ instances = 1, duration = "6m" }}, bake = "5m" }}
+analysis = {{ judge = "mann-whitney", interval = "2m" }}"#
+        )
+    };
+    let healthy = rehearse_model("1000/s", "30m", ELB, &rollout(""));
+    assert_eq!(healthy.record.outcome, Outcome::Promoted);
+    let passes = healthy
+        .record
+        .timeline
+        .iter()
+        .filter(|(_, n)| n.starts_with("canary check: pass"))
+        .count();
+    assert_eq!(passes, 3, "every canary check passed");
+
+    let bad = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        &rollout(r#"release = { error_rate = 0.02 }"#),
+    );
+    assert_eq!(bad.record.outcome, Outcome::RolledBack);
+    assert_eq!(bad.record.rollback_path, Some(RollbackPath::Canary));
+    let reason = bad.record.abort_reason.clone().unwrap();
+    assert!(reason.contains("score 0/100: error rate"), "{reason}");
+
+    let slow = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        &rollout(r#"release = { latency_factor = 2.0 }"#),
+    );
+    let marginal = slow
+        .record
+        .timeline
+        .iter()
+        .any(|(_, n)| n.contains("marginal (score 50/100"));
+    assert!(
+        marginal,
+        "twice as slow, no errors: latency fails, errors pass → 50/100"
+    );
+    assert_eq!(
+        slow.record.outcome,
+        Outcome::RolledBack,
+        "a canary of marginal checks is not promoted"
+    );
+}

@@ -9,6 +9,9 @@
 //! the baseline's. The baseline is the old version over the same interval when it had
 //! traffic (a canary beside it), else the last interval in which it had (after a switch).
 //!
+//! With `judge = "mann-whitney"` the check is statistical instead ([`super::kayenta`]):
+//! the judge keeps one point per `sample_interval` for each version and scores them.
+//!
 //! # Warm-up delay
 //! Metrics of the first `delay` of a phase are not judged (new instances are still
 //! cold); the first check covers the `interval` after it.
@@ -18,7 +21,7 @@
 //! bake) passes only if at least half of its checks, and at least one, were passes.
 
 use crate::engine::SimTime;
-use crate::scenario::rollout::AnalysisSpec;
+use crate::scenario::rollout::{AnalysisSpec, JudgeKind};
 
 use super::platform::VersionMetrics;
 
@@ -31,6 +34,8 @@ pub enum Verdict {
     Fail(String),
     /// Too few requests to tell.
     NoData(String),
+    /// Between failing and passing (a statistical judge's marginal score): neither.
+    Marginal(String),
 }
 
 /// One check of `candidate` against the limits and `baseline`.
@@ -81,6 +86,30 @@ pub fn check(
     Verdict::Pass
 }
 
+/// What the old version looked like when it last had traffic: the reference a judge
+/// compares with when the old version serves nothing (after a switch).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Baseline {
+    /// Its last interval with enough requests.
+    pub(crate) window: Option<VersionMetrics>,
+    /// Its last interval's per-sample points, if it had enough (statistical judge).
+    pub(crate) samples: Vec<VersionMetrics>,
+}
+
+impl Baseline {
+    /// `newer` where it has data, `self` elsewhere.
+    pub(crate) fn updated_by(self, newer: Baseline) -> Baseline {
+        Baseline {
+            window: newer.window.or(self.window),
+            samples: if newer.samples.is_empty() {
+                self.samples
+            } else {
+                newer.samples
+            },
+        }
+    }
+}
+
 /// The running judgment of one phase.
 #[derive(Debug, Clone)]
 pub(crate) struct Judge {
@@ -90,8 +119,15 @@ pub(crate) struct Judge {
     /// Metrics accumulated in the current interval.
     candidate_window: VersionMetrics,
     baseline_window: VersionMetrics,
-    /// The baseline's last interval with enough traffic.
-    reference: Option<VersionMetrics>,
+    /// The baseline's last interval with enough traffic (and enough points).
+    reference: Baseline,
+    /// Statistical judge: per-sample points of the current interval.
+    candidate_samples: Vec<VersionMetrics>,
+    baseline_samples: Vec<VersionMetrics>,
+    /// Statistical judge: the current sample being filled, and when it ends.
+    candidate_sample: VersionMetrics,
+    baseline_sample: VersionMetrics,
+    next_sample: SimTime,
     next_check: SimTime,
     /// Until when metrics are ignored (the warm-up delay), if still ahead.
     ignore_until: Option<SimTime>,
@@ -117,7 +153,7 @@ impl Judge {
         candidate: u32,
         baseline: u32,
         now: SimTime,
-        reference: Option<VersionMetrics>,
+        reference: Baseline,
     ) -> Self {
         Judge {
             spec: spec.clone(),
@@ -126,6 +162,11 @@ impl Judge {
             candidate_window: VersionMetrics::default(),
             baseline_window: VersionMetrics::default(),
             reference,
+            candidate_samples: Vec::new(),
+            baseline_samples: Vec::new(),
+            candidate_sample: VersionMetrics::default(),
+            baseline_sample: VersionMetrics::default(),
+            next_sample: now + spec.delay + spec.sample_interval,
             next_check: if spec.delay.is_zero() {
                 now + spec.interval
             } else {
@@ -138,13 +179,17 @@ impl Judge {
         }
     }
 
-    /// When the next check is due.
+    /// When the judge next needs an observation (a check, or a statistical sample).
     pub(crate) fn next_check(&self) -> SimTime {
-        self.next_check
+        match self.spec.judge {
+            JudgeKind::Threshold => self.next_check,
+            JudgeKind::MannWhitney if self.ignore_until.is_some() => self.next_check,
+            JudgeKind::MannWhitney => self.next_check.min(self.next_sample),
+        }
     }
 
     /// The baseline reference it holds (to hand on to the next phase's judge).
-    pub(crate) fn reference(&self) -> Option<VersionMetrics> {
+    pub(crate) fn reference(&self) -> Baseline {
         self.reference.clone()
     }
 
@@ -155,14 +200,28 @@ impl Judge {
             if now >= until {
                 self.ignore_until = None;
                 self.next_check = now + self.spec.interval;
+                self.next_sample = now + self.spec.sample_interval;
             }
             return Judgment::Quiet;
         }
         for (version, m) in metrics {
             if *version == self.candidate {
                 self.candidate_window.add(m);
+                self.candidate_sample.add(m);
             } else if *version == self.baseline {
                 self.baseline_window.add(m);
+                self.baseline_sample.add(m);
+            }
+        }
+        if now >= self.next_sample || now >= self.next_check {
+            self.next_sample = now + self.spec.sample_interval;
+            let c = std::mem::take(&mut self.candidate_sample);
+            let b = std::mem::take(&mut self.baseline_sample);
+            if c.requests > 0 {
+                self.candidate_samples.push(c);
+            }
+            if b.requests > 0 {
+                self.baseline_samples.push(b);
             }
         }
         if now < self.next_check {
@@ -171,10 +230,26 @@ impl Judge {
         self.next_check = now + self.spec.interval;
         let baseline_window = std::mem::take(&mut self.baseline_window);
         if baseline_window.requests >= self.spec.min_requests {
-            self.reference = Some(baseline_window);
+            self.reference.window = Some(baseline_window);
         }
         let candidate = std::mem::take(&mut self.candidate_window);
-        let verdict = check(&self.spec, &candidate, self.reference.as_ref());
+        let candidate_samples = std::mem::take(&mut self.candidate_samples);
+        let baseline_samples = std::mem::take(&mut self.baseline_samples);
+        if baseline_samples.len() >= super::kayenta::MIN_POINTS {
+            self.reference.samples = baseline_samples;
+        }
+        let verdict = match self.spec.judge {
+            JudgeKind::Threshold => check(&self.spec, &candidate, self.reference.window.as_ref()),
+            JudgeKind::MannWhitney if candidate.requests < self.spec.min_requests => {
+                Verdict::NoData(format!(
+                    "{} requests, fewer than {}",
+                    candidate.requests, self.spec.min_requests
+                ))
+            }
+            JudgeKind::MannWhitney => {
+                super::kayenta::judge(&self.spec, &candidate_samples, &self.reference.samples)
+            }
+        };
         self.checks += 1;
         match &verdict {
             Verdict::Pass => {
@@ -182,7 +257,7 @@ impl Judge {
                 self.consecutive_failures = 0;
             }
             Verdict::Fail(_) => self.consecutive_failures += 1,
-            Verdict::NoData(_) => {}
+            Verdict::NoData(_) | Verdict::Marginal(_) => {}
         }
         if self.consecutive_failures >= self.spec.failure_limit {
             Judgment::Abort(verdict)
@@ -227,7 +302,7 @@ mod tests {
             check(&spec, &metrics(10, 0, 5), None),
             Verdict::NoData(_)
         ));
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
         for minute in 1..=5 {
             let now = SimTime::ZERO + SimDuration::from_mins(minute);
             judge.observe(now, &[(1, metrics(3, 0, 5))]);
@@ -274,7 +349,7 @@ mod tests {
             delay: SimDuration::from_mins(5),
             ..AnalysisSpec::default()
         };
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
         let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
         assert_eq!(judge.next_check(), minute(5));
         let cold = [(1, metrics(1000, 500, 5))];
@@ -290,7 +365,7 @@ mod tests {
     #[test]
     fn consecutive_failures_reach_the_limit_and_abort() {
         let spec = AnalysisSpec::default(); // limit 2
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
         let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
         let bad = [(1, metrics(1000, 100, 5)), (0, metrics(1000, 0, 5))];
         assert!(matches!(
@@ -302,7 +377,7 @@ mod tests {
             Judgment::Abort(Verdict::Fail(_))
         ));
         // Between checks, nothing is judged.
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, None);
+        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
         assert_eq!(
             judge.observe(SimTime::ZERO + SimDuration::from_secs(30), &bad),
             Judgment::Quiet

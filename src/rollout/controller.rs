@@ -26,10 +26,10 @@
 //! within `healthy_deadline` aborts too.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::rollout::{Cleanup, RolloutSpec, Strategy};
+use crate::scenario::rollout::{AnalysisSpec, Cleanup, RolloutSpec, Strategy};
 
-use super::analysis::{Judge, Judgment, Verdict};
-use super::platform::{Command, Decision, Observation, VersionMetrics};
+use super::analysis::{Baseline, Judge, Judgment, Verdict};
+use super::platform::{Command, Decision, Observation};
 use super::record::{Outcome, RollbackPath, RolloutRecord};
 
 /// How often the controller looks while it waits for instances.
@@ -70,7 +70,10 @@ pub struct Controller {
     spec: RolloutSpec,
     phase: Phase,
     judge: Option<Judge>,
-    reference: Option<VersionMetrics>,
+    reference: Baseline,
+    /// Watches the old version while nothing is judged (canary or cluster launching),
+    /// so a bake has a baseline to compare with after the switch.
+    sampler: Option<Judge>,
     record: RolloutRecord,
 }
 
@@ -82,7 +85,8 @@ impl Controller {
             spec: spec.clone(),
             phase: Phase::Waiting,
             judge: None,
-            reference: None,
+            reference: Baseline::default(),
+            sampler: None,
             record: RolloutRecord {
                 layer: spec.layer.clone(),
                 strategy: spec.strategy,
@@ -120,6 +124,13 @@ impl Controller {
     pub fn step(&mut self, obs: &Observation) -> Decision {
         let mut d = Decision::default();
         let now = obs.now;
+        if matches!(
+            self.phase,
+            Phase::CanaryLaunching { .. } | Phase::Launching { .. }
+        ) && let Some(sampler) = self.sampler.as_mut()
+        {
+            sampler.observe(now, &obs.metrics);
+        }
         match self.phase.clone() {
             Phase::Waiting => {
                 if now >= self.first_wake() {
@@ -177,7 +188,17 @@ impl Controller {
         self.record.started_at = Some(now);
         self.record.baseline_size = old.desired.max(old.serving);
         let (size, new) = (self.size(), self.new_version());
-        self.reference = Some(obs.metrics_of(self.old())).filter(|m| m.requests > 0);
+        self.reference.window = Some(obs.metrics_of(self.old())).filter(|m| m.requests > 0);
+        self.sampler = Some(Judge::new(
+            &AnalysisSpec {
+                delay: SimDuration::ZERO,
+                ..self.spec.analysis.clone()
+            },
+            self.new_version(),
+            self.old(),
+            now,
+            Baseline::default(),
+        ));
         self.note(
             d,
             now,
@@ -295,7 +316,7 @@ impl Controller {
             self.finish(d, now, Outcome::RolledBack);
             return;
         }
-        self.reference = judge.reference().or(self.reference.take());
+        self.reference = std::mem::take(&mut self.reference).updated_by(judge.reference());
         let (size, new) = (self.size(), self.new_version());
         self.note(
             d,
@@ -337,6 +358,9 @@ impl Controller {
             self.promote(d, now, None);
             return;
         }
+        if let Some(sampler) = self.sampler.take() {
+            self.reference = std::mem::take(&mut self.reference).updated_by(sampler.reference());
+        }
         d.commands.push(Command::Disable { version: old });
         let until = now + self.spec.red_black.bake;
         self.note(
@@ -371,7 +395,7 @@ impl Controller {
             self.restore(obs, d);
             return;
         }
-        self.reference = judge.reference().or(self.reference.take());
+        self.reference = std::mem::take(&mut self.reference).updated_by(judge.reference());
         self.note(d, now, format!("bake passed ({})", judge.tally()));
         let old = self.old();
         let destroy_old_at = match self.spec.red_black.cleanup {
@@ -709,5 +733,6 @@ fn describe(verdict: &Verdict) -> String {
         Verdict::Pass => "pass".into(),
         Verdict::Fail(why) => format!("fail ({why})"),
         Verdict::NoData(why) => format!("no data ({why})"),
+        Verdict::Marginal(why) => format!("marginal ({why})"),
     }
 }

@@ -7,10 +7,12 @@
 //! - [`platform`]: what the controller sees and can do.
 //! - [`controller`]: the state machines.
 //! - [`analysis`]: threshold checks and how phases pass or fail.
+//! - [`kayenta`]: the statistical judge (Mann–Whitney per metric, weighted score).
 //! - [`record`]: what a rollout did (times, outcome, timeline).
 
 pub mod analysis;
 pub mod controller;
+pub mod kayenta;
 pub mod platform;
 pub mod record;
 

@@ -34,6 +34,11 @@
 //! | `analysis.max_error_rate` | `0.01` | |
 //! | `analysis.max_error_rate_increase` | `0.005` | over the baseline version's rate |
 //! | `analysis.max_latency_p99_ratio` | `1.5` | × the baseline version's p99 |
+//! | `analysis.judge` | `threshold` | or `mann-whitney` (Kayenta's NetflixACAJudge in spirit) |
+//! | `analysis.confidence` | `0.98` | Kayenta |
+//! | `analysis.tolerance` | `0.25` | Kayenta |
+//! | `analysis.pass_score` / `marginal_score` | `75` / `50` | Kayenta |
+//! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
 //! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
 //! | `release.*` | healthy: no errors, 1× latency, 1× capacity, no leak, no crashes | |
 
@@ -390,6 +395,36 @@ pub struct AnalysisSpec {
     /// Highest p99 latency as a multiple of the baseline version's.
     #[serde(default = "default_max_latency_p99_ratio")]
     pub max_latency_p99_ratio: f64,
+    /// How a check decides: fixed thresholds, or a statistical comparison with the baseline.
+    #[serde(default)]
+    pub judge: JudgeKind,
+    /// Mann-Whitney: confidence that a difference is real before it counts.
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// Mann-Whitney: relative increase over the baseline's median that is tolerated.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+    /// Mann-Whitney: score (0–100) at or above which a check passes.
+    #[serde(default = "default_pass_score")]
+    pub pass_score: f64,
+    /// Mann-Whitney: score below which a check fails (between: marginal, neither).
+    #[serde(default = "default_marginal_score")]
+    pub marginal_score: f64,
+    /// Mann-Whitney: length of one point of each metric's series.
+    #[serde(default = "ten_seconds")]
+    pub sample_interval: SimDuration,
+}
+
+/// How an analysis check decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JudgeKind {
+    /// Limits on the error rate and p99 (absolute and relative to the baseline).
+    #[default]
+    Threshold,
+    /// Kayenta-style: Mann-Whitney U per metric on per-sample series of new and old
+    /// versions, a weighted score, pass and marginal thresholds.
+    MannWhitney,
 }
 
 impl Default for AnalysisSpec {
@@ -402,10 +437,31 @@ impl Default for AnalysisSpec {
             max_error_rate: default_max_error_rate(),
             max_error_rate_increase: default_max_error_rate_increase(),
             max_latency_p99_ratio: default_max_latency_p99_ratio(),
+            judge: JudgeKind::default(),
+            confidence: default_confidence(),
+            tolerance: default_tolerance(),
+            pass_score: default_pass_score(),
+            marginal_score: default_marginal_score(),
+            sample_interval: ten_seconds(),
         }
     }
 }
 
+fn default_confidence() -> f64 {
+    0.98
+}
+fn default_tolerance() -> f64 {
+    0.25
+}
+fn default_pass_score() -> f64 {
+    75.0
+}
+fn default_marginal_score() -> f64 {
+    50.0
+}
+fn ten_seconds() -> SimDuration {
+    SimDuration::from_secs(10)
+}
 fn default_start() -> SimDuration {
     SimDuration::from_mins(5)
 }

@@ -713,6 +713,39 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
             a.max_error_rate_increase,
             false,
         );
+        if !(a.confidence > 0.5 && a.confidence < 1.0) {
+            c.fail(
+                &[r, &i, an, &"confidence"],
+                format!("must be in (0.5, 1), got {}", a.confidence),
+            );
+        }
+        if !(a.tolerance.is_finite() && a.tolerance >= 0.0 && a.tolerance <= 10.0) {
+            c.fail(
+                &[r, &i, an, &"tolerance"],
+                format!("must be between 0 and 10, got {}", a.tolerance),
+            );
+        }
+        if !(0.0..=100.0).contains(&a.marginal_score)
+            || !(0.0..=100.0).contains(&a.pass_score)
+            || a.marginal_score > a.pass_score
+        {
+            c.fail(
+                &[r, &i, an, &"pass_score"],
+                format!(
+                    "scores must satisfy 0 ≤ marginal_score ≤ pass_score ≤ 100, got {} and {}",
+                    a.marginal_score, a.pass_score
+                ),
+            );
+        }
+        if a.sample_interval.is_zero() || a.sample_interval > a.interval {
+            c.fail(
+                &[r, &i, an, &"sample_interval"],
+                format!(
+                    "must be between 1ns and the interval ({}), got {}",
+                    a.interval, a.sample_interval
+                ),
+            );
+        }
         if !(a.max_latency_p99_ratio.is_finite() && a.max_latency_p99_ratio >= 1.0) {
             c.fail(
                 &[r, &i, an, &"max_latency_p99_ratio"],

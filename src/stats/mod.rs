@@ -4,6 +4,7 @@
 
 mod batch_means;
 pub mod histogram;
+pub mod mann_whitney;
 pub mod special;
 
 pub use batch_means::{BatchMeans, Estimate};
