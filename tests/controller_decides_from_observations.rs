@@ -211,6 +211,9 @@ impl FakePlatform {
                     cluster.ready_at.truncate(size);
                 }
             }
+            // Traffic here is per registered instance; weights are the world's business
+            // (tests/rollouts_keep_their_promises.rs covers the weighted strategies).
+            Command::SetWeight { .. } => {}
             Command::Enable { version } => {
                 let delay = self.enable_delay;
                 if let Some(c) = self.cluster_mut(version)

@@ -363,3 +363,82 @@ analysis = {{ judge = "mann-whitney", interval = "2m" }}"#
         "a canary of marginal checks is not promoted"
     );
 }
+
+#[test]
+fn a_progressive_canary_exposes_a_bad_release_to_its_weight_only() {
+    let canary = r#"strategy = "canary"
+canary = { steps = [{ weight = 10, pause = "5m" }, { weight = 50, pause = "5m" }] }"#;
+    let healthy = rehearse_model("1000/s", "30m", ELB, canary);
+    assert_eq!(healthy.record.outcome, Outcome::Promoted);
+    let notes: Vec<&str> = healthy
+        .record
+        .timeline
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("v1 takes 10% of traffic")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("v1 takes 50% of traffic")),
+        "{notes:#?}"
+    );
+    assert!(healthy.metrics.failed_requests <= 5);
+
+    let bad = rehearse_model("1000/s", "30m", ELB, &format!("{BAD}\n{canary}"));
+    assert_eq!(bad.record.outcome, Outcome::RolledBack);
+    assert_eq!(bad.record.rollback_path, Some(RollbackPath::Canary));
+    let red_black = rehearse_model(
+        "1000/s",
+        "30m",
+        ELB,
+        &format!("{BAD}\nred_black = {{ bake = \"10m\" }}"),
+    );
+    // The same two failed checks, at 10% of the traffic instead of all of it.
+    let (exposed, full) = (
+        bad.metrics.bad_version_requests,
+        red_black.metrics.bad_version_requests,
+    );
+    assert!(
+        exposed * 4 < full,
+        "canary exposed {exposed} requests, red/black {full}"
+    );
+    assert!(bad.metrics.failed_requests * 4 < red_black.metrics.failed_requests);
+}
+
+#[test]
+fn rolling_red_black_shifts_by_target_percentages_then_switches_and_bakes() {
+    let run = rehearse_model(
+        "1000/s",
+        "40m",
+        ELB,
+        r#"strategy = "rolling-red-black"
+rolling_red_black = { target_percentages = [25, 50, 100], pause = "3m" }
+red_black = { bake = "5m", cleanup = "destroy" }"#,
+    );
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    let notes: Vec<&str> = run
+        .record
+        .timeline
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect();
+    for expected in [
+        "step 1: v1 to 2 instances for 25%",
+        "step 2: v1 to 4 instances for 50%",
+        "step 3: v1 to 8 instances for 100%",
+        "switching: v0 disabled",
+    ] {
+        assert!(
+            notes.iter().any(|n| n.starts_with(expected)),
+            "{expected} in {notes:#?}"
+        );
+    }
+    assert!((run.metrics.peak_instances_ratio - 2.0).abs() < 0.13);
+    assert!(run.metrics.failed_requests <= 5);
+}

@@ -198,6 +198,11 @@ fn apply(world: &mut World, layer: LayerId, command: &Command) {
                 world.set_enabled(cluster, false);
             }
         }
+        Command::SetWeight { version, weight } => {
+            for cluster in clusters_of_version(world, layer, version) {
+                world.set_weight(cluster, weight);
+            }
+        }
         Command::Destroy { version } => {
             for cluster in clusters_of_version(world, layer, version) {
                 world.resize_cluster(cluster, 0);

@@ -18,6 +18,16 @@
 //! Red/black without canary or bake: the old cluster is destroyed as soon as the new
 //! one is healthy; a later failure (under `monitor`) relaunches the old version.
 //!
+//! # Canary (Argo Rollouts, Flagger, CodeDeploy)
+//! Steps of traffic weight: the new version is sized for each step's share
+//! (`ceil(size × weight)`), given that weight once healthy, and judged for the step's
+//! pause. After the last step it is scaled to full size and given all traffic; the old
+//! cluster goes after `scale_down_delay`. A failure sends all traffic back at once.
+//!
+//! # Rolling red/black (Spinnaker)
+//! The same steps by `target_percentages` of the old size, ending at 100%; then red/black's
+//! switch (disable the old cluster), bake and cleanup.
+//!
 //! # Rolling (Kubernetes' Deployment controller)
 //! Two clusters, old and new; every [`POLL`] the new one grows while the total stays
 //! within `size + max_surge`, and the old one shrinks while the instances in the
@@ -60,6 +70,13 @@ enum Phase {
         source: u32,
         deadline: SimTime,
         ready: u32,
+    },
+    /// Step `index` of a canary or rolling red/black: waiting for its instances
+    /// (`until` is `None`), or holding its weight under judgment until `until`.
+    Stepping {
+        index: usize,
+        deadline: SimTime,
+        until: Option<SimTime>,
     },
     Done,
 }
@@ -152,6 +169,11 @@ impl Controller {
                 deadline,
                 ready,
             } => self.rolling(obs, target, source, deadline, ready, &mut d),
+            Phase::Stepping {
+                index,
+                deadline,
+                until,
+            } => self.stepping(obs, index, deadline, until, &mut d),
             Phase::Done => {}
         }
         d.wake_at = self.next_wake(now);
@@ -237,6 +259,9 @@ impl Controller {
                 d.commands.push(Command::Scale { version: new, size });
                 self.note(d, now, format!("launching {size} instances of v{new}"));
                 self.phase = Phase::Launching { deadline };
+            }
+            Strategy::Canary | Strategy::RollingRedBlack => {
+                self.enter_step(obs, 0, d);
             }
             Strategy::Rolling => {
                 let deadline = now + self.spec.rolling.healthy_deadline;
@@ -348,6 +373,24 @@ impl Controller {
             return;
         }
         self.record.switched_at = Some(now);
+        if self.spec.strategy == Strategy::Canary {
+            d.commands.push(Command::SetWeight {
+                version: new,
+                weight: None,
+            });
+            d.commands.push(Command::SetWeight {
+                version: old,
+                weight: Some(0.0),
+            });
+            let at = now + self.spec.canary.scale_down_delay;
+            self.note(
+                d,
+                now,
+                format!("v{new} at full size takes all traffic; v{old} goes at {at}"),
+            );
+            self.promote(d, now, Some(at));
+            return;
+        }
         if self.spec.strategy == Strategy::Highlander {
             d.commands.push(Command::Destroy { version: old });
             self.note(
@@ -518,6 +561,17 @@ impl Controller {
             return;
         }
         let state = obs.version(old);
+        if matches!(
+            self.spec.strategy,
+            Strategy::Canary | Strategy::RollingRedBlack
+        ) {
+            for version in [old, new] {
+                d.commands.push(Command::SetWeight {
+                    version,
+                    weight: None,
+                });
+            }
+        }
         if state.desired < size {
             d.commands.push(Command::Scale { version: old, size });
         }
@@ -657,6 +711,184 @@ impl Controller {
         };
     }
 
+    /// The traffic steps of a canary or rolling red/black: `(percent, pause)`.
+    fn steps(&self) -> Vec<(f64, SimDuration)> {
+        match self.spec.strategy {
+            Strategy::Canary => self
+                .spec
+                .canary
+                .steps
+                .iter()
+                .map(|s| (s.weight, s.pause))
+                .collect(),
+            _ => self
+                .spec
+                .rolling_red_black
+                .target_percentages
+                .iter()
+                .map(|p| (*p, self.spec.rolling_red_black.pause))
+                .collect(),
+        }
+    }
+
+    /// Starts step `index`: sizes the new version for its share.
+    fn enter_step(&mut self, obs: &Observation, index: usize, d: &mut Decision) {
+        let now = obs.now;
+        let (percent, _) = self.steps()[index];
+        let size = self.step_size(percent);
+        let new = self.new_version();
+        if obs.version(new).desired < size {
+            d.commands.push(Command::Scale { version: new, size });
+        }
+        self.note(
+            d,
+            now,
+            format!(
+                "step {}: v{new} to {size} instances for {percent}% of traffic",
+                index + 1
+            ),
+        );
+        self.phase = Phase::Stepping {
+            index,
+            deadline: now + self.spec.red_black.healthy_deadline,
+            until: None,
+        };
+    }
+
+    fn step_size(&self, percent: f64) -> u32 {
+        ((f64::from(self.size()) * percent / 100.0).ceil() as u32).clamp(1, self.size())
+    }
+
+    fn stepping(
+        &mut self,
+        obs: &Observation,
+        index: usize,
+        deadline: SimTime,
+        until: Option<SimTime>,
+        d: &mut Decision,
+    ) {
+        let now = obs.now;
+        let steps = self.steps();
+        let (percent, pause) = steps[index];
+        let (old, new) = (self.old(), self.new_version());
+        let Some(until) = until else {
+            if obs.version(new).registered >= self.step_size(percent) {
+                d.commands.push(Command::SetWeight {
+                    version: new,
+                    weight: Some(percent),
+                });
+                d.commands.push(Command::SetWeight {
+                    version: old,
+                    weight: Some(100.0 - percent),
+                });
+                let until = now + pause;
+                self.note(
+                    d,
+                    now,
+                    format!("v{new} takes {percent}% of traffic until {until}"),
+                );
+                self.judge = Some(Judge::new(
+                    &self.spec.analysis,
+                    new,
+                    old,
+                    now,
+                    self.reference.clone(),
+                ));
+                self.phase = Phase::Stepping {
+                    index,
+                    deadline,
+                    until: Some(until),
+                };
+            } else if now >= deadline {
+                self.abort(
+                    d,
+                    now,
+                    format!("step {} not healthy in time", index + 1),
+                    RollbackPath::Canary,
+                );
+                self.drop_new_version(d);
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            return;
+        };
+        if !self.judge_step(obs, d, &format!("step {}", index + 1)) {
+            self.abort_with_verdict(d, now, RollbackPath::Canary);
+            self.drop_new_version(d);
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        if now < until {
+            return;
+        }
+        let judge = self.judge.take().expect("a judge while holding a step");
+        if !judge.passed() {
+            let reason = format!("step {} inconclusive: {}", index + 1, judge.tally());
+            self.abort(d, now, reason, RollbackPath::Canary);
+            self.drop_new_version(d);
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        self.reference = std::mem::take(&mut self.reference).updated_by(judge.reference());
+        self.note(
+            d,
+            now,
+            format!("step {} passed ({})", index + 1, judge.tally()),
+        );
+        if index + 1 < steps.len() {
+            self.enter_step(obs, index + 1, d);
+            return;
+        }
+        let size = self.size();
+        match self.spec.strategy {
+            Strategy::Canary => {
+                d.commands.push(Command::Scale { version: new, size });
+                self.note(d, now, format!("promoting: v{new} to {size} instances"));
+                self.phase = Phase::Launching {
+                    deadline: now + self.spec.red_black.healthy_deadline,
+                };
+            }
+            _ => {
+                // Rolling red/black at 100%: the old cluster is disabled, then bake.
+                self.record.switched_at = Some(now);
+                d.commands.push(Command::Disable { version: old });
+                for version in [old, new] {
+                    d.commands.push(Command::SetWeight {
+                        version,
+                        weight: None,
+                    });
+                }
+                let until = now + self.spec.red_black.bake;
+                self.note(
+                    d,
+                    now,
+                    format!("switching: v{old} disabled; baking until {until}"),
+                );
+                self.judge = Some(Judge::new(
+                    &self.spec.analysis,
+                    new,
+                    old,
+                    now,
+                    self.reference.clone(),
+                ));
+                self.phase = Phase::Baking { until };
+            }
+        }
+    }
+
+    /// Sends every request back to the old version and removes the new one.
+    fn drop_new_version(&mut self, d: &mut Decision) {
+        let (old, new) = (self.old(), self.new_version());
+        d.commands.push(Command::SetWeight {
+            version: new,
+            weight: Some(0.0),
+        });
+        d.commands.push(Command::SetWeight {
+            version: old,
+            weight: None,
+        });
+        d.commands.push(Command::Destroy { version: new });
+    }
+
     /// Runs the judge on the observation; notes a check; false if the judge aborts.
     fn judge_step(&mut self, obs: &Observation, d: &mut Decision, phase: &str) -> bool {
         let Some(judge) = self.judge.as_mut() else {
@@ -721,6 +953,12 @@ impl Controller {
                 monitor_until,
             } => soonest(&[judge, *destroy_old_at, judge.map(|_| *monitor_until)]),
             Phase::Restoring => Some(now + POLL),
+            Phase::Stepping {
+                deadline, until, ..
+            } => match until {
+                None => soonest(&[Some(now + POLL), Some(*deadline)]),
+                Some(until) => soonest(&[judge, Some(*until)]),
+            },
             Phase::Rolling { deadline, .. } => soonest(&[Some(now + POLL), Some(*deadline), judge]),
         }
         // A phase still going always looks again.

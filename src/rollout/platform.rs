@@ -117,6 +117,14 @@ pub enum Command {
         /// The version.
         version: u32,
     },
+    /// Give the version this share of the layer's traffic (a percentage; weights of
+    /// all versions are relative), or `None`: in proportion to its instances.
+    SetWeight {
+        /// The version.
+        version: u32,
+        /// Its weight.
+        weight: Option<f64>,
+    },
 }
 
 /// The controller's answer to an observation.

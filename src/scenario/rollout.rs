@@ -7,7 +7,7 @@
 //! [[rollouts]]
 //! layer = "middle"
 //! start = "10m"
-//! strategy = "red-black"                 # or "rolling", "highlander"
+//! strategy = "red-black"                 # or "rolling", "highlander", "canary", "rolling-red-black"
 //! release = { error_rate = 0.05 }        # the new version; {} is a healthy release
 //! red_black = { canary = { instances = 1, duration = "10m" }, bake = "30m", cleanup = "disable" }
 //! analysis = { interval = "1m", failure_limit = 2, max_error_rate = 0.01 }
@@ -39,6 +39,10 @@
 //! | `analysis.tolerance` | `0.25` | Kayenta |
 //! | `analysis.pass_score` / `marginal_score` | `75` / `50` | Kayenta |
 //! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
+//! | `canary.steps` | `[{ weight = 10, pause = "5m" }]` | CodeDeploy's ECS canary: 10% for 5 min |
+//! | `canary.scale_down_delay` | `30s` | Argo Rollouts' `scaleDownDelaySeconds` |
+//! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
+//! | `rolling_red_black.pause` | `5m` | |
 //! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
 //! | `release.*` | healthy: no errors, 1× latency, 1× capacity, no leak, no crashes | |
 
@@ -68,6 +72,12 @@ pub struct RolloutSpec {
     /// Knobs of the `rolling` strategy.
     #[serde(default)]
     pub rolling: RollingSpec,
+    /// Knobs of the `canary` strategy (traffic-weight steps).
+    #[serde(default)]
+    pub canary: CanaryStepsSpec,
+    /// Knobs of the `rolling-red-black` strategy (shift by target percentages).
+    #[serde(default)]
+    pub rolling_red_black: RollingRedBlackSpec,
     /// How the new version is judged.
     #[serde(default)]
     pub analysis: AnalysisSpec,
@@ -87,11 +97,23 @@ pub enum Strategy {
     Rolling,
     /// A full new cluster; the old one is destroyed as soon as the new one is healthy.
     Highlander,
+    /// Traffic-weight steps with pauses and analysis, then full promotion (Argo
+    /// Rollouts, Flagger, CodeDeploy canary).
+    Canary,
+    /// The new cluster grows through target percentages of traffic, then red/black's
+    /// switch, bake and cleanup (Spinnaker).
+    RollingRedBlack,
 }
 
 impl Strategy {
     /// Every strategy, by name.
-    pub const ALL: [Strategy; 3] = [Strategy::RedBlack, Strategy::Rolling, Strategy::Highlander];
+    pub const ALL: [Strategy; 5] = [
+        Strategy::RedBlack,
+        Strategy::Rolling,
+        Strategy::Highlander,
+        Strategy::Canary,
+        Strategy::RollingRedBlack,
+    ];
 
     /// The strategy's name in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -99,6 +121,8 @@ impl Strategy {
             Strategy::RedBlack => "red-black",
             Strategy::Rolling => "rolling",
             Strategy::Highlander => "highlander",
+            Strategy::Canary => "canary",
+            Strategy::RollingRedBlack => "rolling-red-black",
         }
     }
 }
@@ -283,6 +307,60 @@ impl Default for RollingSpec {
     }
 }
 
+/// Knobs of the progressive canary.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryStepsSpec {
+    /// Traffic weights (percent, increasing) and how long each holds under analysis.
+    #[serde(default = "default_canary_steps")]
+    pub steps: Vec<WeightStep>,
+    /// After full promotion, how long the old cluster lingers before it is destroyed.
+    #[serde(default = "thirty_seconds")]
+    pub scale_down_delay: SimDuration,
+}
+
+impl Default for CanaryStepsSpec {
+    fn default() -> Self {
+        CanaryStepsSpec {
+            steps: default_canary_steps(),
+            scale_down_delay: thirty_seconds(),
+        }
+    }
+}
+
+/// One step of a progressive canary.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightStep {
+    /// Percent of the layer's traffic on the new version, in (0, 100].
+    pub weight: f64,
+    /// How long the step holds (judged) before the next.
+    #[serde(default = "five_minutes")]
+    pub pause: SimDuration,
+}
+
+/// Knobs of Spinnaker's rolling red/black.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollingRedBlackSpec {
+    /// Percent of the old cluster's size (and traffic) the new one takes at each step;
+    /// increasing, ending at 100.
+    #[serde(default = "default_target_percentages")]
+    pub target_percentages: Vec<f64>,
+    /// How long each step holds (judged) before the next.
+    #[serde(default = "five_minutes")]
+    pub pause: SimDuration,
+}
+
+impl Default for RollingRedBlackSpec {
+    fn default() -> Self {
+        RollingRedBlackSpec {
+            target_percentages: default_target_percentages(),
+            pause: five_minutes(),
+        }
+    }
+}
+
 /// An absolute count or a percentage of a size, e.g. `2` or `"25%"`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Count {
@@ -447,6 +525,21 @@ impl Default for AnalysisSpec {
     }
 }
 
+fn default_canary_steps() -> Vec<WeightStep> {
+    vec![WeightStep {
+        weight: 10.0,
+        pause: five_minutes(),
+    }]
+}
+fn default_target_percentages() -> Vec<f64> {
+    vec![25.0, 50.0, 100.0]
+}
+fn thirty_seconds() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+fn five_minutes() -> SimDuration {
+    SimDuration::from_mins(5)
+}
 fn default_confidence() -> f64 {
     0.98
 }

@@ -665,6 +665,52 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 );
             }
         }
+        let increasing_percentages = |c: &mut Checker, path: &[&dyn ToSegment], values: &[f64]| {
+            if values.is_empty() || values.len() > MAX_LIST_LEN {
+                c.fail(
+                    path,
+                    format!("needs 1 to {MAX_LIST_LEN} steps, got {}", values.len()),
+                );
+            }
+            for (k, value) in values.iter().enumerate() {
+                let previous = if k == 0 { 0.0 } else { values[k - 1] };
+                if !(value.is_finite() && *value > previous && *value <= 100.0) {
+                    c.fail(
+                        path,
+                        format!(
+                            "percentages must increase within (0, 100]; step {} is {value} after {previous}",
+                            k + 1
+                        ),
+                    );
+                    break;
+                }
+            }
+        };
+        let weights: Vec<f64> = rollout.canary.steps.iter().map(|s| s.weight).collect();
+        increasing_percentages(c, &[r, &i, &"canary", &"steps"], &weights);
+        let targets = &rollout.rolling_red_black.target_percentages;
+        increasing_percentages(
+            c,
+            &[r, &i, &"rolling_red_black", &"target_percentages"],
+            targets,
+        );
+        if targets.last().is_some_and(|last| *last != 100.0) {
+            c.fail(
+                &[r, &i, &"rolling_red_black", &"target_percentages"],
+                format!(
+                    "must end at 100 (all traffic on the new version), ends at {}",
+                    targets.last().unwrap_or(&0.0)
+                ),
+            );
+        }
+        for (k, step) in rollout.canary.steps.iter().enumerate() {
+            if step.pause > MAX_SETTING_DURATION {
+                c.fail(
+                    &[r, &i, &"canary", &"steps", &k, &"pause"],
+                    format!("must be at most {MAX_SETTING_DURATION}, got {}", step.pause),
+                );
+            }
+        }
         let surge = rollout.rolling.max_surge.of(layer.instances, true);
         let unavailable = rollout.rolling.max_unavailable.of(layer.instances, false);
         if surge == 0 && unavailable == 0 {
