@@ -72,6 +72,7 @@ fn rehearse_model(rate: &str, duration: &str, balancer: &str, rollout: &str) -> 
         &baseline,
         &record,
         Slo {
+            instance_hour_price: Some(0.10),
             availability: 0.999,
             latency_p99: rollsim::engine::SimDuration::from_millis(500),
         },

@@ -27,6 +27,8 @@ pub struct RolloutMetrics {
     pub peak_instances_ratio: f64,
     /// ∫ alive instances dt over the rollout − baseline instances × its length, in hours.
     pub extra_instance_hours: f64,
+    /// `extra_instance_hours` × the model's `instance_hour_price`, if it has one.
+    pub extra_cost: Option<f64>,
     /// Min serving instances (warming or in service) ÷ baseline instances.
     pub min_serving_ratio: f64,
     /// Switch command → first second with ≥ 99% of the layer's requests on the new version.
@@ -59,9 +61,11 @@ pub struct RolloutMetrics {
     pub minutes_in_slo_breach: u32,
 }
 
-/// The SLO the breach count uses.
+/// The SLO the breach count uses, and the price of capacity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slo {
+    /// Price of one instance-hour, if known.
+    pub instance_hour_price: Option<f64>,
     /// Success ratio per minute at least this.
     pub availability: f64,
     /// p99 latency per minute at most this.
@@ -222,6 +226,7 @@ pub fn rollout_metrics(
         outcome: record.outcome,
         peak_instances_ratio: f64::from(peak) / base,
         extra_instance_hours: extra_hours,
+        extra_cost: slo.instance_hour_price.map(|price| price * extra_hours),
         min_serving_ratio: f64::from(min_serving) / base,
         switch_latency,
         switch_latency_full,

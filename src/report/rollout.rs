@@ -32,6 +32,13 @@ pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
             format!("{:.2}", metrics.extra_instance_hours),
         ),
         (
+            "extra_cost",
+            metrics.extra_cost.map_or_else(
+                || "- (no instance_hour_price)".into(),
+                |c| format!("{c:.2}"),
+            ),
+        ),
+        (
             "min_serving_ratio",
             format!("{:.2}", metrics.min_serving_ratio),
         ),
@@ -92,6 +99,7 @@ pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
         "outcome": metrics.outcome.name(),
         "peak_instances_ratio": metrics.peak_instances_ratio,
         "extra_instance_hours": metrics.extra_instance_hours,
+        "extra_cost": metrics.extra_cost,
         "min_serving_ratio": metrics.min_serving_ratio,
         "switch_latency": secs(metrics.switch_latency),
         "switch_latency_full": secs(metrics.switch_latency_full),

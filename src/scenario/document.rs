@@ -8,6 +8,7 @@
 //! | `duration` | `1h` |
 //! | `chaos` | none |
 //! | `rollouts` | none (the world runs as it is) |
+//! | `instance_hour_price` | none | price of one instance-hour, for the rollout cost |
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
 
@@ -46,6 +47,9 @@ pub struct Scenario {
     /// Versions to roll out, in any order (each has its own start).
     #[serde(default)]
     pub rollouts: Vec<RolloutSpec>,
+    /// Price of one instance-hour (in any currency), to put a cost on extra capacity.
+    #[serde(default)]
+    pub instance_hour_price: Option<f64>,
     /// The service level the rollout reports hold each minute of the entry layer to.
     #[serde(default)]
     pub slo: SloSpec,

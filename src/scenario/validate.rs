@@ -69,6 +69,14 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     check_traffic(&mut c, scenario);
     check_chaos(&mut c, scenario);
     check_rollouts(&mut c, scenario);
+    if let Some(price) = scenario.instance_hour_price
+        && !(price.is_finite() && (0.0..=1e6).contains(&price))
+    {
+        c.fail(
+            &[&"instance_hour_price"],
+            format!("must be between 0 and 1000000, got {price}"),
+        );
+    }
     let slo = &scenario.slo;
     if !(slo.availability.is_finite() && slo.availability > 0.0 && slo.availability <= 1.0) {
         c.fail(
