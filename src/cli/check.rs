@@ -58,5 +58,18 @@ fn describe(s: &Scenario) -> String {
             if calls.is_empty() { String::new() } else { format!("; calls {}", calls.join(", ")) }
         ));
     }
+    for rollout in &s.rollouts {
+        out.push_str(&format!(
+            "  rollout of {} at {} by {}: {}\n",
+            rollout.layer,
+            rollout.start,
+            rollout.strategy,
+            if rollout.release.is_healthy() {
+                "a healthy release"
+            } else {
+                "a defective release"
+            }
+        ));
+    }
     out
 }
