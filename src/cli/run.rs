@@ -30,7 +30,8 @@ pub(crate) struct RunArgs {
     /// Seed of every random stream (default: the model's `seed`).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
-    /// Roll out with this strategy instead of the model's (red-black, rolling, highlander).
+    /// Roll out with this strategy instead of the model's (red-black, rolling, highlander,
+    /// canary, rolling-red-black).
     #[arg(long)]
     strategy: Option<Strategy>,
     /// Print JSON instead of tables.
@@ -57,6 +58,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         for rollout in &mut model.rollouts {
             rollout.strategy = strategy;
         }
+        let file = args
+            .model
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME));
+        scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
     }
     let started = Instant::now();
     let (rehearsal, baseline) = rayon::join(

@@ -25,6 +25,10 @@ impl World {
         if cluster.retired {
             return;
         }
+        if cluster.autoscaling_suspended {
+            self.schedule_autoscale(cluster_id);
+            return;
+        }
         let layer = &self.layers[cluster.layer.index()];
         let Some(spec) = layer.autoscaler.clone() else {
             return;

@@ -67,6 +67,11 @@ pub(crate) struct Cluster {
     pub(crate) autoscaler: Option<AutoscalerState>,
     /// No members, no registrations, no size: dropped from its layer's routing.
     pub(crate) retired: bool,
+    /// Its instances that failed on their own (crash loop, failed boot); kills by chaos
+    /// are not theirs and do not count.
+    pub(crate) crashes: u32,
+    /// Whether its autoscaler is suspended (during a rollout, as deploy tools do).
+    pub(crate) autoscaling_suspended: bool,
 }
 
 impl Cluster {
@@ -84,6 +89,8 @@ impl Cluster {
             busy_area_gone_ns: 0,
             autoscaler: autoscaled.then(AutoscalerState::default),
             retired: false,
+            crashes: 0,
+            autoscaling_suspended: false,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct ClusterView {
     pub weight: Option<f64>,
     /// Whether it takes traffic.
     pub enabled: bool,
+    /// Its instances that failed on their own (crash loop, failed boot) so far.
+    pub crashes: u32,
 }
 
 impl World {
@@ -108,6 +110,12 @@ impl World {
         self.retire_if_empty(cluster);
     }
 
+    /// Suspends or resumes a cluster's autoscaler (deploy tools suspend scaling
+    /// during a rollout, so sizes are the controller's).
+    pub fn set_autoscaling_suspended(&mut self, cluster: ClusterId, suspended: bool) {
+        self.clusters[cluster.index()].autoscaling_suspended = suspended;
+    }
+
     /// Sets a cluster's share of its layer's traffic (`None`: by registered instances).
     pub fn set_weight(&mut self, cluster: ClusterId, weight: Option<f64>) {
         self.clusters[cluster.index()].weight = weight;
@@ -165,6 +173,7 @@ impl World {
             registered: c.active_entries,
             weight: c.weight,
             enabled: c.enabled,
+            crashes: c.crashes,
         }
     }
 

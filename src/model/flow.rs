@@ -58,14 +58,20 @@ impl World {
             self.scheduler
                 .schedule_at(deadline, Event::Timeouts { layer: layer_id });
         }
-        let target = self
-            .route(layer_id, caller)
-            .filter(|id| self.instances[id.index()].is_up());
+        let target = self.route(layer_id, caller);
         let Some(instance_id) = target else {
             self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         };
+        if !self.instances[instance_id.index()].is_up() {
+            // A dead instance still in the caller's view: refused. The instance never
+            // sees it, so its version's (server-side) metrics do not either; a version
+            // whose instances keep dying shows in its crash count instead.
+            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
+            self.attempt_failed(call_handle, FailureCause::Refused);
+            return;
+        }
         let cluster = self.instances[instance_id.index()].cluster;
         self.cluster_windows[cluster.index()].attempts += 1;
         let job = self.jobs.insert(Job {
@@ -167,7 +173,8 @@ impl World {
         }
         // Decide every cache lookup first, so that the job knows how many calls it
         // waits for before any of them can resolve.
-        let mut misses: Vec<LayerId> = Vec::new();
+        let mut misses = std::mem::take(&mut self.scratch_layers);
+        misses.clear();
         for d in 0..self.layers[layer.index()].downstream.len() {
             let downstream = self.layers[layer.index()].downstream[d];
             for _ in 0..downstream.count {
@@ -189,13 +196,14 @@ impl World {
             }
         }
         if misses.is_empty() {
+            self.scratch_layers = misses;
             self.complete_job(job_handle, None);
             return;
         }
         let job = self.jobs.get_mut(job_handle).expect("checked above");
         job.stage = JobStage::Waiting;
         job.pending_calls = misses.len() as u32;
-        for target in misses {
+        for &target in &misses {
             self.issue_call(
                 target,
                 Caller::Job {
@@ -205,6 +213,7 @@ impl World {
                 false,
             );
         }
+        self.scratch_layers = misses;
     }
 
     /// The job leaves its instance: succeeded, or failed with `failure`. Its worker

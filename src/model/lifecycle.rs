@@ -61,6 +61,8 @@ impl World {
         let layer_id = self.instances[id.index()].layer;
         let failure_probability = self.layers[layer_id.index()].launch_failure_probability;
         if failure_probability > 0.0 && self.rng.lifecycle.random::<f64>() < failure_probability {
+            let cluster = self.instances[id.index()].cluster;
+            self.clusters[cluster.index()].crashes += 1;
             self.crash(id);
             return;
         }
@@ -119,6 +121,8 @@ impl World {
     /// A crash-looping instance goes down, if it is still serving.
     pub(crate) fn crash_if_serving(&mut self, id: InstanceId) {
         if self.instances[id.index()].phase == Phase::Serving {
+            let cluster = self.instances[id.index()].cluster;
+            self.clusters[cluster.index()].crashes += 1;
             self.crash(id);
         }
     }
@@ -184,7 +188,10 @@ impl World {
                 let drain = self.layers[instance.layer.index()].balancer.drain_time();
                 let cluster = &mut self.clusters[cluster.index()];
                 cluster.members.retain(|m| *m != id);
-                if cluster.deregister(id, now) {
+                cluster.deregister(id, now);
+                // Known to callers (registered now or lately, e.g. a disabled cluster):
+                // drain, since stale views may still send to it. Never registered: go.
+                if cluster.entries.iter().any(|e| e.instance == id) {
                     self.scheduler
                         .schedule_in(drain, Event::DrainDone { instance: id });
                     self.finish_drain_if_idle(id);
@@ -254,12 +261,15 @@ impl World {
         self.clusters[cluster.index()].desired = desired;
         self.replace_missing(cluster);
         while self.clusters[cluster.index()].members.len() as u32 > desired {
-            let members = &self.clusters[cluster.index()].members;
-            let victim = members
+            // Not yet serving first, then serving but not in the balancer, then the oldest.
+            let c = &self.clusters[cluster.index()];
+            let victim = c
+                .members
                 .iter()
                 .copied()
                 .find(|m| self.instances[m.index()].phase != Phase::Serving)
-                .unwrap_or(members[0]);
+                .or_else(|| c.members.iter().copied().find(|m| !c.is_registered(*m)))
+                .unwrap_or(c.members[0]);
             self.clusters[cluster.index()]
                 .members
                 .retain(|m| *m != victim);

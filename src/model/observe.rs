@@ -89,8 +89,8 @@ pub struct ClusterWindow {
     pub attempts: u32,
     /// Attempts its instances completed with success.
     pub succeeded: u32,
-    /// Attempts that failed on its instances, by cause (`refused` and `timeout` never:
-    /// those happen before an instance or at the caller).
+    /// Attempts that failed on its instances, by cause (never `refused` or `timeout`:
+    /// those happen before an instance, or at the caller).
     pub failed: [u32; CAUSES],
     /// Its live members by state at the window's end ([`InstanceState::ALL`] order;
     /// draining instances have left the cluster and are not counted).

@@ -31,6 +31,8 @@ pub(crate) struct TrafficCurve {
     shape: Option<DailyShape>,
     points: Vec<(SimTime, f64)>,
     bursts: Vec<(SimTime, SimTime, f64)>,
+    /// The rate of the last step asked for: `(step start in ns, rate)`.
+    last_step: std::cell::Cell<(u64, f64)>,
 }
 
 impl TrafficCurve {
@@ -56,6 +58,7 @@ impl TrafficCurve {
                     )
                 })
                 .collect(),
+            last_step: std::cell::Cell::new((u64::MAX, 0.0)),
         }
     }
 
@@ -90,7 +93,14 @@ impl TrafficCurve {
         while now < end {
             let step_start = now.as_nanos() - now.as_nanos() % STEP.as_nanos();
             let step_end = SimTime::from_nanos(step_start + STEP.as_nanos());
-            let rate = self.rate_at(SimTime::from_nanos(step_start));
+            let rate = match self.last_step.get() {
+                (cached, rate) if cached == step_start => rate,
+                _ => {
+                    let rate = self.rate_at(SimTime::from_nanos(step_start));
+                    self.last_step.set((step_start, rate));
+                    rate
+                }
+            };
             if rate > 0.0 {
                 let unit: f64 = rng.random::<f64>();
                 let gap_secs = -(1.0 - unit).ln() / rate;

@@ -261,6 +261,8 @@ pub struct World {
     pub(crate) cluster_latency: Vec<HistogramRecorder>,
     /// Most jobs alive at once (memory grows with this, not with time).
     pub(crate) jobs_peak: usize,
+    /// A reusable buffer for the layers a job calls (no allocation per job).
+    pub(crate) scratch_layers: Vec<LayerId>,
 }
 
 impl std::fmt::Debug for World {
@@ -420,6 +422,7 @@ impl World {
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
             jobs_peak: 0,
+            scratch_layers: Vec::new(),
         };
         world.populate(scenario);
         world.schedule_first_events(scenario);

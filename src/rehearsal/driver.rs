@@ -9,7 +9,10 @@
 //!    from the world's per-second cluster series.
 //! 3. Carry out its commands on the world: scale (launching a cluster for a version
 //!    that has none), enable, disable, destroy.
-//! 4. Repeat until the end of the run. Controllers of different layers run at once;
+//! 4. While a controller works on a layer, the layer's autoscaling is suspended (as
+//!    Asgard and Spinnaker suspend an ASG's scaling processes during a deploy), and
+//!    resumed on the clusters left when it is done.
+//! 5. Repeat until the end of the run. Controllers of different layers run at once;
 //!    at equal times they act in the order of their rollouts in the model file.
 
 use crate::engine::SimTime;
@@ -83,12 +86,17 @@ pub fn rehearse(scenario: &Scenario) -> Rehearsal {
 fn step(world: &mut World, slot: &mut Slot) {
     let now = world.now();
     let controller = slot.controller.get_or_insert_with(|| {
-        // The version replaced is the one serving the most at the start.
+        // The version replaced is the one taking the most traffic at the start: enabled,
+        // most instances in the balancer, the newest on a tie.
         let old = versions(world, slot.layer)
             .into_iter()
-            .filter(|v| v.version != slot.new_version)
-            .max_by_key(|v| (v.desired, std::cmp::Reverse(v.version)))
+            .filter(|v| v.version != slot.new_version && v.enabled)
+            .max_by_key(|v| (v.registered, v.version))
             .map_or(0, |v| v.version);
+        // Sizes are the controller's while it works: autoscaling is suspended.
+        for cluster in world.clusters_of(slot.layer) {
+            world.set_autoscaling_suspended(cluster, true);
+        }
         slot.observed_until_s = now.as_nanos() / 1_000_000_000;
         slot.observed_until_s = slot
             .observed_until_s
@@ -105,6 +113,10 @@ fn step(world: &mut World, slot: &mut Slot) {
     let decision = controller.step(&observation);
     for command in &decision.commands {
         apply(world, slot.layer, command);
+    }
+    let done = controller.is_done();
+    for cluster in world.clusters_of(slot.layer) {
+        world.set_autoscaling_suspended(cluster, !done);
     }
     slot.wake_at = decision.wake_at;
 }
@@ -136,6 +148,7 @@ fn versions(world: &World, layer: LayerId) -> Vec<VersionState> {
         state.serving += count(InstanceState::Warming) + count(InstanceState::InService);
         state.registered += view.registered;
         state.enabled |= view.enabled && view.desired > 0;
+        state.crashes += view.crashes;
     }
     out.sort_by_key(|v| v.version);
     out

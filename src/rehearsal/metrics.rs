@@ -12,9 +12,9 @@ use crate::rollout::{Outcome, RollbackPath, RolloutRecord};
 use crate::stats::LatencyHistogram;
 
 /// Share of a layer's requests that counts as "traffic sits on a version".
-pub const SWITCHED_SHARE: f64 = 0.99;
+pub(crate) const SWITCHED_SHARE: f64 = 0.99;
 /// Window of the downstream rate ratio.
-pub const DOWNSTREAM_WINDOW_S: usize = 60;
+pub(crate) const DOWNSTREAM_WINDOW_S: usize = 60;
 
 /// The metrics of one rollout.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,8 @@ pub struct RolloutMetrics {
     pub detection_time: Option<SimDuration>,
     /// Abort decision → first second with ≥ 99% of the layer's requests on the old version.
     pub restore_time: Option<SimDuration>,
-    /// Failed entry-layer requests during the rollout above the baseline run's.
+    /// Failed entry-layer requests from the rollout's start to the end of the run, above
+    /// the baseline run's over the same time.
     pub failed_requests: i64,
     /// Requests the new version's instances finished (its share of the damage if bad).
     pub bad_version_requests: u64,
@@ -108,15 +109,15 @@ pub fn rollout_metrics(
     let alive_seconds: u64 = span.clone().map(|s| u64::from(alive(s))).sum();
     let extra_hours = (alive_seconds as f64 - f64::from(before) * span.len() as f64) / 3600.0;
 
+    // Share of all attempts at the layer in second `s` (refused ones included, which no
+    // version took) that versions passing `version_filter` took.
     let share = |version_filter: &dyn Fn(u32) -> bool, s: usize| -> Option<f64> {
-        let (mut on, mut total) = (0u64, 0u64);
-        for (version, w) in cluster_windows(world, layer, s) {
-            let n = u64::from(w.attempts);
-            total += n;
-            if version_filter(version) {
-                on += n;
-            }
-        }
+        let total = u64::from(windows.get(s)?.attempts);
+        let on: u64 = cluster_windows(world, layer, s)
+            .iter()
+            .filter(|(version, _)| version_filter(*version))
+            .map(|(_, w)| u64::from(w.attempts))
+            .sum();
         (total > 0).then(|| on as f64 / total as f64)
     };
     let new = record.new_version;
@@ -130,7 +131,11 @@ pub fn rollout_metrics(
     });
     let switch_latency_full = record.switched_at.map(|t| {
         let from = seconds(t);
-        let last_old = (from..end_s).rev().find(|s| {
+        // Until a rollback (if any) brings the old version back on purpose.
+        let until = record
+            .aborted_at
+            .map_or(end_s, |a| seconds(a).clamp(from, end_s));
+        let last_old = (from..until).rev().find(|s| {
             cluster_windows(world, layer, *s)
                 .iter()
                 .any(|(v, w)| *v == old && w.succeeded + w.failed_total() > 0)
@@ -163,8 +168,9 @@ pub fn rollout_metrics(
 
     let entry = &world.observations().layers[0];
     let baseline_entry = &baseline.observations().layers[0];
+    // From the start to the end of the run: a rollout's failures may outlast it.
     let failed = |ws: &[crate::model::observe::LayerWindow]| -> i64 {
-        span.clone()
+        (start_s..end_s)
             .filter_map(|s| ws.get(s))
             .map(|w| i64::from(w.failed.iter().sum::<u32>()))
             .sum()

@@ -64,7 +64,9 @@ enum Phase {
         destroy_old_at: Option<SimTime>,
         monitor_until: SimTime,
     },
-    Restoring,
+    Restoring {
+        deadline: SimTime,
+    },
     Rolling {
         target: u32,
         source: u32,
@@ -148,6 +150,10 @@ impl Controller {
         {
             sampler.observe(now, &obs.metrics);
         }
+        if self.crash_loop(obs, &mut d) {
+            d.wake_at = self.next_wake(now);
+            return d;
+        }
         match self.phase.clone() {
             Phase::Waiting => {
                 if now >= self.first_wake() {
@@ -162,7 +168,7 @@ impl Controller {
                 destroy_old_at,
                 monitor_until,
             } => self.promoted(obs, destroy_old_at, monitor_until, &mut d),
-            Phase::Restoring => self.restoring(obs, &mut d),
+            Phase::Restoring { deadline } => self.restoring(obs, deadline, &mut d),
             Phase::Rolling {
                 target,
                 source,
@@ -465,7 +471,6 @@ impl Controller {
     }
 
     fn promote(&mut self, d: &mut Decision, now: SimTime, destroy_old_at: Option<SimTime>) {
-        self.record.outcome = Outcome::Promoted;
         let monitor_until = now + self.spec.monitor;
         if !self.spec.monitor.is_zero() {
             self.judge = Some(Judge::new(
@@ -537,7 +542,10 @@ impl Controller {
         } else if old.desired > 0 {
             RollbackPath::WarmCluster
         } else if self.spec.red_black.cleanup == Cleanup::ScaleDown
-            && self.spec.strategy == Strategy::RedBlack
+            && matches!(
+                self.spec.strategy,
+                Strategy::RedBlack | Strategy::RollingRedBlack
+            )
         {
             RollbackPath::ScaledDownCluster
         } else {
@@ -583,19 +591,29 @@ impl Controller {
             now,
             format!("switching back: bringing v{old} to {size} instances in the balancer"),
         );
-        self.phase = Phase::Restoring;
+        self.phase = Phase::Restoring {
+            deadline: now + self.spec.red_black.healthy_deadline,
+        };
     }
 
-    fn restoring(&mut self, obs: &Observation, d: &mut Decision) {
+    fn restoring(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
         let now = obs.now;
         let (old, new, size) = (self.old(), self.new_version(), self.size());
-        if obs.version(old).registered >= size {
-            d.commands.push(Command::Disable { version: new });
+        let back = obs.version(old).registered;
+        if back >= size || (now >= deadline && back > 0) {
+            if back < size {
+                self.note(
+                    d,
+                    now,
+                    format!("only {back} of {size} v{old} instances back in time; dropping v{new} anyway"),
+                );
+            }
+            // Destroy drains: callers whose views still hold v{new} are served, not refused.
             d.commands.push(Command::Destroy { version: new });
             self.note(
                 d,
                 now,
-                format!("v{old} serving again; v{new} disabled and destroyed"),
+                format!("v{old} serving again; v{new} destroyed (draining)"),
             );
             self.finish(d, now, Outcome::RolledBack);
         }
@@ -709,6 +727,46 @@ impl Controller {
             deadline,
             ready,
         };
+    }
+
+    /// Aborts if the new version's instances keep crashing (a crash loop is seen in
+    /// instance health, not in request metrics); true if it did.
+    fn crash_loop(&mut self, obs: &Observation, d: &mut Decision) -> bool {
+        if self.record.aborted_at.is_some()
+            || matches!(
+                self.phase,
+                Phase::Waiting | Phase::Done | Phase::Restoring { .. }
+            )
+        {
+            return false;
+        }
+        let (new, now) = (self.new_version(), obs.now);
+        let crashes = obs.version(new).crashes;
+        if crashes < self.spec.analysis.max_crashes {
+            return false;
+        }
+        let reason = format!("{crashes} instances of v{new} crashed");
+        match self.phase {
+            Phase::CanaryLaunching { .. }
+            | Phase::CanaryJudging { .. }
+            | Phase::Stepping { .. } => {
+                self.abort(d, now, reason, RollbackPath::Canary);
+                self.drop_new_version(d);
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            Phase::Launching { .. } if self.record.switched_at.is_none() => {
+                self.abort(d, now, reason, RollbackPath::BeforeSwitch);
+                self.drop_new_version(d);
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            Phase::Rolling { target, .. } if target != new => return false,
+            _ => {
+                let path = self.restore_path(obs);
+                self.abort(d, now, reason, path);
+                self.restore(obs, d);
+            }
+        }
+        true
     }
 
     /// The traffic steps of a canary or rolling red/black: `(percent, pause)`.
@@ -927,7 +985,6 @@ impl Controller {
         self.record.aborted_at = Some(now);
         self.record.abort_reason = Some(reason.clone());
         self.record.rollback_path = Some(path);
-        self.record.outcome = Outcome::RolledBack;
         self.note(d, now, format!("abort: {reason}; {path}"));
     }
 
@@ -936,11 +993,8 @@ impl Controller {
         // Times already passed were dealt with in this step: only future ones count.
         let soonest =
             |times: &[Option<SimTime>]| times.iter().flatten().copied().filter(|t| *t > now).min();
-        if self.phase == Phase::Done {
-            return None;
-        }
         match &self.phase {
-            Phase::Done => None,
+            Phase::Done => return None,
             Phase::Waiting => Some(self.first_wake().max(now)),
             Phase::CanaryLaunching { deadline } | Phase::Launching { deadline } => {
                 soonest(&[Some(now + POLL), Some(*deadline)])
@@ -952,7 +1006,7 @@ impl Controller {
                 destroy_old_at,
                 monitor_until,
             } => soonest(&[judge, *destroy_old_at, judge.map(|_| *monitor_until)]),
-            Phase::Restoring => Some(now + POLL),
+            Phase::Restoring { .. } => Some(now + POLL),
             Phase::Stepping {
                 deadline, until, ..
             } => match until {

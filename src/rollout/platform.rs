@@ -25,6 +25,8 @@ pub struct VersionState {
     pub registered: u32,
     /// Whether its cluster takes traffic.
     pub enabled: bool,
+    /// Its instances that failed on their own (crashed, failed to boot) so far.
+    pub crashes: u32,
 }
 
 /// What one version's instances did over a span of time.

@@ -94,6 +94,20 @@ pub fn parse(source: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
+/// Checks a model changed after loading (e.g. by `--strategy`): the first problem, as
+/// "field: message", naming `file`.
+pub fn recheck(scenario: &Scenario, file: &Path) -> Result<(), ScenarioError> {
+    match validate::check(scenario).into_iter().next() {
+        None => Ok(()),
+        Some(problem) => Err(ScenarioError {
+            file: file.to_path_buf(),
+            position: None,
+            field: locate::dotted(&problem.path),
+            message: problem.message,
+        }),
+    }
+}
+
 fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
     use serde_path_to_error::Segment as S;
     path.iter()

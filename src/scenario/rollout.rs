@@ -34,6 +34,7 @@
 //! | `analysis.max_error_rate` | `0.01` | |
 //! | `analysis.max_error_rate_increase` | `0.005` | over the baseline version's rate |
 //! | `analysis.max_latency_p99_ratio` | `1.5` | × the baseline version's p99 |
+//! | `analysis.max_crashes` | `3` | crashes of new-version instances that abort (a crash loop) |
 //! | `analysis.judge` | `threshold` | or `mann-whitney` (Kayenta's NetflixACAJudge in spirit) |
 //! | `analysis.confidence` | `0.98` | Kayenta |
 //! | `analysis.tolerance` | `0.25` | Kayenta |
@@ -473,6 +474,10 @@ pub struct AnalysisSpec {
     /// Highest p99 latency as a multiple of the baseline version's.
     #[serde(default = "default_max_latency_p99_ratio")]
     pub max_latency_p99_ratio: f64,
+    /// Instances of the new version that crash on their own (crash loop, failed boot)
+    /// before the rollout aborts; kills by chaos do not count.
+    #[serde(default = "three")]
+    pub max_crashes: u32,
     /// How a check decides: fixed thresholds, or a statistical comparison with the baseline.
     #[serde(default)]
     pub judge: JudgeKind,
@@ -515,6 +520,7 @@ impl Default for AnalysisSpec {
             max_error_rate: default_max_error_rate(),
             max_error_rate_increase: default_max_error_rate_increase(),
             max_latency_p99_ratio: default_max_latency_p99_ratio(),
+            max_crashes: three(),
             judge: JudgeKind::default(),
             confidence: default_confidence(),
             tolerance: default_tolerance(),
@@ -539,6 +545,9 @@ fn thirty_seconds() -> SimDuration {
 }
 fn five_minutes() -> SimDuration {
     SimDuration::from_mins(5)
+}
+fn three() -> u32 {
+    3
 }
 fn default_confidence() -> f64 {
     0.98

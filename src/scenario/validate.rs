@@ -638,6 +638,15 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
         }
         if let Some(crash) = &release.crash_after {
             check_dist(c, &[r, &i, rl, &"crash_after"], crash);
+            if crash.mean() < SimDuration::from_secs(1) {
+                c.fail(
+                    &[r, &i, rl, &"crash_after"],
+                    format!(
+                        "the mean must be at least 1s (instances must live), got {}",
+                        crash.mean()
+                    ),
+                );
+            }
         }
         let rb = &rollout.red_black;
         let rbs: &dyn ToSegment = &"red_black";
@@ -653,12 +662,12 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
         ];
         if let Some(canary) = &rb.canary {
             durations.push((vec![rbs, &"canary", &"duration"], canary.duration));
-            if canary.instances == 0 || canary.instances > MAX_INSTANCES {
+            if canary.instances == 0 || canary.instances > layer.instances {
                 c.fail(
                     &[r, &i, rbs, &"canary", &"instances"],
                     format!(
-                        "must be between 1 and {MAX_INSTANCES}, got {}",
-                        canary.instances
+                        "must be between 1 and the layer's {} instances, got {}",
+                        layer.instances, canary.instances
                     ),
                 );
             }
@@ -739,14 +748,62 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
         }
         let a = &rollout.analysis;
         let an: &dyn ToSegment = &"analysis";
-        if a.interval.is_zero() || a.interval > MAX_SETTING_DURATION {
+        // Metrics come in one-second windows: shorter checks would judge nothing.
+        let second = SimDuration::from_secs(1);
+        if a.interval < second || a.interval > MAX_SETTING_DURATION {
             c.fail(
                 &[r, &i, an, &"interval"],
                 format!(
-                    "must be between 1ns and {MAX_SETTING_DURATION}, got {}",
+                    "must be between 1s and {MAX_SETTING_DURATION}, got {}",
                     a.interval
                 ),
             );
+        }
+        // A phase shorter than the warm-up delay plus one check can never pass.
+        let first_check = a.delay + a.interval;
+        let judged: Vec<(Vec<&dyn ToSegment>, SimDuration)> = match rollout.strategy {
+            super::rollout::Strategy::RedBlack => {
+                let mut phases: Vec<(Vec<&dyn ToSegment>, SimDuration)> =
+                    vec![(vec![rbs, &"bake"], rb.bake)];
+                if let Some(canary) = &rb.canary {
+                    phases.push((vec![rbs, &"canary", &"duration"], canary.duration));
+                }
+                phases
+            }
+            super::rollout::Strategy::RollingRedBlack => vec![
+                (vec![rbs, &"bake"], rb.bake),
+                (
+                    vec![&"rolling_red_black", &"pause"],
+                    rollout.rolling_red_black.pause,
+                ),
+            ],
+            super::rollout::Strategy::Canary => rollout
+                .canary
+                .steps
+                .iter()
+                .map(|step| (vec![&"canary" as &dyn ToSegment, &"steps"], step.pause))
+                .collect(),
+            super::rollout::Strategy::Rolling => {
+                vec![(
+                    vec![&"rolling", &"healthy_deadline"],
+                    rollout.rolling.healthy_deadline,
+                )]
+            }
+            super::rollout::Strategy::Highlander => Vec::new(),
+        };
+        for (path, length) in judged {
+            if length < first_check {
+                let mut full: Vec<&dyn ToSegment> = vec![r, &i];
+                full.extend(path);
+                c.fail(
+                    &full,
+                    format!(
+                        "{length} is shorter than the analysis delay plus one interval ({first_check}): \
+                         the {} strategy could never pass it",
+                        rollout.strategy
+                    ),
+                );
+            }
         }
         if a.delay > MAX_SETTING_DURATION {
             c.fail(
@@ -791,11 +848,13 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 ),
             );
         }
-        if a.sample_interval.is_zero() || a.sample_interval > a.interval {
+        let points = a.interval.as_nanos() / a.sample_interval.as_nanos().max(1);
+        if a.sample_interval < second || a.sample_interval > a.interval || points > 1000 {
             c.fail(
                 &[r, &i, an, &"sample_interval"],
                 format!(
-                    "must be between 1ns and the interval ({}), got {}",
+                    "must be between 1s and the interval ({}), and give at most 1000 points per \
+                     interval, got {}",
                     a.interval, a.sample_interval
                 ),
             );

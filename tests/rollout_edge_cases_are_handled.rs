@@ -1,0 +1,96 @@
+//! Rollouts in awkward places, each found once broken: an autoscaled layer, two
+//! rollouts of one layer, a crash-looping release, and model files describing phases
+//! that could never pass.
+
+use std::path::Path;
+
+use rollsim::rehearsal::rehearse;
+use rollsim::rollout::{Outcome, RollbackPath};
+use rollsim::scenario;
+
+fn load(name: &str) -> scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/models")
+        .join(name);
+    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn autoscaling_is_suspended_while_a_rollout_works_so_a_rollback_restores_the_old_size() {
+    let rehearsal = rehearse(&load("autoscaled_leak.toml"));
+    let record = &rehearsal.records[0];
+    for (t, note) in &record.timeline {
+        println!("{t}  {note}");
+    }
+    assert_eq!(record.outcome, Outcome::RolledBack);
+    assert_eq!(record.rollback_path, Some(RollbackPath::WarmCluster));
+    let notes: Vec<&str> = record.timeline.iter().map(|(_, n)| n.as_str()).collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("v0 serving again")),
+        "{notes:#?}"
+    );
+    assert!(record.finished_at.is_some());
+}
+
+#[test]
+fn a_second_rollout_of_a_layer_replaces_the_version_the_first_one_promoted() {
+    let rehearsal = rehearse(&load("two_rollouts_one_layer.toml"));
+    let second = &rehearsal.records[1];
+    assert_eq!(
+        (second.old_version, second.new_version),
+        (1, 2),
+        "{:#?}",
+        second.timeline
+    );
+    assert_eq!(second.outcome, Outcome::Promoted);
+}
+
+#[test]
+fn a_crash_looping_release_is_caught_by_its_crashes() {
+    let rehearsal = rehearse(&load("crash_loop_rolling.toml"));
+    let record = &rehearsal.records[0];
+    assert_eq!(record.outcome, Outcome::RolledBack);
+    let reason = record.abort_reason.clone().unwrap_or_default();
+    assert!(reason.contains("instances of v1 crashed"), "{reason}");
+}
+
+#[test]
+fn phases_that_could_never_pass_and_meaningless_settings_are_refused() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/quickstart.toml"),
+    )
+    .unwrap();
+    let cases = [
+        (
+            r#"red_black = { bake = "3m", cleanup = "disable", disabled_for = "2m" }"#,
+            r#"red_black = { bake = "30s" }"#,
+            "shorter than the analysis delay plus one interval",
+        ),
+        (
+            r#"analysis = { delay = "1m", max_latency_p99_ratio = 2.5 }"#,
+            r#"analysis = { interval = "10ms" }"#,
+            "must be between 1s",
+        ),
+        (
+            r#"analysis = { delay = "1m", max_latency_p99_ratio = 2.5 }"#,
+            r#"analysis = { judge = "mann-whitney", interval = "2m", sample_interval = "100ms" }"#,
+            "must be between 1s and the interval",
+        ),
+        (
+            r#"strategy = "red-black""#,
+            "strategy = \"red-black\"\nrelease = { crash_after = \"0s\" }",
+            "at least 1s",
+        ),
+        (
+            r#"red_black = { bake = "3m", cleanup = "disable", disabled_for = "2m" }"#,
+            r#"red_black = { bake = "3m", canary = { instances = 9 } }"#,
+            "layer's 4 instances",
+        ),
+    ];
+    for (from, to, needle) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replace(from, to);
+        let error = scenario::parse(&text, Path::new("quickstart.toml")).expect_err(to);
+        assert!(error.to_string().contains(needle), "{to}: {error}");
+    }
+}
