@@ -92,6 +92,7 @@ impl Cluster {
             serving,
             registered: self.registered(now),
             enabled: self.enabled && !self.ready_at.is_empty(),
+            crashes: 0,
         }
     }
 
@@ -519,7 +520,6 @@ fn a_release_that_turns_bad_after_the_switch_switches_back_to_the_warm_cluster()
             (mins(5), scale(NEW, 4)),
             (mins(6), Command::Disable { version: OLD }),
             (mins(12), Command::Enable { version: OLD }),
-            (back, Command::Disable { version: NEW }),
             (back, Command::Destroy { version: NEW }),
         ]
     );
@@ -571,7 +571,6 @@ fn a_defect_found_while_monitoring_after_destroy_cleanup_relaunches_the_old_vers
             (mins(22), scale(OLD, 4)),
             (mins(22), Command::Enable { version: OLD }),
             // The relaunched instances boot in 60 s.
-            (mins(23), Command::Disable { version: NEW }),
             (mins(23), Command::Destroy { version: NEW }),
         ]
     );

@@ -318,7 +318,7 @@ fn the_mann_whitney_judge_passes_a_healthy_canary_and_fails_a_bad_one() {
     let rollout = |release: &str| {
         format!(
             r#"{release}
-red_black = {{ canary = {{ instances = 1, duration = "6m" }}, bake = "5m" }}
+red_black = {{ canary = {{ instances = 1, duration = "6m" }}, bake = "5m", cleanup = "destroy" }}
 analysis = {{ judge = "mann-whitney", interval = "2m" }}"#
         )
     };
