@@ -28,6 +28,8 @@ use super::world::{Balancer, World};
 
 /// Largest cluster for which an ELB's least-outstanding pick scans every instance.
 pub(crate) const EXACT_LEAST_OUTSTANDING_MAX: usize = 128;
+/// Clusters of one layer whose weights fit on the stack when picking one.
+const STACK_CLUSTERS: usize = 8;
 /// Random picks tried before scanning for a visible entry.
 const RANDOM_TRIES: usize = 8;
 
@@ -52,7 +54,7 @@ impl World {
                 (last_refresh(now, phase, refresh_interval), algorithm, false)
             }
         };
-        let cluster = self.pick_cluster(layer, view)?;
+        let cluster = self.pick_cluster(layer, view, exact)?;
         let rng = &mut self.rng.route;
         let cluster = &mut self.clusters[cluster.index()];
         match algorithm {
@@ -75,20 +77,37 @@ impl World {
         }
     }
 
-    fn pick_cluster(&mut self, layer: LayerId, view: SimTime) -> Option<ClusterId> {
+    fn pick_cluster(&mut self, layer: LayerId, view: SimTime, elb: bool) -> Option<ClusterId> {
         let candidates = &self.layers[layer.index()].clusters;
         if let [only] = candidates[..] {
             return Some(only);
         }
-        let weights: Vec<(ClusterId, f64)> = candidates
-            .iter()
-            .map(|id| (*id, &self.clusters[id.index()]))
-            .filter(|(_, c)| c.visible_at(view))
-            .map(|(id, c)| (id, c.routing_weight(view)))
-            .filter(|(_, weight)| *weight > 0.0)
-            .collect();
-        let total: f64 = weights.iter().map(|(_, w)| w).sum();
-        if weights.is_empty() || total <= 0.0 {
+        // A handful of clusters (old, new, a canary): weights on the stack, no allocation.
+        let mut stack = [(ClusterId(0), 0.0f64); STACK_CLUSTERS];
+        let mut heap = Vec::new();
+        let weights: &mut [(ClusterId, f64)] = if candidates.len() <= STACK_CLUSTERS {
+            &mut stack
+        } else {
+            heap.resize(candidates.len(), (ClusterId(0), 0.0));
+            &mut heap
+        };
+        let (mut n, mut total) = (0usize, 0.0f64);
+        for id in candidates {
+            let c = &self.clusters[id.index()];
+            let weight = match c.weight {
+                Some(w) if w > 0.0 && c.visible_at(view) => w,
+                Some(_) => 0.0,
+                // Behind an ELB the view is now: the registered count is exact.
+                None if elb => f64::from(c.active_entries),
+                None => c.routing_weight(view),
+            };
+            if weight > 0.0 {
+                weights[n] = (*id, weight);
+                n += 1;
+                total += weight;
+            }
+        }
+        if n == 0 {
             // Nothing weighted is visible: a stale view may still hold old instances.
             return candidates
                 .iter()
@@ -96,13 +115,13 @@ impl World {
                 .find(|id| self.clusters[id.index()].visible_at(view));
         }
         let mut draw = self.rng.route.random::<f64>() * total;
-        for (id, weight) in &weights {
+        for (id, weight) in &weights[..n] {
             if draw < *weight {
                 return Some(*id);
             }
             draw -= weight;
         }
-        weights.last().map(|(id, _)| *id)
+        Some(weights[n - 1].0)
     }
 }
 
