@@ -12,7 +12,9 @@
 //! - [`validate`]: the engine held against Erlang C and Pollaczek–Khinchine.
 //! - [`scenario`]: the model file format, its defaults and checks.
 //! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic, chaos).
-//! - [`report`]: summaries as text and JSON.
+//! - [`rollout`]: the rollout controller (strategies, analysis), behind its own interface.
+//! - [`rehearsal`]: the controller driven against the world, and the rollout metrics.
+//! - [`report`]: summaries and rollout reports as text and JSON.
 //! - [`cli`]: the command line, on top of everything.
 
 pub mod cli;

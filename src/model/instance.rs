@@ -50,6 +50,11 @@ impl InstanceState {
         InstanceState::Terminated,
     ];
 
+    /// Position in [`InstanceState::ALL`] (and in per-state counters).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The state's name in reports.
     pub fn name(self) -> &'static str {
         match self {

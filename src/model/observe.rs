@@ -155,10 +155,7 @@ pub fn window_start(index: usize) -> SimTime {
 
 /// Counters per state, in [`InstanceState::ALL`] order.
 pub(crate) fn state_index(state: InstanceState) -> usize {
-    InstanceState::ALL
-        .iter()
-        .position(|s| *s == state)
-        .expect("every state is listed")
+    state.index()
 }
 
 /// Adds one failed call or attempt to per-cause counters.

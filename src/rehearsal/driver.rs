@@ -137,12 +137,7 @@ fn versions(world: &World, layer: LayerId) -> Vec<VersionState> {
                 out.last_mut().expect("just pushed")
             }
         };
-        let count = |s: InstanceState| {
-            view.instances[InstanceState::ALL
-                .iter()
-                .position(|x| *x == s)
-                .expect("listed")]
-        };
+        let count = |s: InstanceState| view.instances[s.index()];
         state.desired += view.desired;
         state.starting += count(InstanceState::Launching) + count(InstanceState::Booting);
         state.serving += count(InstanceState::Warming) + count(InstanceState::InService);

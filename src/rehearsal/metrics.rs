@@ -282,8 +282,5 @@ fn window_end(s: usize) -> SimTime {
     window_start(s + 1)
 }
 fn state_index(state: InstanceState) -> usize {
-    InstanceState::ALL
-        .iter()
-        .position(|s| *s == state)
-        .expect("every state is listed")
+    state.index()
 }

@@ -1,11 +1,12 @@
-//! The rollout controller: strategies (red/black, highlander, rolling) and analysis.
+//! The rollout controller: strategies (red/black, highlander, rolling, canary, rolling
+//! red/black) and analysis.
 //!
 //! It talks to the world only through [`platform`]: observations in, commands out, and
 //! a wake-up time. It never reads a clock and never sees the simulator, so the same
 //! code can drive real infrastructure.
 //!
 //! - [`platform`]: what the controller sees and can do.
-//! - [`controller`]: the state machines.
+//! - [`controller`]: the state machines (one file per family of strategies).
 //! - [`analysis`]: threshold checks and how phases pass or fail.
 //! - [`kayenta`]: the statistical judge (Mann–Whitney per metric, weighted score).
 //! - [`record`]: what a rollout did (times, outcome, timeline).

@@ -1,0 +1,190 @@
+//! Traffic steps: the progressive canary's weights and rolling red/black's target
+//! percentages. See the module above.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::rollout::Strategy;
+
+use super::super::analysis::Judge;
+use super::super::platform::{Command, Decision, Observation};
+use super::super::record::{Outcome, RollbackPath};
+use super::{Controller, Phase};
+
+impl Controller {
+    /// The traffic steps of a canary or rolling red/black: `(percent, pause)`.
+    pub(super) fn steps(&self) -> Vec<(f64, SimDuration)> {
+        match self.spec.strategy {
+            Strategy::Canary => self
+                .spec
+                .canary
+                .steps
+                .iter()
+                .map(|s| (s.weight, s.pause))
+                .collect(),
+            _ => self
+                .spec
+                .rolling_red_black
+                .target_percentages
+                .iter()
+                .map(|p| (*p, self.spec.rolling_red_black.pause))
+                .collect(),
+        }
+    }
+
+    /// Starts step `index`: sizes the new version for its share.
+    pub(super) fn enter_step(&mut self, obs: &Observation, index: usize, d: &mut Decision) {
+        let now = obs.now;
+        let (percent, _) = self.steps()[index];
+        let size = self.step_size(percent);
+        let new = self.new_version();
+        if obs.version(new).desired < size {
+            d.commands.push(Command::Scale { version: new, size });
+        }
+        self.note(
+            d,
+            now,
+            format!(
+                "step {}: v{new} to {size} instances for {percent}% of traffic",
+                index + 1
+            ),
+        );
+        self.phase = Phase::Stepping {
+            index,
+            deadline: now + self.spec.red_black.healthy_deadline,
+            until: None,
+        };
+    }
+
+    pub(super) fn step_size(&self, percent: f64) -> u32 {
+        ((f64::from(self.size()) * percent / 100.0).ceil() as u32).clamp(1, self.size())
+    }
+
+    pub(super) fn stepping(
+        &mut self,
+        obs: &Observation,
+        index: usize,
+        deadline: SimTime,
+        until: Option<SimTime>,
+        d: &mut Decision,
+    ) {
+        let now = obs.now;
+        let steps = self.steps();
+        let (percent, pause) = steps[index];
+        let (old, new) = (self.old(), self.new_version());
+        let Some(until) = until else {
+            if obs.version(new).registered >= self.step_size(percent) {
+                d.commands.push(Command::SetWeight {
+                    version: new,
+                    weight: Some(percent),
+                });
+                d.commands.push(Command::SetWeight {
+                    version: old,
+                    weight: Some(100.0 - percent),
+                });
+                let until = now + pause;
+                self.note(
+                    d,
+                    now,
+                    format!("v{new} takes {percent}% of traffic until {until}"),
+                );
+                self.judge = Some(Judge::new(
+                    &self.spec.analysis,
+                    new,
+                    old,
+                    now,
+                    self.reference.clone(),
+                ));
+                self.phase = Phase::Stepping {
+                    index,
+                    deadline,
+                    until: Some(until),
+                };
+            } else if now >= deadline {
+                self.abort(
+                    d,
+                    now,
+                    format!("step {} not healthy in time", index + 1),
+                    RollbackPath::Canary,
+                );
+                self.drop_new_version(d);
+                self.finish(d, now, Outcome::RolledBack);
+            }
+            return;
+        };
+        if !self.judge_step(obs, d, &format!("step {}", index + 1)) {
+            self.abort_with_verdict(d, now, RollbackPath::Canary);
+            self.drop_new_version(d);
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        if now < until {
+            return;
+        }
+        let judge = self.judge.take().expect("a judge while holding a step");
+        if !judge.passed() {
+            let reason = format!("step {} inconclusive: {}", index + 1, judge.tally());
+            self.abort(d, now, reason, RollbackPath::Canary);
+            self.drop_new_version(d);
+            self.finish(d, now, Outcome::RolledBack);
+            return;
+        }
+        self.reference = std::mem::take(&mut self.reference).updated_by(judge.reference());
+        self.note(
+            d,
+            now,
+            format!("step {} passed ({})", index + 1, judge.tally()),
+        );
+        if index + 1 < steps.len() {
+            self.enter_step(obs, index + 1, d);
+            return;
+        }
+        let size = self.size();
+        match self.spec.strategy {
+            Strategy::Canary => {
+                d.commands.push(Command::Scale { version: new, size });
+                self.note(d, now, format!("promoting: v{new} to {size} instances"));
+                self.phase = Phase::Launching {
+                    deadline: now + self.spec.red_black.healthy_deadline,
+                };
+            }
+            _ => {
+                // Rolling red/black at 100%: the old cluster is disabled, then bake.
+                self.record.switched_at = Some(now);
+                d.commands.push(Command::Disable { version: old });
+                for version in [old, new] {
+                    d.commands.push(Command::SetWeight {
+                        version,
+                        weight: None,
+                    });
+                }
+                let until = now + self.spec.red_black.bake;
+                self.note(
+                    d,
+                    now,
+                    format!("switching: v{old} disabled; baking until {until}"),
+                );
+                self.judge = Some(Judge::new(
+                    &self.spec.analysis,
+                    new,
+                    old,
+                    now,
+                    self.reference.clone(),
+                ));
+                self.phase = Phase::Baking { until };
+            }
+        }
+    }
+
+    /// Sends every request back to the old version and removes the new one.
+    pub(super) fn drop_new_version(&mut self, d: &mut Decision) {
+        let (old, new) = (self.old(), self.new_version());
+        d.commands.push(Command::SetWeight {
+            version: new,
+            weight: Some(0.0),
+        });
+        d.commands.push(Command::SetWeight {
+            version: old,
+            weight: None,
+        });
+        d.commands.push(Command::Destroy { version: new });
+    }
+}
