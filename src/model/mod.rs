@@ -2,7 +2,8 @@
 //! and retry, traffic with daily shape, bursts and herds, and chaos.
 //!
 //! # Pieces, one file each
-//! - [`world`]: the [`World`] itself, its events and the run loop.
+//! - [`world`]: the [`World`] itself, its events and the run loop; [`layer`] and
+//!   [`balancer`] hold a layer's compiled settings and running totals.
 //! - [`flow`]: calls, attempts and jobs moving through layers ([`request`] tells the story).
 //! - [`routing`]: how a balancer (ELB or discovery) picks an instance.
 //! - [`lifecycle`]: instances launching, booting, registering, draining, crashing;
@@ -19,6 +20,7 @@
 //! cluster operations in [`control`].
 
 mod autoscaler;
+mod balancer;
 mod chaos;
 mod client;
 mod cluster;
@@ -26,6 +28,7 @@ pub mod control;
 mod flow;
 mod ids;
 mod instance;
+mod layer;
 mod lifecycle;
 pub mod observe;
 mod release;

@@ -16,19 +16,19 @@
 //! Nothing here reads a wall clock or an unseeded RNG: the same scenario and seed give
 //! the same run, event for event.
 
-use crate::engine::{DurationDist, RngStreams, Scheduler, SimDuration, SimRng, SimTime};
+use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::Scenario;
-use crate::scenario::balancer::{Algorithm, BalancerSpec};
-use crate::scenario::client::ClientSpec;
 use crate::scenario::traffic::HerdKind;
 use crate::stats::LatencyHistogram;
 use crate::stats::histogram::HistogramRecorder;
 
+pub(crate) use super::balancer::Balancer;
 use super::client::RetryBudget;
 use super::cluster::Cluster;
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::{Instance, Phase};
+pub(crate) use super::layer::{Downstream, Layer};
 use super::observe::{
     AttemptCounts, CallCounts, ClusterSeries, ClusterWindow, LayerWindow, Observations, WINDOW,
     state_index,
@@ -70,146 +70,6 @@ pub(crate) enum Event {
     Autoscale { cluster: ClusterId },
     /// An observation window closes.
     WindowEnd,
-}
-
-/// The balancer of a layer, compiled.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Balancer {
-    Elb {
-        algorithm: Algorithm,
-        health_check_interval: SimDuration,
-        healthy_threshold: u32,
-        unhealthy_threshold: u32,
-        deregistration_delay: SimDuration,
-    },
-    Discovery {
-        algorithm: Algorithm,
-        heartbeat_interval: SimDuration,
-        eviction_timeout: SimDuration,
-        refresh_interval: SimDuration,
-    },
-}
-
-impl Balancer {
-    fn new(spec: &BalancerSpec) -> Self {
-        match *spec {
-            BalancerSpec::Elb {
-                algorithm,
-                health_check_interval,
-                healthy_threshold,
-                unhealthy_threshold,
-                deregistration_delay,
-            } => Balancer::Elb {
-                algorithm,
-                health_check_interval,
-                healthy_threshold,
-                unhealthy_threshold,
-                deregistration_delay,
-            },
-            BalancerSpec::Discovery {
-                algorithm,
-                heartbeat_interval,
-                eviction_timeout,
-                refresh_interval,
-            } => Balancer::Discovery {
-                algorithm,
-                heartbeat_interval,
-                eviction_timeout,
-                refresh_interval,
-            },
-        }
-    }
-
-    /// How long a deregistered instance keeps serving before it shuts down: the ELB's
-    /// draining delay, or one client refresh behind discovery (so every client has
-    /// seen it go).
-    pub(crate) fn drain_time(&self) -> SimDuration {
-        match *self {
-            Balancer::Elb {
-                deregistration_delay,
-                ..
-            } => deregistration_delay,
-            Balancer::Discovery {
-                refresh_interval, ..
-            } => refresh_interval,
-        }
-    }
-
-    /// How long after its end a registration may still be in a caller's view.
-    pub(crate) fn view_lag(&self) -> SimDuration {
-        match *self {
-            Balancer::Elb { .. } => SimDuration::ZERO,
-            Balancer::Discovery {
-                refresh_interval, ..
-            } => refresh_interval,
-        }
-    }
-}
-
-/// A call a layer makes for every request it serves, compiled.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Downstream {
-    pub(crate) layer: LayerId,
-    pub(crate) count: u32,
-    /// `(hit ratio when warm, lookups to ~63% warm, slot in the instance's caches)`.
-    pub(crate) cache: Option<(f64, f64, usize)>,
-}
-
-/// A layer, compiled, with its running totals.
-#[derive(Debug, Clone)]
-pub(crate) struct Layer {
-    pub(crate) name: String,
-    pub(crate) workers: u32,
-    pub(crate) queue_capacity: u32,
-    pub(crate) service_time: DurationDist,
-    pub(crate) launch_time: DurationDist,
-    pub(crate) boot_time: DurationDist,
-    pub(crate) warmup: SimDuration,
-    pub(crate) warmup_slowdown: f64,
-    pub(crate) launch_failure_probability: f64,
-    pub(crate) balancer: Balancer,
-    pub(crate) client: ClientSpec,
-    pub(crate) downstream: Vec<Downstream>,
-    pub(crate) caches: usize,
-    pub(crate) autoscaler: Option<crate::scenario::layer::AutoscalerSpec>,
-    /// Its versions' behaviour; version 0 is the model's baseline.
-    pub(crate) releases: Vec<super::release::Release>,
-    /// Its clusters that still have members or registrations, in creation order.
-    pub(crate) clusters: Vec<ClusterId>,
-    pub(crate) budget: RetryBudget,
-    pub(crate) calls: CallCounts,
-    pub(crate) attempts: AttemptCounts,
-    /// Latency of every successful call, whole run, up to the last closed window.
-    pub(crate) latency: LatencyHistogram,
-    /// Station statistics of instances that are gone.
-    pub(crate) gone_stations: StationStats,
-    /// Σ time on an instance of attempts that left it, in ns (for Little's law).
-    pub(crate) sojourn_ns: u128,
-    /// Attempts that left an instance (completed, failed, shed or reset).
-    pub(crate) departed: u64,
-    /// Callers' timers for attempts to this layer, `(deadline, call, attempt)`. All
-    /// callers of a layer share its timeout, so deadlines come in the order attempts
-    /// were made: a FIFO, with one event in the queue for its head, instead of one
-    /// heap entry per attempt. Timers of calls that have moved on are skipped when due.
-    pub(crate) timeouts: std::collections::VecDeque<(SimTime, Handle, u32)>,
-    /// Whether an event for the head of `timeouts` is in the queue.
-    pub(crate) timeouts_armed: bool,
-    /// The window being filled.
-    pub(crate) window: LayerWindow,
-    /// Latency of the successful calls of the window being filled.
-    pub(crate) window_latency: HistogramRecorder,
-    /// Busy worker-ns of the layer at the last window's end.
-    pub(crate) busy_area_ns_at_window: u128,
-    /// Instances alive at the start, and the fewest and most alive at any window's end.
-    pub(crate) instances_start: u32,
-    pub(crate) instances_min: u32,
-    pub(crate) instances_max: u32,
-    /// Instances launched after the start (replacements, scaling, new clusters).
-    pub(crate) launched: u64,
-    /// Instances that crashed (killed, lost with a zone, failed to boot).
-    pub(crate) crashed: u64,
-    /// Σ workers of serving instances × window length, in worker-ns (for utilisation).
-    pub(crate) worker_area_ns: u128,
 }
 
 /// A herd, compiled.
