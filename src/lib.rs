@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod plan;
 pub mod queueing;
 pub mod rehearsal;
 pub mod report;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a check failed (e.g. validation), 2 bad input.
 
 mod check;
+mod compare;
 mod queue;
 mod run;
 mod validate;
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 
 /// rollsim: rehearse software rollouts (red/black, rolling, canary) on a simulated fleet.
 ///
-/// With no command, runs the main job: `run` on the built-in default model (netflix-2011).
+/// With no command, runs the main job: `compare` of red/black against rolling on the
+/// built-in default model (netflix-2011).
 #[derive(Debug, Parser)]
 #[command(name = "rollsim", version, about, long_about = None)]
 pub struct Cli {
@@ -30,8 +32,10 @@ enum Command {
     Queue(queue::QueueArgs),
     /// Read and check a model file (TOML) and say what it describes.
     Check(check::CheckArgs),
-    /// Simulate a model (no rollout) and print a per-layer summary.
+    /// Simulate a model and print a per-layer summary and each rollout's report.
     Run(run::RunArgs),
+    /// Compare strategies over Monte Carlo runs with common random numbers.
+    Compare(compare::CompareArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -43,11 +47,12 @@ pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run::run(&run::RunArgs::default()),
+        None => compare::run(&compare::CompareArgs::default()),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Queue(args)) => queue::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Compare(args)) => compare::run(&args),
     };
     match result {
         Ok(code) => code,

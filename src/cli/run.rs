@@ -21,7 +21,7 @@ use crate::scenario::{self, rollout::Strategy};
 
 /// The built-in default model.
 pub(crate) const DEFAULT_MODEL: &str = include_str!("../../models/netflix-2011.toml");
-const DEFAULT_MODEL_NAME: &str = "models/netflix-2011.toml (built in)";
+pub(crate) const DEFAULT_MODEL_NAME: &str = "models/netflix-2011.toml (built in)";
 
 #[derive(Debug, Args, Default)]
 pub(crate) struct RunArgs {

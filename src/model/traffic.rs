@@ -32,7 +32,7 @@ pub(crate) struct TrafficCurve {
     points: Vec<(SimTime, f64)>,
     bursts: Vec<(SimTime, SimTime, f64)>,
     /// The rate of the last step asked for: `(step start in ns, rate)`.
-    last_step: std::cell::Cell<(u64, f64)>,
+    last_step: (u64, f64),
 }
 
 impl TrafficCurve {
@@ -58,7 +58,7 @@ impl TrafficCurve {
                     )
                 })
                 .collect(),
-            last_step: std::cell::Cell::new((u64::MAX, 0.0)),
+            last_step: (u64::MAX, 0.0),
         }
     }
 
@@ -85,7 +85,7 @@ impl TrafficCurve {
 
     /// The next arrival after `now`, or `None` if it would fall at or after `end`.
     pub(crate) fn next_arrival(
-        &self,
+        &mut self,
         mut now: SimTime,
         end: SimTime,
         rng: &mut SimRng,
@@ -93,11 +93,11 @@ impl TrafficCurve {
         while now < end {
             let step_start = now.as_nanos() - now.as_nanos() % STEP.as_nanos();
             let step_end = SimTime::from_nanos(step_start + STEP.as_nanos());
-            let rate = match self.last_step.get() {
+            let rate = match self.last_step {
                 (cached, rate) if cached == step_start => rate,
                 _ => {
                     let rate = self.rate_at(SimTime::from_nanos(step_start));
-                    self.last_step.set((step_start, rate));
+                    self.last_step = (step_start, rate);
                     rate
                 }
             };
@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn arrivals_follow_a_rate_that_changes_between_steps() {
-        let curve = TrafficCurve::new(&spec(
+        let mut curve = TrafficCurve::new(&spec(
             r#"rate = "1000/s"
                points = [{ at = "100s", rate = "4000/s" }]"#,
         ));

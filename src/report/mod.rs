@@ -2,6 +2,8 @@
 //!
 //! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
 //! - [`rollout`]: the rollout metrics and the controller's timeline.
+//! - [`compare`]: strategies side by side with intervals and paired differences.
 
+pub mod compare;
 pub mod rollout;
 pub mod run_summary;

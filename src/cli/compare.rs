@@ -1,0 +1,118 @@
+//! `rollsim compare [MODEL] [--strategy S]… [--runs N] [--seed S] [--json | --csv]`:
+//! rehearse the model's rollouts with each strategy, N runs each with common random
+//! numbers, and print every rollout metric side by side with 95% intervals and paired
+//! differences. Without a model file, the built-in netflix-2011 model.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+
+use crate::plan::compare::compare;
+use crate::report::compare as table;
+use crate::scenario::{self, rollout::Strategy};
+
+use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
+
+/// Most runs per strategy.
+const MAX_RUNS: usize = 10_000;
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// The model file (TOML); the built-in netflix-2011 model if omitted.
+    model: Option<PathBuf>,
+    /// A strategy to compare (repeat; default: red-black and rolling). The first is the
+    /// reference of the paired differences.
+    #[arg(long = "strategy")]
+    strategies: Vec<Strategy>,
+    /// Runs per strategy (seeds seed, seed+1, …).
+    #[arg(long, default_value_t = 4)]
+    runs: usize,
+    /// Seed of the first run (default: the model's `seed`).
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<u64>,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    csv: bool,
+}
+
+impl Default for CompareArgs {
+    fn default() -> Self {
+        CompareArgs {
+            model: None,
+            strategies: Vec::new(),
+            runs: 4,
+            seed: None,
+            json: false,
+            csv: false,
+        }
+    }
+}
+
+pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
+    let file = args
+        .model
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME));
+    let model = match &args.model {
+        Some(path) => scenario::load(path),
+        None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
+    }
+    .map_err(|e| e.to_string())?;
+    if model.rollouts.is_empty() {
+        return Err(format!(
+            "{}: the model has no [[rollouts]] section to compare strategies on",
+            file.display()
+        ));
+    }
+    if args.runs == 0 || args.runs > MAX_RUNS {
+        return Err(format!(
+            "--runs must be between 1 and {MAX_RUNS}, got {}",
+            args.runs
+        ));
+    }
+    let strategies = if args.strategies.is_empty() {
+        vec![Strategy::RedBlack, Strategy::Rolling]
+    } else {
+        args.strategies.clone()
+    };
+    for (i, s) in strategies.iter().enumerate() {
+        if strategies[..i].contains(s) {
+            return Err(format!("--strategy {s} is given twice"));
+        }
+        let mut variant = model.clone();
+        for rollout in &mut variant.rollouts {
+            rollout.strategy = *s;
+        }
+        scenario::recheck(&variant, &file).map_err(|e| format!("with --strategy {s}: {e}"))?;
+    }
+    let started = Instant::now();
+    let comparison = compare(
+        &model,
+        &strategies,
+        args.runs,
+        args.seed.unwrap_or(model.seed),
+    );
+    eprintln!(
+        "{} rehearsals and {} baseline runs in {:.1} s of wall time",
+        strategies.len() * args.runs,
+        args.runs,
+        started.elapsed().as_secs_f64()
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&table::to_json(&comparison))
+                .expect("JSON values serialize")
+        );
+    } else if args.csv {
+        print!("{}", table::render_csv(&comparison));
+    } else {
+        print!("{}", table::render_text(&comparison));
+    }
+    Ok(ExitCode::SUCCESS)
+}

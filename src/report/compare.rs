@@ -1,0 +1,291 @@
+//! The comparison table of `rollsim compare`: per rollout, every metric per strategy as
+//! a mean with its 95% interval, and each strategy's paired difference with the first;
+//! as text, JSON and CSV.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::plan::compare::{Comparison, Interval};
+use crate::rehearsal::metrics::RolloutMetrics;
+use crate::rollout::Outcome;
+
+/// A metric of the table: its name (as in DESIGN.md §2), unit, and how to read it.
+pub struct Metric {
+    /// Name.
+    pub name: &'static str,
+    /// Unit shown after the name.
+    pub unit: &'static str,
+    /// Its value in a run, if the run has one.
+    pub value: fn(&RolloutMetrics) -> Option<f64>,
+}
+
+/// Every metric compared, in report order.
+pub const METRICS: [Metric; 18] = [
+    Metric {
+        name: "promoted",
+        unit: "share",
+        value: |m| Some(f64::from(u8::from(m.outcome == Outcome::Promoted))),
+    },
+    Metric {
+        name: "rolled_back",
+        unit: "share",
+        value: |m| Some(f64::from(u8::from(m.outcome == Outcome::RolledBack))),
+    },
+    Metric {
+        name: "peak_instances_ratio",
+        unit: "×",
+        value: |m| Some(m.peak_instances_ratio),
+    },
+    Metric {
+        name: "extra_instance_hours",
+        unit: "h",
+        value: |m| Some(m.extra_instance_hours),
+    },
+    Metric {
+        name: "extra_cost",
+        unit: "",
+        value: |m| m.extra_cost,
+    },
+    Metric {
+        name: "min_serving_ratio",
+        unit: "×",
+        value: |m| Some(m.min_serving_ratio),
+    },
+    Metric {
+        name: "switch_latency",
+        unit: "s",
+        value: |m| m.switch_latency.map(|d| d.as_secs_f64()),
+    },
+    Metric {
+        name: "switch_latency_full",
+        unit: "s",
+        value: |m| m.switch_latency_full.map(|d| d.as_secs_f64()),
+    },
+    Metric {
+        name: "rollout_duration",
+        unit: "s",
+        value: |m| m.rollout_duration.map(|d| d.as_secs_f64()),
+    },
+    Metric {
+        name: "detection_time",
+        unit: "s",
+        value: |m| m.detection_time.map(|d| d.as_secs_f64()),
+    },
+    Metric {
+        name: "restore_time",
+        unit: "s",
+        value: |m| m.restore_time.map(|d| d.as_secs_f64()),
+    },
+    Metric {
+        name: "failed_requests",
+        unit: "",
+        value: |m| Some(m.failed_requests as f64),
+    },
+    Metric {
+        name: "bad_version_requests",
+        unit: "",
+        value: |m| Some(m.bad_version_requests as f64),
+    },
+    Metric {
+        name: "downstream_rate_ratio",
+        unit: "×",
+        value: |m| m.downstream_rate_ratio,
+    },
+    Metric {
+        name: "availability",
+        unit: "%",
+        value: |m| Some(100.0 * m.availability),
+    },
+    Metric {
+        name: "latency_p99",
+        unit: "ms",
+        value: |m| m.latency_p99.map(|d| d.as_millis_f64()),
+    },
+    Metric {
+        name: "latency_p999",
+        unit: "ms",
+        value: |m| m.latency_p999.map(|d| d.as_millis_f64()),
+    },
+    Metric {
+        name: "minutes_in_slo_breach",
+        unit: "min",
+        value: |m| Some(f64::from(m.minutes_in_slo_breach)),
+    },
+];
+
+/// The comparison as text tables, one per rollout.
+pub fn render_text(c: &Comparison) -> String {
+    let mut out = String::new();
+    let runs = c.seeds.len();
+    let _ = writeln!(
+        out,
+        "{}: {} strategies × {runs} runs (seeds {}–{}), common random numbers: run i of every strategy sees the same traffic and faults.",
+        c.model,
+        c.strategies.len(),
+        c.seeds.first().copied().unwrap_or(0),
+        c.seeds.last().copied().unwrap_or(0),
+    );
+    let _ = writeln!(
+        out,
+        "Mean ± 95% CI over runs; differences are paired by run; (n=k) when only k runs have the metric."
+    );
+    for (k, layer) in c.rollouts.iter().enumerate() {
+        let _ = writeln!(out, "\nRollout of {layer}");
+        let mut header = vec!["metric".to_string()];
+        header.extend(c.strategies.iter().map(|s| s.name().to_string()));
+        header.extend(
+            c.strategies
+                .iter()
+                .skip(1)
+                .map(|s| format!("{} − {}", s.name(), c.strategies[0].name())),
+        );
+        let mut rows = vec![header];
+        for metric in &METRICS {
+            let mut row = vec![if metric.unit.is_empty() {
+                metric.name.to_string()
+            } else {
+                format!("{} ({})", metric.name, metric.unit)
+            }];
+            for s in 0..c.strategies.len() {
+                row.push(cell(c.interval(s, k, metric.value), runs));
+            }
+            for s in 1..c.strategies.len() {
+                row.push(cell(c.difference(s, k, metric.value), runs));
+            }
+            rows.push(row);
+        }
+        out.push_str(&table(&rows));
+    }
+    out
+}
+
+/// The comparison as JSON.
+pub fn to_json(c: &Comparison) -> Value {
+    let interval = |i: Option<Interval>| {
+        i.map_or(Value::Null, |i| {
+            json!({"mean": i.mean, "ci95": if i.half_width.is_finite() { json!(i.half_width) } else { Value::Null }, "n": i.n})
+        })
+    };
+    let rollouts: Vec<Value> = c
+        .rollouts
+        .iter()
+        .enumerate()
+        .map(|(k, layer)| {
+            let metrics: Vec<Value> = METRICS
+                .iter()
+                .map(|m| {
+                    let by: serde_json::Map<String, Value> = c
+                        .strategies
+                        .iter()
+                        .enumerate()
+                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.interval(s, k, m.value))))
+                        .collect();
+                    let diff: serde_json::Map<String, Value> = c
+                        .strategies
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.difference(s, k, m.value))))
+                        .collect();
+                    json!({"metric": m.name, "unit": m.unit, "by_strategy": by, "difference_vs_first": diff})
+                })
+                .collect();
+            json!({"layer": layer, "metrics": metrics})
+        })
+        .collect();
+    json!({
+        "model": c.model,
+        "strategies": c.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "seeds": c.seeds,
+        "rollouts": rollouts,
+    })
+}
+
+/// The comparison as CSV: one row per rollout, metric and strategy.
+pub fn render_csv(c: &Comparison) -> String {
+    let mut out = String::from(
+        "rollout,layer,metric,unit,strategy,mean,ci95,n,difference_vs_first,difference_ci95\n",
+    );
+    let num = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map_or(String::new(), |x| format!("{x}"))
+    };
+    for (k, layer) in c.rollouts.iter().enumerate() {
+        for m in &METRICS {
+            for (s, strategy) in c.strategies.iter().enumerate() {
+                let i = c.interval(s, k, m.value);
+                let d = (s > 0).then(|| c.difference(s, k, m.value)).flatten();
+                let _ = writeln!(
+                    out,
+                    "{k},{layer},{},{},{},{},{},{},{},{}",
+                    m.name,
+                    m.unit,
+                    strategy.name(),
+                    num(i.map(|i| i.mean)),
+                    num(i.map(|i| i.half_width)),
+                    i.map_or(0, |i| i.n),
+                    num(d.map(|d| d.mean)),
+                    num(d.map(|d| d.half_width)),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn cell(interval: Option<Interval>, runs: usize) -> String {
+    match interval {
+        None => "-".into(),
+        Some(i) => {
+            let digits = if i.mean.abs() >= 100.0 {
+                0
+            } else if i.mean.abs() >= 10.0 {
+                1
+            } else {
+                2
+            };
+            let hw = if i.half_width.is_finite() {
+                format!(" ± {:.*}", digits, i.half_width)
+            } else {
+                String::new()
+            };
+            let n = if i.n < runs {
+                format!(" (n={})", i.n)
+            } else {
+                String::new()
+            };
+            format!("{:.*}{hw}{n}", digits, i.mean)
+        }
+    }
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c == 0 {
+                    format!("{cell:<width$}", width = widths[c])
+                } else {
+                    format!("{cell:>width$}", width = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! `rollsim compare`: strategies side by side over Monte Carlo runs with common random
+//! numbers; the same output whatever the number of threads; JSON and CSV for machines.
+
+use assert_cmd::Command;
+
+fn compare(args: &[&str], threads: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("rollsim").unwrap();
+    cmd.arg("compare").args(args);
+    if let Some(threads) = threads {
+        cmd.env("RAYON_NUM_THREADS", threads);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn compare_output_is_byte_identical_with_one_thread_or_many() {
+    let args = [
+        "models/quickstart.toml",
+        "--runs",
+        "4",
+        "--strategy",
+        "red-black",
+        "--strategy",
+        "rolling",
+        "--strategy",
+        "canary",
+    ];
+    let one = compare(&args, Some("1"));
+    let many = compare(&args, None);
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(one.stdout, many.stdout);
+    let text = String::from_utf8(one.stdout).unwrap();
+    assert!(
+        text.contains("rolling − red-black") && text.contains("canary − red-black"),
+        "{text}"
+    );
+    assert!(
+        text.contains("peak_instances_ratio (×)      2.00 ± 0.00"),
+        "{text}"
+    );
+}
+
+#[test]
+fn differences_are_paired_by_run() {
+    let output = compare(&["models/quickstart.toml", "--runs", "5", "--json"], None);
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["seeds"], serde_json::json!([1, 2, 3, 4, 5]));
+    let metrics = json["rollouts"][0]["metrics"].as_array().unwrap();
+    let peak = metrics
+        .iter()
+        .find(|m| m["metric"] == "peak_instances_ratio")
+        .unwrap();
+    let red_black = peak["by_strategy"]["red-black"]["mean"].as_f64().unwrap();
+    let rolling = peak["by_strategy"]["rolling"]["mean"].as_f64().unwrap();
+    let difference = peak["difference_vs_first"]["rolling"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((difference - (rolling - red_black)).abs() < 1e-9);
+    assert_eq!(peak["by_strategy"]["red-black"]["n"], 5);
+}
+
+#[test]
+fn csv_has_a_row_per_metric_and_strategy() {
+    let output = compare(&["models/quickstart.toml", "--runs", "2", "--csv"], None);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "rollout,layer,metric,unit,strategy,mean,ci95,n,difference_vs_first,difference_ci95"
+    );
+    assert_eq!(lines.count(), 18 * 2);
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_reason() {
+    let output = compare(&["models/metastable.toml"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no [[rollouts]] section"));
+    let output = compare(&["models/quickstart.toml", "--runs", "0"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let output = compare(
+        &[
+            "models/quickstart.toml",
+            "--strategy",
+            "rolling",
+            "--strategy",
+            "rolling",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("given twice"));
+}
