@@ -3,7 +3,7 @@
 //! numbers, and print every rollout metric side by side with 95% intervals and paired
 //! differences. Without a model file, the built-in netflix-2011 model.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -12,8 +12,6 @@ use clap::Args;
 use crate::plan::compare::compare;
 use crate::report::compare as table;
 use crate::scenario::{self, rollout::Strategy};
-
-use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
 
 /// Most runs per strategy.
 const MAX_RUNS: usize = 10_000;
@@ -38,6 +36,9 @@ pub(crate) struct CompareArgs {
     /// Print CSV.
     #[arg(long)]
     csv: bool,
+    /// Change a field of the model, e.g. --set rollout.red_black.bake=2h (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<crate::scenario::overrides::Override>,
 }
 
 impl Default for CompareArgs {
@@ -49,20 +50,13 @@ impl Default for CompareArgs {
             seed: None,
             json: false,
             csv: false,
+            sets: Vec::new(),
         }
     }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
-    let file = args
-        .model
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME));
-    let model = match &args.model {
-        Some(path) => scenario::load(path),
-        None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
-    }
-    .map_err(|e| e.to_string())?;
+    let (model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
     if model.rollouts.is_empty() {
         return Err(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",

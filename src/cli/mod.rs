@@ -5,6 +5,7 @@
 
 mod check;
 mod compare;
+mod model_source;
 mod queue;
 mod run;
 mod validate;

@@ -7,7 +7,7 @@
 //! ratio) come from a second run of the same model and seed without rollouts, in
 //! parallel with the first.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -37,14 +37,14 @@ pub(crate) struct RunArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Change a field of the model, e.g. --set layers.middle.instances=80 or
+    /// --set rollout.red_black.bake=2h (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<crate::scenario::overrides::Override>,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
-    let mut model = match &args.model {
-        Some(path) => scenario::load(path),
-        None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
-    }
-    .map_err(|e| e.to_string())?;
+    let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }
@@ -58,10 +58,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         for rollout in &mut model.rollouts {
             rollout.strategy = strategy;
         }
-        let file = args
-            .model
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME));
         scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
     }
     let started = Instant::now();

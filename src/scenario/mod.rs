@@ -21,6 +21,7 @@ mod error;
 pub mod layer;
 pub mod limits;
 mod locate;
+pub mod overrides;
 pub mod rollout;
 pub mod traffic;
 mod validate;

@@ -1,0 +1,100 @@
+//! `--set PATH=VALUE` varies a knob without editing the model file, on `run` and
+//! `compare`; a wrong path or value is a clear error naming the `--set`.
+
+use assert_cmd::Command;
+
+fn rollsim(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("rollsim")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn set_changes_fields_of_layers_and_rollouts() {
+    let output = rollsim(&[
+        "run",
+        "models/quickstart.toml",
+        "--json",
+        "--set",
+        "layers.backend.instances=6",
+        "--set",
+        "rollout.strategy=rolling",
+        "--set",
+        "traffic.rate=300/s",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["world"]["layers"][1]["instances_start"], 6);
+    assert_eq!(json["rollouts"][0]["strategy"], "rolling");
+    let requests = json["world"]["layers"][0]["requests"].as_u64().unwrap();
+    assert!(
+        requests.abs_diff(180_000) < 3_000,
+        "300/s for 10 minutes: {requests}"
+    );
+}
+
+#[test]
+fn bad_paths_and_values_name_the_set() {
+    for (set, needle) in [
+        (
+            "layers.backend.instances=0",
+            "must be between 1 and 100000, got 0 (with --set layers.backend.instances=0)",
+        ),
+        (
+            "rollouts.3.strategy=rolling",
+            "--set rollouts.3.strategy=rolling: index 3 is past the end of a list of 1",
+        ),
+        ("layers.backend.workers.count=2", "a single value"),
+        (
+            "rollout.strategy=blue-green",
+            "unknown variant `blue-green`",
+        ),
+        (
+            "layers.backend.sevice_time=5ms",
+            "unknown field `sevice_time`",
+        ),
+        ("just-a-word", "write PATH=VALUE"),
+    ] {
+        let output = rollsim(&["run", "models/quickstart.toml", "--set", set]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{set}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{set}: expected {needle:?} in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn compare_takes_sets_too() {
+    let output = rollsim(&[
+        "compare",
+        "models/quickstart.toml",
+        "--runs",
+        "2",
+        "--json",
+        "--set",
+        "rollout.red_black.bake=5m",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = rollsim(&[
+        "compare",
+        "models/quickstart.toml",
+        "--runs",
+        "2",
+        "--set",
+        "rollout.red_black.bake=30s",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("could never pass"));
+}
