@@ -8,6 +8,7 @@ mod compare;
 mod model_source;
 mod queue;
 mod run;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -37,6 +38,10 @@ enum Command {
     Run(run::RunArgs),
     /// Compare strategies over Monte Carlo runs with common random numbers.
     Compare(compare::CompareArgs),
+    /// Run an experiment: a grid of overrides × seeds, results streamed to JSON Lines.
+    Sweep(sweep::SweepArgs),
+    /// Merge sweep result files (e.g. shards) into one canonical file.
+    Merge(sweep::MergeArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -54,6 +59,8 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Merge(args)) => sweep::merge(&args),
     };
     match result {
         Ok(code) => code,

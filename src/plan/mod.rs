@@ -2,3 +2,4 @@
 //! random numbers and confidence intervals ([`compare`]).
 
 pub mod compare;
+pub mod sweep;

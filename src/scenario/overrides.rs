@@ -48,6 +48,18 @@ impl std::str::FromStr for Override {
 }
 
 impl Override {
+    /// An override of `path` (as in `--set`) with `value`.
+    pub fn new(path: &str, value: Value) -> Result<Override, String> {
+        let text = match &value {
+            Value::String(s) => format!("{path}={s}"),
+            other => format!("{path}={other}"),
+        };
+        let mut parsed: Override = format!("{path}=0").parse()?;
+        parsed.value = value;
+        parsed.text = text;
+        Ok(parsed)
+    }
+
     /// The `--set` as given.
     pub fn text(&self) -> &str {
         &self.text

@@ -1,0 +1,274 @@
+//! Sweeps: a grid or list of model overrides × seeds, every point a rehearsal.
+//!
+//! # The experiment file
+//! ```toml
+//! model = "../models/quickstart.toml"   # relative to this file; "builtin" for netflix-2011
+//! runs = 3                              # seeds seed, seed+1, … per point
+//! seed = 1                              # default: the model's
+//! set = { "traffic.rate" = "300/s" }    # fixed overrides for every point
+//! [grid]                                # every combination (keys in sorted order)
+//! "rollout.strategy" = ["red-black", "rolling"]
+//! "rollout.red_black.bake" = ["5m", "20m"]
+//! [[points]]                            # and/or explicit points
+//! "rollout.strategy" = "canary"
+//! ```
+//!
+//! # Runs and their order
+//! The runs are `(point, seed)` pairs in canonical order: points in grid order then
+//! list order, seeds ascending within each. A run's result is one JSON line keyed by
+//! `point` and `seed`, independent of when or where it ran, so results from shards
+//! (`--shard K/N` takes every N-th run from the K-th) and from resumed sweeps merge into
+//! exactly the file a single uninterrupted run writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+use toml::Value;
+
+use crate::model::World;
+use crate::rehearsal::metrics::{Slo, rollout_metrics};
+use crate::rehearsal::rehearse;
+use crate::report::rollout as rollout_report;
+use crate::scenario::Scenario;
+use crate::scenario::overrides::{self, Override};
+
+/// Most runs an experiment may expand to.
+pub const MAX_RUNS: usize = 1_000_000;
+
+/// An experiment file, as written.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// The model file, relative to the experiment file, or "builtin".
+    pub model: String,
+    /// Seeds per point.
+    #[serde(default = "one")]
+    pub runs: usize,
+    /// First seed (default: the model's).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Overrides for every point.
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
+    /// Every combination of these values.
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<Value>>,
+    /// Explicit points.
+    #[serde(default)]
+    pub points: Vec<BTreeMap<String, Value>>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One point: the overrides that define it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// `(path, value)` pairs, fixed ones first.
+    pub overrides: Vec<(String, Value)>,
+}
+
+/// A run of the sweep: a point and a seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunKey {
+    /// Index of the point.
+    pub point: usize,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// The points of `spec`, in canonical order.
+pub fn points(spec: &ExperimentSpec) -> Result<Vec<Point>, String> {
+    let fixed: Vec<(String, Value)> = spec
+        .set
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+    for (key, values) in &spec.grid {
+        if values.is_empty() {
+            return Err(format!("grid.\"{key}\": needs at least one value"));
+        }
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                values.iter().map(move |v| {
+                    let mut next = combo.clone();
+                    next.push((key.clone(), v.clone()));
+                    next
+                })
+            })
+            .collect();
+        if combos.len() > MAX_RUNS {
+            return Err(format!("the grid has more than {MAX_RUNS} points"));
+        }
+    }
+    if spec.grid.is_empty() && !spec.points.is_empty() {
+        combos.clear();
+    }
+    combos.extend(
+        spec.points
+            .iter()
+            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+    );
+    Ok(combos
+        .into_iter()
+        .map(|combo| Point {
+            overrides: fixed.iter().cloned().chain(combo).collect(),
+        })
+        .collect())
+}
+
+/// Every run of the sweep, in canonical order.
+pub fn runs(points: &[Point], runs_per_point: usize, first_seed: u64) -> Vec<RunKey> {
+    (0..points.len())
+        .flat_map(|point| {
+            (0..runs_per_point as u64).map(move |i| RunKey {
+                point,
+                seed: first_seed.wrapping_add(i),
+            })
+        })
+        .collect()
+}
+
+/// The runs of shard `k` of `n` (1-based `k`): every `n`-th run from the `k`-th.
+pub fn shard(all: &[RunKey], k: usize, n: usize) -> Vec<RunKey> {
+    all.iter()
+        .enumerate()
+        .filter(|(j, _)| j % n == k - 1)
+        .map(|(_, r)| *r)
+        .collect()
+}
+
+/// The model of `point`: `source` (the model text) with its overrides applied.
+pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, String> {
+    let overrides: Vec<Override> = point
+        .overrides
+        .iter()
+        .map(|(k, v)| Override::new(k, v.clone()))
+        .collect::<Result<_, _>>()?;
+    let text = overrides::apply(source, &overrides)?;
+    crate::scenario::parse(&text, file).map_err(|mut e| {
+        e.position = None;
+        let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
+        format!("{e} (point with {})", sets.join(", "))
+    })
+}
+
+/// Runs one point with one seed: its rehearsal against its baseline; the result line.
+pub fn run_one(model: &Scenario, point: &Point, key: RunKey) -> Json {
+    let mut model = model.clone();
+    model.seed = key.seed;
+    let slo = Slo {
+        instance_hour_price: model.instance_hour_price,
+        availability: model.slo.availability,
+        latency_p99: model.slo.latency_p99,
+    };
+    let mut plain = model.clone();
+    plain.rollouts.clear();
+    let (rehearsal, baseline) = rayon::join(
+        || rehearse(&model),
+        || {
+            let mut world = World::new(&plain);
+            world.run();
+            world
+        },
+    );
+    let rollouts: Vec<Json> = rehearsal
+        .records
+        .iter()
+        .map(|record| {
+            let metrics = rollout_metrics(&rehearsal.world, &baseline, record, slo);
+            let mut value = rollout_report::to_json(record, &metrics);
+            if let Some(object) = value.as_object_mut() {
+                object.remove("timeline");
+            }
+            value
+        })
+        .collect();
+    let overrides: serde_json::Map<String, Json> = point
+        .overrides
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Json::Null)))
+        .collect();
+    json!({
+        "point": key.point,
+        "seed": key.seed,
+        "overrides": overrides,
+        "rollouts": rollouts,
+    })
+}
+
+/// The key of a result line, if it is a complete, valid one.
+pub fn key_of(line: &str) -> Option<RunKey> {
+    let value: Json = serde_json::from_str(line).ok()?;
+    Some(RunKey {
+        point: usize::try_from(value.get("point")?.as_u64()?).ok()?,
+        seed: value.get("seed")?.as_u64()?,
+    })
+}
+
+/// Sorts result lines by key and drops duplicates and broken lines: the canonical file.
+pub fn canonical(lines: impl IntoIterator<Item = String>) -> String {
+    let mut keyed: BTreeMap<RunKey, String> = BTreeMap::new();
+    for line in lines {
+        if let Some(key) = key_of(&line) {
+            keyed.entry(key).or_insert(line);
+        }
+    }
+    keyed.into_values().map(|line| line + "\n").collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> ExperimentSpec {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_grid_expands_to_every_combination_then_the_listed_points() {
+        let spec = spec(
+            r#"model = "x.toml"
+               runs = 2
+               set = { "traffic.rate" = "300/s" }
+               [grid]
+               "rollout.strategy" = ["red-black", "rolling"]
+               "rollout.red_black.bake" = ["5m", "20m"]
+               [[points]]
+               "rollout.strategy" = "canary""#,
+        );
+        let points = points(&spec).unwrap();
+        assert_eq!(points.len(), 5);
+        assert_eq!(
+            points[0].overrides.len(),
+            3,
+            "the fixed set, then the grid's keys"
+        );
+        assert_eq!(points[4].overrides[1].1.as_str(), Some("canary"));
+        let all = runs(&points, spec.runs, 7);
+        assert_eq!(all.len(), 10);
+        assert_eq!(all[1], RunKey { point: 0, seed: 8 });
+        let shards: Vec<Vec<RunKey>> = (1..=3).map(|k| shard(&all, k, 3)).collect();
+        let mut rejoined: Vec<RunKey> = shards.concat();
+        rejoined.sort();
+        assert_eq!(rejoined, all, "shards partition the runs");
+    }
+
+    #[test]
+    fn the_canonical_file_is_sorted_without_duplicates_or_broken_lines() {
+        let lines = vec![
+            r#"{"point":1,"seed":1}"#.to_string(),
+            r#"{"point":0,"seed":2}"#.to_string(),
+            r#"{"point":0,"seed":2}"#.to_string(),
+            r#"{"point":0,"se"#.to_string(),
+        ];
+        assert_eq!(
+            canonical(lines),
+            "{\"point\":0,\"seed\":2}\n{\"point\":1,\"seed\":1}\n"
+        );
+    }
+}
