@@ -89,11 +89,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         },
         world.footprint().series_bytes as f64 / (1 << 20) as f64
     );
-    let slo = Slo {
-        instance_hour_price: model.instance_hour_price,
-        availability: model.slo.availability,
-        latency_p99: model.slo.latency_p99,
-    };
+    let slo = Slo::of(&model);
     let reports: Vec<_> = match &baseline {
         Some(baseline) => rehearsal
             .records

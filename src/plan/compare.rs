@@ -74,11 +74,7 @@ impl Interval {
 /// The model must have rollouts, and be valid with each strategy (see
 /// [`crate::scenario::recheck`]).
 pub fn compare(model: &Scenario, strategies: &[Strategy], runs: usize, seed: u64) -> Comparison {
-    let slo = Slo {
-        instance_hour_price: model.instance_hour_price,
-        availability: model.slo.availability,
-        latency_p99: model.slo.latency_p99,
-    };
+    let slo = Slo::of(model);
     let seeds: Vec<u64> = (0..runs as u64).map(|i| seed.wrapping_add(i)).collect();
     // One run: the baseline and every strategy, for one seed.
     let per_run: Vec<Vec<Vec<RolloutMetrics>>> = seeds

@@ -161,11 +161,7 @@ pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, St
 pub fn run_one(model: &Scenario, point: &Point, key: RunKey) -> Json {
     let mut model = model.clone();
     model.seed = key.seed;
-    let slo = Slo {
-        instance_hour_price: model.instance_hour_price,
-        availability: model.slo.availability,
-        latency_p99: model.slo.latency_p99,
-    };
+    let slo = Slo::of(&model);
     let mut plain = model.clone();
     plain.rollouts.clear();
     let (rehearsal, baseline) = rayon::join(

@@ -73,6 +73,17 @@ pub struct Slo {
     pub latency_p99: SimDuration,
 }
 
+impl Slo {
+    /// The model's SLO and instance-hour price.
+    pub fn of(model: &crate::scenario::Scenario) -> Slo {
+        Slo {
+            instance_hour_price: model.instance_hour_price,
+            availability: model.slo.availability,
+            latency_p99: model.slo.latency_p99,
+        }
+    }
+}
+
 /// Computes the metrics of `record`'s rollout in `world`, against `baseline` (the same
 /// model and seed run without rollouts, to the same end).
 pub fn rollout_metrics(

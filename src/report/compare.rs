@@ -155,7 +155,7 @@ pub fn render_text(c: &Comparison) -> String {
             }
             rows.push(row);
         }
-        out.push_str(&table(&rows));
+        out.push_str(&super::table::render(&rows));
     }
     out
 }
@@ -258,34 +258,4 @@ fn cell(interval: Option<Interval>, runs: usize) -> String {
             format!("{:.*}{hw}{n}", digits, i.mean)
         }
     }
-}
-
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                if c == 0 {
-                    format!("{cell:<width$}", width = widths[c])
-                } else {
-                    format!("{cell:>width$}", width = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }

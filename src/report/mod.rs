@@ -7,3 +7,4 @@
 pub mod compare;
 pub mod rollout;
 pub mod run_summary;
+mod table;

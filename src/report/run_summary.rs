@@ -53,7 +53,7 @@ pub fn render_text(summary: &WorldSummary) -> String {
             format!("{:.1}", layer.instance_hours),
         ]);
     }
-    out.push_str(&table(&rows));
+    out.push_str(&super::table::render(&rows));
     let failing: Vec<&LayerSummary> = summary
         .layers
         .iter()
@@ -75,7 +75,7 @@ pub fn render_text(summary: &WorldSummary) -> String {
                     .collect(),
             );
         }
-        out.push_str(&table(&rows));
+        out.push_str(&super::table::render(&rows));
     }
     let _ = writeln!(
         out,
@@ -138,35 +138,4 @@ fn latency(layer: &LayerSummary, q: f64) -> String {
         || "-".to_string(),
         |d| format!("{:.1}ms", d.as_millis_f64()),
     )
-}
-
-/// Left-aligned first column, right-aligned others, two spaces apart.
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                if c == 0 {
-                    format!("{cell:<width$}", width = widths[c])
-                } else {
-                    format!("{cell:>width$}", width = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
