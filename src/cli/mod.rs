@@ -6,6 +6,7 @@
 mod check;
 mod compare;
 mod model_source;
+mod plan;
 mod queue;
 mod run;
 mod sweep;
@@ -38,6 +39,8 @@ enum Command {
     Run(run::RunArgs),
     /// Compare strategies over Monte Carlo runs with common random numbers.
     Compare(compare::CompareArgs),
+    /// Size each layer's fleet for the SLO at the traffic peak, by simulation.
+    Plan(plan::PlanArgs),
     /// Run an experiment: a grid of overrides × seeds, results streamed to JSON Lines.
     Sweep(sweep::SweepArgs),
     /// Merge sweep result files (e.g. shards) into one canonical file.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Plan(args)) => plan::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
     };

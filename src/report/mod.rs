@@ -8,3 +8,5 @@ pub mod compare;
 pub mod rollout;
 pub mod run_summary;
 mod table;
+
+pub(crate) use table::render as text_table;

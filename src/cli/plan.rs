@@ -1,0 +1,196 @@
+//! `rollsim plan [MODEL] [--slo-p99 D] [--availability PCT] [--runs N] [--seed N]
+//! [--set PATH=VALUE]… [--json]`: the smallest steady fleet per layer that keeps the
+//! entry layer within its SLO at the traffic peak, found by simulation (see
+//! [`crate::plan::capacity`]).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+
+use crate::engine::SimDuration;
+use crate::plan::capacity::{
+    LayerPlan, MAX_GROWTH, PLAN_DURATION, PLAN_WARMUP, Target, size_fleets,
+};
+use crate::scenario::overrides::Override;
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The model file (TOML); the built-in netflix-2011 model if omitted.
+    model: Option<PathBuf>,
+    /// The entry layer's p99 target (default: the model's `slo.latency_p99`).
+    #[arg(long)]
+    slo_p99: Option<SimDuration>,
+    /// The entry layer's availability target in percent (default: the model's `slo.availability`).
+    #[arg(long)]
+    availability: Option<f64>,
+    /// Runs per fleet size judged (seeds seed, seed+1, …).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// First seed (default: the model's).
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<u64>,
+    /// Change a field of the model (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<Override>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
+    let (model, _) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let availability = match args.availability {
+        Some(pct) if pct > 0.0 && pct <= 100.0 => pct / 100.0,
+        Some(pct) => {
+            return Err(format!(
+                "--availability must be a percentage in (0, 100], got {pct}"
+            ));
+        }
+        None => model.slo.availability,
+    };
+    if args.runs == 0 || args.runs > 1000 {
+        return Err(format!(
+            "--runs must be between 1 and 1000, got {}",
+            args.runs
+        ));
+    }
+    let target = Target {
+        latency_p99: args.slo_p99.unwrap_or(model.slo.latency_p99),
+        availability,
+    };
+    let started = Instant::now();
+    let plans = size_fleets(&model, target, args.runs, args.seed.unwrap_or(model.seed));
+    eprintln!(
+        "planned in {:.1} s of wall time",
+        started.elapsed().as_secs_f64()
+    );
+    if args.json {
+        let layers: Vec<serde_json::Value> = plans.iter().map(to_json).collect();
+        let value = serde_json::json!({
+            "model": model.name,
+            "peak_rate_per_second": model.traffic.rate.per_second(),
+            "target": {"latency_p99_ms": target.latency_p99.as_millis_f64(), "availability": target.availability},
+            "runs": args.runs,
+            "layers": layers,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}: smallest steady fleet per layer at the peak ({}), the entry layer within p99 ≤ {} and \
+         availability ≥ {}%, each size judged by {} runs of {} (the first {} not measured) with 95% confidence.",
+        model.name,
+        model.traffic.rate,
+        target.latency_p99,
+        100.0 * target.availability,
+        args.runs,
+        PLAN_DURATION,
+        PLAN_WARMUP
+    );
+    println!();
+    let mut rows = vec![
+        [
+            "layer",
+            "now",
+            "smallest",
+            "p99 there",
+            "availability there",
+            "p99 with one fewer",
+            "availability with one fewer",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for plan in &plans {
+        let there = plan.smallest.and_then(|n| plan.at(n));
+        let fewer = plan
+            .smallest
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| plan.at(n));
+        let p99 = |e: Option<&crate::plan::capacity::Evaluation>| {
+            e.map_or("-".into(), |e| {
+                format!(
+                    "{:.1} ± {:.1} ms",
+                    e.latency_p99_ms.mean,
+                    finite(e.latency_p99_ms.half_width)
+                )
+            })
+        };
+        let avail = |e: Option<&crate::plan::capacity::Evaluation>| {
+            e.map_or("-".into(), |e| {
+                format!("{:.3}%", 100.0 * e.availability.mean)
+            })
+        };
+        rows.push(vec![
+            plan.layer.clone(),
+            plan.current.to_string(),
+            plan.smallest
+                .map_or(format!("> {}", plan.current * MAX_GROWTH), |n| {
+                    n.to_string()
+                }),
+            p99(there),
+            avail(there),
+            p99(fewer),
+            avail(fewer),
+        ]);
+    }
+    print!("{}", crate::report::text_table(&rows));
+    println!();
+    for plan in &plans {
+        match plan.smallest {
+            Some(n) if n < plan.current => println!(
+                "{}: {n} instances meet the SLO at the peak; the model's {} leave {} spare ({:.0}% headroom).",
+                plan.layer,
+                plan.current,
+                plan.current - n,
+                100.0 * f64::from(plan.current - n) / f64::from(n)
+            ),
+            Some(n) if n == plan.current => println!(
+                "{}: the model's {n} instances are the fewest that meet the SLO at the peak: no headroom for a rollout that removes capacity.",
+                plan.layer
+            ),
+            Some(n) => println!(
+                "{}: the model's {} instances miss the SLO at the peak; {n} meet it.",
+                plan.layer, plan.current
+            ),
+            None => println!(
+                "{}: no size up to {} meets the SLO at the peak with the other layers as they are.",
+                plan.layer,
+                plan.current * MAX_GROWTH
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+fn to_json(plan: &LayerPlan) -> serde_json::Value {
+    let evaluations: Vec<serde_json::Value> = plan
+        .evaluations
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "instances": e.instances,
+                "latency_p99_ms": e.latency_p99_ms.mean,
+                "latency_p99_ms_ci95": finite(e.latency_p99_ms.half_width),
+                "availability": e.availability.mean,
+                "availability_ci95": finite(e.availability.half_width),
+                "meets": e.meets,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "layer": plan.layer,
+        "current": plan.current,
+        "smallest": plan.smallest,
+        "evaluations": evaluations,
+    })
+}

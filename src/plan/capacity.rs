@@ -1,0 +1,222 @@
+//! Fleet sizing: per layer, the smallest steady fleet that keeps the entry layer within
+//! its SLO at the traffic peak, found by simulation.
+//!
+//! # How
+//! 1. The model is made steady: no rollouts, no chaos, no bursts or herds, the traffic
+//!    flat at its peak rate (`rate`, which a daily shape scales down from), autoscaling
+//!    off, `PLAN_DURATION` long; the first `PLAN_WARMUP` is not measured.
+//! 2. One layer at a time (the others as in the model), a size is judged by `runs` runs
+//!    (seeds seed, seed+1, …): it *meets* the SLO if the upper end of the 95% interval of
+//!    the entry layer's p99 is within the target, and the lower end of its availability's
+//!    is at least the target. So "meets" is a statement with 95% confidence, not a lucky run.
+//! 3. The smallest size that meets is searched by bisection (doubling up from the
+//!    model's size if that does not meet, up to `MAX_GROWTH` ×), and the size one below
+//!    it is always judged too, so the answer comes with its evidence.
+
+use rayon::prelude::*;
+
+use crate::engine::SimDuration;
+use crate::model::World;
+use crate::model::observe::WINDOW;
+use crate::plan::compare::Interval;
+use crate::scenario::Scenario;
+use crate::scenario::chaos::ChaosSpec;
+use crate::stats::LatencyHistogram;
+
+/// Length of a sizing run.
+pub const PLAN_DURATION: SimDuration = SimDuration::from_mins(10);
+/// Start of a sizing run that is not measured.
+pub const PLAN_WARMUP: SimDuration = SimDuration::from_mins(2);
+/// Largest fleet tried, as a multiple of the model's.
+pub const MAX_GROWTH: u32 = 8;
+
+/// What the entry layer must achieve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// p99 latency at most this.
+    pub latency_p99: SimDuration,
+    /// Success ratio at least this.
+    pub availability: f64,
+}
+
+/// One size of one layer, judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Instances of the layer.
+    pub instances: u32,
+    /// The entry layer's p99 over runs, in ms.
+    pub latency_p99_ms: Interval,
+    /// The entry layer's availability over runs.
+    pub availability: Interval,
+    /// Whether it meets the target with 95% confidence.
+    pub meets: bool,
+}
+
+/// The sizing of one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerPlan {
+    /// The layer.
+    pub layer: String,
+    /// Its size in the model.
+    pub current: u32,
+    /// The smallest size that meets the target (none up to `MAX_GROWTH` × current).
+    pub smallest: Option<u32>,
+    /// Every size judged, ascending.
+    pub evaluations: Vec<Evaluation>,
+}
+
+impl LayerPlan {
+    /// The evaluation of `instances`, if it was judged.
+    pub fn at(&self, instances: u32) -> Option<&Evaluation> {
+        self.evaluations.iter().find(|e| e.instances == instances)
+    }
+}
+
+/// The steady peak version of `model`.
+pub fn steady_peak(model: &Scenario) -> Scenario {
+    let mut steady = model.clone();
+    steady.rollouts.clear();
+    steady.chaos = ChaosSpec::default();
+    steady.traffic.shape = None;
+    steady.traffic.points.clear();
+    steady.traffic.bursts.clear();
+    steady.traffic.herds.clear();
+    steady.duration = PLAN_DURATION;
+    for layer in steady.layers.values_mut() {
+        layer.autoscaler = None;
+    }
+    steady
+}
+
+/// Sizes every layer of `model` (in the model's order).
+pub fn size_fleets(model: &Scenario, target: Target, runs: usize, seed: u64) -> Vec<LayerPlan> {
+    let steady = steady_peak(model);
+    let world = World::new(&steady);
+    let layers: Vec<String> = (0..steady.layers.len())
+        .map(|i| {
+            world
+                .layer_name(crate::model::LayerId(i as u16))
+                .to_string()
+        })
+        .collect();
+    layers
+        .iter()
+        .map(|layer| size_layer(&steady, layer, target, runs, seed))
+        .collect()
+}
+
+fn size_layer(steady: &Scenario, layer: &str, target: Target, runs: usize, seed: u64) -> LayerPlan {
+    let current = steady.layers[layer].instances;
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let judge = |n: u32, evaluations: &mut Vec<Evaluation>| -> bool {
+        if let Some(e) = evaluations.iter().find(|e| e.instances == n) {
+            return e.meets;
+        }
+        let e = evaluate(steady, layer, n, target, runs, seed);
+        let meets = e.meets;
+        evaluations.push(e);
+        meets
+    };
+    // An upper bound that meets.
+    let mut high = current.max(1);
+    while !judge(high, &mut evaluations) {
+        if high >= current.max(1) * MAX_GROWTH {
+            evaluations.sort_by_key(|e| e.instances);
+            return LayerPlan {
+                layer: layer.to_string(),
+                current,
+                smallest: None,
+                evaluations,
+            };
+        }
+        high *= 2;
+    }
+    // Bisection on [low, high]: `high` meets; `low − 1` does not (or is 0).
+    let mut low = 1;
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if judge(mid, &mut evaluations) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    if high > 1 {
+        judge(high - 1, &mut evaluations);
+    }
+    evaluations.sort_by_key(|e| e.instances);
+    LayerPlan {
+        layer: layer.to_string(),
+        current,
+        smallest: Some(high),
+        evaluations,
+    }
+}
+
+fn evaluate(
+    steady: &Scenario,
+    layer: &str,
+    instances: u32,
+    target: Target,
+    runs: usize,
+    seed: u64,
+) -> Evaluation {
+    let seeds: Vec<u64> = (0..runs as u64).collect();
+    let results: Vec<(f64, f64)> = seeds
+        .par_iter()
+        .with_max_len(1)
+        .map(|i| {
+            let mut model = steady.clone();
+            model.seed = seed.wrapping_add(*i);
+            if let Some(spec) = model.layers.get_mut(layer) {
+                spec.instances = instances;
+            }
+            let mut world = World::new(&model);
+            world.run();
+            entry_slo(&world)
+        })
+        .collect();
+    let p99: Vec<f64> = results.iter().map(|r| r.0).collect();
+    let availability: Vec<f64> = results.iter().map(|r| r.1).collect();
+    let p99 = Interval::of(&p99).expect("at least one run");
+    let availability = Interval::of(&availability).expect("at least one run");
+    let upper_p99 = if runs > 1 {
+        p99.mean + p99.half_width
+    } else {
+        p99.mean
+    };
+    let lower_availability = if runs > 1 {
+        availability.mean - availability.half_width
+    } else {
+        availability.mean
+    };
+    Evaluation {
+        instances,
+        latency_p99_ms: p99,
+        availability,
+        meets: upper_p99 <= target.latency_p99.as_millis_f64()
+            && lower_availability >= target.availability,
+    }
+}
+
+/// The entry layer's p99 (ms) and availability after the warm-up.
+fn entry_slo(world: &World) -> (f64, f64) {
+    let windows = &world.observations().layers[0];
+    let from = (PLAN_WARMUP.as_nanos() / WINDOW.as_nanos()) as usize;
+    let mut latency = LatencyHistogram::default();
+    let (mut ok, mut all) = (0u64, 0u64);
+    for w in windows.iter().skip(from) {
+        latency.merge(&w.latency);
+        ok += u64::from(w.succeeded);
+        all += u64::from(w.succeeded) + w.failed.iter().map(|n| u64::from(*n)).sum::<u64>();
+    }
+    let p99 = latency
+        .quantile(0.99)
+        .map_or(f64::INFINITY, |d| d.as_millis_f64());
+    let availability = if all == 0 {
+        0.0
+    } else {
+        ok as f64 / all as f64
+    };
+    (p99, availability)
+}

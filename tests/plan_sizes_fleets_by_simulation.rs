@@ -1,0 +1,55 @@
+//! `rollsim plan` finds, per layer, a fleet size that meets the SLO at the peak while
+//! one instance fewer does not — both judged by the planner's own runs.
+
+use assert_cmd::Command;
+
+#[test]
+fn plan_finds_a_size_that_meets_the_slo_where_one_fewer_does_not() {
+    // Quickstart at 1 200 requests/s (6× its rate) with a 150 ms p99 target.
+    let output = Command::cargo_bin("rollsim")
+        .unwrap()
+        .args([
+            "plan",
+            "models/quickstart.toml",
+            "--slo-p99",
+            "150ms",
+            "--set",
+            "traffic.rate=1200/s",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for layer in json["layers"].as_array().unwrap() {
+        let smallest = layer["smallest"].as_u64().expect("a size meets the SLO");
+        let judged = |n: u64| {
+            layer["evaluations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["instances"] == n)
+                .unwrap_or_else(|| panic!("{} judged at {n}: {layer}", layer["layer"]))
+                .clone()
+        };
+        assert_eq!(judged(smallest)["meets"], true, "{layer}");
+        assert!(smallest > 1, "{layer}");
+        assert_eq!(judged(smallest - 1)["meets"], false, "{layer}");
+        assert!(judged(smallest)["latency_p99_ms"].as_f64().unwrap() <= 150.0);
+    }
+}
+
+#[test]
+fn plan_refuses_a_bad_target() {
+    let output = Command::cargo_bin("rollsim")
+        .unwrap()
+        .args(["plan", "models/quickstart.toml", "--availability", "120"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("percentage in (0, 100]"));
+}
