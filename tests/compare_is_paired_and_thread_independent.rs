@@ -95,3 +95,19 @@ fn bad_requests_are_refused_with_a_reason() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("given twice"));
 }
+
+#[test]
+fn quiet_and_piped_runs_keep_stderr_free_of_progress() {
+    let piped = compare(&["models/quickstart.toml", "--runs", "2"], None);
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !stderr.contains("ETA"),
+        "no bar when stderr is not a terminal: {stderr}"
+    );
+    let quiet = compare(&["models/quickstart.toml", "--runs", "2", "--quiet"], None);
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}

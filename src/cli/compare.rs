@@ -36,6 +36,9 @@ pub(crate) struct CompareArgs {
     /// Print CSV.
     #[arg(long)]
     csv: bool,
+    /// No progress bar or timing on stderr.
+    #[arg(long)]
+    quiet: bool,
     /// Change a field of the model, e.g. --set rollout.red_black.bake=2h (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<crate::scenario::overrides::Override>,
@@ -51,6 +54,7 @@ impl Default for CompareArgs {
             json: false,
             csv: false,
             sets: Vec::new(),
+            quiet: false,
         }
     }
 }
@@ -85,18 +89,27 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         scenario::recheck(&variant, &file).map_err(|e| format!("with --strategy {s}: {e}"))?;
     }
     let started = Instant::now();
+    let bar = super::progress::bar(
+        Some((strategies.len() * args.runs) as u64),
+        args.quiet,
+        "rehearsals",
+    );
     let comparison = compare(
         &model,
         &strategies,
         args.runs,
         args.seed.unwrap_or(model.seed),
+        &|| bar.inc(1),
     );
-    eprintln!(
-        "{} rehearsals and {} baseline runs in {:.1} s of wall time",
-        strategies.len() * args.runs,
-        args.runs,
-        started.elapsed().as_secs_f64()
-    );
+    bar.finish_and_clear();
+    if !args.quiet {
+        eprintln!(
+            "{} rehearsals and {} baseline runs in {:.1} s of wall time",
+            strategies.len() * args.runs,
+            args.runs,
+            started.elapsed().as_secs_f64()
+        );
+    }
     if args.json {
         println!(
             "{}",

@@ -7,6 +7,7 @@ mod check;
 mod compare;
 mod model_source;
 mod plan;
+mod progress;
 mod queue;
 mod run;
 mod sweep;

@@ -37,6 +37,9 @@ pub(crate) struct PlanArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// No progress spinner or timing on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
@@ -61,11 +64,21 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         availability,
     };
     let started = Instant::now();
-    let plans = size_fleets(&model, target, args.runs, args.seed.unwrap_or(model.seed));
-    eprintln!(
-        "planned in {:.1} s of wall time",
-        started.elapsed().as_secs_f64()
+    let bar = super::progress::bar(None, args.quiet, "fleet sizes judged");
+    let plans = size_fleets(
+        &model,
+        target,
+        args.runs,
+        args.seed.unwrap_or(model.seed),
+        &|| bar.inc(1),
     );
+    bar.finish_and_clear();
+    if !args.quiet {
+        eprintln!(
+            "planned in {:.1} s of wall time",
+            started.elapsed().as_secs_f64()
+        );
+    }
     if args.json {
         let layers: Vec<serde_json::Value> = plans.iter().map(to_json).collect();
         let value = serde_json::json!({

@@ -39,6 +39,9 @@ pub(crate) struct SweepArgs {
     /// Run at most this many runs now (e.g. to fit a batch job's time limit).
     #[arg(long)]
     limit: Option<usize>,
+    /// No progress bar or summary on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,13 +154,16 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
             .open(&out)
             .map_err(|e| format!("{}: {e}", out.display()))?,
     );
+    let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
     let written: Result<(), String> = todo.par_iter().with_max_len(1).try_for_each(|key| {
         let line = sweep::run_one(&models[key.point], &points[key.point], *key).to_string();
+        bar.inc(1);
         let mut file = file.lock().map_err(|_| "a writer panicked".to_string())?;
         writeln!(file, "{line}")
             .and_then(|()| file.flush())
             .map_err(|e| format!("{}: {e}", out.display()))
     });
+    bar.finish_and_clear();
     written?;
     drop(file);
     let lines: Vec<String> = std::fs::read_to_string(&out)
@@ -170,8 +176,14 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         .filter_map(|l| sweep::key_of(l))
         .filter(|k| mine.contains(k))
         .count();
-    if have == mine.len() {
+    let complete = have == mine.len();
+    if complete {
         write_atomically(&out, &sweep::canonical(lines))?;
+    }
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if complete {
         eprintln!(
             "{} runs done in {:.1} s; all {} results in {}",
             todo.len(),

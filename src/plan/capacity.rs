@@ -88,8 +88,15 @@ pub fn steady_peak(model: &Scenario) -> Scenario {
     steady
 }
 
-/// Sizes every layer of `model` (in the model's order).
-pub fn size_fleets(model: &Scenario, target: Target, runs: usize, seed: u64) -> Vec<LayerPlan> {
+/// Sizes every layer of `model` (in the model's order), calling `on_size_judged` after
+/// each size is judged (for progress).
+pub fn size_fleets(
+    model: &Scenario,
+    target: Target,
+    runs: usize,
+    seed: u64,
+    on_size_judged: &(dyn Fn() + Sync),
+) -> Vec<LayerPlan> {
     let steady = steady_peak(model);
     let world = World::new(&steady);
     let layers: Vec<String> = (0..steady.layers.len())
@@ -101,11 +108,18 @@ pub fn size_fleets(model: &Scenario, target: Target, runs: usize, seed: u64) -> 
         .collect();
     layers
         .iter()
-        .map(|layer| size_layer(&steady, layer, target, runs, seed))
+        .map(|layer| size_layer(&steady, layer, target, runs, seed, on_size_judged))
         .collect()
 }
 
-fn size_layer(steady: &Scenario, layer: &str, target: Target, runs: usize, seed: u64) -> LayerPlan {
+fn size_layer(
+    steady: &Scenario,
+    layer: &str,
+    target: Target,
+    runs: usize,
+    seed: u64,
+    on_size_judged: &(dyn Fn() + Sync),
+) -> LayerPlan {
     let current = steady.layers[layer].instances;
     let mut evaluations: Vec<Evaluation> = Vec::new();
     let judge = |n: u32, evaluations: &mut Vec<Evaluation>| -> bool {
@@ -113,6 +127,7 @@ fn size_layer(steady: &Scenario, layer: &str, target: Target, runs: usize, seed:
             return e.meets;
         }
         let e = evaluate(steady, layer, n, target, runs, seed);
+        on_size_judged();
         let meets = e.meets;
         evaluations.push(e);
         meets

@@ -69,11 +69,18 @@ impl Interval {
     }
 }
 
-/// Rehearses `model` with each strategy `runs` times (seeds `seed`, `seed + 1`, …).
+/// Rehearses `model` with each strategy `runs` times (seeds `seed`, `seed + 1`, …),
+/// calling `on_rehearsal_done` after each rehearsal (for progress).
 ///
 /// The model must have rollouts, and be valid with each strategy (see
 /// [`crate::scenario::recheck`]).
-pub fn compare(model: &Scenario, strategies: &[Strategy], runs: usize, seed: u64) -> Comparison {
+pub fn compare(
+    model: &Scenario,
+    strategies: &[Strategy],
+    runs: usize,
+    seed: u64,
+    on_rehearsal_done: &(dyn Fn() + Sync),
+) -> Comparison {
     let slo = Slo::of(model);
     let seeds: Vec<u64> = (0..runs as u64).map(|i| seed.wrapping_add(i)).collect();
     // One run: the baseline and every strategy, for one seed.
@@ -96,11 +103,13 @@ pub fn compare(model: &Scenario, strategies: &[Strategy], runs: usize, seed: u64
                         rollout.strategy = strategy;
                     }
                     let rehearsal = rehearse(&variant);
-                    rehearsal
+                    let metrics = rehearsal
                         .records
                         .iter()
                         .map(|record| rollout_metrics(&rehearsal.world, &baseline, record, slo))
-                        .collect()
+                        .collect();
+                    on_rehearsal_done();
+                    metrics
                 })
                 .collect()
         })
