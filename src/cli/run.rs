@@ -37,6 +37,9 @@ pub(crate) struct RunArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Write plots of each rollout (SVG and PNG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
     /// Change a field of the model, e.g. --set layers.middle.instances=80 or
     /// --set rollout.red_black.bake=2h (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -98,6 +101,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
             .collect(),
         None => Vec::new(),
     };
+    if let Some(dir) = &args.plot {
+        if rehearsal.records.is_empty() {
+            return Err("--plot: the model has no rollouts to plot".into());
+        }
+        for file in crate::report::plot::plot_rehearsal(&world, &rehearsal.records, dir)? {
+            eprintln!("wrote {}", file.display());
+        }
+    }
     if args.json {
         let value = serde_json::json!({
             "world": run_summary::to_json(&summary),

@@ -5,6 +5,7 @@
 //! - [`compare`]: strategies side by side with intervals and paired differences.
 
 pub mod compare;
+pub mod plot;
 pub mod rollout;
 pub mod run_summary;
 mod table;

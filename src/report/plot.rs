@@ -1,0 +1,377 @@
+//! Plots of a rehearsal (`rollsim run --plot DIR`): for each rollout, one figure with
+//! four panels over time — instances per version, the rolled layer's traffic share per
+//! version, the entry layer's error rate, and its latency p50/p99 — with the rollout's
+//! phases shaded (launch and canary, bake, rollback). Written as SVG and PNG.
+//!
+//! Fonts are bundled (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph`
+//! renderer) and PNGs are encoded with the `png` crate, so no system package is needed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::World;
+use crate::rollout::RolloutRecord;
+use crate::stats::LatencyHistogram;
+
+const WIDTH: u32 = 1200;
+const HEIGHT: u32 = 1100;
+/// Seconds per plotted point of the rates and latencies.
+const BUCKET_S: usize = 10;
+const COLOURS: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+];
+
+fn register_fonts() -> Result<(), String> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        result = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        )
+        .and_then(|()| {
+            plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold())
+        })
+        .map_err(|_| "the bundled font could not be loaded".to_string());
+    });
+    result
+}
+
+/// What one figure shows, extracted from the world.
+struct Figure {
+    title: String,
+    minutes: f64,
+    /// Per version: (label, per-second live instances).
+    instances: Vec<(String, Vec<f64>)>,
+    /// Per version: (label, per-bucket traffic share in %).
+    shares: Vec<(String, Vec<f64>)>,
+    /// Entry layer error rate in % per bucket.
+    errors: Vec<f64>,
+    /// Entry layer p50 and p99 in ms per bucket.
+    p50: Vec<Option<f64>>,
+    p99: Vec<Option<f64>>,
+    /// Shaded phases: (from min, to min, label, colour).
+    phases: Vec<(f64, f64, &'static str, RGBColor)>,
+}
+
+fn figure(world: &World, record: &RolloutRecord) -> Figure {
+    let layer = world.layer_id(&record.layer).expect("the record's layer");
+    let seconds = world.observations().layers[0].len();
+    let clusters = world.all_clusters_of(layer);
+    let mut versions: Vec<u32> = clusters
+        .iter()
+        .map(|c| world.series_of(*c).version)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    let per_version =
+        |v: u32, f: &dyn Fn(&crate::model::observe::ClusterWindow) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; seconds];
+            for c in clusters
+                .iter()
+                .filter(|c| world.series_of(**c).version == v)
+            {
+                let s = world.series_of(*c);
+                for (k, w) in s.windows.iter().enumerate() {
+                    if let Some(slot) = out.get_mut(s.first_window as usize + k) {
+                        *slot += f(w);
+                    }
+                }
+            }
+            out
+        };
+    let instances: Vec<(String, Vec<f64>)> = versions
+        .iter()
+        .map(|v| {
+            (
+                format!("v{v}"),
+                per_version(*v, &|w| f64::from(w.instances.iter().sum::<u32>())),
+            )
+        })
+        .collect();
+    let taken: Vec<Vec<f64>> = versions
+        .iter()
+        .map(|v| per_version(*v, &|w| f64::from(w.attempts)))
+        .collect();
+    let buckets = seconds.div_ceil(BUCKET_S);
+    let bucket_sum = |series: &[f64], b: usize| {
+        series[b * BUCKET_S..((b + 1) * BUCKET_S).min(seconds)]
+            .iter()
+            .sum::<f64>()
+    };
+    let shares = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let share = (0..buckets)
+                .map(|b| {
+                    let total: f64 = taken.iter().map(|t| bucket_sum(t, b)).sum();
+                    if total > 0.0 {
+                        100.0 * bucket_sum(&taken[i], b) / total
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            (format!("v{v}"), share)
+        })
+        .collect();
+    let entry = &world.observations().layers[0];
+    let mut errors = Vec::new();
+    let (mut p50, mut p99) = (Vec::new(), Vec::new());
+    for b in 0..buckets {
+        let windows = &entry[b * BUCKET_S..((b + 1) * BUCKET_S).min(seconds)];
+        let ok: u64 = windows.iter().map(|w| u64::from(w.succeeded)).sum();
+        let failed: u64 = windows
+            .iter()
+            .map(|w| w.failed.iter().map(|n| u64::from(*n)).sum::<u64>())
+            .sum();
+        errors.push(if ok + failed > 0 {
+            100.0 * failed as f64 / (ok + failed) as f64
+        } else {
+            0.0
+        });
+        let mut latency = LatencyHistogram::default();
+        for w in windows {
+            latency.merge(&w.latency);
+        }
+        p50.push(latency.quantile(0.5).map(|d| d.as_millis_f64()));
+        p99.push(latency.quantile(0.99).map(|d| d.as_millis_f64()));
+    }
+    let minutes = seconds as f64 / 60.0;
+    let at = |t: Option<crate::engine::SimTime>| t.map(|t| t.as_secs_f64() / 60.0);
+    let (start, switch, abort, finish) = (
+        at(record.started_at),
+        at(record.switched_at),
+        at(record.aborted_at),
+        at(record.finished_at),
+    );
+    let end = finish.unwrap_or(minutes);
+    let mut phases = Vec::new();
+    if let Some(start) = start {
+        let launch_end = switch.or(abort).unwrap_or(end);
+        phases.push((
+            start,
+            launch_end,
+            "launch / canary",
+            RGBColor(255, 236, 179),
+        ));
+        if let Some(switch) = switch {
+            phases.push((
+                switch,
+                abort.unwrap_or(end),
+                "after the switch",
+                RGBColor(200, 230, 201),
+            ));
+        }
+        if let Some(abort) = abort {
+            phases.push((abort, end, "rollback", RGBColor(255, 205, 210)));
+        }
+    }
+    Figure {
+        title: format!(
+            "{} of {} (v{} → v{}): {}",
+            record.strategy,
+            record.layer,
+            record.old_version,
+            record.new_version,
+            record.outcome.name()
+        ),
+        minutes,
+        instances,
+        shares,
+        errors,
+        p50,
+        p99,
+        phases,
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing failed: {x}");
+    root.fill(&WHITE).map_err(e)?;
+    let root = root
+        .titled(
+            &f.title,
+            ("sans-serif", 26).into_font().style(FontStyle::Bold),
+        )
+        .map_err(e)?;
+    let panels = root.split_evenly((4, 1));
+    let bucket_x = |b: usize| (b * BUCKET_S) as f64 / 60.0;
+    let max_instances = f
+        .instances
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .fold(1.0, f64::max)
+        * 1.15;
+    let max_latency = f.p99.iter().flatten().copied().fold(1.0, f64::max) * 1.15;
+    let max_errors = f.errors.iter().copied().fold(1.0, f64::max) * 1.15;
+    let specs: [(&str, f64); 4] = [
+        ("instances of the rolled layer, by version", max_instances),
+        (
+            "share of the rolled layer's requests, by version (%)",
+            105.0,
+        ),
+        ("entry layer: failed requests (%)", max_errors),
+        ("entry layer latency: p50 and p99 (ms)", max_latency),
+    ];
+    for (panel, (caption, y_max)) in panels.iter().zip(specs) {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..f.minutes, 0.0..y_max)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("minutes")
+            .label_style(("sans-serif", 13))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(e)?;
+        for (from, to, label, colour) in &f.phases {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(*from, 0.0), (*to, y_max)],
+                    colour.filled(),
+                )))
+                .map_err(e)?
+                .label(*label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled())
+                });
+        }
+        let lines: Vec<(String, Vec<(f64, f64)>, RGBColor)> = match caption.split(':').next() {
+            Some(c) if c.starts_with("instances") => f
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, (label, s))| {
+                    (
+                        label.clone(),
+                        s.iter()
+                            .enumerate()
+                            .map(|(t, v)| (t as f64 / 60.0, *v))
+                            .collect(),
+                        COLOURS[i % 5],
+                    )
+                })
+                .collect(),
+            Some(c) if c.starts_with("share") => f
+                .shares
+                .iter()
+                .enumerate()
+                .map(|(i, (label, s))| {
+                    (
+                        label.clone(),
+                        s.iter()
+                            .enumerate()
+                            .map(|(b, v)| (bucket_x(b), *v))
+                            .collect(),
+                        COLOURS[i % 5],
+                    )
+                })
+                .collect(),
+            Some(c) if c.starts_with("entry layer") && caption.contains("failed") => vec![(
+                "failed".into(),
+                f.errors
+                    .iter()
+                    .enumerate()
+                    .map(|(b, v)| (bucket_x(b), *v))
+                    .collect(),
+                COLOURS[1],
+            )],
+            _ => vec![
+                (
+                    "p50".into(),
+                    f.p50
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
+                        .collect(),
+                    COLOURS[0],
+                ),
+                (
+                    "p99".into(),
+                    f.p99
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
+                        .collect(),
+                    COLOURS[1],
+                ),
+            ],
+        };
+        for (label, points, colour) in lines {
+            chart
+                .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                .map_err(e)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(e)?;
+    }
+    root.present().map_err(e)
+}
+
+/// Writes one figure per rollout of the rehearsal into `dir` (`rollout-K-LAYER.svg` and
+/// `.png`); returns the files written.
+pub fn plot_rehearsal(
+    world: &World,
+    records: &[RolloutRecord],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    register_fonts()?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for (k, record) in records.iter().enumerate() {
+        let f = figure(world, record);
+        let stem = dir.join(format!("rollout-{}-{}", k + 1, record.layer));
+        let svg = stem.with_extension("svg");
+        draw(
+            SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area(),
+            &f,
+        )?;
+        let png = stem.with_extension("png");
+        let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+        draw(
+            BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area(),
+            &f,
+        )?;
+        write_png(&png, &pixels)?;
+        written.push(svg);
+        written.push(png);
+    }
+    Ok(written)
+}
+
+fn write_png(path: &Path, rgb: &[u8]) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writer
+        .write_image_data(rgb)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
