@@ -28,6 +28,9 @@ const COLOURS: [RGBColor; 5] = [
     RGBColor(255, 127, 14),
 ];
 
+/// A line of a panel: its legend label, its points, its colour.
+type Line = (String, Vec<(f64, f64)>, RGBColor);
+
 fn register_fonts() -> Result<(), String> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
@@ -223,7 +226,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
         ("entry layer: failed requests (%)", max_errors),
         ("entry layer latency: p50 and p99 (ms)", max_latency),
     ];
-    for (panel, (caption, y_max)) in panels.iter().zip(specs) {
+    for (index, (panel, (caption, y_max))) in panels.iter().zip(specs).enumerate() {
         let mut chart = ChartBuilder::on(panel)
             .caption(caption, ("sans-serif", 18))
             .margin(8)
@@ -250,38 +253,34 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
                     Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled())
                 });
         }
-        let lines: Vec<(String, Vec<(f64, f64)>, RGBColor)> = match caption.split(':').next() {
-            Some(c) if c.starts_with("instances") => f
+        let lines: Vec<Line> = match index {
+            0 => f
                 .instances
                 .iter()
                 .enumerate()
                 .map(|(i, (label, s))| {
-                    (
-                        label.clone(),
-                        s.iter()
-                            .enumerate()
-                            .map(|(t, v)| (t as f64 / 60.0, *v))
-                            .collect(),
-                        COLOURS[i % 5],
-                    )
+                    let points = s
+                        .iter()
+                        .enumerate()
+                        .map(|(t, v)| (t as f64 / 60.0, *v))
+                        .collect();
+                    (label.clone(), points, COLOURS[i % COLOURS.len()])
                 })
                 .collect(),
-            Some(c) if c.starts_with("share") => f
+            1 => f
                 .shares
                 .iter()
                 .enumerate()
                 .map(|(i, (label, s))| {
-                    (
-                        label.clone(),
-                        s.iter()
-                            .enumerate()
-                            .map(|(b, v)| (bucket_x(b), *v))
-                            .collect(),
-                        COLOURS[i % 5],
-                    )
+                    let points = s
+                        .iter()
+                        .enumerate()
+                        .map(|(b, v)| (bucket_x(b), *v))
+                        .collect();
+                    (label.clone(), points, COLOURS[i % COLOURS.len()])
                 })
                 .collect(),
-            Some(c) if c.starts_with("entry layer") && caption.contains("failed") => vec![(
+            2 => vec![(
                 "failed".into(),
                 f.errors
                     .iter()
@@ -290,26 +289,19 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
                     .collect(),
                 COLOURS[1],
             )],
-            _ => vec![
-                (
-                    "p50".into(),
-                    f.p50
+            _ => {
+                let series = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
+                    values
                         .iter()
                         .enumerate()
                         .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
-                        .collect(),
-                    COLOURS[0],
-                ),
-                (
-                    "p99".into(),
-                    f.p99
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
-                        .collect(),
-                    COLOURS[1],
-                ),
-            ],
+                        .collect()
+                };
+                vec![
+                    ("p50".into(), series(&f.p50), COLOURS[0]),
+                    ("p99".into(), series(&f.p99), COLOURS[1]),
+                ]
+            }
         };
         for (label, points, colour) in lines {
             chart
