@@ -53,3 +53,39 @@ fn plan_refuses_a_bad_target() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("percentage in (0, 100]"));
 }
+
+#[test]
+fn plan_recommends_the_cheaper_strategy_unless_it_fails_more() {
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["plan", "models/quickstart.toml", "--json", "--runs", "3"];
+        args.extend_from_slice(extra);
+        let output = Command::cargo_bin("rollsim")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    // At 200/s neither fails anything: rolling is cheaper.
+    let calm = plan(&[]);
+    let advice = &calm["rollouts"][0];
+    assert_eq!(advice["recommended"], "rolling", "{advice}");
+    assert!(
+        advice["recommendation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Roll backend with rolling")
+    );
+    // At 1 200/s the fleet has no headroom: rolling's capacity dip fails far more.
+    let busy = plan(&["--slo-p99", "150ms", "--set", "traffic.rate=1200/s"]);
+    assert_eq!(
+        busy["rollouts"][0]["recommended"], "red-black",
+        "{}",
+        busy["rollouts"][0]
+    );
+}

@@ -13,7 +13,10 @@ use crate::engine::SimDuration;
 use crate::plan::capacity::{
     LayerPlan, MAX_GROWTH, PLAN_DURATION, PLAN_WARMUP, Target, size_fleets,
 };
+use crate::plan::compare::compare;
+use crate::plan::recommend::{Advice, advise};
 use crate::scenario::overrides::Override;
+use crate::scenario::rollout::Strategy;
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
@@ -31,6 +34,9 @@ pub(crate) struct PlanArgs {
     /// First seed (default: the model's).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
+    /// Strategies to weigh for the model's rollouts (repeat; default red-black and rolling).
+    #[arg(long = "strategy")]
+    strategies: Vec<crate::scenario::rollout::Strategy>,
     /// Change a field of the model (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<Override>,
@@ -43,7 +49,7 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
-    let (model, _) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
     let availability = match args.availability {
         Some(pct) if pct > 0.0 && pct <= 100.0 => pct / 100.0,
         Some(pct) => {
@@ -73,6 +79,42 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
+    let advice = if model.rollouts.is_empty() {
+        Vec::new()
+    } else {
+        let strategies = if args.strategies.is_empty() {
+            vec![Strategy::RedBlack, Strategy::Rolling]
+        } else {
+            args.strategies.clone()
+        };
+        for s in &strategies {
+            let mut variant = model.clone();
+            for rollout in &mut variant.rollouts {
+                rollout.strategy = *s;
+            }
+            crate::scenario::recheck(&variant, &file)
+                .map_err(|e| format!("with --strategy {s}: {e}"))?;
+        }
+        let bar = super::progress::bar(
+            Some((strategies.len() * args.runs) as u64),
+            args.quiet,
+            "rollout rehearsals",
+        );
+        let comparison = compare(
+            &model,
+            &strategies,
+            args.runs,
+            args.seed.unwrap_or(model.seed),
+            &|| bar.inc(1),
+        );
+        bar.finish_and_clear();
+        let sizes: Vec<u32> = model
+            .rollouts
+            .iter()
+            .map(|r| model.layers[&r.layer].instances)
+            .collect();
+        advise(&comparison, &sizes)
+    };
     if !args.quiet {
         eprintln!(
             "planned in {:.1} s of wall time",
@@ -87,6 +129,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             "target": {"latency_p99_ms": target.latency_p99.as_millis_f64(), "availability": target.availability},
             "runs": args.runs,
             "layers": layers,
+            "rollouts": advice.iter().map(advice_json).collect::<Vec<_>>(),
         });
         println!(
             "{}",
@@ -178,7 +221,67 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             ),
         }
     }
+    if !advice.is_empty() {
+        println!(
+            "\nRolling out (the model's rollouts, {} runs per strategy with common random numbers, at the model's own traffic):",
+            args.runs
+        );
+        for a in &advice {
+            println!();
+            let mut rows = vec![
+                [
+                    "strategy",
+                    "extra instances",
+                    "extra instance-hours",
+                    "failed requests",
+                    "promoted",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for c in &a.costs {
+                rows.push(vec![
+                    c.strategy.to_string(),
+                    format!("{:.0}", c.extra_instances.mean),
+                    format!(
+                        "{:.1} ± {:.1}",
+                        c.extra_instance_hours.mean,
+                        finite(c.extra_instance_hours.half_width)
+                    ),
+                    format!(
+                        "{:.0} ± {:.0}",
+                        c.failed_requests.mean,
+                        finite(c.failed_requests.half_width)
+                    ),
+                    format!("{} of {}", c.promoted_runs, c.runs),
+                ]);
+            }
+            println!("Rollout of {}", a.layer);
+            print!("{}", crate::report::text_table(&rows));
+            println!("{}", a.words);
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn advice_json(a: &Advice) -> serde_json::Value {
+    let costs: Vec<serde_json::Value> = a
+        .costs
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "strategy": c.strategy.name(),
+                "extra_instances": c.extra_instances.mean,
+                "extra_instance_hours": c.extra_instance_hours.mean,
+                "extra_instance_hours_ci95": finite(c.extra_instance_hours.half_width),
+                "failed_requests": c.failed_requests.mean,
+                "failed_requests_ci95": finite(c.failed_requests.half_width),
+                "promoted_runs": c.promoted_runs,
+                "runs": c.runs,
+            })
+        })
+        .collect();
+    serde_json::json!({"layer": a.layer, "recommended": a.best.name(), "recommendation": a.words, "strategies": costs})
 }
 
 fn finite(x: f64) -> f64 {

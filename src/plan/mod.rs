@@ -4,4 +4,5 @@
 
 pub mod capacity;
 pub mod compare;
+pub mod recommend;
 pub mod sweep;
