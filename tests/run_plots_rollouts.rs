@@ -49,3 +49,38 @@ fn plot_writes_an_svg_and_a_png_per_rollout() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
 }
+
+#[test]
+fn compare_plot_writes_a_figure_per_rollout() {
+    let dir = std::env::temp_dir().join(format!("rollsim-compare-plots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = Command::cargo_bin("rollsim")
+        .unwrap()
+        .args([
+            "compare",
+            "models/quickstart.toml",
+            "--runs",
+            "3",
+            "--quiet",
+            "--plot",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("compare-1-backend.svg")).unwrap();
+    for text in [
+        "mean and 95% interval over 3 runs",
+        "peak_instances_ratio",
+        "red-black",
+        "rolling",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+    let png = std::fs::read(dir.join("compare-1-backend.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}

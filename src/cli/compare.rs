@@ -36,6 +36,9 @@ pub(crate) struct CompareArgs {
     /// Print CSV.
     #[arg(long)]
     csv: bool,
+    /// Write a figure per rollout (SVG and PNG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
     /// No progress bar or timing on stderr.
     #[arg(long)]
     quiet: bool,
@@ -55,6 +58,7 @@ impl Default for CompareArgs {
             csv: false,
             sets: Vec::new(),
             quiet: false,
+            plot: None,
         }
     }
 }
@@ -109,6 +113,13 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
             args.runs,
             started.elapsed().as_secs_f64()
         );
+    }
+    if let Some(dir) = &args.plot {
+        for file in crate::report::plot::plot_comparison(&comparison, dir)? {
+            if !args.quiet {
+                eprintln!("wrote {}", file.display());
+            }
+        }
     }
     if args.json {
         println!(

@@ -1,7 +1,9 @@
-//! Plots of a rehearsal (`rollsim run --plot DIR`): for each rollout, one figure with
+//! Plots. Of a rehearsal (`rollsim run --plot DIR`): for each rollout, one figure with
 //! four panels over time — instances per version, the rolled layer's traffic share per
 //! version, the entry layer's error rate, and its latency p50/p99 — with the rollout's
-//! phases shaded (launch and canary, bake, rollback). Written as SVG and PNG.
+//! phases shaded (launch and canary, bake, rollback). Of a comparison (`rollsim compare
+//! --plot DIR`): for each rollout, six key metrics side by side per strategy, as bars with
+//! their 95% intervals. Written as SVG and PNG.
 //!
 //! Fonts are bundled (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph`
 //! renderer) and PNGs are encoded with the `png` crate, so no system package is needed.
@@ -356,8 +358,12 @@ pub fn plot_rehearsal(
 }
 
 fn write_png(path: &Path, rgb: &[u8]) -> Result<(), String> {
+    write_png_sized(path, rgb, WIDTH, HEIGHT)
+}
+
+fn write_png_sized(path: &Path, rgb: &[u8], width: u32, height: u32) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder
@@ -366,4 +372,174 @@ fn write_png(path: &Path, rgb: &[u8]) -> Result<(), String> {
     writer
         .write_image_data(rgb)
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The metrics a comparison figure shows, by their names in [`super::compare::METRICS`].
+const COMPARED: [&str; 6] = [
+    "peak_instances_ratio",
+    "extra_instance_hours",
+    "rollout_duration",
+    "failed_requests",
+    "availability",
+    "latency_p99",
+];
+
+fn draw_comparison<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    c: &crate::plan::compare::Comparison,
+    k: usize,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing failed: {x}");
+    root.fill(&WHITE).map_err(e)?;
+    let title = format!(
+        "{}: rollout of {} — mean and 95% interval over {} runs per strategy",
+        c.model,
+        c.rollouts[k],
+        c.seeds.len()
+    );
+    let root = root
+        .titled(
+            &title,
+            ("sans-serif", 24).into_font().style(FontStyle::Bold),
+        )
+        .map_err(e)?;
+    let names: Vec<&str> = c.strategies.iter().map(|s| s.name()).collect();
+    for (panel, name) in root.split_evenly((2, 3)).iter().zip(COMPARED) {
+        let metric = super::compare::METRICS
+            .iter()
+            .find(|m| m.name == name)
+            .expect("a listed metric");
+        let intervals: Vec<Option<crate::plan::compare::Interval>> = (0..c.strategies.len())
+            .map(|s| c.interval(s, k, metric.value))
+            .collect();
+        let top = intervals
+            .iter()
+            .flatten()
+            .map(|i| {
+                i.mean
+                    + if i.half_width.is_finite() {
+                        i.half_width
+                    } else {
+                        0.0
+                    }
+            })
+            .fold(0.0, f64::max);
+        let bottom = intervals
+            .iter()
+            .flatten()
+            .map(|i| {
+                i.mean
+                    - if i.half_width.is_finite() {
+                        i.half_width
+                    } else {
+                        0.0
+                    }
+            })
+            .fold(0.0, f64::min);
+        // All values equal (e.g. nothing failed anywhere): show a unit range, not a pin.
+        let top = if top - bottom < 1e-9 {
+            bottom + 1.0
+        } else {
+            top
+        };
+        let span = top - bottom;
+        let caption = if metric.unit.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} ({})", metric.unit)
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 17))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                -0.6..(names.len() as f64 - 0.4),
+                (bottom - 0.05 * span)..(top + 0.15 * span),
+            )
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(names.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    names
+                        .get(i as usize)
+                        .map_or(String::new(), |n| n.to_string())
+                } else {
+                    String::new()
+                }
+            })
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
+        for (s, interval) in intervals.iter().enumerate() {
+            let Some(i) = interval else {
+                // No run has this metric (e.g. no rollout finished, nothing rolled back).
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        "none",
+                        (s as f64 - 0.15, bottom + 0.1 * span),
+                        ("sans-serif", 14).into_font().color(&BLACK.mix(0.6)),
+                    )))
+                    .map_err(e)?;
+                continue;
+            };
+            let x = s as f64;
+            let colour = COLOURS[s % COLOURS.len()];
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.3, 0.0), (x + 0.3, i.mean)],
+                    colour.mix(0.7).filled(),
+                )))
+                .map_err(e)?;
+            if i.half_width.is_finite() {
+                let (low, high) = (i.mean - i.half_width, i.mean + i.half_width);
+                chart
+                    .draw_series([
+                        PathElement::new([(x, low), (x, high)], BLACK.stroke_width(2)),
+                        PathElement::new([(x - 0.08, low), (x + 0.08, low)], BLACK.stroke_width(2)),
+                        PathElement::new(
+                            [(x - 0.08, high), (x + 0.08, high)],
+                            BLACK.stroke_width(2),
+                        ),
+                    ])
+                    .map_err(e)?;
+            }
+        }
+    }
+    root.present().map_err(e)
+}
+
+/// Writes one figure per rollout of the comparison into `dir` (`compare-K-LAYER.svg`
+/// and `.png`); returns the files written.
+pub fn plot_comparison(
+    c: &crate::plan::compare::Comparison,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    register_fonts()?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for k in 0..c.rollouts.len() {
+        let stem = dir.join(format!("compare-{}-{}", k + 1, c.rollouts[k]));
+        let svg = stem.with_extension("svg");
+        draw_comparison(
+            SVGBackend::new(&svg, (WIDTH, 800)).into_drawing_area(),
+            c,
+            k,
+        )?;
+        let png = stem.with_extension("png");
+        let mut pixels = vec![0u8; (WIDTH * 800 * 3) as usize];
+        draw_comparison(
+            BitMapBackend::with_buffer(&mut pixels, (WIDTH, 800)).into_drawing_area(),
+            c,
+            k,
+        )?;
+        write_png_sized(&png, &pixels, WIDTH, 800)?;
+        written.push(svg);
+        written.push(png);
+    }
+    Ok(written)
 }
