@@ -235,6 +235,8 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
                     "extra instance-hours",
                     "failed requests",
                     "promoted",
+                    "rolled back",
+                    "restore time",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -254,6 +256,10 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
                         finite(c.failed_requests.half_width)
                     ),
                     format!("{} of {}", c.promoted_runs, c.runs),
+                    format!("{} of {}", c.rolled_back_runs, c.runs),
+                    c.restore_time_s.map_or("-".into(), |r| {
+                        format!("{:.0} ± {:.0} s", r.mean, finite(r.half_width))
+                    }),
                 ]);
             }
             println!("Rollout of {}", a.layer);
@@ -277,6 +283,8 @@ fn advice_json(a: &Advice) -> serde_json::Value {
                 "failed_requests": c.failed_requests.mean,
                 "failed_requests_ci95": finite(c.failed_requests.half_width),
                 "promoted_runs": c.promoted_runs,
+                "rolled_back_runs": c.rolled_back_runs,
+                "restore_time_s": c.restore_time_s.map(|r| r.mean),
                 "runs": c.runs,
             })
         })

@@ -21,6 +21,10 @@ pub struct StrategyCost {
     pub failed_requests: Interval,
     /// Runs in which the (healthy or not) release was promoted.
     pub promoted_runs: usize,
+    /// Runs in which it was rolled back.
+    pub rolled_back_runs: usize,
+    /// Abort → traffic back on the old version, over the runs that rolled back.
+    pub restore_time_s: Option<Interval>,
     /// Runs in all.
     pub runs: usize,
 }
@@ -64,6 +68,8 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                         extra_instance_hours: interval(c, s, k, |m| Some(m.extra_instance_hours)),
                         failed_requests: interval(c, s, k, |m| Some(m.failed_requests as f64)),
                         promoted_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::Promoted).count(),
+                        rolled_back_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::RolledBack).count(),
+                        restore_time_s: c.interval(s, k, |m| m.restore_time.map(|d| d.as_secs_f64())),
                         runs: c.metrics[s].len(),
                     }
                 })
@@ -99,6 +105,15 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                 best.promoted_runs,
                 best.runs
             );
+            if let Some(restore) = best.restore_time_s {
+                words.push_str(&format!(
+                    " It rolled back in {} of {} runs, restoring traffic to the old version in {:.0} ± {:.0} s.",
+                    best.rolled_back_runs,
+                    best.runs,
+                    restore.mean,
+                    finite(restore.half_width)
+                ));
+            }
             for other in costs.iter().filter(|c| c.strategy != best.strategy) {
                 words.push_str(&format!(
                     " {} would need {:.0} extra instances and {:.1} instance-hours, fail {:.0} ± {:.0} requests, promoted in {} of {}.",
