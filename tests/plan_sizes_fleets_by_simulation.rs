@@ -89,3 +89,43 @@ fn plan_recommends_the_cheaper_strategy_unless_it_fails_more() {
         busy["rollouts"][0]
     );
 }
+
+#[test]
+fn at_a_quiet_hour_the_same_fleet_allows_a_larger_rolling_batch() {
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "plan",
+            "models/quickstart.toml",
+            "--json",
+            "--slo-p99",
+            "150ms",
+            "--set",
+            "traffic.rate=1200/s",
+            "--set",
+            "traffic.shape={ peak_hour = 20, trough_ratio = 0.35 }",
+        ];
+        args.extend_from_slice(extra);
+        let output = Command::cargo_bin("rollsim")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let evening = plan(&["--hour", "20"]);
+    let morning = plan(&["--hour", "8"]);
+    assert_eq!(evening["rate_per_second"], 1200.0);
+    assert!((morning["rate_per_second"].as_f64().unwrap() - 420.0).abs() < 1e-6);
+    let batch = |v: &serde_json::Value| v["layers"][0]["largest_rolling_batch"].as_u64().unwrap();
+    assert_eq!(batch(&evening), 0, "no headroom at the peak");
+    assert!(
+        batch(&morning) >= 2,
+        "at 35% of the peak: {}",
+        morning["layers"][0]
+    );
+}

@@ -34,6 +34,10 @@ pub(crate) struct PlanArgs {
     /// First seed (default: the model's).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
+    /// Plan for this hour of a weekday (0–24) on the model's daily shape instead of its
+    /// peak; the fleet sizes then also give the largest rolling batch that hour allows.
+    #[arg(long)]
+    hour: Option<f64>,
     /// Strategies to weigh for the model's rollouts (repeat; default red-black and rolling).
     #[arg(long = "strategy")]
     strategies: Vec<crate::scenario::rollout::Strategy>,
@@ -49,7 +53,29 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
-    let (model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    if let Some(hour) = args.hour {
+        if !(0.0..=24.0).contains(&hour) {
+            return Err(format!("--hour must be between 0 and 24, got {hour}"));
+        }
+        let Some(shape) = &model.traffic.shape else {
+            return Err(format!(
+                "--hour: the model {} has no daily traffic shape",
+                model.name
+            ));
+        };
+        let at_hour = crate::scenario::traffic::DailyShape {
+            start: hour,
+            ..shape.clone()
+        };
+        let factor = crate::model::traffic::shape_factor(&at_hour, crate::engine::SimTime::ZERO);
+        model.traffic.rate = model
+            .traffic
+            .rate
+            .scaled(factor)
+            .map_err(|e| e.to_string())?;
+        model.traffic.shape = None;
+    }
     let availability = match args.availability {
         Some(pct) if pct > 0.0 && pct <= 100.0 => pct / 100.0,
         Some(pct) => {
@@ -125,7 +151,8 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         let layers: Vec<serde_json::Value> = plans.iter().map(to_json).collect();
         let value = serde_json::json!({
             "model": model.name,
-            "peak_rate_per_second": model.traffic.rate.per_second(),
+            "hour": args.hour,
+            "rate_per_second": model.traffic.rate.per_second(),
             "target": {"latency_p99_ms": target.latency_p99.as_millis_f64(), "availability": target.availability},
             "runs": args.runs,
             "layers": layers,
@@ -138,9 +165,12 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{}: smallest steady fleet per layer at the peak ({}), the entry layer within p99 ≤ {} and \
+        "{}: smallest steady fleet per layer at {} ({}), the entry layer within p99 ≤ {} and \
          availability ≥ {}%, each size judged by {} runs of {} (the first {} not measured) with 95% confidence.",
         model.name,
+        args.hour.map_or("the peak".to_string(), |h| format!(
+            "{h:04.1} h on a weekday"
+        )),
         model.traffic.rate,
         target.latency_p99,
         100.0 * target.availability,
@@ -197,25 +227,47 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
     }
     print!("{}", crate::report::text_table(&rows));
     println!();
+    if let Some(hour) = args.hour {
+        println!(
+            "At {hour:04.1} h on a weekday ({}), the largest rolling batch without surge (max_unavailable) \
+             that keeps the SLO, counting warm instances only (a real batch's new instances start cold):",
+            model.traffic.rate
+        );
+        for plan in &plans {
+            match plan.smallest {
+                Some(n) if n <= plan.current => println!(
+                    "  {}: {} of {} instances",
+                    plan.layer,
+                    plan.current - n,
+                    plan.current
+                ),
+                _ => println!(
+                    "  {}: none (the fleet misses the SLO even whole)",
+                    plan.layer
+                ),
+            }
+        }
+        println!();
+    }
     for plan in &plans {
         match plan.smallest {
             Some(n) if n < plan.current => println!(
-                "{}: {n} instances meet the SLO at the peak; the model's {} leave {} spare ({:.0}% headroom).",
+                "{}: {n} instances meet the SLO; the model's {} leave {} spare ({:.0}% headroom).",
                 plan.layer,
                 plan.current,
                 plan.current - n,
                 100.0 * f64::from(plan.current - n) / f64::from(n)
             ),
             Some(n) if n == plan.current => println!(
-                "{}: the model's {n} instances are the fewest that meet the SLO at the peak: no headroom for a rollout that removes capacity.",
+                "{}: the model's {n} instances are the fewest that meet the SLO: no headroom for a rollout that removes capacity.",
                 plan.layer
             ),
             Some(n) => println!(
-                "{}: the model's {} instances miss the SLO at the peak; {n} meet it.",
+                "{}: the model's {} instances miss the SLO; {n} meet it.",
                 plan.layer, plan.current
             ),
             None => println!(
-                "{}: no size up to {} meets the SLO at the peak with the other layers as they are.",
+                "{}: no size up to {} meets the SLO with the other layers as they are.",
                 plan.layer,
                 plan.current * MAX_GROWTH
             ),
@@ -315,6 +367,7 @@ fn to_json(plan: &LayerPlan) -> serde_json::Value {
         "layer": plan.layer,
         "current": plan.current,
         "smallest": plan.smallest,
+        "largest_rolling_batch": plan.smallest.filter(|n| *n <= plan.current).map(|n| plan.current - n),
         "evaluations": evaluations,
     })
 }

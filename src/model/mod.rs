@@ -36,7 +36,7 @@ mod request;
 mod routing;
 mod slab;
 pub mod summary;
-mod traffic;
+pub mod traffic;
 mod world;
 
 pub use ids::{ClusterId, InstanceId, LayerId};

@@ -116,7 +116,7 @@ impl TrafficCurve {
 }
 
 /// The daily shape's multiplier at `now`: in (0, 1] on weekdays, × the weekend factor.
-pub(crate) fn shape_factor(shape: &DailyShape, now: SimTime) -> f64 {
+pub fn shape_factor(shape: &DailyShape, now: SimTime) -> f64 {
     let hours = shape.start + now.as_secs_f64() / 3600.0;
     let hour_of_day = hours.rem_euclid(24.0);
     let day_of_week = (hours / 24.0).floor().rem_euclid(7.0) as u32; // 0 = Monday
