@@ -77,35 +77,15 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
             args.runs
         ));
     }
-    let strategies = if args.strategies.is_empty() {
-        vec![Strategy::RedBlack, Strategy::Rolling]
-    } else {
-        args.strategies.clone()
-    };
-    for (i, s) in strategies.iter().enumerate() {
-        if strategies[..i].contains(s) {
-            return Err(format!("--strategy {s} is given twice"));
-        }
-        let mut variant = model.clone();
-        for rollout in &mut variant.rollouts {
-            rollout.strategy = *s;
-        }
-        scenario::recheck(&variant, &file).map_err(|e| format!("with --strategy {s}: {e}"))?;
-    }
     let started = Instant::now();
-    let bar = super::progress::bar(
-        Some((strategies.len() * args.runs) as u64),
-        args.quiet,
-        "rehearsals",
-    );
-    let comparison = compare(
+    let (strategies, comparison) = compare_strategies(
         &model,
-        &strategies,
+        &file,
+        &args.strategies,
         args.runs,
         args.seed.unwrap_or(model.seed),
-        &|| bar.inc(1),
-    );
-    bar.finish_and_clear();
+        args.quiet,
+    )?;
     if !args.quiet {
         eprintln!(
             "{} rehearsals and {} baseline runs in {:.1} s of wall time",
@@ -133,4 +113,35 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         print!("{}", table::render_text(&comparison));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the model with each strategy (default red-black and rolling; none twice),
+/// then compares them with a progress bar. Shared by `compare` and `plan`.
+pub(crate) fn compare_strategies(
+    model: &scenario::Scenario,
+    file: &std::path::Path,
+    asked: &[Strategy],
+    runs: usize,
+    seed: u64,
+    quiet: bool,
+) -> Result<(Vec<Strategy>, crate::plan::compare::Comparison), String> {
+    let strategies = if asked.is_empty() {
+        vec![Strategy::RedBlack, Strategy::Rolling]
+    } else {
+        asked.to_vec()
+    };
+    for (i, s) in strategies.iter().enumerate() {
+        if strategies[..i].contains(s) {
+            return Err(format!("--strategy {s} is given twice"));
+        }
+        let mut variant = model.clone();
+        for rollout in &mut variant.rollouts {
+            rollout.strategy = *s;
+        }
+        scenario::recheck(&variant, file).map_err(|e| format!("with --strategy {s}: {e}"))?;
+    }
+    let bar = super::progress::bar(Some((strategies.len() * runs) as u64), quiet, "rehearsals");
+    let comparison = compare(model, &strategies, runs, seed, &|| bar.inc(1));
+    bar.finish_and_clear();
+    Ok((strategies, comparison))
 }

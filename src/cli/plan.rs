@@ -13,10 +13,8 @@ use crate::engine::SimDuration;
 use crate::plan::capacity::{
     LayerPlan, MAX_GROWTH, PLAN_DURATION, PLAN_WARMUP, Target, size_fleets,
 };
-use crate::plan::compare::compare;
 use crate::plan::recommend::{Advice, advise};
 use crate::scenario::overrides::Override;
-use crate::scenario::rollout::Strategy;
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
@@ -108,32 +106,14 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
     let advice = if model.rollouts.is_empty() {
         Vec::new()
     } else {
-        let strategies = if args.strategies.is_empty() {
-            vec![Strategy::RedBlack, Strategy::Rolling]
-        } else {
-            args.strategies.clone()
-        };
-        for s in &strategies {
-            let mut variant = model.clone();
-            for rollout in &mut variant.rollouts {
-                rollout.strategy = *s;
-            }
-            crate::scenario::recheck(&variant, &file)
-                .map_err(|e| format!("with --strategy {s}: {e}"))?;
-        }
-        let bar = super::progress::bar(
-            Some((strategies.len() * args.runs) as u64),
-            args.quiet,
-            "rollout rehearsals",
-        );
-        let comparison = compare(
+        let (_, comparison) = super::compare::compare_strategies(
             &model,
-            &strategies,
+            &file,
+            &args.strategies,
             args.runs,
             args.seed.unwrap_or(model.seed),
-            &|| bar.inc(1),
-        );
-        bar.finish_and_clear();
+            args.quiet,
+        )?;
         let sizes: Vec<u32> = model
             .rollouts
             .iter()
