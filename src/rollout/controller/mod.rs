@@ -200,6 +200,18 @@ impl Controller {
         self.record.baseline_size
     }
 
+    /// Starts judging the new version against the old from `now`, with the baseline
+    /// reference carried so far.
+    fn start_judge(&mut self, now: SimTime) {
+        self.judge = Some(Judge::new(
+            &self.spec.analysis,
+            self.new_version(),
+            self.old(),
+            now,
+            self.reference.clone(),
+        ));
+    }
+
     fn note(&mut self, d: &mut Decision, now: SimTime, text: String) {
         self.record.timeline.push((now, text.clone()));
         d.notes.push(text);
@@ -277,13 +289,7 @@ impl Controller {
                 let deadline = now + self.spec.rolling.healthy_deadline;
                 self.rolling(obs, new, self.old(), deadline, 0, d);
                 // Judged from now on: this observation's metrics predate the rollout.
-                self.judge = Some(Judge::new(
-                    &self.spec.analysis,
-                    new,
-                    self.old(),
-                    now,
-                    self.reference.clone(),
-                ));
+                self.start_judge(now);
             }
         }
     }
@@ -291,13 +297,7 @@ impl Controller {
     fn promote(&mut self, d: &mut Decision, now: SimTime, destroy_old_at: Option<SimTime>) {
         let monitor_until = now + self.spec.monitor;
         if !self.spec.monitor.is_zero() {
-            self.judge = Some(Judge::new(
-                &self.spec.analysis,
-                self.new_version(),
-                self.old(),
-                now,
-                self.reference.clone(),
-            ));
+            self.start_judge(now);
             self.note(
                 d,
                 now,

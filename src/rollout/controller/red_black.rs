@@ -4,7 +4,6 @@
 use crate::engine::SimTime;
 use crate::scenario::rollout::{Cleanup, Strategy};
 
-use super::super::analysis::Judge;
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
 use super::{Controller, Phase};
@@ -33,13 +32,7 @@ impl Controller {
                     .expect("canary")
                     .duration;
             self.note(d, now, format!("canary healthy; judging it until {until}"));
-            self.judge = Some(Judge::new(
-                &self.spec.analysis,
-                self.new_version(),
-                self.old(),
-                now,
-                self.reference.clone(),
-            ));
+            self.start_judge(now);
             self.phase = Phase::CanaryJudging { until };
         } else if now >= deadline {
             self.abort(
@@ -148,13 +141,7 @@ impl Controller {
             now,
             format!("v{new} healthy; switching: v{old} disabled; baking until {until}"),
         );
-        self.judge = Some(Judge::new(
-            &self.spec.analysis,
-            new,
-            old,
-            now,
-            self.reference.clone(),
-        ));
+        self.start_judge(now);
         self.phase = Phase::Baking { until };
     }
 

@@ -4,7 +4,6 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::rollout::Strategy;
 
-use super::super::analysis::Judge;
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
 use super::{Controller, Phase};
@@ -86,13 +85,7 @@ impl Controller {
                     now,
                     format!("v{new} takes {percent}% of traffic until {until}"),
                 );
-                self.judge = Some(Judge::new(
-                    &self.spec.analysis,
-                    new,
-                    old,
-                    now,
-                    self.reference.clone(),
-                ));
+                self.start_judge(now);
                 self.phase = Phase::Stepping {
                     index,
                     deadline,
@@ -162,13 +155,7 @@ impl Controller {
                     now,
                     format!("switching: v{old} disabled; baking until {until}"),
                 );
-                self.judge = Some(Judge::new(
-                    &self.spec.analysis,
-                    new,
-                    old,
-                    now,
-                    self.reference.clone(),
-                ));
+                self.start_judge(now);
                 self.phase = Phase::Baking { until };
             }
         }
