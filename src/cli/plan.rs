@@ -1,7 +1,9 @@
 //! `rollsim plan [MODEL] [--slo-p99 D] [--availability PCT] [--runs N] [--seed N]
-//! [--set PATH=VALUE]… [--json]`: the smallest steady fleet per layer that keeps the
-//! entry layer within its SLO at the traffic peak, found by simulation (see
-//! [`crate::plan::capacity`]).
+//! [--hour H] [--strategy S]… [--every D] [--plot DIR] [--set PATH=VALUE]… [--json]`:
+//! the smallest steady fleet per layer that keeps the entry layer within its SLO at the
+//! traffic peak ([`crate::plan::capacity`]); per strategy, what the model's rollouts
+//! cost and risk, with advice ([`crate::plan::recommend`]); and the hours of a weekday
+//! at which each strategy can roll within the SLO ([`crate::plan::windows`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,10 +12,10 @@ use std::time::Instant;
 use clap::Args;
 
 use crate::engine::SimDuration;
-use crate::plan::capacity::{
-    LayerPlan, MAX_GROWTH, PLAN_DURATION, PLAN_WARMUP, Target, size_fleets,
-};
-use crate::plan::recommend::{Advice, advise};
+use crate::plan::capacity::{LayerPlan, Target, size_fleets};
+use crate::plan::recommend::advise;
+use crate::plan::windows::scan_hours;
+use crate::report::plan::PlanReport;
 use crate::scenario::overrides::Override;
 
 #[derive(Debug, Args)]
@@ -39,6 +41,13 @@ pub(crate) struct PlanArgs {
     /// Strategies to weigh for the model's rollouts (repeat; default red-black and rolling).
     #[arg(long = "strategy")]
     strategies: Vec<crate::scenario::rollout::Strategy>,
+    /// Between the start hours of a weekday at which each strategy's rollout is
+    /// rehearsed to find when it keeps the SLO (models with a daily shape).
+    #[arg(long, default_value = "4h")]
+    every: SimDuration,
+    /// Write the plan's figure (traffic against capacity, safe hours) into this folder.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
     /// Change a field of the model (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<Override>,
@@ -52,6 +61,13 @@ pub(crate) struct PlanArgs {
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
     let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
+        return Err(format!(
+            "--every must be between 15m and 12h, got {}",
+            args.every
+        ));
+    }
+    let original = model.clone();
     if let Some(hour) = args.hour {
         if !(0.0..=24.0).contains(&hour) {
             return Err(format!("--hour must be between 0 and 24, got {hour}"));
@@ -103,10 +119,10 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
-    let advice = if model.rollouts.is_empty() {
-        Vec::new()
+    let (advice, safe_hours) = if model.rollouts.is_empty() {
+        (Vec::new(), None)
     } else {
-        let (_, comparison) = super::compare::compare_strategies(
+        let (strategies, comparison) = super::compare::compare_strategies(
             &model,
             &file,
             &args.strategies,
@@ -119,7 +135,28 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|r| model.layers[&r.layer].instances)
             .collect();
-        advise(&comparison, &sizes)
+        let hours = crate::plan::windows::start_hours(args.every).len();
+        let bar = super::progress::bar(
+            Some((hours * strategies.len() * args.runs) as u64),
+            args.quiet || original.traffic.shape.is_none(),
+            "rehearsals at each hour",
+        );
+        let safe_hours = scan_hours(
+            &original,
+            &strategies,
+            args.every,
+            args.runs,
+            args.seed.unwrap_or(model.seed),
+            target,
+            &|| bar.inc(1),
+        );
+        bar.finish_and_clear();
+        let defective: Vec<bool> = model
+            .rollouts
+            .iter()
+            .map(|r| r.release != crate::scenario::rollout::ReleaseSpec::default())
+            .collect();
+        (advise(&comparison, &sizes, &defective), safe_hours)
     };
     if !args.quiet {
         eprintln!(
@@ -127,227 +164,90 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             started.elapsed().as_secs_f64()
         );
     }
-    if args.json {
-        let layers: Vec<serde_json::Value> = plans.iter().map(to_json).collect();
-        let value = serde_json::json!({
-            "model": model.name,
-            "hour": args.hour,
-            "rate_per_second": model.traffic.rate.per_second(),
-            "target": {"latency_p99_ms": target.latency_p99.as_millis_f64(), "availability": target.availability},
-            "runs": args.runs,
-            "layers": layers,
-            "rollouts": advice.iter().map(advice_json).collect::<Vec<_>>(),
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("JSON values serialize")
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
-        "{}: smallest steady fleet per layer at {} ({}), the entry layer within p99 ≤ {} and \
-         availability ≥ {}%, each size judged by {} runs of {} (the first {} not measured) with 95% confidence.",
-        model.name,
-        args.hour.map_or("the peak".to_string(), |h| format!(
-            "{h:04.1} h on a weekday"
-        )),
-        model.traffic.rate,
-        target.latency_p99,
-        100.0 * target.availability,
-        args.runs,
-        PLAN_DURATION,
-        PLAN_WARMUP
-    );
-    println!();
-    let mut rows = vec![
-        [
-            "layer",
-            "now",
-            "smallest",
-            "p99 there",
-            "availability there",
-            "p99 with one fewer",
-            "availability with one fewer",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    for plan in &plans {
-        let there = plan.smallest.and_then(|n| plan.at(n));
-        let fewer = plan
-            .smallest
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|n| plan.at(n));
-        let p99 = |e: Option<&crate::plan::capacity::Evaluation>| {
-            e.map_or("-".into(), |e| {
-                format!(
-                    "{:.1} ± {:.1} ms",
-                    e.latency_p99_ms.mean,
-                    finite(e.latency_p99_ms.half_width)
+    let report = PlanReport {
+        model: &model,
+        hour: args.hour,
+        target,
+        runs: args.runs,
+        plans: &plans,
+        advice: &advice,
+        safe_hours: safe_hours.as_deref(),
+        step: args.every,
+    };
+    if let Some(dir) = &args.plot {
+        let mut capacities: Vec<(String, f64)> = fleet_capacity(&model, &plans, None)
+            .map(|c| {
+                (
+                    "≈ capacity within the SLO (sizing, tightest layer)".to_string(),
+                    c,
                 )
             })
-        };
-        let avail = |e: Option<&crate::plan::capacity::Evaluation>| {
-            e.map_or("-".into(), |e| {
-                format!("{:.3}%", 100.0 * e.availability.mean)
+            .into_iter()
+            .collect();
+        // Rolling's dip: each rolled layer with its `max_unavailable` out.
+        let dip = model
+            .rollouts
+            .iter()
+            .filter_map(|r| {
+                let size = model.layers[&r.layer].instances;
+                let out = r.rolling.max_unavailable.of(size, false);
+                fleet_capacity(&model, &plans, Some((&r.layer, out)))
             })
-        };
-        rows.push(vec![
-            plan.layer.clone(),
-            plan.current.to_string(),
-            plan.smallest
-                .map_or(format!("> {}", plan.current * MAX_GROWTH), |n| {
-                    n.to_string()
-                }),
-            p99(there),
-            avail(there),
-            p99(fewer),
-            avail(fewer),
-        ]);
-    }
-    print!("{}", crate::report::text_table(&rows));
-    println!();
-    if let Some(hour) = args.hour {
-        println!(
-            "At {hour:04.1} h on a weekday ({}), the largest rolling batch without surge (max_unavailable) \
-             that keeps the SLO, counting warm instances only (a real batch's new instances start cold):",
-            model.traffic.rate
-        );
-        for plan in &plans {
-            match plan.smallest {
-                Some(n) if n <= plan.current => println!(
-                    "  {}: {} of {} instances",
-                    plan.layer,
-                    plan.current - n,
-                    plan.current
-                ),
-                _ => println!(
-                    "  {}: none (the fleet misses the SLO even whole)",
-                    plan.layer
-                ),
+            .reduce(f64::min);
+        let rolling_asked = safe_hours.as_deref().is_some_and(|s| {
+            s.iter()
+                .any(|s| s.strategy == crate::scenario::rollout::Strategy::Rolling)
+        });
+        if let Some(dip) =
+            dip.filter(|dip| rolling_asked && capacities.first().is_none_or(|c| *dip < c.1))
+        {
+            capacities.push((
+                "≈ capacity while rolling, max_unavailable out".to_string(),
+                dip,
+            ));
+        }
+        let written = crate::report::plot::plot_plan(
+            &original,
+            &capacities,
+            safe_hours.as_deref().unwrap_or(&[]),
+            args.every,
+            dir,
+        )?;
+        if !args.quiet {
+            for file in written {
+                eprintln!("wrote {}", file.display());
             }
         }
-        println!();
     }
-    for plan in &plans {
-        match plan.smallest {
-            Some(n) if n < plan.current => println!(
-                "{}: {n} instances meet the SLO; the model's {} leave {} spare ({:.0}% headroom).",
-                plan.layer,
-                plan.current,
-                plan.current - n,
-                100.0 * f64::from(plan.current - n) / f64::from(n)
-            ),
-            Some(n) if n == plan.current => println!(
-                "{}: the model's {n} instances are the fewest that meet the SLO: no headroom for a rollout that removes capacity.",
-                plan.layer
-            ),
-            Some(n) => println!(
-                "{}: the model's {} instances miss the SLO; {n} meet it.",
-                plan.layer, plan.current
-            ),
-            None => println!(
-                "{}: no size up to {} meets the SLO with the other layers as they are.",
-                plan.layer,
-                plan.current * MAX_GROWTH
-            ),
-        }
-    }
-    if !advice.is_empty() {
+    if args.json {
         println!(
-            "\nRolling out (the model's rollouts, {} runs per strategy with common random numbers, at the model's own traffic):",
-            args.runs
+            "{}",
+            serde_json::to_string_pretty(&report.json()).expect("JSON values serialize")
         );
-        for a in &advice {
-            println!();
-            let mut rows = vec![
-                [
-                    "strategy",
-                    "extra instances",
-                    "extra instance-hours",
-                    "failed requests",
-                    "promoted",
-                    "rolled back",
-                    "restore time",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
-            for c in &a.costs {
-                rows.push(vec![
-                    c.strategy.to_string(),
-                    format!("{:.0}", c.extra_instances.mean),
-                    format!(
-                        "{:.1} ± {:.1}",
-                        c.extra_instance_hours.mean,
-                        finite(c.extra_instance_hours.half_width)
-                    ),
-                    format!(
-                        "{:.0} ± {:.0}",
-                        c.failed_requests.mean,
-                        finite(c.failed_requests.half_width)
-                    ),
-                    format!("{} of {}", c.promoted_runs, c.runs),
-                    format!("{} of {}", c.rolled_back_runs, c.runs),
-                    c.restore_time_s.map_or("-".into(), |r| {
-                        format!("{:.0} ± {:.0} s", r.mean, finite(r.half_width))
-                    }),
-                ]);
-            }
-            println!("Rollout of {}", a.layer);
-            print!("{}", crate::report::text_table(&rows));
-            println!("{}", a.words);
-        }
+    } else {
+        print!("{}", report.text());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn advice_json(a: &Advice) -> serde_json::Value {
-    let costs: Vec<serde_json::Value> = a
-        .costs
+/// Requests per second the model's fleet carries within the SLO, estimated from the
+/// sizing: the sized rate × model size ÷ smallest size, of the tightest layer (capacity
+/// taken as proportional to instances); with `without` = (layer, n), that layer has n
+/// instances fewer. `None` if a layer found no size.
+fn fleet_capacity(
+    sized: &crate::scenario::Scenario,
+    plans: &[LayerPlan],
+    without: Option<(&str, u32)>,
+) -> Option<f64> {
+    plans
         .iter()
-        .map(|c| {
-            serde_json::json!({
-                "strategy": c.strategy.name(),
-                "extra_instances": c.extra_instances.mean,
-                "extra_instance_hours": c.extra_instance_hours.mean,
-                "extra_instance_hours_ci95": finite(c.extra_instance_hours.half_width),
-                "failed_requests": c.failed_requests.mean,
-                "failed_requests_ci95": finite(c.failed_requests.half_width),
-                "promoted_runs": c.promoted_runs,
-                "rolled_back_runs": c.rolled_back_runs,
-                "restore_time_s": c.restore_time_s.map(|r| r.mean),
-                "runs": c.runs,
-            })
+        .map(|p| {
+            let out = without.filter(|w| w.0 == p.layer).map_or(0, |w| w.1);
+            p.smallest
+                .map(|n| f64::from(p.current.saturating_sub(out)) / f64::from(n))
         })
-        .collect();
-    serde_json::json!({"layer": a.layer, "recommended": a.best.name(), "recommendation": a.words, "strategies": costs})
-}
-
-fn finite(x: f64) -> f64 {
-    if x.is_finite() { x } else { 0.0 }
-}
-
-fn to_json(plan: &LayerPlan) -> serde_json::Value {
-    let evaluations: Vec<serde_json::Value> = plan
-        .evaluations
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "instances": e.instances,
-                "latency_p99_ms": e.latency_p99_ms.mean,
-                "latency_p99_ms_ci95": finite(e.latency_p99_ms.half_width),
-                "availability": e.availability.mean,
-                "availability_ci95": finite(e.availability.half_width),
-                "meets": e.meets,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "layer": plan.layer,
-        "current": plan.current,
-        "smallest": plan.smallest,
-        "largest_rolling_batch": plan.smallest.filter(|n| *n <= plan.current).map(|n| plan.current - n),
-        "evaluations": evaluations,
-    })
+        .collect::<Option<Vec<f64>>>()?
+        .into_iter()
+        .reduce(f64::min)
+        .map(|ratio| ratio * sized.traffic.rate.per_second())
 }

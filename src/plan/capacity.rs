@@ -188,7 +188,8 @@ fn evaluate(
             }
             let mut world = World::new(&model);
             world.run();
-            entry_slo(&world)
+            let from = (PLAN_WARMUP.as_nanos() / WINDOW.as_nanos()) as usize;
+            entry_slo(&world, from..usize::MAX)
         })
         .collect();
     let p99: Vec<f64> = results.iter().map(|r| r.0).collect();
@@ -214,13 +215,14 @@ fn evaluate(
     }
 }
 
-/// The entry layer's p99 (ms) and availability after the warm-up.
-fn entry_slo(world: &World) -> (f64, f64) {
+/// The entry layer's p99 (ms) and availability over the `seconds` of the run (an
+/// infinite p99 and no availability if nothing finished then).
+pub(crate) fn entry_slo(world: &World, seconds: std::ops::Range<usize>) -> (f64, f64) {
     let windows = &world.observations().layers[0];
-    let from = (PLAN_WARMUP.as_nanos() / WINDOW.as_nanos()) as usize;
     let mut latency = LatencyHistogram::default();
     let (mut ok, mut all) = (0u64, 0u64);
-    for w in windows.iter().skip(from) {
+    let end = seconds.end.min(windows.len());
+    for w in &windows[seconds.start.min(end)..end] {
         latency.merge(&w.latency);
         ok += u64::from(w.succeeded);
         all += u64::from(w.succeeded) + w.failed.iter().map(|n| u64::from(*n)).sum::<u64>();

@@ -1,7 +1,18 @@
-//! The planner's advice on how to roll each layer: from a [`Comparison`] of strategies,
-//! the one with the fewest failed requests (beyond the no-rollout baseline), or a
-//! cheaper one in instance-hours that is not significantly worse (paired by run, as the
-//! runs share their random numbers); said in words with the numbers behind it.
+//! The planner's advice on how to roll each layer, from a [`Comparison`] of strategies,
+//! said in words with the numbers behind it.
+//!
+//! # The rule
+//! 1. The strategies with the fewest failed requests (beyond the no-rollout baseline)
+//!    qualify: the one with the fewest, and every one not significantly worse than it
+//!    (the 95% interval of the paired difference reaches 0; runs share their random
+//!    numbers, so they pair).
+//! 2. If the release is defective: those that caught it (rolled it back) in the most
+//!    runs remain, as a defect left serving at the end of a run has done damage the
+//!    run did not see; then, as a worse defect of the same kind fails in proportion to
+//!    the requests the bad version serves before traffic is back, the ones with the
+//!    least bad-version exposure (or not significantly more, paired). A healthy release
+//!    skips this step.
+//! 3. The cheapest in extra instance-hours among those left is advised.
 
 use crate::plan::compare::{Comparison, Interval};
 use crate::rehearsal::metrics::RolloutMetrics;
@@ -23,6 +34,10 @@ pub struct StrategyCost {
     pub promoted_runs: usize,
     /// Runs in which it was rolled back.
     pub rolled_back_runs: usize,
+    /// Runs still under way when the run ended.
+    pub unfinished_runs: usize,
+    /// Requests the new version served (all of them bad ones if the release is).
+    pub bad_version_requests: Interval,
     /// Abort → traffic back on the old version, over the runs that rolled back.
     pub restore_time_s: Option<Interval>,
     /// Runs in all.
@@ -50,8 +65,9 @@ fn interval(c: &Comparison, s: usize, k: usize, f: fn(&RolloutMetrics) -> Option
     })
 }
 
-/// Advice per rollout of the comparison; `sizes[k]` is the rolled layer's size.
-pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
+/// Advice per rollout of the comparison; `sizes[k]` is the rolled layer's size and
+/// `defective[k]` whether its release has a defect.
+pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> {
     c.rollouts
         .iter()
         .enumerate()
@@ -69,6 +85,8 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                         failed_requests: interval(c, s, k, |m| Some(m.failed_requests as f64)),
                         promoted_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::Promoted).count(),
                         rolled_back_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::RolledBack).count(),
+                        unfinished_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::InProgress).count(),
+                        bad_version_requests: interval(c, s, k, |m| Some(m.bad_version_requests as f64)),
                         restore_time_s: c.interval(s, k, |m| m.restore_time.map(|d| d.as_secs_f64())),
                         runs: c.metrics[s].len(),
                     }
@@ -77,20 +95,16 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
             // Fewest failures; a strategy not significantly worse than that one (the 95%
             // interval of its paired difference in failed requests reaches 0) ties, and
             // the cheapest in instance-hours among those wins.
-            let safest = (0..costs.len())
-                .min_by(|a, b| costs[*a].failed_requests.mean.total_cmp(&costs[*b].failed_requests.mean))
-                .expect("at least one strategy");
-            let not_worse = |s: usize| {
-                let paired: Vec<f64> = c.metrics[s]
-                    .iter()
-                    .zip(&c.metrics[safest])
-                    .map(|(a, b)| (a[k].failed_requests - b[k].failed_requests) as f64)
-                    .collect();
-                Interval::of(&paired).is_none_or(|d| d.mean - finite(d.half_width) <= 0.0)
-            };
-            let best = (0..costs.len())
-                .filter(|s| *s == safest || not_worse(*s))
-                .map(|s| &costs[s])
+            let all: Vec<usize> = (0..costs.len()).collect();
+            let mut qualify = least(c, k, &all, |m| m.failed_requests as f64);
+            if defective[k] {
+                let caught_most = qualify.iter().map(|s| costs[*s].rolled_back_runs).max();
+                qualify.retain(|s| Some(costs[*s].rolled_back_runs) == caught_most);
+                qualify = least(c, k, &qualify, |m| m.bad_version_requests as f64);
+            }
+            let best = qualify
+                .iter()
+                .map(|s| &costs[*s])
                 .min_by(|a, b| a.extra_instance_hours.mean.total_cmp(&b.extra_instance_hours.mean))
                 .expect("the safest one qualifies");
             let mut words = format!(
@@ -105,6 +119,14 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                 best.promoted_runs,
                 best.runs
             );
+            if defective[k] {
+                words.push_str(&format!(
+                    " The release is defective: its version served {:.0} ± {:.0} requests before traffic was back \
+                     (a worse defect of the same kind fails in proportion).",
+                    best.bad_version_requests.mean,
+                    finite(best.bad_version_requests.half_width)
+                ));
+            }
             if let Some(restore) = best.restore_time_s {
                 words.push_str(&format!(
                     " It rolled back in {} of {} runs, restoring traffic to the old version in {:.0} ± {:.0} s.",
@@ -116,7 +138,7 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
             }
             for other in costs.iter().filter(|c| c.strategy != best.strategy) {
                 words.push_str(&format!(
-                    " {} would need {:.0} extra instances and {:.1} instance-hours, fail {:.0} ± {:.0} requests, promoted in {} of {}.",
+                    " {} would need {:.0} extra instances and {:.1} instance-hours, fail {:.0} ± {:.0} requests, promoted in {} of {}",
                     other.strategy,
                     other.extra_instances.mean,
                     other.extra_instance_hours.mean,
@@ -125,6 +147,28 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                     other.promoted_runs,
                     other.runs
                 ));
+                if defective[k] {
+                    words.push_str(&format!(
+                        ", with {:.0} ± {:.0} requests on the bad version",
+                        other.bad_version_requests.mean,
+                        finite(other.bad_version_requests.half_width)
+                    ));
+                }
+                if let Some(restore) = other.restore_time_s {
+                    words.push_str(&format!(
+                        ", restoring in {:.0} ± {:.0} s",
+                        restore.mean,
+                        finite(restore.half_width)
+                    ));
+                }
+                words.push('.');
+            }
+            let unfinished = best.unfinished_runs;
+            if unfinished > 0 {
+                words.push_str(&format!(
+                    " In {unfinished} of {} runs its rollout was still under way when the run ended; a longer run would tell how it ends.",
+                    best.runs
+                ));
             }
             Advice {
                 layer: layer.clone(),
@@ -132,6 +176,37 @@ pub fn advise(c: &Comparison, sizes: &[u32]) -> Vec<Advice> {
                 costs,
                 words,
             }
+        })
+        .collect()
+}
+
+/// Among `candidates`, the one with the least mean `metric` for rollout `k` and every
+/// one not significantly above it (the 95% interval of the paired difference reaches 0).
+fn least(
+    c: &Comparison,
+    k: usize,
+    candidates: &[usize],
+    metric: fn(&RolloutMetrics) -> f64,
+) -> Vec<usize> {
+    let mean = |s: usize| c.metrics[s].iter().map(|run| metric(&run[k])).sum::<f64>();
+    let Some(lowest) = candidates
+        .iter()
+        .copied()
+        .min_by(|a, b| mean(*a).total_cmp(&mean(*b)))
+    else {
+        return Vec::new();
+    };
+    candidates
+        .iter()
+        .copied()
+        .filter(|&s| {
+            let paired: Vec<f64> = c.metrics[s]
+                .iter()
+                .zip(&c.metrics[lowest])
+                .map(|(a, b)| metric(&a[k]) - metric(&b[k]))
+                .collect();
+            s == lowest
+                || Interval::of(&paired).is_none_or(|d| d.mean - finite(d.half_width) <= 0.0)
         })
         .collect()
 }

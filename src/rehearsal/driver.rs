@@ -43,6 +43,16 @@ pub struct Rehearsal {
 
 /// Runs `scenario` with its rollouts to the end.
 pub fn rehearse(scenario: &Scenario) -> Rehearsal {
+    rehearse_with(scenario, false)
+}
+
+/// Runs `scenario` with its rollouts until every rollout has finished (or the run
+/// ends): for questions about the rollouts alone, without the rest of the run.
+pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {
+    rehearse_with(scenario, true)
+}
+
+fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
     let mut world = World::new(scenario);
     let mut slots: Vec<Slot> = scenario
         .rollouts
@@ -65,7 +75,12 @@ pub fn rehearse(scenario: &Scenario) -> Rehearsal {
     loop {
         let next = slots.iter().filter_map(|s| s.wake_at).min();
         let Some(next) = next.filter(|t| *t <= world.end()) else {
-            world.run();
+            let all_done = slots
+                .iter()
+                .all(|s| s.controller.as_ref().is_some_and(Controller::is_done));
+            if !(stop_when_done && all_done) {
+                world.run();
+            }
             break;
         };
         world.run_until(next);

@@ -3,8 +3,11 @@
 //! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
 //! - [`rollout`]: the rollout metrics and the controller's timeline.
 //! - [`compare`]: strategies side by side with intervals and paired differences.
+//! - [`plan`]: fleet sizes, rollout costs and advice, safe hours.
+//! - [`plot`]: figures of rehearsals, comparisons and plans (SVG and PNG).
 
 pub mod compare;
+pub mod plan;
 pub mod plot;
 pub mod rollout;
 pub mod run_summary;

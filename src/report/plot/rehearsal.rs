@@ -1,19 +1,14 @@
-//! Plots. Of a rehearsal (`rollsim run --plot DIR`): for each rollout, one figure with
-//! four panels over time — instances per version, the rolled layer's traffic share per
-//! version, the entry layer's error rate, and its latency p50/p99 — with the rollout's
-//! phases shaded (launch and canary, bake, rollback). Of a comparison (`rollsim compare
-//! --plot DIR`): for each rollout, six key metrics side by side per strategy, as bars with
-//! their 95% intervals. Written as SVG and PNG.
-//!
-//! Fonts are bundled (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph`
-//! renderer) and PNGs are encoded with the `png` crate, so no system package is needed.
+//! The figure of one rehearsed rollout: four panels over time — instances per version,
+//! the rolled layer's traffic share per version, the entry layer's error rate, and its
+//! latency p50/p99 — with the rollout's phases shaded (launch and canary, bake,
+//! rollback).
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::{COLOURS, Drawing, drawing_failed};
 use crate::model::World;
 use crate::rollout::RolloutRecord;
 use crate::stats::LatencyHistogram;
@@ -22,33 +17,9 @@ const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 1100;
 /// Seconds per plotted point of the rates and latencies.
 const BUCKET_S: usize = 10;
-const COLOURS: [RGBColor; 5] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(255, 127, 14),
-];
 
 /// A line of a panel: its legend label, its points, its colour.
 type Line = (String, Vec<(f64, f64)>, RGBColor);
-
-fn register_fonts() -> Result<(), String> {
-    static ONCE: Once = Once::new();
-    let mut result = Ok(());
-    ONCE.call_once(|| {
-        result = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        )
-        .and_then(|()| {
-            plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold())
-        })
-        .map_err(|_| "the bundled font could not be loaded".to_string());
-    });
-    result
-}
 
 /// What one figure shows, extracted from the world.
 struct Figure {
@@ -201,7 +172,7 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<(), String> {
-    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing failed: {x}");
+    let e = drawing_failed::<DB::ErrorType>;
     root.fill(&WHITE).map_err(e)?;
     let root = root
         .titled(
@@ -314,16 +285,18 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
                     PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(e)?;
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present().map_err(e)
+}
+
+impl Drawing for Figure {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, HEIGHT)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self)
+    }
 }
 
 /// Writes one figure per rollout of the rehearsal into `dir` (`rollout-K-LAYER.svg` and
@@ -333,213 +306,10 @@ pub fn plot_rehearsal(
     records: &[RolloutRecord],
     dir: &Path,
 ) -> Result<Vec<PathBuf>, String> {
-    register_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for (k, record) in records.iter().enumerate() {
-        let f = figure(world, record);
         let stem = dir.join(format!("rollout-{}-{}", k + 1, record.layer));
-        let svg = stem.with_extension("svg");
-        draw(
-            SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area(),
-            &f,
-        )?;
-        let png = stem.with_extension("png");
-        let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-        draw(
-            BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area(),
-            &f,
-        )?;
-        write_png(&png, &pixels)?;
-        written.push(svg);
-        written.push(png);
-    }
-    Ok(written)
-}
-
-fn write_png(path: &Path, rgb: &[u8]) -> Result<(), String> {
-    write_png_sized(path, rgb, WIDTH, HEIGHT)
-}
-
-fn write_png_sized(path: &Path, rgb: &[u8], width: u32, height: u32) -> Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder
-        .write_header()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    writer
-        .write_image_data(rgb)
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// The metrics a comparison figure shows, by their names in [`super::compare::METRICS`].
-const COMPARED: [&str; 6] = [
-    "peak_instances_ratio",
-    "extra_instance_hours",
-    "rollout_duration",
-    "failed_requests",
-    "availability",
-    "latency_p99",
-];
-
-fn draw_comparison<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    c: &crate::plan::compare::Comparison,
-    k: usize,
-) -> Result<(), String> {
-    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing failed: {x}");
-    root.fill(&WHITE).map_err(e)?;
-    let title = format!(
-        "{}: rollout of {} — mean and 95% interval over {} runs per strategy",
-        c.model,
-        c.rollouts[k],
-        c.seeds.len()
-    );
-    let root = root
-        .titled(
-            &title,
-            ("sans-serif", 24).into_font().style(FontStyle::Bold),
-        )
-        .map_err(e)?;
-    let names: Vec<&str> = c.strategies.iter().map(|s| s.name()).collect();
-    for (panel, name) in root.split_evenly((2, 3)).iter().zip(COMPARED) {
-        let metric = super::compare::METRICS
-            .iter()
-            .find(|m| m.name == name)
-            .expect("a listed metric");
-        let intervals: Vec<Option<crate::plan::compare::Interval>> = (0..c.strategies.len())
-            .map(|s| c.interval(s, k, metric.value))
-            .collect();
-        let top = intervals
-            .iter()
-            .flatten()
-            .map(|i| {
-                i.mean
-                    + if i.half_width.is_finite() {
-                        i.half_width
-                    } else {
-                        0.0
-                    }
-            })
-            .fold(0.0, f64::max);
-        let bottom = intervals
-            .iter()
-            .flatten()
-            .map(|i| {
-                i.mean
-                    - if i.half_width.is_finite() {
-                        i.half_width
-                    } else {
-                        0.0
-                    }
-            })
-            .fold(0.0, f64::min);
-        // All values equal (e.g. nothing failed anywhere): show a unit range, not a pin.
-        let top = if top - bottom < 1e-9 {
-            bottom + 1.0
-        } else {
-            top
-        };
-        let span = top - bottom;
-        let caption = if metric.unit.is_empty() {
-            name.to_string()
-        } else {
-            format!("{name} ({})", metric.unit)
-        };
-        let mut chart = ChartBuilder::on(panel)
-            .caption(caption, ("sans-serif", 17))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                -0.6..(names.len() as f64 - 0.4),
-                (bottom - 0.05 * span)..(top + 0.15 * span),
-            )
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(names.len())
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names
-                        .get(i as usize)
-                        .map_or(String::new(), |n| n.to_string())
-                } else {
-                    String::new()
-                }
-            })
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(e)?;
-        for (s, interval) in intervals.iter().enumerate() {
-            let Some(i) = interval else {
-                // No run has this metric (e.g. no rollout finished, nothing rolled back).
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        "none",
-                        (s as f64 - 0.15, bottom + 0.1 * span),
-                        ("sans-serif", 14).into_font().color(&BLACK.mix(0.6)),
-                    )))
-                    .map_err(e)?;
-                continue;
-            };
-            let x = s as f64;
-            let colour = COLOURS[s % COLOURS.len()];
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.3, 0.0), (x + 0.3, i.mean)],
-                    colour.mix(0.7).filled(),
-                )))
-                .map_err(e)?;
-            if i.half_width.is_finite() {
-                let (low, high) = (i.mean - i.half_width, i.mean + i.half_width);
-                chart
-                    .draw_series([
-                        PathElement::new([(x, low), (x, high)], BLACK.stroke_width(2)),
-                        PathElement::new([(x - 0.08, low), (x + 0.08, low)], BLACK.stroke_width(2)),
-                        PathElement::new(
-                            [(x - 0.08, high), (x + 0.08, high)],
-                            BLACK.stroke_width(2),
-                        ),
-                    ])
-                    .map_err(e)?;
-            }
-        }
-    }
-    root.present().map_err(e)
-}
-
-/// Writes one figure per rollout of the comparison into `dir` (`compare-K-LAYER.svg`
-/// and `.png`); returns the files written.
-pub fn plot_comparison(
-    c: &crate::plan::compare::Comparison,
-    dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
-    register_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut written = Vec::new();
-    for k in 0..c.rollouts.len() {
-        let stem = dir.join(format!("compare-{}-{}", k + 1, c.rollouts[k]));
-        let svg = stem.with_extension("svg");
-        draw_comparison(
-            SVGBackend::new(&svg, (WIDTH, 800)).into_drawing_area(),
-            c,
-            k,
-        )?;
-        let png = stem.with_extension("png");
-        let mut pixels = vec![0u8; (WIDTH * 800 * 3) as usize];
-        draw_comparison(
-            BitMapBackend::with_buffer(&mut pixels, (WIDTH, 800)).into_drawing_area(),
-            c,
-            k,
-        )?;
-        write_png_sized(&png, &pixels, WIDTH, 800)?;
-        written.push(svg);
-        written.push(png);
+        written.extend(super::write(&stem, &figure(world, record))?);
     }
     Ok(written)
 }

@@ -1,0 +1,107 @@
+//! Plots, written as SVG and PNG. Of a rehearsal (`rollsim run --plot DIR`,
+//! [`rehearsal`]): per rollout, instances and traffic share per version, the entry
+//! layer's errors and latency, phases shaded. Of a comparison (`rollsim compare --plot
+//! DIR`, [`comparison`]): per rollout, key metrics per strategy with 95% intervals. Of a
+//! plan (`rollsim plan --plot DIR`, [`plan`]): the daily traffic curve against the
+//! fleet's capacity, with each strategy's safe hours marked.
+//!
+//! Each figure is a [`Drawing`] that draws itself on any plotters backend; [`write`]
+//! renders it twice, to SVG and to an RGB buffer encoded as PNG. Fonts are bundled
+//! (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph` renderer) and PNGs are
+//! encoded with the `png` crate, so no system package is needed.
+
+mod comparison;
+mod plan;
+mod rehearsal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use comparison::plot_comparison;
+pub use plan::plot_plan;
+pub use rehearsal::plot_rehearsal;
+
+const COLOURS: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+];
+
+/// A figure that can draw itself on any backend.
+trait Drawing {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// The message of a plotters drawing error.
+fn drawing_failed<E: std::error::Error + Send + Sync>(x: DrawingAreaErrorKind<E>) -> String {
+    format!("drawing failed: {x}")
+}
+
+/// Draws the legend of `chart`'s labelled series at `position`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 13))
+        .position(position)
+        .draw()
+        .map_err(drawing_failed)
+}
+
+/// Writes `figure` as `stem.svg` and `stem.png`; returns both paths.
+fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], String> {
+    register_fonts()?;
+    if let Some(dir) = stem.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let (width, height) = figure.size();
+    let svg = stem.with_extension("svg");
+    figure.draw(SVGBackend::new(&svg, (width, height)).into_drawing_area())?;
+    let png = stem.with_extension("png");
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
+    figure.draw(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())?;
+    write_png(&png, &pixels, width, height)?;
+    Ok([svg, png])
+}
+
+fn register_fonts() -> Result<(), String> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        result = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        )
+        .and_then(|()| {
+            plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold())
+        })
+        .map_err(|_| "the bundled font could not be loaded".to_string());
+    });
+    result
+}
+
+fn write_png(path: &Path, rgb: &[u8], width: u32, height: u32) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writer
+        .write_image_data(rgb)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
