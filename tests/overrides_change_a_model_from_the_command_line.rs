@@ -1,5 +1,6 @@
-//! `--set PATH=VALUE` varies a knob without editing the model file, on `run` and
-//! `compare`; a wrong path or value is a clear error naming the `--set`.
+//! `--set PATH=VALUE` varies a knob without editing the model file, on every command
+//! that takes a model (`run`, `compare`, `plan`, `check`; a sweep takes its overrides in
+//! its experiment file); a wrong path or value is a clear error naming the `--set`.
 
 use assert_cmd::Command;
 
@@ -97,4 +98,27 @@ fn compare_takes_sets_too() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("could never pass"));
+}
+
+#[test]
+fn check_takes_sets_too() {
+    let output = rollsim(&[
+        "check",
+        "models/quickstart.toml",
+        "--set",
+        "layers.edge.instances=7",
+    ]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("layer edge: 7 instances"));
+    let output = rollsim(&[
+        "check",
+        "models/quickstart.toml",
+        "--set",
+        "layers.edge.instances=0",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("must be between 1 and 100000, got 0 (with --set layers.edge.instances=0)")
+    );
 }

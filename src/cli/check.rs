@@ -1,20 +1,24 @@
-//! `rollsim check MODEL`: read and check a model file, and say what it describes.
+//! `rollsim check MODEL [--set PATH=VALUE]…`: read and check a model file (with the
+//! overrides applied, as `run` would), and say what it describes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::scenario::{self, Scenario, balancer::BalancerSpec};
+use crate::scenario::{Scenario, balancer::BalancerSpec};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     /// The model file (TOML), e.g. models/quickstart.toml.
     model: PathBuf,
+    /// Change a field of the model (repeatable), checked as `run` would use it.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<crate::scenario::overrides::Override>,
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, String> {
-    let scenario = scenario::load(&args.model).map_err(|e| e.to_string())?;
+    let (scenario, _) = super::model_source::load(Some(&args.model), &args.sets)?;
     print!("{}", describe(&scenario));
     Ok(ExitCode::SUCCESS)
 }
