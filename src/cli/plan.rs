@@ -42,6 +42,8 @@ pub(crate) struct PlanArgs {
     /// Change a field of the model (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<Override>,
+    #[command(flatten)]
+    rollout: super::model_source::RolloutFile,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -51,7 +53,8 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
-    let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (mut model, file) =
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     if let Some(hour) = args.hour {
         if !(0.0..=24.0).contains(&hour) {
             return Err(format!("--hour must be between 0 and 24, got {hour}"));
