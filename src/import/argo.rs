@@ -64,7 +64,7 @@ pub(crate) fn import(
     draft.spec.red_black.healthy_deadline = deadline;
     draft.spec.rolling.healthy_deadline = deadline;
     for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-        draft.from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
     }
     if spec.with("progressDeadlineAbort", |f| f.bool())? == Some(false) {
         draft.not_represented(
@@ -118,7 +118,7 @@ fn blue_green_strategy(
 ) -> Result<(), ScenarioError> {
     let path = bg.path.clone();
     draft.spec.strategy = Strategy::RedBlack;
-    draft.from("strategy", &path);
+    draft.came_from("strategy", &path);
     bg.skip(&[
         "activeService",
         "previewService",
@@ -167,7 +167,7 @@ fn blue_green_strategy(
     match post {
         Some((length, source)) => {
             draft.spec.red_black.bake = draft.judged_phase("red_black.bake", length, &source);
-            draft.from(
+            draft.came_from(
                 "red_black.bake",
                 &format!("{source} (the analysis run's length)"),
             );
@@ -187,7 +187,7 @@ fn blue_green_strategy(
         "Argo keeps the old stack running for scaleDownDelaySeconds, then scales it to zero",
     );
     draft.spec.red_black.disabled_for = delay.unwrap_or(SimDuration::from_secs(30));
-    draft.from_or_default(
+    draft.came_from_or_default(
         "red_black.disabled_for",
         delay.is_some(),
         TOOL,
@@ -249,7 +249,7 @@ fn canary_strategy(
         } else {
             draft.spec.rolling.max_unavailable = count;
         }
-        draft.from_or_default(field, value.is_some(), TOOL, &format!("{path}.{key}"));
+        draft.came_from_or_default(field, value.is_some(), TOOL, &format!("{path}.{key}"));
     }
     let routed = canary.get("trafficRouting");
     if routed.is_none() {
@@ -266,7 +266,7 @@ fn canary_strategy(
     }
     let delay = canary.with("scaleDownDelaySeconds", |f| f.seconds())?;
     draft.spec.canary.scale_down_delay = delay.unwrap_or(SimDuration::from_secs(30));
-    draft.from_or_default(
+    draft.came_from_or_default(
         "canary.scale_down_delay",
         delay.is_some(),
         TOOL,
@@ -309,12 +309,12 @@ fn canary_strategy(
     }
     let Some((items, steps_path)) = steps.filter(|(items, _)| !items.is_empty()) else {
         draft.spec.strategy = Strategy::Rolling;
-        draft.from("strategy", &format!("{path} without steps (Argo updates like a Deployment, within maxSurge/maxUnavailable)"));
+        draft.came_from("strategy", &format!("{path} without steps (Argo updates like a Deployment, within maxSurge/maxUnavailable)"));
         draft.unread(canary, "ignored");
         return Ok(());
     };
     draft.spec.strategy = Strategy::Canary;
-    draft.from("strategy", &path);
+    draft.came_from("strategy", &path);
     let mut segments: Vec<Segment> = Vec::new();
     let mut weight = 0.0;
     for (i, node) in items.iter().enumerate().take(MAX_ITEMS) {
@@ -429,14 +429,14 @@ fn canary_strategy(
             weight: segment.weight,
             pause,
         });
-        draft.from(&format!("canary.steps[{k}].weight"), &segment.weight_source);
+        draft.came_from(&format!("canary.steps[{k}].weight"), &segment.weight_source);
         if segment.hold_sources.is_empty() {
             draft.assumed(
                 &field,
                 format!("{} has no pause; one analysis check", segment.weight_source),
             );
         } else {
-            draft.from(&field, &segment.hold_sources.join(" + "));
+            draft.came_from(&field, &segment.hold_sources.join(" + "));
         }
     }
     draft.unread(canary, "ignored");
@@ -521,17 +521,16 @@ fn template_metrics(
         let interval = metric.with("interval", |f| f.duration())?;
         let count = metric.with("count", |f| f.u32_up_to(10_000))?;
         let initial_delay = metric.with("initialDelay", |f| f.duration())?;
-        if let Some(interval) = interval {
-            if interval < draft.spec.analysis.interval
-                || !draft.origins.contains_key("analysis.interval")
-            {
-                draft.spec.analysis.interval = interval.max(SimDuration::from_secs(1));
-                draft.from("analysis.interval", &format!("{path}.interval"));
-            }
+        if let Some(interval) = interval
+            && (interval < draft.spec.analysis.interval
+                || !draft.origins.contains_key("analysis.interval"))
+        {
+            draft.spec.analysis.interval = interval.max(SimDuration::from_secs(1));
+            draft.came_from("analysis.interval", &format!("{path}.interval"));
         }
         if let Some(delay) = initial_delay {
             draft.spec.analysis.delay = delay;
-            draft.from("analysis.delay", &format!("{path}.initialDelay"));
+            draft.came_from("analysis.delay", &format!("{path}.initialDelay"));
         }
         let failure_limit = metric.with("failureLimit", |f| f.u32_up_to(99))?;
         let limit = failure_limit.unwrap_or(0) + 1;
@@ -541,7 +540,7 @@ fn template_metrics(
             draft.spec.analysis.failure_limit = limit;
             let source = format!("{path}.failureLimit");
             if failure_limit.is_some() {
-                draft.from("analysis.failure_limit", &format!("{source} + 1"));
+                draft.came_from("analysis.failure_limit", &format!("{source} + 1"));
             } else {
                 draft.assumed("analysis.failure_limit", format!("Argo default failureLimit 0 ({source} unset): the first failed measurement fails"));
             }
@@ -613,16 +612,16 @@ fn template_metrics(
 /// Argo's Kayenta provider: Kayenta's judge and its score thresholds.
 fn kayenta_provider(draft: &mut Draft, kayenta: &Obj<'_>) -> Result<(), ScenarioError> {
     draft.spec.analysis.judge = crate::scenario::rollout::JudgeKind::MannWhitney;
-    draft.from("analysis.judge", &kayenta.path);
+    draft.came_from("analysis.judge", &kayenta.path);
     if let Some(threshold) = kayenta.get("threshold") {
         let threshold = threshold.obj()?;
         if let Some(pass) = threshold.with("pass", |f| f.f64())? {
             draft.spec.analysis.pass_score = pass;
-            draft.from("analysis.pass_score", &format!("{}.pass", threshold.path));
+            draft.came_from("analysis.pass_score", &format!("{}.pass", threshold.path));
         }
         if let Some(marginal) = threshold.with("marginal", |f| f.f64())? {
             draft.spec.analysis.marginal_score = marginal;
-            draft.from(
+            draft.came_from(
                 "analysis.marginal_score",
                 &format!("{}.marginal", threshold.path),
             );

@@ -59,12 +59,12 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         }
         Ok(None)
     };
-    if let Some((delay, source)) = minutes(&["delayDurationMinutes", "delayDuration"])? {
-        if !delay.is_zero() {
-            draft.not_represented(format!(
-                "{source} ({delay}): the rollout starts when the model says"
-            ));
-        }
+    if let Some((delay, source)) = minutes(&["delayDurationMinutes", "delayDuration"])?
+        && !delay.is_zero()
+    {
+        draft.not_represented(format!(
+            "{source} ({delay}): the rollout starts when the model says"
+        ));
     }
     let canary = options.with("doCanary", |f| f.bool())?.unwrap_or(false);
     let capacity = options.with("canaryCapacity", |f| f.u32_up_to(100_000))?;
@@ -80,15 +80,15 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
                 .as_ref()
                 .map_or(SimDuration::from_mins(60), |(d, _)| *d),
         });
-        draft.from_or_default(
+        draft.came_from_or_default(
             "red_black.canary.instances",
             capacity.is_some(),
             TOOL,
             &at("canaryCapacity"),
         );
         match &canary_period {
-            Some((_, source)) => draft.from("red_black.canary.duration", source),
-            None => draft.default(
+            Some((_, source)) => draft.came_from("red_black.canary.duration", source),
+            None => draft.tool_default(
                 "red_black.canary.duration",
                 TOOL,
                 &at("canaryJudgmentPeriodMinutes"),
@@ -110,8 +110,8 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         .as_ref()
         .map_or(SimDuration::from_mins(40), |(d, _)| *d);
     match &deadline {
-        Some((_, source)) => draft.from("red_black.healthy_deadline", source),
-        None => draft.default(
+        Some((_, source)) => draft.came_from("red_black.healthy_deadline", source),
+        None => draft.tool_default(
             "red_black.healthy_deadline",
             TOOL,
             &at("desiredCapacityStartUpTimeoutMinutes"),
@@ -145,8 +145,8 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         &at("fullTrafficJudgmentPeriodMinutes"),
     );
     match &bake {
-        Some((_, source)) => draft.from("red_black.bake", source),
-        None => draft.default(
+        Some((_, source)) => draft.came_from("red_black.bake", source),
+        None => draft.tool_default(
             "red_black.bake",
             TOOL,
             &at("fullTrafficJudgmentPeriodMinutes"),
@@ -169,7 +169,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
     match delete.as_deref() {
         Some("No") => {
             draft.spec.red_black.cleanup = Cleanup::Disable;
-            draft.from(
+            draft.came_from(
                 "red_black.cleanup",
                 &format!(
                     "{} (No: the previous ASG stays disabled)",
@@ -180,7 +180,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         other => {
             draft.spec.red_black.cleanup = Cleanup::Destroy;
             match other {
-                Some("Yes") => draft.from("red_black.cleanup", &at("deletePreviousAsg")),
+                Some("Yes") => draft.came_from("red_black.cleanup", &at("deletePreviousAsg")),
                 _ => draft.assumed(
                     "red_black.cleanup",
                     format!(

@@ -70,7 +70,7 @@ pub(crate) fn import(
     draft.spec.red_black.healthy_deadline = deadline;
     draft.spec.rolling.healthy_deadline = deadline;
     for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-        draft.from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
     }
     if spec.with("skipAnalysis", |f| f.bool())? == Some(true) {
         draft.not_represented(
@@ -113,7 +113,7 @@ fn map_analysis(
         .unwrap_or(SimDuration::from_secs(60))
         .max(SimDuration::from_secs(10));
     draft.spec.analysis.interval = interval;
-    draft.from_or_default(
+    draft.came_from_or_default(
         "analysis.interval",
         present,
         TOOL,
@@ -123,7 +123,7 @@ fn map_analysis(
         .with("threshold", |f| f.u32_up_to(100))?
         .filter(|t| *t > 0);
     draft.spec.analysis.failure_limit = threshold.unwrap_or(1);
-    draft.from_or_default(
+    draft.came_from_or_default(
         "analysis.failure_limit",
         threshold.is_some(),
         TOOL,
@@ -219,7 +219,7 @@ fn canary_steps(
     path: &str,
 ) {
     draft.spec.strategy = Strategy::Canary;
-    draft.from("strategy", path);
+    draft.came_from("strategy", path);
     draft.spec.canary.steps = Vec::new();
     for (k, weight) in weights.iter().enumerate().take(MAX_STEPS) {
         let field = format!("canary.steps[{k}].pause");
@@ -228,11 +228,11 @@ fn canary_steps(
             weight: *weight,
             pause,
         });
-        draft.from(
+        draft.came_from(
             &format!("canary.steps[{k}].weight"),
             &source.replace("[k]", &format!("[{k}]")),
         );
-        draft.from(&field, &format!("{path}.interval (one check per weight)"));
+        draft.came_from(&field, &format!("{path}.interval (one check per weight)"));
     }
     draft.spec.canary.scale_down_delay = SimDuration::ZERO;
     draft.assumed(
@@ -249,7 +249,7 @@ fn blue_green(
     matched: bool,
 ) {
     draft.spec.strategy = Strategy::RedBlack;
-    draft.from(
+    draft.came_from(
         "strategy",
         &format!("{path}.iterations without step weights"),
     );
@@ -259,7 +259,7 @@ fn blue_green(
         checks,
         &format!("{path}.iterations × interval"),
     );
-    draft.from(
+    draft.came_from(
         "red_black.bake",
         &format!("{path}.iterations × {path}.interval"),
     );
@@ -317,14 +317,14 @@ fn map_metrics(
             (None, Some(max)) => Some(Bound::AtMost(max)),
             (None, None) => None,
         };
-        if let Some(window) = metric.with("interval", |f| f.duration())? {
-            if window != draft.spec.analysis.interval {
-                draft.not_represented(format!(
-                    "{path}.interval ({window}): the query's window; rollsim measures each check \
+        if let Some(window) = metric.with("interval", |f| f.duration())?
+            && window != draft.spec.analysis.interval
+        {
+            draft.not_represented(format!(
+                "{path}.interval ({window}): the query's window; rollsim measures each check \
                      over the analysis interval ({})",
-                    draft.spec.analysis.interval
-                ));
-            }
+                draft.spec.analysis.interval
+            ));
         }
         match name.as_str() {
             "request-success-rate" => {

@@ -56,7 +56,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
     draft.spec.rolling.healthy_deadline = deadline.unwrap_or(SimDuration::from_secs(600));
     draft.spec.red_black.healthy_deadline = draft.spec.rolling.healthy_deadline;
     for field in ["rolling.healthy_deadline", "red_black.healthy_deadline"] {
-        draft.from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
     }
     draft.not_represented(
         "spec.progressDeadlineSeconds: past it Kubernetes only reports the rollout as failed; \
@@ -70,7 +70,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
     };
     match kind.as_deref() {
         Some("Recreate") => {
-            draft.from("strategy", "spec.strategy.type (Recreate)");
+            draft.came_from("strategy", "spec.strategy.type (Recreate)");
             draft.spec.rolling.max_surge = Count::Absolute(0);
             draft.spec.rolling.max_unavailable = Count::Percent(100.0);
             for field in ["rolling.max_surge", "rolling.max_unavailable"] {
@@ -108,9 +108,9 @@ fn rolling_update(
     typed: bool,
 ) -> Result<(), ScenarioError> {
     if typed {
-        draft.from("strategy", "spec.strategy.type (RollingUpdate)");
+        draft.came_from("strategy", "spec.strategy.type (RollingUpdate)");
     } else {
-        draft.default("strategy", TOOL, "spec.strategy.type");
+        draft.tool_default("strategy", TOOL, "spec.strategy.type");
     }
     let update = match strategy.and_then(|s| s.get("rollingUpdate")) {
         Some(update) => Some(update.obj()?),
@@ -136,14 +136,14 @@ fn rolling_update(
     }
     let path = "spec.strategy.rollingUpdate";
     draft.spec.rolling.max_surge = surge.unwrap_or(Count::Percent(25.0));
-    draft.from_or_default(
+    draft.came_from_or_default(
         "rolling.max_surge",
         surge.is_some(),
         TOOL,
         &format!("{path}.maxSurge"),
     );
     draft.spec.rolling.max_unavailable = unavailable.unwrap_or(Count::Percent(25.0));
-    draft.from_or_default(
+    draft.came_from_or_default(
         "rolling.max_unavailable",
         unavailable.is_some(),
         TOOL,

@@ -128,13 +128,13 @@ impl Draft {
     }
 
     /// `field` was set from `source`, a path in the file.
-    pub(crate) fn from(&mut self, field: &str, source: &str) {
+    pub(crate) fn came_from(&mut self, field: &str, source: &str) {
         self.origins
             .insert(field.to_string(), format!("from {source}"));
     }
 
     /// `field` was set to the tool's documented default because `source` is unset.
-    pub(crate) fn default(&mut self, field: &str, tool: &str, source: &str) {
+    pub(crate) fn tool_default(&mut self, field: &str, tool: &str, source: &str) {
         self.origins.insert(
             field.to_string(),
             format!("{tool} default ({source} unset)"),
@@ -148,11 +148,17 @@ impl Draft {
     }
 
     /// `field` is set from `source` if present, else from the tool's default.
-    pub(crate) fn from_or_default(&mut self, field: &str, present: bool, tool: &str, source: &str) {
+    pub(crate) fn came_from_or_default(
+        &mut self,
+        field: &str,
+        present: bool,
+        tool: &str,
+        source: &str,
+    ) {
         if present {
-            self.from(field, source);
+            self.came_from(field, source);
         } else {
-            self.default(field, tool, source);
+            self.tool_default(field, tool, source);
         }
     }
 
@@ -181,7 +187,7 @@ impl Draft {
         let limit = limit.clamp(0.0, 1.0);
         if !self.error_rate_from_file || limit < self.spec.analysis.max_error_rate {
             self.spec.analysis.max_error_rate = limit;
-            self.from("analysis.max_error_rate", source);
+            self.came_from("analysis.max_error_rate", source);
         }
         self.error_rate_from_file = true;
     }

@@ -181,11 +181,11 @@ fn stages_around(
                         instances,
                         duration: lifetime,
                     });
-                    draft.from(
+                    draft.came_from(
                         "red_black.canary.duration",
                         &format!("{stage_path}.canaryConfig (lifetime)"),
                     );
-                    draft.from(
+                    draft.came_from(
                         "red_black.canary.instances",
                         &format!(
                             "{stage_path}.deployments.serverGroupPairs[0].canary.capacity.desired"
@@ -235,7 +235,7 @@ fn kayenta_stage(draft: &mut Draft, stage: &Obj<'_>) -> Result<SimDuration, Scen
         .obj()?;
     let path = config.path.clone();
     draft.spec.analysis.judge = JudgeKind::MannWhitney;
-    draft.from("analysis.judge", &format!("{} (kayentaCanary)", stage.path));
+    draft.came_from("analysis.judge", &format!("{} (kayentaCanary)", stage.path));
     let lifetime = match config.with("lifetimeDuration", |f| f.iso_duration())? {
         Some(d) => d,
         None => config
@@ -252,14 +252,14 @@ fn kayenta_stage(draft: &mut Draft, stage: &Obj<'_>) -> Result<SimDuration, Scen
     };
     if let Some(delay) = config.with("beginCanaryAnalysisAfterMins", |f| f.minutes())? {
         draft.spec.analysis.delay = delay;
-        draft.from(
+        draft.came_from(
             "analysis.delay",
             &format!("{path}.beginCanaryAnalysisAfterMins"),
         );
     }
     if let Some(interval) = config.with("canaryAnalysisIntervalMins", |f| f.minutes())? {
         draft.spec.analysis.interval = interval.max(SimDuration::from_secs(1));
-        draft.from(
+        draft.came_from(
             "analysis.interval",
             &format!("{path}.canaryAnalysisIntervalMins"),
         );
@@ -267,7 +267,7 @@ fn kayenta_stage(draft: &mut Draft, stage: &Obj<'_>) -> Result<SimDuration, Scen
         draft.spec.analysis.interval = lifetime
             .saturating_sub(draft.spec.analysis.delay)
             .max(SimDuration::from_secs(1));
-        draft.default(
+        draft.tool_default(
             "analysis.interval",
             TOOL,
             &format!("{path}.canaryAnalysisIntervalMins: one judgment over the lifetime"),
@@ -285,7 +285,7 @@ fn kayenta_stage(draft: &mut Draft, stage: &Obj<'_>) -> Result<SimDuration, Scen
                 } else {
                     draft.spec.analysis.marginal_score = score;
                 }
-                draft.from(field, &format!("{}.{key}", scores.path));
+                draft.came_from(field, &format!("{}.{key}", scores.path));
             }
         }
     }
@@ -364,7 +364,7 @@ fn cluster(
             )));
         }
     };
-    draft.from("strategy", &at("strategy"));
+    draft.came_from("strategy", &at("strategy"));
     if let Some(capacity) = cluster.get("capacity") {
         let desired = capacity.obj()?.with("desired", |f| f.u32_up_to(u32::MAX))?;
         if let Some(desired) = desired {
@@ -384,22 +384,22 @@ fn cluster(
             at("rollback.onFailure")
         ));
     }
-    if let Some(percent) = cluster.with("targetHealthyDeployPercentage", |f| f.f64())? {
-        if percent < 100.0 {
-            draft.not_represented(format!(
-                "{} ({percent}%): rollsim waits for every new instance to be healthy",
-                at("targetHealthyDeployPercentage")
-            ));
-        }
+    if let Some(percent) = cluster.with("targetHealthyDeployPercentage", |f| f.f64())?
+        && percent < 100.0
+    {
+        draft.not_represented(format!(
+            "{} ({percent}%): rollsim waits for every new instance to be healthy",
+            at("targetHealthyDeployPercentage")
+        ));
     }
-    if let Some(delay) = cluster.with("delayBeforeDisableSec", |f| f.seconds())? {
-        if !delay.is_zero() {
-            draft.not_represented(format!(
-                "{} ({delay}): both groups serve together before the old one is disabled; rollsim \
+    if let Some(delay) = cluster.with("delayBeforeDisableSec", |f| f.seconds())?
+        && !delay.is_zero()
+    {
+        draft.not_represented(format!(
+            "{} ({delay}): both groups serve together before the old one is disabled; rollsim \
                  switches at once",
-                at("delayBeforeDisableSec")
-            ));
-        }
+            at("delayBeforeDisableSec")
+        ));
     }
     if draft.spec.strategy == Strategy::RollingRedBlack {
         rolling_steps(draft, cluster, &at)?;
@@ -443,14 +443,14 @@ fn rolling_steps(
                 ));
             }
             draft.spec.rolling_red_black.target_percentages = list;
-            draft.from(
+            draft.came_from(
                 "rolling_red_black.target_percentages",
                 &at("targetPercentages"),
             );
         }
         None => {
             draft.spec.rolling_red_black.target_percentages = vec![50.0, 100.0];
-            draft.default(
+            draft.tool_default(
                 "rolling_red_black.target_percentages",
                 TOOL,
                 &at("targetPercentages"),
@@ -492,22 +492,22 @@ fn cleanup(
     if draft.spec.strategy == Strategy::Highlander {
         if !judged_after.is_zero() {
             draft.spec.monitor = judged_after;
-            draft.from("monitor", &after_sources);
+            draft.came_from("monitor", &after_sources);
         }
         return Ok(());
     }
     if max_remaining == Some(1) {
         draft.spec.red_black.cleanup = Cleanup::Destroy;
-        draft.from(
+        draft.came_from(
             "red_black.cleanup",
             &format!("{} (1: only the new group remains)", at("maxRemainingAsgs")),
         );
     } else if scale_down {
         draft.spec.red_black.cleanup = Cleanup::ScaleDown;
-        draft.from("red_black.cleanup", &at("scaleDown"));
+        draft.came_from("red_black.cleanup", &at("scaleDown"));
     } else {
         draft.spec.red_black.cleanup = Cleanup::Disable;
-        draft.from_or_default(
+        draft.came_from_or_default(
             "red_black.cleanup",
             scale_down_given.is_some(),
             TOOL,
@@ -535,7 +535,7 @@ fn cleanup(
         };
         if !judged_after.is_zero() {
             draft.spec.monitor = judged_after;
-            draft.from(
+            draft.came_from(
                 "monitor",
                 &format!("{after_sources} (after the old group is scaled down)"),
             );

@@ -168,24 +168,28 @@ fn node_of_json(value: serde_json::Value) -> Node {
 
 /// The file's documents (a YAML stream may hold several; empty ones are skipped).
 pub(crate) fn parse_documents(source: &str, file: &Path) -> Result<Vec<Node>, ScenarioError> {
+    // JSON is held to JSON's rules (YAML would forgive a trailing comma), then read as
+    // YAML for positions; if YAML cannot read it (tabs), it is used without them.
+    let json = if source.trim_start().starts_with(['{', '[']) {
+        let value =
+            serde_json::from_str::<serde_json::Value>(source).map_err(|e| ScenarioError {
+                file: file.to_path_buf(),
+                position: Some((e.line(), e.column())),
+                field: String::new(),
+                message: format!("not valid JSON: {}", strip_position(&e.to_string())),
+            })?;
+        Some(value)
+    } else {
+        None
+    };
     match serde_saphyr::from_multiple::<Spanned<Value>>(source) {
         Ok(documents) => Ok(documents
             .into_iter()
             .map(node_of)
             .filter(|node| node.value != Value::Null)
             .collect()),
+        Err(_) if json.is_some() => Ok(json.into_iter().map(node_of_json).collect()),
         Err(yaml_error) => {
-            let looks_like_json = source.trim_start().starts_with(['{', '[']);
-            if looks_like_json {
-                return serde_json::from_str::<serde_json::Value>(source)
-                    .map(|value| vec![node_of_json(value)])
-                    .map_err(|e| ScenarioError {
-                        file: file.to_path_buf(),
-                        position: Some((e.line(), e.column())),
-                        field: String::new(),
-                        message: format!("not valid JSON: {}", strip_position(&e.to_string())),
-                    });
-            }
             let position = yaml_error
                 .location()
                 .filter(|l| l.line() > 0)
