@@ -68,6 +68,7 @@ fn argo_canary_steps_become_weight_steps() {
     assert_eq!(r.analysis.interval, mins(1));
     assert_eq!(r.analysis.failure_limit, 1, "Argo's failureLimit 0 on p99");
     assert_eq!(r.analysis.max_error_rate_increase, 1.0);
+    assert_eq!(r.analysis.max_latency_p99_ratio, 1000.0);
     assert_eq!(r.canary.scale_down_delay, SimDuration::from_secs(30));
     assert_eq!(r.rolling.max_surge, Count::Percent(20.0));
     assert_eq!(r.rolling.max_unavailable, Count::Absolute(0));
@@ -149,8 +150,8 @@ fn flagger_step_weight_climbs_to_max_weight_one_interval_each() {
     assert_eq!(r.red_black.healthy_deadline, mins(5));
     assert_eq!(r.canary.scale_down_delay, SimDuration::ZERO);
     assert_eq!(
-        r.analysis.max_latency_p99_ratio, 1.5,
-        "request-duration stands in"
+        r.analysis.max_latency_p99_ratio, 1000.0,
+        "an absolute p99 limit cannot be judged relative to the old version"
     );
     assert!(mentions(&i, "request-duration ≤ 500 ms"));
     assert!(mentions(&i, "load-test"));

@@ -338,12 +338,11 @@ fn map_metrics(
                 }
             }
             "request-duration" => {
-                draft.latency_from_file = true;
                 draft.not_represented(format!(
                     "{path} (request-duration ≤ {} ms): an absolute p99; rollsim judges p99 only \
-                 relative to the old version's (analysis.max_latency_p99_ratio, {} kept)",
+                     relative to the old version's, so latency is not judged (set \
+                     analysis.max_latency_p99_ratio to judge it that way)",
                     range.1.map_or_else(|| "?".to_string(), |m| m.to_string()),
-                    draft.spec.analysis.max_latency_p99_ratio
                 ));
             }
             _ => {

@@ -10,8 +10,8 @@
 //! 3. [`apply`] sets `analysis.max_error_rate` from error and success rates (the
 //!    strictest of the file's metrics; a value above 1 is a percentage). rollsim's
 //!    analysis has no absolute latency limit (it compares p99 with the old version's,
-//!    `max_latency_p99_ratio`), so a latency threshold is reported as not represented,
-//!    as is any other query.
+//!    `max_latency_p99_ratio`), so a latency threshold is reported as not represented
+//!    and latency is not judged, as is any other query.
 
 use super::Draft;
 
@@ -152,17 +152,13 @@ pub(crate) fn apply(draft: &mut Draft, path: &str, name: &str, query: &str, boun
                 &format!("{path} ({name} ≥ {least})"),
             );
         }
-        (Meaning::Latency { quantile }, Some(bound)) => {
-            draft.latency_from_file = true;
-            draft.not_represented(format!(
-                "{path}: metric {shown} limits p{} latency to an absolute {}; rollsim judges \
-             latency only as p99 relative to the old version's (analysis.max_latency_p99_ratio, \
-             {} kept)",
-                quantile * 100.0,
-                bound_text(bound),
-                draft.spec.analysis.max_latency_p99_ratio
-            ))
-        }
+        (Meaning::Latency { quantile }, Some(bound)) => draft.not_represented(format!(
+            "{path}: metric {shown} limits p{} latency to an absolute {}; rollsim judges \
+                 latency only as p99 relative to the old version's, so latency is not judged \
+                 (set analysis.max_latency_p99_ratio to judge it that way)",
+            quantile * 100.0,
+            bound_text(bound),
+        )),
         (Meaning::Other, Some(bound)) => draft.not_represented(format!(
             "{path}: metric {shown} ({}) measures nothing rollsim simulates; not judged",
             bound_text(bound)

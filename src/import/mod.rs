@@ -108,8 +108,6 @@ pub(crate) struct Draft {
     ignored: Vec<String>,
     /// Whether a metric of the file set the error-rate limit (the strictest wins).
     error_rate_from_file: bool,
-    /// Whether the file judges latency (even in a way rollsim cannot represent).
-    pub(crate) latency_from_file: bool,
 }
 
 impl Draft {
@@ -123,7 +121,6 @@ impl Draft {
             not_represented: Vec::new(),
             ignored: Vec::new(),
             error_rate_from_file: false,
-            latency_from_file: false,
         }
     }
 
@@ -211,8 +208,9 @@ impl Draft {
     }
 
     /// When the file's own thresholds judge the error rate, rollsim's checks it does not
-    /// make (the increase over the old version, and p99 if it judges no latency) are
-    /// opened, so that rollsim judges no more than the tool does.
+    /// make (the increase over the old version, p99 relative to the old version's: a
+    /// file's latency limits are absolute) are opened, so that rollsim judges no more
+    /// than the tool does.
     fn open_checks_the_file_lacks(&mut self) {
         if !self.error_rate_from_file || self.spec.analysis.judge != JudgeKind::Threshold {
             return;
@@ -227,11 +225,11 @@ impl Draft {
                 "no check fails (the file judges the error rate only in absolute terms)",
             );
         }
-        if !self.latency_from_file && !self.origins.contains_key("analysis.max_latency_p99_ratio") {
+        if !self.origins.contains_key("analysis.max_latency_p99_ratio") {
             self.spec.analysis.max_latency_p99_ratio = NEVER_FAILING_P99_RATIO;
             self.assumed(
                 "analysis.max_latency_p99_ratio",
-                "no check fails (the file judges no latency)",
+                "no check fails (the file judges no latency relative to the old version)",
             );
         }
     }
