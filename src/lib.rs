@@ -19,6 +19,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod import;
 pub mod model;
 pub mod plan;
 pub mod queueing;

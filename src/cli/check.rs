@@ -1,5 +1,6 @@
-//! `rollsim check MODEL [--set PATH=VALUE]…`: read and check a model file (with the
-//! overrides applied, as `run` would), and say what it describes.
+//! `rollsim check MODEL [--rollout FILE [--layer NAME]] [--set PATH=VALUE]…`: read and
+//! check a model file (with an imported rollout and the overrides applied, as `run`
+//! would), and say what it describes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,10 +16,12 @@ pub(crate) struct CheckArgs {
     /// Change a field of the model (repeatable), checked as `run` would use it.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<crate::scenario::overrides::Override>,
+    #[command(flatten)]
+    rollout: super::model_source::RolloutFile,
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, String> {
-    let (scenario, _) = super::model_source::load(Some(&args.model), &args.sets)?;
+    let (scenario, _) = super::model_source::load(Some(&args.model), &args.sets, &args.rollout)?;
     print!("{}", describe(&scenario));
     Ok(ExitCode::SUCCESS)
 }

@@ -45,6 +45,8 @@ pub(crate) struct CompareArgs {
     /// Change a field of the model, e.g. --set rollout.red_black.bake=2h (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<crate::scenario::overrides::Override>,
+    #[command(flatten)]
+    rollout: super::model_source::RolloutFile,
 }
 
 impl Default for CompareArgs {
@@ -59,12 +61,14 @@ impl Default for CompareArgs {
             sets: Vec::new(),
             quiet: false,
             plot: None,
+            rollout: super::model_source::RolloutFile::default(),
         }
     }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
-    let (model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (model, file) =
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     if model.rollouts.is_empty() {
         return Err(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",

@@ -5,6 +5,7 @@
 
 mod check;
 mod compare;
+mod import;
 mod model_source;
 mod plan;
 mod progress;
@@ -46,6 +47,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge sweep result files (e.g. shards) into one canonical file.
     Merge(sweep::MergeArgs),
+    /// Print the rollsim rollout equivalent to an Argo Rollouts, Flagger, Kubernetes,
+    /// Spinnaker or Asgard definition, with every value's origin.
+    Import(import::ImportArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -66,6 +70,7 @@ pub fn main() -> ExitCode {
         Some(Command::Plan(args)) => plan::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
+        Some(Command::Import(args)) => import::run(&args),
     };
     match result {
         Ok(code) => code,

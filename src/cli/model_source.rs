@@ -1,20 +1,43 @@
-//! Where a command's model comes from: a file, or the built-in default model; with
-//! `--set` overrides applied before it is checked.
+//! Where a command's model comes from: a file, or the built-in default model; with an
+//! imported rollout (`--rollout FILE [--layer NAME]`) and `--set` overrides applied, in
+//! that order, before it is checked.
+//!
+//! The imported rollout replaces the model's rollout of its layer, keeping that
+//! rollout's `start` and `release` (the other tool's file describes neither), or is
+//! added if the layer has none. Its layer is `--layer`, else the model's only rollout's,
+//! else the layer the file names.
 
 use std::path::{Path, PathBuf};
 
+use clap::Args;
+
+use crate::import;
 use crate::scenario::{self, Scenario, overrides::Override};
 
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
 
-/// Loads the model at `path` (the built-in one if `None`) with `overrides` applied.
-/// Returns it and the name to use in messages.
+/// `--rollout FILE [--layer NAME]`, shared by `run`, `compare`, `plan` and `check`.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct RolloutFile {
+    /// Rehearse the rollout in FILE (Argo Rollouts, Flagger, Kubernetes Deployment,
+    /// Spinnaker or Asgard) instead of the model's rollout of its layer.
+    #[arg(long = "rollout", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// The layer the imported rollout replaces (default: the model's only rollout's,
+    /// else the layer the file names).
+    #[arg(long, value_name = "NAME", requires = "file")]
+    pub(crate) layer: Option<String>,
+}
+
+/// Loads the model at `path` (the built-in one if `None`) with the imported rollout and
+/// `overrides` applied. Returns it and the name to use in messages.
 pub(crate) fn load(
     path: Option<&Path>,
     overrides: &[Override],
+    rollout: &RolloutFile,
 ) -> Result<(Scenario, PathBuf), String> {
     let file = path.map_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME), Path::to_path_buf);
-    if overrides.is_empty() {
+    if overrides.is_empty() && rollout.file.is_none() {
         let model = match path {
             Some(path) => scenario::load(path),
             None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
@@ -23,20 +46,33 @@ pub(crate) fn load(
         return Ok((model, file));
     }
     // Read and check the file as it is first, so its own errors keep their lines.
-    let original = match path {
+    let (original, model) = match path {
         Some(path) => {
-            scenario::load(path).map_err(|e| e.to_string())?;
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+            let model = scenario::load(path).map_err(|e| e.to_string())?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            (text, model)
         }
-        None => DEFAULT_MODEL.to_string(),
+        None => {
+            let model = scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME))
+                .map_err(|e| e.to_string())?;
+            (DEFAULT_MODEL.to_string(), model)
+        }
     };
-    let changed = scenario::overrides::apply(&original, overrides)
+    let mut changes = Vec::new();
+    let mut text = original;
+    if let Some(rollout_file) = &rollout.file {
+        text = with_imported_rollout(&text, &model, rollout_file, rollout.layer.as_deref())
+            .map_err(|e| format!("--rollout {}: {e}", rollout_file.display()))?;
+        changes.push(format!("--rollout {}", rollout_file.display()));
+    }
+    let changed = scenario::overrides::apply(&text, overrides)
         .map_err(|e| format!("{}: {e}", file.display()))?;
-    let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
+    changes.extend(overrides.iter().map(|o| format!("--set {}", o.text())));
     let mut model = scenario::parse(&changed, &file).map_err(|mut e| {
         // Positions would point into the rewritten text, not the user's file.
         e.position = None;
-        format!("{e} (with --set {})", sets.join(", --set "))
+        format!("{e} (with {})", changes.join(", "))
     })?;
     if model.name.is_empty() {
         model.name = file
@@ -44,4 +80,92 @@ pub(crate) fn load(
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     }
     Ok((model, file))
+}
+
+/// The model text with the rollout imported from `rollout_file` in place.
+fn with_imported_rollout(
+    text: &str,
+    model: &Scenario,
+    rollout_file: &Path,
+    layer: Option<&str>,
+) -> Result<String, String> {
+    let imported = import::import_file(rollout_file).map_err(|e| {
+        // The error names the file already.
+        e.to_string()
+    })?;
+    let layer = choose_layer(model, &imported, layer)?;
+    let mut spec = imported.for_layer(&layer);
+    let replaced = model.rollouts.iter().position(|r| r.layer == layer);
+    if let Some(i) = replaced {
+        spec.start = model.rollouts[i].start;
+        spec.release = model.rollouts[i].release.clone();
+    }
+    let mut table: toml::Table = toml::from_str(text)
+        .map_err(|e| format!("the model is not valid TOML: {}", e.message()))?;
+    let value = toml::Value::try_from(&spec).map_err(|e| e.to_string())?;
+    let rollouts = table
+        .entry("rollouts")
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    let toml::Value::Array(list) = rollouts else {
+        return Err("the model's `rollouts` is not a list of [[rollouts]] sections".into());
+    };
+    match replaced {
+        Some(i) if i < list.len() => list[i] = value,
+        _ => list.push(value),
+    }
+    eprintln!(
+        "rollout of {layer}: {} from {}{}; {} field(s) not represented (`rollsim import {}` lists them)",
+        imported.description,
+        rollout_file.display(),
+        if replaced.is_some() {
+            " (the model's start and release kept)"
+        } else {
+            ""
+        },
+        imported.not_represented.len(),
+        rollout_file.display()
+    );
+    toml::to_string(&table).map_err(|e| e.to_string())
+}
+
+/// The layer the imported rollout is for.
+fn choose_layer(
+    model: &Scenario,
+    imported: &import::Imported,
+    layer: Option<&str>,
+) -> Result<String, String> {
+    let layers = model.layers.keys().cloned().collect::<Vec<_>>().join(", ");
+    if let Some(layer) = layer {
+        if model.layers.contains_key(layer) {
+            return Ok(layer.to_string());
+        }
+        return Err(format!(
+            "--layer {layer}: the model has no such layer; its layers are {layers}"
+        ));
+    }
+    if let [only] = model.rollouts.as_slice() {
+        return Ok(only.layer.clone());
+    }
+    if let Some(name) = imported
+        .name
+        .as_deref()
+        .filter(|n| model.layers.contains_key(*n))
+    {
+        return Ok(name.to_string());
+    }
+    let rolled: Vec<&str> = model.rollouts.iter().map(|r| r.layer.as_str()).collect();
+    Err(format!(
+        "which layer does it roll out? The model has {} rollouts ({}) and the file names {}, \
+         which is not a layer of the model; give --layer NAME (layers: {layers})",
+        rolled.len(),
+        if rolled.is_empty() {
+            "none".to_string()
+        } else {
+            rolled.join(", ")
+        },
+        imported
+            .name
+            .as_deref()
+            .map_or_else(|| "no service".to_string(), |n| format!("{n:?}"))
+    ))
 }

@@ -51,6 +51,8 @@ pub(crate) struct PlanArgs {
     /// Change a field of the model (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<Override>,
+    #[command(flatten)]
+    rollout: super::model_source::RolloutFile,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -60,7 +62,8 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
-    let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (mut model, file) =
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
         return Err(format!(
             "--every must be between 15m and 12h, got {}",

@@ -44,10 +44,13 @@ pub(crate) struct RunArgs {
     /// --set rollout.red_black.bake=2h (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<crate::scenario::overrides::Override>,
+    #[command(flatten)]
+    rollout: super::model_source::RolloutFile,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
-    let (mut model, file) = super::model_source::load(args.model.as_deref(), &args.sets)?;
+    let (mut model, file) =
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }

@@ -1,0 +1,419 @@
+//! Flagger: a `Canary` (`flagger.app/v1beta1`) and the `MetricTemplate`s it names when
+//! they are in the same file.
+//!
+//! # Mapping
+//! | Flagger | rollsim |
+//! |---|---|
+//! | `analysis.stepWeight` up to `maxWeight` (100), or `stepWeights` | `canary` steps, each held one `interval` (one check, as Flagger advances after each passing check) |
+//! | `analysis.iterations` without step weights (blue/green, A/B) | `red-black`, the `iterations × interval` of checks as the bake |
+//! | `analysis.interval` (60 s, at least 10 s) | `analysis.interval` |
+//! | `analysis.threshold` (1) | `analysis.failure_limit` |
+//! | `request-success-rate` `thresholdRange.min` (percent) | `analysis.max_error_rate` = 1 − min/100 |
+//! | `request-duration` `thresholdRange.max` (ms) | not represented: an absolute p99 |
+//! | a metric with `templateRef` | its `MetricTemplate`'s query, through [`super::metrics`] |
+//! | `progressDeadlineSeconds` (600) | `red_black.healthy_deadline`, `rolling.healthy_deadline` |
+
+use std::path::Path;
+
+use super::detect::find_template;
+use super::metrics::{self, Bound};
+use super::tree::{Field, Node, Obj};
+use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
+use crate::engine::SimDuration;
+use crate::scenario::ScenarioError;
+use crate::scenario::rollout::{Cleanup, Strategy, WeightStep};
+
+const TOOL: &str = "Flagger";
+/// Most weight steps built from `stepWeight`.
+const MAX_STEPS: usize = 100;
+
+pub(crate) fn import(
+    root: &Obj<'_>,
+    documents: &[Node],
+    file: &Path,
+) -> Result<Imported, ScenarioError> {
+    let metadata_name = root.with("metadata", |m| m.obj()?.str("name"))?.flatten();
+    let spec = root
+        .get("spec")
+        .ok_or_else(|| {
+            root.error(
+                "spec",
+                "missing: a Canary needs a `spec` with `targetRef` and `analysis`",
+            )
+        })?
+        .obj()?;
+    let target = spec.with("targetRef", |f| f.obj()?.str("name"))?.flatten();
+    let name = target.clone().or(metadata_name);
+    let mut draft = Draft::new(name.as_deref());
+    spec.skip(&[
+        "service",
+        "provider",
+        "metricsServer",
+        "autoscalerRef",
+        "ingressRef",
+        "upstreamRef",
+        "revertOnDeletion",
+        "suspend",
+    ]);
+    draft.ignore(
+        [
+            "spec.targetRef",
+            "spec.service",
+            "spec.provider",
+            "spec.autoscalerRef",
+        ]
+        .map(String::from),
+    );
+    let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
+    let present = deadline.is_some();
+    let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
+    draft.spec.red_black.healthy_deadline = deadline;
+    draft.spec.rolling.healthy_deadline = deadline;
+    for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
+        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+    }
+    if spec.with("skipAnalysis", |f| f.bool())? == Some(true) {
+        draft.not_represented(
+            "spec.skipAnalysis: Flagger promotes without analysis; rollsim still runs the steps, \
+             with checks that never fail",
+        );
+        draft.never_judge("spec.skipAnalysis");
+    }
+    let analysis = spec
+        .get("analysis")
+        .or_else(|| spec.get("canaryAnalysis"))
+        .ok_or_else(|| {
+            spec.error(
+                "spec.analysis",
+                "missing: a Canary needs an `analysis` (interval, threshold, and stepWeight, \
+                 stepWeights or iterations)",
+            )
+        })?
+        .obj()?;
+    let mode = map_analysis(&mut draft, &analysis, documents, file)?;
+    draft.unread(&spec, "ignored");
+    let description = format!(
+        "Flagger Canary {} ({mode})",
+        name.as_deref()
+            .map_or_else(String::new, |n| format!("{n:?}"))
+    );
+    Ok(draft.finish(description, name))
+}
+
+fn map_analysis(
+    draft: &mut Draft,
+    analysis: &Obj<'_>,
+    documents: &[Node],
+    file: &Path,
+) -> Result<&'static str, ScenarioError> {
+    let path = analysis.path.clone();
+    let interval = analysis.with("interval", |f| f.duration())?;
+    let present = interval.is_some();
+    let interval = interval
+        .unwrap_or(SimDuration::from_secs(60))
+        .max(SimDuration::from_secs(10));
+    draft.spec.analysis.interval = interval;
+    draft.came_from_or_default(
+        "analysis.interval",
+        present,
+        TOOL,
+        &format!("{path}.interval"),
+    );
+    let threshold = analysis
+        .with("threshold", |f| f.u32_up_to(100))?
+        .filter(|t| *t > 0);
+    draft.spec.analysis.failure_limit = threshold.unwrap_or(1);
+    draft.came_from_or_default(
+        "analysis.failure_limit",
+        threshold.is_some(),
+        TOOL,
+        &format!("{path}.threshold"),
+    );
+    draft.not_represented(format!(
+        "{path}.threshold: Flagger counts every failed check; rollsim aborts after that many \
+         consecutive failed checks"
+    ));
+    map_metrics(draft, analysis, documents, file)?;
+    map_webhooks(draft, analysis, file)?;
+    analysis.skip(&["alerts", "sessionAffinity"]);
+    if analysis.with("mirror", |f| f.bool())? == Some(true) {
+        analysis.skip(&["mirrorWeight"]);
+        draft.not_represented(format!(
+            "{path}.mirror: mirrored traffic is not simulated; the new version is judged on the \
+             traffic it serves"
+        ));
+    }
+    let step_weights = analysis.with("stepWeights", |f| {
+        f.items()?
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                Field {
+                    node,
+                    path: format!("{}[{i}]", f.path),
+                    file,
+                }
+                .f64()
+            })
+            .collect::<Result<Vec<f64>, _>>()
+    })?;
+    let step_weight = analysis.with("stepWeight", |f| f.f64())?;
+    let max_weight = analysis.with("maxWeight", |f| f.f64())?;
+    if let Some(promotion) = analysis.with("stepWeightPromotion", |f| f.f64())? {
+        draft.not_represented(format!(
+            "{path}.stepWeightPromotion ({promotion}): rollsim promotes in one move"
+        ));
+    }
+    let iterations = analysis.with("iterations", |f| f.u32_up_to(10_000))?;
+    let matched = analysis.get("match").is_some();
+    let mode = if let Some(weights) = step_weights {
+        canary_steps(
+            draft,
+            &weights,
+            &format!("{path}.stepWeights[k]"),
+            interval,
+            &path,
+        );
+        "canary, stepWeights"
+    } else if let Some(step) = step_weight {
+        if !(step > 0.0 && step <= 100.0) {
+            return Err(analysis.error(
+                &format!("{path}.stepWeight"),
+                format!("must be in (0, 100], got {step}"),
+            ));
+        }
+        let max = max_weight.unwrap_or(100.0).clamp(step, 100.0);
+        let weights: Vec<f64> = (1..=MAX_STEPS)
+            .map(|k| k as f64 * step)
+            .take_while(|w| *w <= max + 1e-9)
+            .collect();
+        let source = format!(
+            "{path}.stepWeight × k up to {}",
+            if max_weight.is_some() {
+                format!("{path}.maxWeight")
+            } else {
+                "the Flagger default maxWeight 100".into()
+            }
+        );
+        canary_steps(draft, &weights, &source, interval, &path);
+        "canary"
+    } else if let Some(iterations) = iterations {
+        blue_green(draft, iterations, interval, &path, matched);
+        if matched { "A/B testing" } else { "blue/green" }
+    } else {
+        return Err(analysis.error(
+            &path,
+            "needs `stepWeight`, `stepWeights` or `iterations`: without them Flagger has no way to \
+             shift traffic",
+        ));
+    };
+    draft.unread(analysis, "ignored");
+    Ok(mode)
+}
+
+fn canary_steps(
+    draft: &mut Draft,
+    weights: &[f64],
+    source: &str,
+    interval: SimDuration,
+    path: &str,
+) {
+    draft.spec.strategy = Strategy::Canary;
+    draft.came_from("strategy", path);
+    draft.spec.canary.steps = Vec::new();
+    for (k, weight) in weights.iter().enumerate().take(MAX_STEPS) {
+        let field = format!("canary.steps[{k}].pause");
+        let pause = draft.judged_phase(&field, interval, &format!("{path}.interval"));
+        draft.spec.canary.steps.push(WeightStep {
+            weight: *weight,
+            pause,
+        });
+        draft.came_from(
+            &format!("canary.steps[{k}].weight"),
+            &source.replace("[k]", &format!("[{k}]")),
+        );
+        draft.came_from(&field, &format!("{path}.interval (one check per weight)"));
+    }
+    draft.spec.canary.scale_down_delay = SimDuration::ZERO;
+    draft.assumed(
+        "canary.scale_down_delay",
+        "Flagger rolls the primary onto the new version at promotion; no old pods linger",
+    );
+}
+
+fn blue_green(
+    draft: &mut Draft,
+    iterations: u32,
+    interval: SimDuration,
+    path: &str,
+    matched: bool,
+) {
+    draft.spec.strategy = Strategy::RedBlack;
+    draft.came_from(
+        "strategy",
+        &format!("{path}.iterations without step weights"),
+    );
+    let checks = interval.saturating_mul(iterations as u64);
+    draft.spec.red_black.bake = draft.judged_phase(
+        "red_black.bake",
+        checks,
+        &format!("{path}.iterations × interval"),
+    );
+    draft.came_from(
+        "red_black.bake",
+        &format!("{path}.iterations × {path}.interval"),
+    );
+    draft.spec.red_black.cleanup = Cleanup::Destroy;
+    draft.assumed(
+        "red_black.cleanup",
+        "Flagger rolls the primary onto the new version and scales the canary to zero",
+    );
+    let before = if matched {
+        "on the requests matching `match` (a share rollsim cannot know)"
+    } else {
+        "on test traffic only"
+    };
+    draft.not_represented(format!(
+        "{path}.iterations: Flagger judges the new version {before} before switching; rollsim \
+         switches first and judges the same checks on all traffic (the bake)"
+    ));
+}
+
+fn map_metrics(
+    draft: &mut Draft,
+    analysis: &Obj<'_>,
+    documents: &[Node],
+    file: &Path,
+) -> Result<(), ScenarioError> {
+    let Some(list) = analysis.get("metrics") else {
+        draft.never_judge("the analysis has no metrics; Flagger's checks then always pass");
+        return Ok(());
+    };
+    let items = list.items()?;
+    if items.is_empty() {
+        draft.never_judge("the analysis has no metrics; Flagger's checks then always pass");
+    }
+    for (i, node) in items.iter().enumerate().take(MAX_STEPS) {
+        let path = format!("{}[{i}]", list.path);
+        let metric = Field {
+            node,
+            path: path.clone(),
+            file,
+        }
+        .obj()?;
+        let name = metric.str("name")?.unwrap_or_default();
+        let range = match metric.get("thresholdRange") {
+            Some(range) => {
+                let range = range.obj()?;
+                (
+                    range.with("min", |f| f.f64())?,
+                    range.with("max", |f| f.f64())?,
+                )
+            }
+            None => (None, metric.with("threshold", |f| f.f64())?),
+        };
+        let bound = match range {
+            (Some(min), _) => Some(Bound::AtLeast(min)),
+            (None, Some(max)) => Some(Bound::AtMost(max)),
+            (None, None) => None,
+        };
+        if let Some(window) = metric.with("interval", |f| f.duration())?
+            && window != draft.spec.analysis.interval
+        {
+            draft.not_represented(format!(
+                "{path}.interval ({window}): the query's window; rollsim measures each check \
+                     over the analysis interval ({})",
+                draft.spec.analysis.interval
+            ));
+        }
+        match name.as_str() {
+            "request-success-rate" => {
+                if let Some(Bound::AtLeast(min)) = bound {
+                    draft.limit_error_rate(
+                        ((100.0 - min) / 100.0 * 1e9).round() / 1e9,
+                        &format!("{path}.thresholdRange.min ({min}% success)"),
+                    );
+                } else {
+                    metrics::apply(draft, &path, &name, "", bound);
+                }
+            }
+            "request-duration" => {
+                draft.not_represented(format!(
+                    "{path} (request-duration ≤ {} ms): an absolute p99; rollsim judges p99 only \
+                     relative to the old version's, so latency is not judged (set \
+                     analysis.max_latency_p99_ratio to judge it that way)",
+                    range.1.map_or_else(|| "?".to_string(), |m| m.to_string()),
+                ));
+            }
+            _ => {
+                let query = match metric.get("templateRef") {
+                    Some(reference) => template_query(draft, &reference.obj()?, documents, file)?,
+                    None => metric.str("query")?,
+                };
+                match query {
+                    Some(query) => metrics::apply(draft, &path, &name, &query, bound),
+                    None => draft.not_represented(format!(
+                        "{path} ({name}): its query is not in the file; not judged"
+                    )),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The query of the `MetricTemplate` named by `reference`, if in the file.
+fn template_query(
+    draft: &mut Draft,
+    reference: &Obj<'_>,
+    documents: &[Node],
+    file: &Path,
+) -> Result<Option<String>, ScenarioError> {
+    reference.skip(&["namespace"]);
+    let Some(name) = reference.str("name")? else {
+        return Ok(None);
+    };
+    let Some(template) = find_template(documents, &["MetricTemplate"], &name) else {
+        draft.not_represented(format!(
+            "{}.name: the MetricTemplate {name:?} is not in this file",
+            reference.path
+        ));
+        return Ok(None);
+    };
+    let root = Obj::root(template, file)?;
+    let spec = root.with("spec", |f| f.obj()?.str("query"))?.flatten();
+    Ok(spec)
+}
+
+fn map_webhooks(draft: &mut Draft, analysis: &Obj<'_>, file: &Path) -> Result<(), ScenarioError> {
+    let Some(list) = analysis.get("webhooks") else {
+        return Ok(());
+    };
+    for (i, node) in list.items()?.iter().enumerate().take(MAX_STEPS) {
+        let path = format!("{}[{i}]", list.path);
+        let hook = Field {
+            node,
+            path: path.clone(),
+            file,
+        }
+        .obj()?;
+        let name = hook.str("name")?.unwrap_or_default();
+        let kind = hook.str("type")?.unwrap_or_else(|| "rollout".to_string());
+        let what = match kind.as_str() {
+            "confirm-rollout" | "confirm-promotion" | "confirm-traffic-increase" => format!(
+                "a manual gate: assumed the person confirms after {MANUAL_PROMOTION_AFTER} at most, \
+                 which rollsim does not add"
+            ),
+            "rollout" => "a check or load test run at every interval: its verdict and any load \
+                          it generates are not simulated"
+                .to_string(),
+            "pre-rollout" | "post-rollout" => {
+                "a hook outside the traffic shift: not simulated".to_string()
+            }
+            "rollback" => "a manual rollback hook: not simulated".to_string(),
+            _ => "notifications: no effect".to_string(),
+        };
+        draft.not_represented(format!("{path} ({kind} {name:?}): {what}"));
+    }
+    Ok(())
+}
