@@ -47,6 +47,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge sweep result files (e.g. shards) into one canonical file.
     Merge(sweep::MergeArgs),
+    /// Summarise a sweep's results: per point, each metric's mean and 95% interval
+    /// (summary.csv), and the figures of its [report].
+    Summarize(sweep::SummarizeArgs),
     /// Print the rollsim rollout equivalent to an Argo Rollouts, Flagger, Kubernetes,
     /// Spinnaker or Asgard definition, with every value's origin.
     Import(import::ImportArgs),
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Some(Command::Plan(args)) => plan::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
+        Some(Command::Summarize(args)) => sweep::summarize(&args),
         Some(Command::Import(args)) => import::run(&args),
     };
     match result {

@@ -1,12 +1,15 @@
-//! `rollsim sweep EXPERIMENT.toml [--out DIR] [--resume] [--shard K/N] [--limit N]` and
-//! `rollsim merge FILE… --out FILE`.
+//! `rollsim sweep EXPERIMENT.toml [--out DIR] [--resume] [--shard K/N] [--limit N]`,
+//! `rollsim merge FILE… --out FILE` and `rollsim summarize EXPERIMENT.toml`.
 //!
 //! Results stream to `DIR/results.jsonl` (`results-K-of-N.jsonl` for a shard), one JSON
 //! line per run, flushed as each run finishes, so an interrupted sweep keeps what it
 //! finished; `--resume` runs only what is missing (a half-written last line is
 //! dropped). When a sweep (or shard) has every run, its file is rewritten in canonical
 //! order, so it is the same bytes however many threads, shards or resumptions made it,
-//! and `merge` of the shards' files equals the unsharded file.
+//! and `merge` of the shards' files equals the unsharded file. A finished unsharded
+//! sweep also writes `summary.csv` (per point and metric, the mean and 95% interval over
+//! seeds) and, if the experiment has a `[report]`, its figures; `summarize` writes them
+//! from any results file (e.g. merged shards).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -179,6 +182,13 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let complete = have == mine.len();
     if complete {
         write_atomically(&out, &sweep::canonical(lines))?;
+        if args.shard.is_none() {
+            for file in write_summary(&spec, &args.experiment, &out, &out_dir)? {
+                if !args.quiet {
+                    eprintln!("wrote {}", file.display());
+                }
+            }
+        }
     }
     if args.quiet {
         return Ok(ExitCode::SUCCESS);
@@ -201,6 +211,68 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SummarizeArgs {
+    /// The experiment file (TOML) whose results to summarise.
+    experiment: PathBuf,
+    /// The results (default: results.jsonl in --out).
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Directory for the summary and its figures (default: the experiment file's directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `rollsim summarize EXPERIMENT.toml [--results FILE] [--out DIR]`: the summary (and
+/// figures) of a finished sweep, e.g. after `merge`, without running anything.
+pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
+    let spec = load_experiment(&args.experiment)?;
+    let base = args.experiment.parent().unwrap_or(Path::new("."));
+    let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
+    let results = args
+        .results
+        .clone()
+        .unwrap_or_else(|| out_dir.join("results.jsonl"));
+    for file in write_summary(&spec, &args.experiment, &results, &out_dir)? {
+        eprintln!("wrote {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `summary.csv` of `results` into `out_dir`, and the figures of the experiment's
+/// `[report]` if it has one; returns the files written.
+fn write_summary(
+    spec: &ExperimentSpec,
+    experiment: &Path,
+    results: &Path,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    let text =
+        std::fs::read_to_string(results).map_err(|e| format!("{}: {e}", results.display()))?;
+    let rows = crate::plan::summary::summarize(&text)
+        .map_err(|e| format!("{}: {e}", results.display()))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let csv = out_dir.join("summary.csv");
+    std::fs::write(&csv, crate::plan::summary::to_csv(&rows))
+        .map_err(|e| format!("{}: {e}", csv.display()))?;
+    let mut written = vec![csv];
+    if let Some(report) = &spec.report {
+        let folder = std::fs::canonicalize(experiment)
+            .ok()
+            .and_then(|p| {
+                p.parent()?
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "sweep".to_string());
+        let title = report.title.clone().unwrap_or(folder);
+        written.extend(crate::report::plot::plot_sweep(
+            &rows, report, &title, out_dir,
+        )?);
+    }
+    Ok(written)
 }
 
 pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {

@@ -6,5 +6,6 @@
 pub mod capacity;
 pub mod compare;
 pub mod recommend;
+pub mod summary;
 pub mod sweep;
 pub mod windows;

@@ -9,9 +9,14 @@
 //! [grid]                                # every combination (keys in sorted order)
 //! "rollout.strategy" = ["red-black", "rolling"]
 //! "rollout.red_black.bake" = ["5m", "20m"]
+//! # Linked paths vary together: one value list per combination.
+//! "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40, "2000/s"]]
 //! [[points]]                            # and/or explicit points
 //! "rollout.strategy" = "canary"
 //! ```
+//!
+//! Keys under `tag.` (e.g. `"tag.load"`) label points without changing the model: they
+//! name what a linked set of values means, for the summary's figures.
 //!
 //! # Runs and their order
 //! The runs are `(point, seed)` pairs in canonical order: points in grid order then
@@ -32,6 +37,10 @@ use crate::rehearsal::rehearse;
 use crate::report::rollout as rollout_report;
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{self, Override};
+
+/// Keys starting with this only label a point (e.g. `tag.load = "80%"`, for a
+/// report's facets); they change nothing in the model.
+pub const TAG: &str = "tag.";
 
 /// Most runs an experiment may expand to.
 pub const MAX_RUNS: usize = 1_000_000;
@@ -57,6 +66,9 @@ pub struct ExperimentSpec {
     /// Explicit points.
     #[serde(default)]
     pub points: Vec<BTreeMap<String, Value>>,
+    /// How to draw the summary (optional).
+    #[serde(default)]
+    pub report: Option<crate::plan::summary::ReportSpec>,
 }
 
 fn one() -> usize {
@@ -91,12 +103,28 @@ pub fn points(spec: &ExperimentSpec) -> Result<Vec<Point>, String> {
         if values.is_empty() {
             return Err(format!("grid.\"{key}\": needs at least one value"));
         }
+        let paths: Vec<&str> = key.split(',').map(str::trim).collect();
+        // Each value of a linked key ("a, b") is a list with one value per path.
+        let settings: Vec<Vec<(String, Value)>> = values
+            .iter()
+            .map(|v| match (paths.len(), v) {
+                (1, v) => Ok(vec![(key.clone(), v.clone())]),
+                (n, Value::Array(linked)) if linked.len() == n => Ok(paths
+                    .iter()
+                    .zip(linked)
+                    .map(|(p, v)| (p.to_string(), v.clone()))
+                    .collect()),
+                (n, v) => Err(format!(
+                    "grid.\"{key}\": links {n} paths, so each value must be a list of {n} values, got {v}"
+                )),
+            })
+            .collect::<Result<_, _>>()?;
         combos = combos
             .into_iter()
             .flat_map(|combo| {
-                values.iter().map(move |v| {
+                settings.iter().map(move |setting| {
                     let mut next = combo.clone();
-                    next.push((key.clone(), v.clone()));
+                    next.extend(setting.iter().cloned());
                     next
                 })
             })
@@ -147,6 +175,7 @@ pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, St
     let overrides: Vec<Override> = point
         .overrides
         .iter()
+        .filter(|(k, _)| !k.starts_with(TAG))
         .map(|(k, v)| Override::new(k, v.clone()))
         .collect::<Result<_, _>>()?;
     let text = overrides::apply(source, &overrides)?;
@@ -252,6 +281,43 @@ mod tests {
         let mut rejoined: Vec<RunKey> = shards.concat();
         rejoined.sort();
         assert_eq!(rejoined, all, "shards partition the runs");
+    }
+
+    #[test]
+    fn linked_paths_vary_together() {
+        let spec = spec(
+            r#"model = "x.toml"
+               [grid]
+               "rollout.strategy" = ["red-black", "rolling"]
+               "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40, "2000/s"]]"#,
+        );
+        let points = points(&spec).unwrap();
+        assert_eq!(points.len(), 4);
+        let keys: Vec<&str> = points[1]
+            .overrides
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "layers.backend.instances",
+                "traffic.rate",
+                "rollout.strategy"
+            ]
+        );
+        assert_eq!(points[2].overrides[0].1.as_integer(), Some(40));
+        assert_eq!(points[2].overrides[1].1.as_str(), Some("2000/s"));
+        let bad = self::spec(
+            r#"model = "x.toml"
+               [grid]
+               "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40]]"#,
+        );
+        assert!(
+            super::points(&bad)
+                .unwrap_err()
+                .contains("a list of 2 values")
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! layer's errors and latency, phases shaded. Of a comparison (`rollsim compare --plot
 //! DIR`, [`comparison`]): per rollout, key metrics per strategy with 95% intervals. Of a
 //! plan (`rollsim plan --plot DIR`, [`plan`]): the daily traffic curve against the
-//! fleet's capacity, with each strategy's safe hours marked.
+//! fleet's capacity, with each strategy's safe hours marked. Of a sweep's summary
+//! (`rollsim sweep` with a `[report]`, [`sweep`]): metrics against the swept override.
 //!
 //! Each figure is a [`Drawing`] that draws itself on any plotters backend; [`write`]
 //! renders it twice, to SVG and to an RGB buffer encoded as PNG. Fonts are bundled
@@ -13,6 +14,7 @@
 mod comparison;
 mod plan;
 mod rehearsal;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -23,6 +25,7 @@ use plotters::prelude::*;
 pub use comparison::plot_comparison;
 pub use plan::plot_plan;
 pub use rehearsal::plot_rehearsal;
+pub use sweep::plot_sweep;
 
 const COLOURS: [RGBColor; 5] = [
     RGBColor(31, 119, 180),
