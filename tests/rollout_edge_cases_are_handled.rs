@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use rollsim::model::InstanceState;
 use rollsim::rehearsal::rehearse;
 use rollsim::rollout::{Outcome, RollbackPath};
 use rollsim::scenario;
@@ -93,4 +94,43 @@ fn phases_that_could_never_pass_and_meaningless_settings_are_refused() {
         let error = scenario::parse(&text, Path::new("quickstart.toml")).expect_err(to);
         assert!(error.to_string().contains(needle), "{to}: {error}");
     }
+}
+
+#[test]
+fn percentages_that_round_to_zero_roll_one_instance_at_a_time_as_kubernetes_does() {
+    // 25% of 3 instances rounds down to 0 unavailable, and no surge is allowed:
+    // Kubernetes then takes one instance out at a time; both written as 0 is refused.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/quickstart.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace(
+            "instances = 4\nworkers = 8\nservice_time = \"lognormal(mean=15ms",
+            "instances = 3\nworkers = 8\nservice_time = \"lognormal(mean=15ms",
+        )
+        .replace(
+            "strategy = \"red-black\"",
+            "strategy = \"rolling\"\nrolling = { max_surge = \"0\", max_unavailable = \"25%\" }",
+        );
+    let model = scenario::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(model.layers["backend"].instances, 3);
+    let rehearsal = rehearse(&model);
+    let record = &rehearsal.records[0];
+    assert_eq!(record.outcome, Outcome::Promoted, "{:#?}", record.timeline);
+    let windows = &rehearsal.world.observations().layers[1];
+    let serving: Vec<u32> = windows
+        .iter()
+        .map(|w| {
+            w.instances[InstanceState::Warming.index()]
+                + w.instances[InstanceState::InService.index()]
+        })
+        .collect();
+    assert_eq!(
+        serving.iter().max(),
+        Some(&3),
+        "never above the fleet: no surge"
+    );
+    assert_eq!(serving.iter().min(), Some(&2), "one instance out at a time");
+    let refused = text.replace("max_unavailable = \"25%\"", "max_unavailable = \"0%\"");
+    let error = scenario::parse(&refused, &path).unwrap_err().to_string();
+    assert!(error.contains("are both 0"), "{error}");
 }

@@ -25,7 +25,7 @@
 //! | `red_black.cleanup` | `disable` | Spinnaker keeps the old server group disabled |
 //! | `red_black.disabled_for` | `1h` | |
 //! | `rolling.max_surge` | `25%` | Kubernetes, Argo Rollouts |
-//! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts |
+//! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts (if both round to 0: 1) |
 //! | `rolling.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` |
 //! | `analysis.interval` | `1m` | Flagger |
 //! | `analysis.delay` | `0s` | Spinnaker's `beginCanaryAnalysisAfterMins` (lets new instances warm up) |
@@ -298,6 +298,21 @@ pub struct RollingSpec {
     pub healthy_deadline: SimDuration,
 }
 
+impl RollingSpec {
+    /// Instances above and below `size` a batch may take: surge rounded up, unavailable
+    /// rounded down, and, as Kubernetes resolves its fenceposts, one unavailable if both
+    /// come to 0 (e.g. 25% of 3 with no surge).
+    pub fn batch_bounds(&self, size: u32) -> (u32, u32) {
+        let surge = self.max_surge.of(size, true);
+        let unavailable = self.max_unavailable.of(size, false).min(size);
+        if surge == 0 && unavailable == 0 {
+            (0, 1.min(size))
+        } else {
+            (surge, unavailable)
+        }
+    }
+}
+
 impl Default for RollingSpec {
     fn default() -> Self {
         RollingSpec {
@@ -372,6 +387,14 @@ pub enum Count {
 }
 
 impl Count {
+    /// Whether it is 0 whatever the size (`0` or `"0%"`).
+    pub fn is_zero(self) -> bool {
+        match self {
+            Count::Absolute(n) => n == 0,
+            Count::Percent(p) => p == 0.0,
+        }
+    }
+
     /// The count for `size`, rounding a percentage up (`true`) or down (Kubernetes
     /// rounds surge up and unavailability down).
     pub fn of(self, size: u32, round_up: bool) -> u32 {

@@ -728,15 +728,16 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 );
             }
         }
-        let surge = rollout.rolling.max_surge.of(layer.instances, true);
-        let unavailable = rollout.rolling.max_unavailable.of(layer.instances, false);
-        if surge == 0 && unavailable == 0 {
+        // As Kubernetes: both 0 as written is refused; percentages that round to 0 for
+        // this size make one instance unavailable at a time (`RollingSpec::batch_bounds`).
+        let (surge, _) = rollout.rolling.batch_bounds(layer.instances);
+        if rollout.rolling.max_surge.is_zero() && rollout.rolling.max_unavailable.is_zero() {
             c.fail(
                 &[r, &i, &"rolling"],
                 format!(
-                    "max_surge ({}) and max_unavailable ({}) are both 0 for {} instances: the \
-                     upgrade could never make progress; allow at least one of them",
-                    rollout.rolling.max_surge, rollout.rolling.max_unavailable, layer.instances
+                    "max_surge ({}) and max_unavailable ({}) are both 0: the upgrade could \
+                     never make progress; allow at least one of them",
+                    rollout.rolling.max_surge, rollout.rolling.max_unavailable
                 ),
             );
         }
