@@ -193,7 +193,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .iter()
             .filter_map(|r| {
                 let size = model.layers[&r.layer].instances;
-                let out = r.rolling.max_unavailable.of(size, false);
+                let (_, out) = r.rolling.batch_limits(size);
                 fleet_capacity(&model, &plans, Some((&r.layer, out)))
             })
             .reduce(f64::min);

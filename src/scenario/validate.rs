@@ -728,18 +728,19 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 );
             }
         }
-        let surge = rollout.rolling.max_surge.of(layer.instances, true);
-        let unavailable = rollout.rolling.max_unavailable.of(layer.instances, false);
-        if surge == 0 && unavailable == 0 {
+        // As Kubernetes: both written as 0 is refused; both rounding to 0 for this size
+        // lets one instance be unavailable ([`RollingSpec::batch_limits`]).
+        if rollout.rolling.max_surge.is_zero() && rollout.rolling.max_unavailable.is_zero() {
             c.fail(
                 &[r, &i, &"rolling"],
                 format!(
-                    "max_surge ({}) and max_unavailable ({}) are both 0 for {} instances: the \
-                     upgrade could never make progress; allow at least one of them",
-                    rollout.rolling.max_surge, rollout.rolling.max_unavailable, layer.instances
+                    "max_surge ({}) and max_unavailable ({}) are both 0: the upgrade could \
+                     never make progress; allow at least one of them",
+                    rollout.rolling.max_surge, rollout.rolling.max_unavailable
                 ),
             );
         }
+        let (surge, _) = rollout.rolling.batch_limits(layer.instances);
         if surge > MAX_INSTANCES {
             c.fail(
                 &[r, &i, &"rolling", &"max_surge"],
