@@ -171,6 +171,163 @@ fn flagger_iterations_become_a_red_black_bake() {
     assert_eq!(i.rollout.red_black.healthy_deadline, mins(10));
 }
 
+fn flagger(analysis: &str) -> Imported {
+    let source = format!(
+        "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {{name: api}}\n\
+         spec:\n  targetRef: {{name: api}}\n{analysis}"
+    );
+    import_str(&source, Path::new("api.yaml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn flagger_last_step_passes_max_weight_as_flagger_does() {
+    let i = flagger("  analysis:\n    interval: 1m\n    stepWeight: 20\n    maxWeight: 50\n");
+    assert_eq!(
+        steps(&i.rollout),
+        [20.0, 40.0, 60.0].map(|w| (w, mins(1))).to_vec()
+    );
+    let capped = flagger("  analysis:\n    stepWeight: 30\n");
+    assert_eq!(
+        steps(&capped.rollout),
+        [30.0, 60.0, 90.0, 100.0].map(|w| (w, mins(1))).to_vec()
+    );
+}
+
+#[test]
+fn flagger_iterations_win_over_step_weights() {
+    let i = flagger(
+        "  analysis:\n    interval: 1m\n    iterations: 5\n    stepWeight: 10\n    maxWeight: 50\n",
+    );
+    assert_eq!(i.rollout.strategy, Strategy::RedBlack);
+    assert_eq!(i.rollout.red_black.bake, mins(5));
+    assert!(mentions(&i, "spec.analysis.stepWeight: unused"));
+    assert!(mentions(&i, "spec.analysis.maxWeight: unused"));
+}
+
+#[test]
+fn flagger_kubernetes_provider_runs_blue_green_with_ten_iterations() {
+    let i = flagger("  provider: kubernetes\n  analysis:\n    interval: 30s\n    stepWeight: 10\n");
+    assert_eq!(i.rollout.strategy, Strategy::RedBlack);
+    assert_eq!(i.rollout.red_black.bake, mins(5));
+    assert!(mentions(
+        &i,
+        "with provider kubernetes Flagger runs blue/green with 10 iterations"
+    ));
+}
+
+#[test]
+fn flagger_interval_below_ten_seconds_is_raised_and_said() {
+    let i = flagger("  analysis:\n    interval: 2s\n    stepWeight: 50\n");
+    assert_eq!(i.rollout.analysis.interval, SimDuration::from_secs(10));
+    assert!(mentions(&i, "spec.analysis.interval (2s)"));
+}
+
+#[test]
+fn flagger_suspend_is_reported() {
+    let i = flagger("  suspend: true\n  analysis:\n    stepWeight: 50\n");
+    assert!(mentions(&i, "spec.suspend"));
+}
+
+fn argo(steps_and_more: &str) -> Imported {
+    let source = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: web}}\n{steps_and_more}"
+    );
+    import_str(&source, Path::new("web.yaml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An AnalysisTemplate `errors` judging the 5xx ratio below 5e-3, failing after 3.
+const ERROR_TEMPLATE: &str = r#"---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: errors}
+spec:
+  metrics:
+    - name: errors
+      interval: 1m
+      failureLimit: 2
+      successCondition: result[0] < 5e-3
+      provider:
+        prometheus:
+          query: 'sum(rate(x{code=~"5.."}[1m])) / sum(rate(x[1m]))'
+"#;
+
+/// A canary at 50% judged by `ERROR_TEMPLATE` in the background, with `more` under
+/// `canary.analysis`.
+fn argo_judged_by_errors(more: &str) -> Imported {
+    argo(&format!(
+        "spec:\n  strategy:\n    canary:\n      analysis:\n        templates: [{{templateName: errors}}]\n{more}      steps:\n        - setWeight: 50\n{ERROR_TEMPLATE}"
+    ))
+}
+
+#[test]
+fn argo_conditions_with_exponents_read_exactly() {
+    let i = argo_judged_by_errors("");
+    assert_eq!(i.rollout.analysis.max_error_rate, 0.005);
+    assert_eq!(i.rollout.analysis.failure_limit, 3);
+}
+
+#[test]
+fn argo_dry_run_metrics_judge_nothing() {
+    let i = argo_judged_by_errors("        dryRun: [{metricName: errors}]\n");
+    assert_eq!(
+        i.rollout.analysis.max_error_rate, 1.0,
+        "a dry-run metric never fails the rollout"
+    );
+    assert!(mentions(&i, "(errors): a dry-run metric"));
+}
+
+#[test]
+fn argo_paused_rollouts_and_steps_with_two_actions_are_reported() {
+    let i = argo(concat!(
+        "spec:\n  paused: true\n  strategy:\n    canary:\n      steps:\n",
+        "        - setWeight: 20\n          pause: {duration: 1h}\n",
+        "        - pause: {duration: 10m, until: never}\n",
+    ));
+    assert_eq!(steps(&i.rollout), vec![(20.0, mins(10))]);
+    assert!(mentions(&i, "spec.paused"));
+    assert!(mentions(
+        &i,
+        "spec.strategy.canary.steps[0].pause: set in the same step as setWeight"
+    ));
+    assert!(mentions(&i, "spec.strategy.canary.steps[1].pause.until"));
+}
+
+#[test]
+fn spinnaker_scale_down_delay_without_scale_down_is_reported() {
+    let source = r#"{"application": "web", "strategy": "redblack", "scaleDown": false,
+                     "delayBeforeScaleDownSec": 600, "rollback": {"onFailure": true}}"#;
+    let i = import_str(source, Path::new("s.json")).unwrap();
+    assert_eq!(i.rollout.red_black.cleanup, Cleanup::Disable);
+    assert!(mentions(&i, "delayBeforeScaleDownSec (10m)"));
+}
+
+#[test]
+fn a_deployment_whose_limits_round_to_zero_rolls_one_instance_at_a_time() {
+    // 10% of the backend's 6 instances rounds down to 0 and maxSurge is 0: Kubernetes then
+    // lets 1 instance be unavailable rather than refuse the update.
+    let file = scratch_dir().join("round-to-zero.yaml");
+    std::fs::write(
+        &file,
+        concat!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: backend}\nspec:\n",
+            "  strategy:\n    rollingUpdate: {maxSurge: 0, maxUnavailable: 10%}\n",
+        ),
+    )
+    .unwrap();
+    let model = example("../netflix-2011.toml");
+    rollsim_exits(
+        0,
+        &[
+            "check",
+            model.to_str().unwrap(),
+            "--rollout",
+            file.to_str().unwrap(),
+            "--layer",
+            "backend",
+        ],
+    );
+}
+
 #[test]
 fn kubernetes_rolling_update_keeps_its_surge_and_unavailability() {
     let i = imported("kubernetes-deployment.yaml");
@@ -473,6 +630,41 @@ fn bad_files_are_refused_with_file_and_field() {
             vec![
                 "field `clusters[0].strategy`",
                 "must be redblack, highlander or rollingredblack",
+            ],
+        ),
+        (
+            "halfstep.yaml",
+            "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web}\nspec:\n  analysis:\n    stepWeight: 0.5\n",
+            vec![
+                "halfstep.yaml:6:17: field `spec.analysis.stepWeight`",
+                "whole number",
+            ],
+        ),
+        (
+            "backwards.yaml",
+            "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: web}\nspec:\n  analysis:\n    stepWeights: [50, 10]\n",
+            vec![
+                "field `spec.analysis.stepWeights[1]`",
+                "must be above the weight before it",
+            ],
+        ),
+        (
+            "overweight.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\nspec:\n  strategy:\n    canary:\n      steps:\n        - setWeight: 150\n",
+            vec![
+                "overweight.yaml:8:22: field `spec.strategy.canary.steps[0].setWeight`",
+                "between 0 and 100",
+            ],
+        ),
+        (
+            "endless.yaml",
+            &format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: web}}\nspec:\n  strategy:\n    canary:\n      steps:\n{}",
+                "        - setWeight: 50\n".repeat(1001)
+            ),
+            vec![
+                "field `spec.strategy.canary.steps`",
+                "has 1001 items; rollsim reads at most 1000",
             ],
         ),
         (

@@ -193,7 +193,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .iter()
             .filter_map(|r| {
                 let size = model.layers[&r.layer].instances;
-                let (_, out) = r.rolling.batch_bounds(size);
+                let (_, out) = r.rolling.batch_limits(size);
                 fleet_capacity(&model, &plans, Some((&r.layer, out)))
             })
             .reduce(f64::min);

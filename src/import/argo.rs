@@ -72,17 +72,24 @@ pub(crate) fn import(
              aborts it at the healthy deadline",
         );
     }
-    spec.skip(&[
-        "selector",
-        "template",
-        "workloadRef",
-        "revisionHistoryLimit",
-        "paused",
-        "restartAt",
-        "rollbackWindow",
-        "analysis",
-    ]);
-    draft.ignore(["spec.selector", "spec.template"].map(String::from));
+    if spec.with("paused", |f| f.bool())? == Some(true) {
+        draft.not_represented(
+            "spec.paused: Argo holds a paused Rollout until it is resumed; rollsim rolls it out \
+             unpaused",
+        );
+    }
+    draft.skip(
+        &spec,
+        &[
+            "selector",
+            "template",
+            "workloadRef",
+            "revisionHistoryLimit",
+            "restartAt",
+            "rollbackWindow",
+            "analysis",
+        ],
+    );
     let strategy = spec.get("strategy").ok_or_else(|| {
         spec.error(
             "spec.strategy",
@@ -119,14 +126,16 @@ fn blue_green_strategy(
     let path = bg.path.clone();
     draft.spec.strategy = Strategy::RedBlack;
     draft.came_from("strategy", &path);
-    bg.skip(&[
-        "activeService",
-        "previewService",
-        "activeMetadata",
-        "previewMetadata",
-        "antiAffinity",
-    ]);
-    draft.ignore(["activeService", "previewService"].map(|k| format!("{path}.{k}")));
+    draft.skip(
+        bg,
+        &[
+            "activeService",
+            "previewService",
+            "activeMetadata",
+            "previewMetadata",
+            "antiAffinity",
+        ],
+    );
     let auto = bg
         .with("autoPromotionEnabled", |f| f.bool())?
         .unwrap_or(true);
@@ -194,7 +203,7 @@ fn blue_green_strategy(
         &format!("{path}.scaleDownDelaySeconds"),
     );
     abort_delay(draft, bg)?;
-    bg.skip(&["scaleDownDelayRevisionLimit"]);
+    draft.skip(bg, &["scaleDownDelayRevisionLimit"]);
     draft.unread(bg, "ignored");
     Ok(())
 }
@@ -229,15 +238,17 @@ fn canary_strategy(
     file: &Path,
 ) -> Result<(), ScenarioError> {
     let path = canary.path.clone();
-    canary.skip(&[
-        "canaryService",
-        "stableService",
-        "canaryMetadata",
-        "stableMetadata",
-        "antiAffinity",
-        "pingPong",
-    ]);
-    draft.ignore(["canaryService", "stableService"].map(|k| format!("{path}.{k}")));
+    draft.skip(
+        canary,
+        &[
+            "canaryService",
+            "stableService",
+            "canaryMetadata",
+            "stableMetadata",
+            "antiAffinity",
+            "pingPong",
+        ],
+    );
     for (key, field) in [
         ("maxSurge", "rolling.max_surge"),
         ("maxUnavailable", "rolling.max_unavailable"),
@@ -284,13 +295,13 @@ fn canary_strategy(
         }
     }
     let steps = match canary.get("steps") {
-        Some(steps) => Some((steps.items()?.to_vec(), steps.path.clone())),
+        Some(steps) => Some((steps.items_up_to(MAX_ITEMS)?.to_vec(), steps.path.clone())),
         None => None,
     };
     // Inline analyses set thresholds too: read them before judging lengths.
     let mut inline_runs = Vec::new();
     if let Some((items, steps_path)) = &steps {
-        for (i, node) in items.iter().enumerate().take(MAX_ITEMS) {
+        for (i, node) in items.iter().enumerate() {
             let step = Field {
                 node,
                 path: format!("{steps_path}[{i}]"),
@@ -317,7 +328,7 @@ fn canary_strategy(
     draft.came_from("strategy", &path);
     let mut segments: Vec<Segment> = Vec::new();
     let mut weight = 0.0;
-    for (i, node) in items.iter().enumerate().take(MAX_ITEMS) {
+    for (i, node) in items.iter().enumerate() {
         let step_path = format!("{steps_path}[{i}]");
         let step = Field {
             node,
@@ -325,8 +336,20 @@ fn canary_strategy(
             file,
         }
         .obj()?;
-        if let Some(w) = step.with("setWeight", |f| f.f64())? {
-            if !(w > weight && w <= 100.0) {
+        if let Some(field) = step.get("setWeight") {
+            let w = field.f64()?;
+            if !(0.0..=100.0).contains(&w) {
+                return Err(field.error(format!("must be between 0 and 100, got {w}")));
+            }
+            let others = step.unread();
+            if !others.is_empty() {
+                draft.not_represented(format!(
+                    "{}: set in the same step as setWeight; Argo allows one action per step, so \
+                     rollsim uses setWeight only",
+                    others.join(", ")
+                ));
+            }
+            if w <= weight {
                 draft.not_represented(format!(
                     "{step_path}.setWeight ({w}) does not raise the weight above {weight}: rollsim's \
                      weights only increase; step skipped"
@@ -344,7 +367,9 @@ fn canary_strategy(
         }
         let hold = if let Some(pause) = step.get("pause") {
             let pause = pause.obj()?;
-            match pause.with("duration", |f| f.duration())? {
+            let duration = pause.with("duration", |f| f.duration())?;
+            draft.unread(&pause, "ignored");
+            match duration {
                 Some(d) => Some((d, format!("{step_path}.pause.duration"))),
                 None => {
                     draft.not_represented(format!(
@@ -396,6 +421,7 @@ fn canary_strategy(
             None
         };
         if let Some((d, source)) = hold {
+            draft.unread(&step, "ignored");
             match segments.last_mut() {
                 Some(segment) => {
                     segment.hold += d;
@@ -450,18 +476,17 @@ fn analysis_run(
     analysis: &Obj<'_>,
     documents: &[Node],
 ) -> Result<Option<SimDuration>, ScenarioError> {
-    analysis.skip(&[
-        "args",
-        "dryRun",
-        "measurementRetention",
-        "analysisRunMetadata",
-    ]);
+    draft.skip(
+        analysis,
+        &["args", "measurementRetention", "analysisRunMetadata"],
+    );
+    let dry_run = dry_run_metrics(analysis)?;
     let Some(templates) = analysis.get("templates") else {
         draft.unread(analysis, "ignored");
         return Ok(None);
     };
     let mut longest: Option<SimDuration> = None;
-    for (i, node) in templates.items()?.iter().enumerate().take(MAX_ITEMS) {
+    for (i, node) in templates.items_up_to(MAX_ITEMS)?.iter().enumerate() {
         let reference = Field {
             node,
             path: format!("{}[{i}]", templates.path),
@@ -471,7 +496,7 @@ fn analysis_run(
         let name = reference
             .str("templateName")?
             .ok_or_else(|| reference.error(&reference.path, "missing `templateName`"))?;
-        reference.skip(&["clusterScope"]);
+        draft.skip(&reference, &["clusterScope"]);
         let Some(template) = find_template(
             documents,
             &["AnalysisTemplate", "ClusterAnalysisTemplate"],
@@ -484,7 +509,7 @@ fn analysis_run(
             ));
             continue;
         };
-        if let Some(length) = template_metrics(draft, template, templates.file)? {
+        if let Some(length) = template_metrics(draft, template, templates.file, &dry_run)? {
             longest = Some(longest.map_or(length, |l| l.max(length)));
         }
     }
@@ -497,6 +522,7 @@ fn template_metrics(
     draft: &mut Draft,
     template: &Node,
     file: &Path,
+    dry_run: &[String],
 ) -> Result<Option<SimDuration>, ScenarioError> {
     let name = metadata_name(template).unwrap_or_default();
     let root = Obj::root(template, file)?;
@@ -504,12 +530,13 @@ fn template_metrics(
         return Ok(None);
     };
     let spec = spec.obj()?;
-    spec.skip(&["args", "dryRun", "measurementRetention"]);
+    draft.skip(&spec, &["args", "measurementRetention"]);
+    let dry_run = [dry_run, &dry_run_metrics(&spec)?].concat();
     let Some(metrics_field) = spec.get("metrics") else {
         return Ok(None);
     };
     let mut longest: Option<SimDuration> = Some(SimDuration::ZERO);
-    for (i, node) in metrics_field.items()?.iter().enumerate().take(MAX_ITEMS) {
+    for (i, node) in metrics_field.items_up_to(MAX_ITEMS)?.iter().enumerate() {
         let path = format!("AnalysisTemplate {name:?} spec.metrics[{i}]");
         let metric = Field {
             node,
@@ -534,8 +561,10 @@ fn template_metrics(
         }
         let failure_limit = metric.with("failureLimit", |f| f.u32_up_to(99))?;
         let limit = failure_limit.unwrap_or(0) + 1;
-        if !draft.origins.contains_key("analysis.failure_limit")
-            || limit < draft.spec.analysis.failure_limit
+        let dry = is_dry_run(&dry_run, &metric_name);
+        if !dry
+            && (!draft.origins.contains_key("analysis.failure_limit")
+                || limit < draft.spec.analysis.failure_limit)
         {
             draft.spec.analysis.failure_limit = limit;
             let source = format!("{path}.failureLimit");
@@ -545,12 +574,14 @@ fn template_metrics(
                 draft.assumed("analysis.failure_limit", format!("Argo default failureLimit 0 ({source} unset): the first failed measurement fails"));
             }
         }
-        metric.skip(&[
-            "consecutiveErrorLimit",
-            "inconclusiveLimit",
-            "consecutiveSuccessLimit",
-            "dryRun",
-        ]);
+        draft.skip(
+            &metric,
+            &[
+                "consecutiveErrorLimit",
+                "inconclusiveLimit",
+                "consecutiveSuccessLimit",
+            ],
+        );
         // Length of this metric's measurements.
         let length = match (interval, count) {
             (Some(i), Some(c)) => {
@@ -573,6 +604,14 @@ fn template_metrics(
                     .as_deref()
                     .and_then(|c| metrics::parse_condition(c, true))
             });
+        if dry {
+            metric.skip(&["provider"]);
+            draft.not_represented(format!(
+                "{path} ({metric_name}): a dry-run metric; Argo records it without letting it \
+                 fail the rollout, so rollsim does not judge it"
+            ));
+            continue;
+        }
         let Some(provider) = metric.get("provider") else {
             draft.not_represented(format!("{path}: no provider; not judged"));
             continue;
@@ -607,6 +646,31 @@ fn template_metrics(
         }
     }
     Ok(longest)
+}
+
+/// The metric names of a `dryRun` list (`[{metricName: …}]`) under `obj`.
+fn dry_run_metrics(obj: &Obj<'_>) -> Result<Vec<String>, ScenarioError> {
+    let Some(list) = obj.get("dryRun") else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    for (i, node) in list.items_up_to(MAX_ITEMS)?.iter().enumerate() {
+        let entry = Field {
+            node,
+            path: format!("{}[{i}]", list.path),
+            file: list.file,
+        }
+        .obj()?;
+        names.extend(entry.str("metricName")?);
+    }
+    Ok(names)
+}
+
+/// Whether `metric` runs dry: named in `dry_run` (Argo's `.*` and `*` name every metric).
+fn is_dry_run(dry_run: &[String], metric: &str) -> bool {
+    dry_run
+        .iter()
+        .any(|name| name == metric || name == ".*" || name == "*")
 }
 
 /// Argo's Kayenta provider: Kayenta's judge and its score thresholds.

@@ -28,7 +28,6 @@ const TOOL: &str = "Asgard";
 pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioError> {
     let nested = root.get("deploymentOptions").map(|f| f.obj()).transpose()?;
     let options: &Obj<'_> = nested.as_ref().unwrap_or(root);
-    root.skip(&["lcOptions", "asgOptions"]);
     if options.has("steps") {
         return Err(options.error(
             &options.child_path("steps"),
@@ -195,13 +194,6 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         "Asgard's judgment periods are watched by people: rollsim's default analysis thresholds \
          stand in for them",
     );
-    options.skip(&[
-        "notificationDestination",
-        "subnetPurpose",
-        "initialTrafficPrevented",
-        "azRebalanceSuspended",
-        "instancePriceType",
-    ]);
     draft.ignore(options.unread());
     if nested.is_some() {
         draft.ignore(root.unread());

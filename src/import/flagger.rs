@@ -4,8 +4,8 @@
 //! # Mapping
 //! | Flagger | rollsim |
 //! |---|---|
-//! | `analysis.stepWeight` up to `maxWeight` (100), or `stepWeights` | `canary` steps, each held one `interval` (one check, as Flagger advances after each passing check) |
-//! | `analysis.iterations` without step weights (blue/green, A/B) | `red-black`, the `iterations × interval` of checks as the bake |
+//! | `analysis.stepWeight` until the weight reaches `maxWeight` (100), or `stepWeights` | `canary` steps, each held one `interval` (one check, as Flagger advances after each passing check); the weights as [`super::flagger_traffic`] works them out |
+//! | `analysis.iterations`, or `provider: kubernetes` (blue/green, A/B) | `red-black`, the `iterations × interval` of checks as the bake (iterations win over weights, as in Flagger) |
 //! | `analysis.interval` (60 s, at least 10 s) | `analysis.interval` |
 //! | `analysis.threshold` (1) | `analysis.failure_limit` |
 //! | `request-success-rate` `thresholdRange.min` (percent) | `analysis.max_error_rate` = 1 − min/100 |
@@ -16,6 +16,7 @@
 use std::path::Path;
 
 use super::detect::find_template;
+use super::flagger_traffic::{TOTAL_WEIGHT, stepped_weights};
 use super::metrics::{self, Bound};
 use super::tree::{Field, Node, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
@@ -24,8 +25,10 @@ use crate::scenario::ScenarioError;
 use crate::scenario::rollout::{Cleanup, Strategy, WeightStep};
 
 const TOOL: &str = "Flagger";
-/// Most weight steps built from `stepWeight`.
-const MAX_STEPS: usize = 100;
+/// Most metrics or webhooks read.
+const MAX_ITEMS: usize = 100;
+/// Flagger's shortest analysis interval.
+const MIN_INTERVAL: SimDuration = SimDuration::from_secs(10);
 
 pub(crate) fn import(
     root: &Obj<'_>,
@@ -45,24 +48,24 @@ pub(crate) fn import(
     let target = spec.with("targetRef", |f| f.obj()?.str("name"))?.flatten();
     let name = target.clone().or(metadata_name);
     let mut draft = Draft::new(name.as_deref());
-    spec.skip(&[
-        "service",
-        "provider",
-        "metricsServer",
-        "autoscalerRef",
-        "ingressRef",
-        "upstreamRef",
-        "revertOnDeletion",
-        "suspend",
-    ]);
-    draft.ignore(
-        [
-            "spec.targetRef",
-            "spec.service",
-            "spec.provider",
-            "spec.autoscalerRef",
-        ]
-        .map(String::from),
+    draft.ignore(spec.has("targetRef").then(|| "spec.targetRef".to_string()));
+    let provider = spec.str("provider")?;
+    if spec.with("suspend", |f| f.bool())? == Some(true) {
+        draft.not_represented(
+            "spec.suspend: Flagger skips a suspended Canary's runs until it is resumed; rollsim \
+             rehearses the rollout as if resumed",
+        );
+    }
+    draft.skip(
+        &spec,
+        &[
+            "service",
+            "metricsServer",
+            "autoscalerRef",
+            "ingressRef",
+            "upstreamRef",
+            "revertOnDeletion",
+        ],
     );
     let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
     let present = deadline.is_some();
@@ -90,7 +93,7 @@ pub(crate) fn import(
             )
         })?
         .obj()?;
-    let mode = map_analysis(&mut draft, &analysis, documents, file)?;
+    let mode = map_analysis(&mut draft, &analysis, provider.as_deref(), documents, file)?;
     draft.unread(&spec, "ignored");
     let description = format!(
         "Flagger Canary {} ({mode})",
@@ -103,15 +106,22 @@ pub(crate) fn import(
 fn map_analysis(
     draft: &mut Draft,
     analysis: &Obj<'_>,
+    provider: Option<&str>,
     documents: &[Node],
     file: &Path,
 ) -> Result<&'static str, ScenarioError> {
     let path = analysis.path.clone();
     let interval = analysis.with("interval", |f| f.duration())?;
     let present = interval.is_some();
+    if let Some(short) = interval.filter(|i| *i < MIN_INTERVAL) {
+        draft.not_represented(format!(
+            "{path}.interval ({short}): Flagger runs its checks at most every {MIN_INTERVAL}, and \
+             so does rollsim"
+        ));
+    }
     let interval = interval
         .unwrap_or(SimDuration::from_secs(60))
-        .max(SimDuration::from_secs(10));
+        .max(MIN_INTERVAL);
     draft.spec.analysis.interval = interval;
     draft.came_from_or_default(
         "analysis.interval",
@@ -135,7 +145,7 @@ fn map_analysis(
     ));
     map_metrics(draft, analysis, documents, file)?;
     map_webhooks(draft, analysis, file)?;
-    analysis.skip(&["alerts", "sessionAffinity"]);
+    draft.skip(analysis, &["alerts", "sessionAffinity"]);
     if analysis.with("mirror", |f| f.bool())? == Some(true) {
         analysis.skip(&["mirrorWeight"]);
         draft.not_represented(format!(
@@ -144,29 +154,93 @@ fn map_analysis(
         ));
     }
     let step_weights = analysis.with("stepWeights", |f| {
-        f.items()?
-            .iter()
-            .enumerate()
-            .map(|(i, node)| {
-                Field {
-                    node,
-                    path: format!("{}[{i}]", f.path),
-                    file,
-                }
-                .f64()
-            })
-            .collect::<Result<Vec<f64>, _>>()
+        let mut weights = Vec::new();
+        for (i, node) in f.items_up_to(TOTAL_WEIGHT as usize)?.iter().enumerate() {
+            let item = Field {
+                node,
+                path: format!("{}[{i}]", f.path),
+                file,
+            };
+            let weight = item.u32_up_to(TOTAL_WEIGHT)?;
+            if weight <= weights.last().copied().unwrap_or(0) {
+                return Err(item.error(format!(
+                    "must be above the weight before it (Flagger's canary stalls otherwise), got \
+                     {weight}"
+                )));
+            }
+            weights.push(weight);
+        }
+        Ok(weights)
     })?;
-    let step_weight = analysis.with("stepWeight", |f| f.f64())?;
-    let max_weight = analysis.with("maxWeight", |f| f.f64())?;
+    let step_weight = analysis
+        .with("stepWeight", |f| f.u32_up_to(TOTAL_WEIGHT))?
+        .filter(|w| *w > 0);
+    let max_weight = analysis
+        .with("maxWeight", |f| f.u32_up_to(TOTAL_WEIGHT))?
+        .filter(|w| *w > 0);
     if let Some(promotion) = analysis.with("stepWeightPromotion", |f| f.f64())? {
         draft.not_represented(format!(
             "{path}.stepWeightPromotion ({promotion}): rollsim promotes in one move"
         ));
     }
-    let iterations = analysis.with("iterations", |f| f.u32_up_to(10_000))?;
+    let iterations = analysis
+        .with("iterations", |f| f.u32_up_to(10_000))?
+        .filter(|n| *n > 0);
     let matched = analysis.get("match").is_some();
-    let mode = if let Some(weights) = step_weights {
+    let kubernetes = provider == Some("kubernetes");
+    let mode = if kubernetes || iterations.is_some() {
+        let iterations = iterations.unwrap_or_else(|| {
+            draft.not_represented(format!(
+                "{path}.iterations is unset: with provider kubernetes Flagger runs blue/green with \
+                 10 iterations"
+            ));
+            10
+        });
+        if matched && kubernetes {
+            draft.not_represented(format!(
+                "{path}.match: the kubernetes provider cannot route by request; Flagger runs \
+                 blue/green instead of A/B testing"
+            ));
+        }
+        for (key, set) in [
+            ("stepWeight", step_weight.is_some()),
+            ("stepWeights", step_weights.is_some()),
+            ("maxWeight", max_weight.is_some()),
+        ] {
+            if set {
+                draft.not_represented(format!(
+                    "{path}.{key}: unused, as in Flagger: iterations (or provider kubernetes) \
+                     select blue/green"
+                ));
+            }
+        }
+        let ab = matched && !kubernetes;
+        blue_green(draft, iterations, interval, &path, ab);
+        if ab { "A/B testing" } else { "blue/green" }
+    } else if let Some(step) = step_weight {
+        let (max, max_source) = match (&step_weights, max_weight) {
+            (Some(weights), _) => (
+                weights.last().copied().unwrap_or(TOTAL_WEIGHT),
+                format!("the last of {path}.stepWeights"),
+            ),
+            (None, Some(max)) => (max, format!("{path}.maxWeight")),
+            (None, None) => (
+                TOTAL_WEIGHT,
+                "the Flagger default maxWeight 100".to_string(),
+            ),
+        };
+        let weights: Vec<f64> = stepped_weights(step, max)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let source = format!(
+            "{path}.stepWeight × k until the weight reaches {max_source} (the last step may pass \
+             it, as in Flagger)"
+        );
+        canary_steps(draft, &weights, &source, interval, &path);
+        "canary"
+    } else if let Some(weights) = step_weights.filter(|w| !w.is_empty()) {
+        let weights: Vec<f64> = weights.into_iter().map(f64::from).collect();
         canary_steps(
             draft,
             &weights,
@@ -175,31 +249,6 @@ fn map_analysis(
             &path,
         );
         "canary, stepWeights"
-    } else if let Some(step) = step_weight {
-        if !(step > 0.0 && step <= 100.0) {
-            return Err(analysis.error(
-                &format!("{path}.stepWeight"),
-                format!("must be in (0, 100], got {step}"),
-            ));
-        }
-        let max = max_weight.unwrap_or(100.0).clamp(step, 100.0);
-        let weights: Vec<f64> = (1..=MAX_STEPS)
-            .map(|k| k as f64 * step)
-            .take_while(|w| *w <= max + 1e-9)
-            .collect();
-        let source = format!(
-            "{path}.stepWeight × k up to {}",
-            if max_weight.is_some() {
-                format!("{path}.maxWeight")
-            } else {
-                "the Flagger default maxWeight 100".into()
-            }
-        );
-        canary_steps(draft, &weights, &source, interval, &path);
-        "canary"
-    } else if let Some(iterations) = iterations {
-        blue_green(draft, iterations, interval, &path, matched);
-        if matched { "A/B testing" } else { "blue/green" }
     } else {
         return Err(analysis.error(
             &path,
@@ -221,7 +270,7 @@ fn canary_steps(
     draft.spec.strategy = Strategy::Canary;
     draft.came_from("strategy", path);
     draft.spec.canary.steps = Vec::new();
-    for (k, weight) in weights.iter().enumerate().take(MAX_STEPS) {
+    for (k, weight) in weights.iter().enumerate() {
         let field = format!("canary.steps[{k}].pause");
         let pause = draft.judged_phase(&field, interval, &format!("{path}.interval"));
         draft.spec.canary.steps.push(WeightStep {
@@ -251,7 +300,7 @@ fn blue_green(
     draft.spec.strategy = Strategy::RedBlack;
     draft.came_from(
         "strategy",
-        &format!("{path}.iterations without step weights"),
+        &format!("{path}.iterations (they select blue/green in Flagger)"),
     );
     let checks = interval.saturating_mul(iterations as u64);
     draft.spec.red_black.bake = draft.judged_phase(
@@ -289,11 +338,11 @@ fn map_metrics(
         draft.never_judge("the analysis has no metrics; Flagger's checks then always pass");
         return Ok(());
     };
-    let items = list.items()?;
+    let items = list.items_up_to(MAX_ITEMS)?;
     if items.is_empty() {
         draft.never_judge("the analysis has no metrics; Flagger's checks then always pass");
     }
-    for (i, node) in items.iter().enumerate().take(MAX_STEPS) {
+    for (i, node) in items.iter().enumerate() {
         let path = format!("{}[{i}]", list.path);
         let metric = Field {
             node,
@@ -369,7 +418,7 @@ fn template_query(
     documents: &[Node],
     file: &Path,
 ) -> Result<Option<String>, ScenarioError> {
-    reference.skip(&["namespace"]);
+    draft.skip(reference, &["namespace"]);
     let Some(name) = reference.str("name")? else {
         return Ok(None);
     };
@@ -389,7 +438,7 @@ fn map_webhooks(draft: &mut Draft, analysis: &Obj<'_>, file: &Path) -> Result<()
     let Some(list) = analysis.get("webhooks") else {
         return Ok(());
     };
-    for (i, node) in list.items()?.iter().enumerate().take(MAX_STEPS) {
+    for (i, node) in list.items_up_to(MAX_ITEMS)?.iter().enumerate() {
         let path = format!("{}[{i}]", list.path);
         let hook = Field {
             node,

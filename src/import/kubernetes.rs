@@ -4,7 +4,7 @@
 //! | Kubernetes | rollsim |
 //! |---|---|
 //! | `strategy.type: RollingUpdate` (the default) | `rolling` |
-//! | `rollingUpdate.maxSurge` / `maxUnavailable` (25% / 25%) | `rolling.max_surge` (rounded up) / `max_unavailable` (rounded down), as Kubernetes rounds |
+//! | `rollingUpdate.maxSurge` / `maxUnavailable` (25% / 25%) | `rolling.max_surge` (rounded up) / `max_unavailable` (rounded down; 1 if both come to 0), as Kubernetes resolves them |
 //! | `strategy.type: Recreate` | `rolling` with `max_surge = 0`, `max_unavailable = "100%"`: every old pod stops, then the new ones start |
 //! | `progressDeadlineSeconds` (600) | `rolling.healthy_deadline` (and red/black's, for `--strategy`) |
 //!
@@ -28,15 +28,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         .get("spec")
         .ok_or_else(|| root.error("spec", "missing: a Deployment needs a `spec`"))?
         .obj()?;
-    spec.skip(&["selector", "template", "revisionHistoryLimit"]);
-    draft.ignore(
-        [
-            "spec.selector",
-            "spec.template",
-            "spec.revisionHistoryLimit",
-        ]
-        .map(String::from),
-    );
+    draft.skip(&spec, &["selector", "template", "revisionHistoryLimit"]);
     if let Some(replicas) = spec.with("replicas", |f| f.u32_up_to(u32::MAX))? {
         draft.not_represented(format!(
             "spec.replicas ({replicas}): rollsim takes the size from the model's layer `instances`"
@@ -124,9 +116,7 @@ fn rolling_update(
     };
     let surge = read("maxSurge")?;
     let unavailable = read("maxUnavailable")?;
-    if matches!(surge, Some(Count::Absolute(0) | Count::Percent(0.0)))
-        && matches!(unavailable, Some(Count::Absolute(0) | Count::Percent(0.0)))
-    {
+    if surge.is_some_and(Count::is_zero) && unavailable.is_some_and(Count::is_zero) {
         let update = update.as_ref().expect("both were read from it");
         return Err(update.error(
             &update.path,

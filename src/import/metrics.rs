@@ -107,11 +107,7 @@ pub(crate) fn parse_condition(condition: &str, failure: bool) -> Option<Bound> {
         } else {
             continue;
         };
-        let number: String = rest[len..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
-            .collect();
-        if let Ok(value) = number.parse::<f64>() {
+        if let Some(value) = leading_number(&rest[len..]) {
             found = Some((op, value));
         }
     }
@@ -122,6 +118,18 @@ pub(crate) fn parse_condition(condition: &str, failure: bool) -> Option<Bound> {
     } else {
         Bound::AtMost(value)
     })
+}
+
+/// The longest number at the start of `text`, exponent included (`5e-3`).
+fn leading_number(text: &str) -> Option<f64> {
+    let candidate: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+        .collect();
+    (1..=candidate.len())
+        .rev()
+        .find_map(|end| candidate[..end].parse::<f64>().ok())
+        .filter(|x| x.is_finite())
 }
 
 /// A rate given as a fraction or, above 1, a percentage; rounded to 1e-9.
@@ -227,5 +235,13 @@ mod tests {
             Some(Bound::AtMost(0.05))
         );
         assert_eq!(parse_condition("result == 'ok'", false), None);
+        assert_eq!(
+            parse_condition("result[0] < 5e-3", false),
+            Some(Bound::AtMost(0.005))
+        );
+        assert_eq!(
+            parse_condition("result[0] <= 1E2 && true", false),
+            Some(Bound::AtMost(100.0))
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! 1. [`import_file`] reads the file ([`tree`]: YAML documents or JSON, every value with
 //!    its line) and recognises its format ([`detect`]) by `apiVersion`/`kind` or, for
 //!    JSON, by its shape.
-//! 2. The format's module ([`argo`], [`flagger`], [`kubernetes`], [`spinnaker`],
-//!    [`asgard`]) maps each field onto a [`RolloutSpec`] through a [`Draft`], which
+//! 2. The format's module ([`argo`], [`flagger`] with [`flagger_traffic`], [`kubernetes`],
+//!    [`spinnaker`], [`asgard`]) maps each field onto a [`RolloutSpec`] through a [`Draft`], which
 //!    records where every value came from (a field of the file, or the tool's documented
 //!    default) and every field that rollsim cannot represent, with what it assumed
 //!    instead. Analysis templates' queries go through [`metrics`].
@@ -29,6 +29,7 @@ pub(crate) mod argo;
 pub(crate) mod asgard;
 pub(crate) mod detect;
 pub(crate) mod flagger;
+pub(crate) mod flagger_traffic;
 pub(crate) mod kubernetes;
 pub(crate) mod metrics;
 pub mod render;
@@ -167,6 +168,15 @@ impl Draft {
     /// Fields that change nothing rollsim simulates.
     pub(crate) fn ignore(&mut self, paths: impl IntoIterator<Item = String>) {
         self.ignored.extend(paths);
+    }
+
+    /// Reads `keys` of `obj` as names and plumbing: those present are listed as ignored.
+    pub(crate) fn skip(&mut self, obj: &tree::Obj<'_>, keys: &[&str]) {
+        for key in keys {
+            if obj.get(key).is_some() {
+                self.ignored.push(obj.child_path(key));
+            }
+        }
     }
 
     /// Every key of `obj` nobody read is reported as not represented.

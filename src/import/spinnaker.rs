@@ -43,8 +43,8 @@ struct Judgment {
 
 pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioError> {
     if let Some(stages) = root.get("stages") {
-        let items = stages.items()?;
-        let deploy = items.iter().enumerate().take(MAX_ITEMS).find(|(_, node)| {
+        let items = stages.items_up_to(MAX_ITEMS)?;
+        let deploy = items.iter().enumerate().find(|(_, node)| {
             let stage = Field {
                 node,
                 path: String::new(),
@@ -159,7 +159,7 @@ fn stages_around(
     file: &Path,
 ) -> Result<Judgment, ScenarioError> {
     let mut judgment = Judgment::default();
-    for (i, node) in stages.iter().enumerate().take(MAX_ITEMS) {
+    for (i, node) in stages.iter().enumerate() {
         if i == index {
             continue;
         }
@@ -419,10 +419,9 @@ fn rolling_steps(
     at: &dyn Fn(&str) -> String,
 ) -> Result<(), ScenarioError> {
     let percentages = cluster.with("targetPercentages", |f| {
-        f.items()?
+        f.items_up_to(MAX_ITEMS)?
             .iter()
             .enumerate()
-            .take(MAX_ITEMS)
             .map(|(i, node)| {
                 Field {
                     node,
@@ -487,6 +486,15 @@ fn cleanup(
     let scale_down = scale_down_given.unwrap_or(false);
     let scale_down_delay = cluster.with("delayBeforeScaleDownSec", |f| f.seconds())?;
     let max_remaining = cluster.with("maxRemainingAsgs", |f| f.u32_up_to(1000))?;
+    if let Some(delay) = scale_down_delay
+        && (!scale_down || max_remaining == Some(1))
+    {
+        draft.not_represented(format!(
+            "{} ({delay}): Spinnaker waits it only before scaling the old group down (scaleDown \
+             true, maxRemainingAsgs above 1); it has no effect here",
+            at("delayBeforeScaleDownSec")
+        ));
+    }
     let judged_after = judgment.after;
     let after_sources = judgment.after_sources.join(" + ");
     if draft.spec.strategy == Strategy::Highlander {

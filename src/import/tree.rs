@@ -261,6 +261,18 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// A list of at most `max` items: longer is refused rather than cut short.
+    pub(crate) fn items_up_to(&self, max: usize) -> Result<&'a [Node], ScenarioError> {
+        let items = self.items()?;
+        if items.len() > max {
+            return Err(self.error(format!(
+                "has {} items; rollsim reads at most {max}",
+                items.len()
+            )));
+        }
+        Ok(items)
+    }
+
     pub(crate) fn str(&self) -> Result<&'a str, ScenarioError> {
         match &self.node.value {
             Value::Str(s) => Ok(s),

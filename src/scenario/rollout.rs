@@ -25,7 +25,7 @@
 //! | `red_black.cleanup` | `disable` | Spinnaker keeps the old server group disabled |
 //! | `red_black.disabled_for` | `1h` | |
 //! | `rolling.max_surge` | `25%` | Kubernetes, Argo Rollouts |
-//! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts (if both round to 0: 1) |
+//! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts |
 //! | `rolling.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` |
 //! | `analysis.interval` | `1m` | Flagger |
 //! | `analysis.delay` | `0s` | Spinnaker's `beginCanaryAnalysisAfterMins` (lets new instances warm up) |
@@ -290,7 +290,8 @@ pub struct RollingSpec {
     /// Instances above the desired size during the upgrade (count or percent, rounded up).
     #[serde(default = "quarter")]
     pub max_surge: Count,
-    /// Instances below the desired size during the upgrade (count or percent, rounded down).
+    /// Instances below the desired size during the upgrade (count or percent, rounded down;
+    /// 1 if both this and `max_surge` come to 0, as Kubernetes resolves them).
     #[serde(default = "quarter")]
     pub max_unavailable: Count,
     /// Longest wait for a batch to become healthy before aborting.
@@ -299,14 +300,14 @@ pub struct RollingSpec {
 }
 
 impl RollingSpec {
-    /// Instances above and below `size` a batch may take: surge rounded up, unavailable
-    /// rounded down, and, as Kubernetes resolves its fenceposts, one unavailable if both
-    /// come to 0 (e.g. 25% of 3 with no surge).
-    pub fn batch_bounds(&self, size: u32) -> (u32, u32) {
+    /// The surge and the unavailability for `size` instances, as Kubernetes resolves
+    /// them: surge rounded up, unavailability rounded down, and if both come to 0,
+    /// unavailability 1, so that the update can always progress.
+    pub fn batch_limits(&self, size: u32) -> (u32, u32) {
         let surge = self.max_surge.of(size, true);
-        let unavailable = self.max_unavailable.of(size, false).min(size);
+        let unavailable = self.max_unavailable.of(size, false);
         if surge == 0 && unavailable == 0 {
-            (0, 1.min(size))
+            (0, 1)
         } else {
             (surge, unavailable)
         }
@@ -387,14 +388,6 @@ pub enum Count {
 }
 
 impl Count {
-    /// Whether it is 0 whatever the size (`0` or `"0%"`).
-    pub fn is_zero(self) -> bool {
-        match self {
-            Count::Absolute(n) => n == 0,
-            Count::Percent(p) => p == 0.0,
-        }
-    }
-
     /// The count for `size`, rounding a percentage up (`true`) or down (Kubernetes
     /// rounds surge up and unavailability down).
     pub fn of(self, size: u32, round_up: bool) -> u32 {
@@ -409,6 +402,16 @@ impl Count {
                 };
                 rounded.max(0.0) as u32
             }
+        }
+    }
+}
+
+impl Count {
+    /// Whether this is 0 whatever the size (`0` or `"0%"`).
+    pub fn is_zero(self) -> bool {
+        match self {
+            Count::Absolute(n) => n == 0,
+            Count::Percent(p) => p == 0.0,
         }
     }
 }
@@ -633,6 +636,18 @@ fn default_max_latency_p99_ratio() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_that_both_round_to_zero_let_one_instance_be_unavailable() {
+        let rolling = RollingSpec {
+            max_surge: Count::Absolute(0),
+            max_unavailable: Count::Percent(10.0),
+            ..RollingSpec::default()
+        };
+        assert_eq!(rolling.batch_limits(3), (0, 1));
+        assert_eq!(rolling.batch_limits(20), (0, 2));
+        assert_eq!(RollingSpec::default().batch_limits(3), (1, 0));
+    }
 
     #[test]
     fn counts_round_as_kubernetes_does() {

@@ -728,9 +728,8 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 );
             }
         }
-        // As Kubernetes: both 0 as written is refused; percentages that round to 0 for
-        // this size make one instance unavailable at a time (`RollingSpec::batch_bounds`).
-        let (surge, _) = rollout.rolling.batch_bounds(layer.instances);
+        // As Kubernetes: both written as 0 is refused; both rounding to 0 for this size
+        // lets one instance be unavailable ([`RollingSpec::batch_limits`]).
         if rollout.rolling.max_surge.is_zero() && rollout.rolling.max_unavailable.is_zero() {
             c.fail(
                 &[r, &i, &"rolling"],
@@ -741,6 +740,7 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 ),
             );
         }
+        let (surge, _) = rollout.rolling.batch_limits(layer.instances);
         if surge > MAX_INSTANCES {
             c.fail(
                 &[r, &i, &"rolling", &"max_surge"],

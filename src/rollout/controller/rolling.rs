@@ -26,7 +26,8 @@ impl Controller {
             return;
         }
         let n = self.size();
-        let (surge, unavailable) = self.spec.rolling.batch_bounds(n);
+        let (surge, unavailable) = self.spec.rolling.batch_limits(n);
+        let unavailable = unavailable.min(n);
         let (t, s) = (obs.version(target), obs.version(source));
         if t.registered > ready {
             ready = t.registered;
