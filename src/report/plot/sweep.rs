@@ -29,7 +29,7 @@ struct SweepFigure {
 impl Drawing for SweepFigure {
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(2) as u32;
-        (WIDTH, 50 + PANEL_HEIGHT * rows.max(1))
+        (WIDTH, 80 + PANEL_HEIGHT * rows.max(1))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -41,6 +41,30 @@ impl Drawing for SweepFigure {
                 ("sans-serif", 20).into_font().style(FontStyle::Bold),
             )
             .map_err(e)?;
+        // One legend for every panel, in a strip under the title: the series are the
+        // same in each panel, in the same colours.
+        let (strip, root) = root.split_vertically(28);
+        let labels: Vec<&str> = self
+            .panels
+            .iter()
+            .find(|(_, lines)| !lines.is_empty())
+            .map(|(_, lines)| lines.iter().map(|(l, _)| l.as_str()).collect())
+            .unwrap_or_default();
+        let mut x = 20;
+        for (i, label) in labels.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            strip
+                .draw(&Rectangle::new([(x, 8), (x + 14, 20)], colour.filled()))
+                .map_err(e)?;
+            strip
+                .draw(&Text::new(
+                    label.to_string(),
+                    (x + 20, 7),
+                    ("sans-serif", 14).into_font(),
+                ))
+                .map_err(e)?;
+            x += 40 + 8 * label.chars().count() as i32;
+        }
         let rows = self.panels.len().div_ceil(2).max(1);
         let areas = root.split_evenly((rows, 2));
         let to_x = |x: f64| if self.log_x { x.max(1e-9).log10() } else { x };
@@ -52,7 +76,11 @@ impl Drawing for SweepFigure {
             if !x_min.is_finite() {
                 continue;
             }
-            let pad = ((x_max - x_min) * 0.05).max(0.05);
+            let pad = if self.categories.is_some() {
+                0.6
+            } else {
+                ((x_max - x_min) * 0.05).max(0.05)
+            };
             let ys = lines
                 .iter()
                 .flat_map(|(_, p)| p.iter().flat_map(|q| [q.2, q.3]));
@@ -96,39 +124,46 @@ impl Drawing for SweepFigure {
                         format!("{v:.2}")
                     }
                 })
+                .y_label_formatter(&|y| compact(*y))
                 .label_style(("sans-serif", 12))
                 .light_line_style(WHITE.mix(0.0))
                 .draw()
                 .map_err(e)?;
-            for (i, (label, points)) in lines.iter().enumerate() {
+            let categorical = self.categories.is_some();
+            for (i, (_, points)) in lines.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
-                chart
-                    .draw_series(LineSeries::new(
-                        points.iter().map(|p| (to_x(p.0), p.1)),
-                        colour.stroke_width(2),
-                    ))
-                    .map_err(e)?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
-                    });
+                // Categories: the series side by side at each category, no lines between
+                // categories (they have no order to follow).
+                let dodge = if categorical {
+                    (i as f64 - (lines.len() as f64 - 1.0) / 2.0) * 0.12
+                } else {
+                    0.0
+                };
+                let at = |x: f64| to_x(x) + dodge;
+                if !categorical {
+                    chart
+                        .draw_series(LineSeries::new(
+                            points.iter().map(|p| (at(p.0), p.1)),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(e)?;
+                }
                 chart
                     .draw_series(
                         points
                             .iter()
-                            .map(|p| Circle::new((to_x(p.0), p.1), 3, colour.filled())),
+                            .map(|p| Circle::new((at(p.0), p.1), 4, colour.filled())),
                     )
                     .map_err(e)?;
                 chart
                     .draw_series(points.iter().map(|p| {
                         PathElement::new(
-                            [(to_x(p.0), p.2), (to_x(p.0), p.3)],
-                            colour.mix(0.6).stroke_width(1),
+                            [(at(p.0), p.2), (at(p.0), p.3)],
+                            colour.stroke_width(2),
                         )
                     }))
                     .map_err(e)?;
             }
-            super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         root.present().map_err(e)
     }
@@ -276,6 +311,20 @@ pub fn plot_sweep(
         written.extend(super::write(&dir.join(stem), &figure)?);
     }
     Ok(written)
+}
+
+/// A tick label: 1.5M, 600k, 12.5, 0.25.
+fn compact(y: f64) -> String {
+    let a = y.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", y / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", y / 1e3)
+    } else if a >= 100.0 || (y - y.round()).abs() < 1e-9 {
+        format!("{y:.0}")
+    } else {
+        format!("{y:.2}")
+    }
 }
 
 fn file_safe(text: &str) -> String {
