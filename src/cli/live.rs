@@ -86,6 +86,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
     let ending = runtime.block_on(async {
         let signals = Signals::new()?;
         let mut supervisor = Supervisor::new()?;
+        eprintln!("live: run directory {}", supervisor.dir().display());
         let mut log = |at: SimTime, note: &str| eprintln!("  {}  {note}", clock(at));
         let ending = tokio::select! {
             result = driver::drive(&live, &mut supervisor, &mut log) => Ending::Finished(Box::new(result)),

@@ -18,6 +18,9 @@ use crate::scenario::Scenario;
 
 use super::scale::LiveModel;
 
+/// Resolution of live durations: the driver's tick (timers fire a few ms late).
+const TIME_RESOLUTION_S: f64 = 0.05;
+
 /// The metrics compared, by name (as in DESIGN.md §2 and `compare`'s table).
 const COMPARED: [&str; 12] = [
     "promoted",
@@ -54,7 +57,12 @@ impl Row {
     pub(crate) fn verdict(&self) -> &'static str {
         match (self.live, self.sim, self.range) {
             (Some(live), Some(sim), Some((low, high))) => {
-                let tolerance = 1e-9 * (1.0 + live.abs());
+                let resolution = if self.unit == "s" {
+                    TIME_RESOLUTION_S
+                } else {
+                    0.0
+                };
+                let tolerance = resolution + 1e-9 * (1.0 + live.abs());
                 if (live - sim.mean).abs() <= sim.half_width + tolerance {
                     "yes"
                 } else if live >= low - tolerance && live <= high + tolerance {
@@ -107,13 +115,6 @@ pub(crate) fn versus(model: &Scenario, measured: &RolloutMetrics, runs: usize) -
 
 /// The side-by-side table.
 pub(crate) fn render(rows: &[Row], runs: usize) -> String {
-    let number = |x: f64| {
-        if x.abs() >= 100.0 || x == x.round() {
-            format!("{x:.0}")
-        } else {
-            format!("{x:.2}")
-        }
-    };
     let mut table = vec![vec![
         "metric".to_string(),
         "live".into(),
@@ -123,6 +124,14 @@ pub(crate) fn render(rows: &[Row], runs: usize) -> String {
         "live in CI".into(),
     ]];
     for row in rows {
+        // Counts whole, the rest to two decimals.
+        let number = |x: f64| {
+            if row.unit.is_empty() || row.unit == "share" {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.2}")
+            }
+        };
         let dash = || "-".to_string();
         table.push(vec![
             if row.unit.is_empty() {
@@ -169,6 +178,11 @@ mod tests {
         assert_eq!(row(10.5).verdict(), "yes");
         assert_eq!(row(13.0).verdict(), "runs");
         assert_eq!(row(20.0).verdict(), "no");
+        let late = Row {
+            unit: "s",
+            ..row(11.04)
+        };
+        assert_eq!(late.verdict(), "yes", "within the timers' resolution");
         let missing = Row {
             live: None,
             ..row(1.0)
