@@ -15,11 +15,14 @@
 //! - [`rollout`]: the rollout controller (strategies, analysis), behind its own interface.
 //! - [`rehearsal`]: the controller driven against the world, and the rollout metrics.
 //! - [`report`]: summaries and rollout reports as text and JSON.
+//! - [`live`]: the controller against real processes behind HAProxy, and the simulator
+//!   held against it.
 //! - [`cli`]: the command line, on top of everything.
 
 pub mod cli;
 pub mod engine;
 pub mod import;
+pub mod live;
 pub mod model;
 pub mod plan;
 pub mod queueing;

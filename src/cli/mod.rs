@@ -6,6 +6,8 @@
 mod check;
 mod compare;
 mod import;
+mod instance;
+mod live;
 mod model_source;
 mod plan;
 mod progress;
@@ -53,6 +55,11 @@ enum Command {
     /// Print the rollsim rollout equivalent to an Argo Rollouts, Flagger, Kubernetes,
     /// Spinnaker or Asgard definition, with every value's origin.
     Import(import::ImportArgs),
+    /// Roll one layer out for real: instance processes behind HAProxy on loopback,
+    /// driven by the same controller, with the same report (and `--vs-sim`).
+    Live(live::LiveArgs),
+    /// Serve as one live instance (started by `live`).
+    Instance(instance::InstanceArgs),
 }
 
 /// Exit code for input the user must fix.
@@ -75,6 +82,8 @@ pub fn main() -> ExitCode {
         Some(Command::Merge(args)) => sweep::merge(&args),
         Some(Command::Summarize(args)) => sweep::summarize(&args),
         Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Live(args)) => live::run(&args),
+        Some(Command::Instance(args)) => instance::run(&args),
     };
     match result {
         Ok(code) => code,

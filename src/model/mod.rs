@@ -22,7 +22,7 @@
 mod autoscaler;
 mod balancer;
 mod chaos;
-mod client;
+pub(crate) mod client;
 mod cluster;
 pub mod control;
 mod flow;
@@ -31,7 +31,7 @@ mod instance;
 mod layer;
 mod lifecycle;
 pub mod observe;
-mod release;
+pub(crate) mod release;
 mod request;
 mod routing;
 mod slab;

@@ -114,7 +114,6 @@ pub fn rollout_metrics(
     } else {
         record.baseline_size
     };
-    let base = f64::from(before.max(1));
     let peak = span.clone().map(alive).max().unwrap_or(before);
     let min_serving = span.clone().map(serving).min().unwrap_or(before);
     let alive_seconds: u64 = span.clone().map(|s| u64::from(alive(s))).sum();
@@ -187,9 +186,7 @@ pub fn rollout_metrics(
             .sum()
     };
     let failed_requests = failed(entry) - failed(baseline_entry);
-    let (mut succeeded, mut resolved) = (0u64, 0u64);
-    let mut latency = LatencyHistogram::default();
-    let mut breach_minutes = 0u32;
+    let mut service = SloTally::default();
     for minute in span.clone().step_by(60) {
         let (mut ok, mut all) = (0u64, 0u64);
         let mut minute_latency = LatencyHistogram::default();
@@ -200,20 +197,7 @@ pub fn rollout_metrics(
                 minute_latency.merge(&w.latency);
             }
         }
-        let available = if all == 0 {
-            1.0
-        } else {
-            ok as f64 / all as f64
-        };
-        let slow = minute_latency
-            .quantile(0.99)
-            .is_some_and(|p99| p99 > slo.latency_p99);
-        if available < slo.availability || slow {
-            breach_minutes += 1;
-        }
-        succeeded += ok;
-        resolved += all;
-        latency.merge(&minute_latency);
+        service.add_minute(ok, all, &minute_latency, slo);
     }
     let downstream_rate_ratio = world
         .layers_below(layer)
@@ -238,34 +222,118 @@ pub fn rollout_metrics(
                 .reduce(f64::max)
         })
         .reduce(f64::max);
-    RolloutMetrics {
-        layer: record.layer.clone(),
-        outcome: record.outcome,
-        peak_instances_ratio: f64::from(peak) / base,
-        extra_instance_hours: extra_hours,
-        extra_cost: slo.instance_hour_price.map(|price| price * extra_hours),
-        min_serving_ratio: f64::from(min_serving) / base,
+    Measured {
+        peak,
+        before,
+        min_serving,
+        extra_hours,
         switch_latency,
         switch_latency_full,
-        rollout_duration: record
-            .finished_at
-            .zip(record.started_at)
-            .map(|(f, s)| f.saturating_since(s)),
         detection_time,
         restore_time,
         failed_requests,
         bad_version_requests,
-        rollback_path: record.rollback_path,
         downstream_rate_ratio,
-        availability: if resolved == 0 {
+        service,
+    }
+    .into_metrics(record, slo)
+}
+
+/// The entry layer's service over a rollout, minute by minute (the SLO view).
+#[derive(Debug, Default)]
+pub(crate) struct SloTally {
+    succeeded: u64,
+    resolved: u64,
+    latency: LatencyHistogram,
+    breach_minutes: u32,
+}
+
+impl SloTally {
+    /// Adds a minute: `ok` of `all` requests succeeded, with `latency`.
+    pub(crate) fn add_minute(&mut self, ok: u64, all: u64, latency: &LatencyHistogram, slo: Slo) {
+        let available = if all == 0 {
             1.0
         } else {
-            succeeded as f64 / resolved as f64
-        },
-        latency_p50: latency.quantile(0.5),
-        latency_p99: latency.quantile(0.99),
-        latency_p999: latency.quantile(0.999),
-        minutes_in_slo_breach: breach_minutes,
+            ok as f64 / all as f64
+        };
+        let slow = latency
+            .quantile(0.99)
+            .is_some_and(|p99| p99 > slo.latency_p99);
+        if available < slo.availability || slow {
+            self.breach_minutes += 1;
+        }
+        self.succeeded += ok;
+        self.resolved += all;
+        self.latency.merge(latency);
+    }
+}
+
+/// What a driver measured of a rollout (the simulator's, or the live one), before it
+/// becomes [`RolloutMetrics`].
+#[derive(Debug)]
+pub(crate) struct Measured {
+    /// Most instances alive during the rollout.
+    pub(crate) peak: u32,
+    /// Instances alive just before it.
+    pub(crate) before: u32,
+    /// Fewest instances serving during it.
+    pub(crate) min_serving: u32,
+    /// Instance-hours above `before` over its length.
+    pub(crate) extra_hours: f64,
+    /// See [`RolloutMetrics`].
+    pub(crate) switch_latency: Option<SimDuration>,
+    /// See [`RolloutMetrics`].
+    pub(crate) switch_latency_full: Option<SimDuration>,
+    /// See [`RolloutMetrics`].
+    pub(crate) detection_time: Option<SimDuration>,
+    /// See [`RolloutMetrics`].
+    pub(crate) restore_time: Option<SimDuration>,
+    /// See [`RolloutMetrics`].
+    pub(crate) failed_requests: i64,
+    /// See [`RolloutMetrics`].
+    pub(crate) bad_version_requests: u64,
+    /// See [`RolloutMetrics`].
+    pub(crate) downstream_rate_ratio: Option<f64>,
+    /// The entry layer's service minute by minute.
+    pub(crate) service: SloTally,
+}
+
+impl Measured {
+    /// The metrics, with the record's times and outcome and the SLO's price.
+    pub(crate) fn into_metrics(self, record: &RolloutRecord, slo: Slo) -> RolloutMetrics {
+        let base = f64::from(self.before.max(1));
+        let service = self.service;
+        RolloutMetrics {
+            layer: record.layer.clone(),
+            outcome: record.outcome,
+            peak_instances_ratio: f64::from(self.peak) / base,
+            extra_instance_hours: self.extra_hours,
+            extra_cost: slo
+                .instance_hour_price
+                .map(|price| price * self.extra_hours),
+            min_serving_ratio: f64::from(self.min_serving) / base,
+            switch_latency: self.switch_latency,
+            switch_latency_full: self.switch_latency_full,
+            rollout_duration: record
+                .finished_at
+                .zip(record.started_at)
+                .map(|(f, s)| f.saturating_since(s)),
+            detection_time: self.detection_time,
+            restore_time: self.restore_time,
+            failed_requests: self.failed_requests,
+            bad_version_requests: self.bad_version_requests,
+            rollback_path: record.rollback_path,
+            downstream_rate_ratio: self.downstream_rate_ratio,
+            availability: if service.resolved == 0 {
+                1.0
+            } else {
+                service.succeeded as f64 / service.resolved as f64
+            },
+            latency_p50: service.latency.quantile(0.5),
+            latency_p99: service.latency.quantile(0.99),
+            latency_p999: service.latency.quantile(0.999),
+            minutes_in_slo_breach: service.breach_minutes,
+        }
     }
 }
 

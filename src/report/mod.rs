@@ -11,6 +11,6 @@ pub mod plan;
 pub mod plot;
 pub mod rollout;
 pub mod run_summary;
-mod table;
+pub(crate) mod table;
 
 pub(crate) use table::render as text_table;

@@ -1,0 +1,30 @@
+//! Live mode: the very controller the simulator drives, run against real instance
+//! processes behind a real HAProxy on loopback, with real requests; and the simulator
+//! held against what it measured.
+//!
+//! # How a live run goes
+//! 1. [`scale`]: the model's layer is made playable alone, with infrastructure and
+//!    rollout times divided by the time scale K (request times kept).
+//! 2. [`processes`]: a supervisor owns every child process and the run's directory,
+//!    and leaves nothing behind on success, error or Ctrl-C.
+//! 3. [`haproxy`]: HAProxy starts with a generated configuration and is then driven
+//!    only through its Runtime API.
+//! 4. [`fleet`]: instance processes ([`instance`], `rollsim instance`) per version,
+//!    added to and taken out of HAProxy as the controller commands.
+//! 5. [`load`]: open-loop traffic with the model client's timeouts and retries,
+//!    recording every attempt and request; [`clock`] is the run's time.
+//! 6. [`driver`]: the tokio loop that observes, asks the controller and applies its
+//!    commands, as [`crate::rehearsal::driver`] does in the simulator.
+//! 7. [`metrics`]: the rollout report's metrics from the real requests; [`versus`]:
+//!    the same model simulated, side by side (`--vs-sim`).
+
+pub(crate) mod clock;
+pub(crate) mod driver;
+pub(crate) mod fleet;
+pub(crate) mod haproxy;
+pub mod instance;
+pub(crate) mod load;
+pub(crate) mod metrics;
+pub(crate) mod processes;
+pub(crate) mod scale;
+pub(crate) mod versus;
