@@ -30,6 +30,9 @@ pub struct ReportSpec {
     pub title: Option<String>,
     /// The override on the x axis (numbers, durations, rates or percentages).
     pub x: String,
+    /// The x axis's caption (default: `x`).
+    #[serde(default)]
+    pub x_label: Option<String>,
     /// Overrides whose values make separate lines (default: every varying override
     /// other than `x` and `facet`).
     #[serde(default)]

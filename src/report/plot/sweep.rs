@@ -26,10 +26,54 @@ struct SweepFigure {
     panels: Vec<(String, Vec<Series>)>,
 }
 
+impl SweepFigure {
+    /// Every series' label, in the order first met over the panels; a series' colour is
+    /// its place here, the same in every panel (some panels lack some series).
+    fn series(&self) -> Vec<&str> {
+        let mut labels: Vec<&str> = Vec::new();
+        for (_, lines) in &self.panels {
+            for (label, _) in lines {
+                if !labels.contains(&label.as_str()) {
+                    labels.push(label);
+                }
+            }
+        }
+        labels
+    }
+
+    /// The legend's entries (series index, label, top-left corner), wrapped to rows
+    /// that fit the figure's width.
+    fn legend(&self) -> Vec<(usize, String, (i32, i32))> {
+        let labels = self.series();
+        let (mut x, mut y) = (20, 6);
+        let mut placed = Vec::new();
+        for (i, label) in labels.into_iter().enumerate() {
+            let width = 40 + 8 * label.chars().count() as i32;
+            if x > 20 && x + width > WIDTH as i32 - 20 {
+                (x, y) = (20, y + LEGEND_ROW);
+            }
+            placed.push((i, label.to_string(), (x, y)));
+            x += width;
+        }
+        placed
+    }
+}
+
+/// Height of one row of the legend, in pixels.
+const LEGEND_ROW: i32 = 22;
+
+fn legend_height(placed: &[(usize, String, (i32, i32))]) -> u32 {
+    let last_row_top = placed.iter().map(|p| p.2.1).max().unwrap_or(6);
+    (last_row_top + LEGEND_ROW) as u32
+}
+
 impl Drawing for SweepFigure {
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(2) as u32;
-        (WIDTH, 80 + PANEL_HEIGHT * rows.max(1))
+        (
+            WIDTH,
+            50 + legend_height(&self.legend()) + PANEL_HEIGHT * rows.max(1),
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -43,27 +87,24 @@ impl Drawing for SweepFigure {
             .map_err(e)?;
         // One legend for every panel, in a strip under the title: the series are the
         // same in each panel, in the same colours.
-        let (strip, root) = root.split_vertically(28);
-        let labels: Vec<&str> = self
-            .panels
-            .iter()
-            .find(|(_, lines)| !lines.is_empty())
-            .map(|(_, lines)| lines.iter().map(|(l, _)| l.as_str()).collect())
-            .unwrap_or_default();
-        let mut x = 20;
-        for (i, label) in labels.iter().enumerate() {
+        let placed = self.legend();
+        let strip_height = legend_height(&placed);
+        let (strip, root) = root.split_vertically(strip_height);
+        for (i, label, (x, y)) in placed {
             let colour = COLOURS[i % COLOURS.len()];
             strip
-                .draw(&Rectangle::new([(x, 8), (x + 14, 20)], colour.filled()))
+                .draw(&Rectangle::new(
+                    [(x, y + 1), (x + 14, y + 13)],
+                    colour.filled(),
+                ))
                 .map_err(e)?;
             strip
                 .draw(&Text::new(
-                    label.to_string(),
-                    (x + 20, 7),
+                    label,
+                    (x + 20, y),
                     ("sans-serif", 14).into_font(),
                 ))
                 .map_err(e)?;
-            x += 40 + 8 * label.chars().count() as i32;
         }
         let rows = self.panels.len().div_ceil(2).max(1);
         let areas = root.split_evenly((rows, 2));
@@ -130,12 +171,14 @@ impl Drawing for SweepFigure {
                 .draw()
                 .map_err(e)?;
             let categorical = self.categories.is_some();
-            for (i, (_, points)) in lines.iter().enumerate() {
-                let colour = COLOURS[i % COLOURS.len()];
+            let series = self.series();
+            for (i, (label, points)) in lines.iter().enumerate() {
+                let k = series.iter().position(|l| l == label).unwrap_or(i);
+                let colour = COLOURS[k % COLOURS.len()];
                 // Categories: the series side by side at each category, no lines between
                 // categories (they have no order to follow).
                 let dodge = if categorical {
-                    (i as f64 - (lines.len() as f64 - 1.0) / 2.0) * 0.12
+                    (k as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.12
                 } else {
                     0.0
                 };
@@ -157,10 +200,7 @@ impl Drawing for SweepFigure {
                     .map_err(e)?;
                 chart
                     .draw_series(points.iter().map(|p| {
-                        PathElement::new(
-                            [(at(p.0), p.2), (at(p.0), p.3)],
-                            colour.stroke_width(2),
-                        )
+                        PathElement::new([(at(p.0), p.2), (at(p.0), p.3)], colour.stroke_width(2))
                     }))
                     .map_err(e)?;
             }
@@ -196,9 +236,12 @@ pub fn plot_sweep(
     // By default every varying override but x, the facet and those linked to x (one
     // value per value of x) makes lines.
     let linked_to_x = |key: &str| {
+        let facet_of = |r: &Row| spec.facet.as_ref().and_then(|f| value_of(r, f));
         rows.iter().all(|a| {
             rows.iter()
-                .filter(|b| value_of(b, &spec.x) == value_of(a, &spec.x))
+                .filter(|b| {
+                    value_of(b, &spec.x) == value_of(a, &spec.x) && facet_of(b) == facet_of(a)
+                })
                 .all(|b| value_of(b, key) == value_of(a, key))
         })
     };
@@ -213,8 +256,10 @@ pub fn plot_sweep(
         series_keys
             .iter()
             .map(|k| {
-                let v = value_of(row, k).map_or("-".into(), |v| plain(&v));
-                if series_keys.len() == 1 {
+                let value = value_of(row, k);
+                let v = value.as_ref().map_or("-".into(), plain);
+                // A lone series of words names itself; a number needs its name.
+                if series_keys.len() == 1 && !value.as_ref().is_some_and(|v| v.is_number()) {
                     v
                 } else {
                     format!("{}={v}", k.rsplit('.').next().unwrap_or(k))
@@ -303,7 +348,11 @@ pub fn plot_sweep(
         };
         let figure = SweepFigure {
             title,
-            x_label: format!("{}{}", spec.x, if spec.log_x { " (log scale)" } else { "" }),
+            x_label: format!(
+                "{}{}",
+                spec.x_label.as_deref().unwrap_or(&spec.x),
+                if spec.log_x { " (log scale)" } else { "" }
+            ),
             log_x: spec.log_x && categories.is_none(),
             categories: categories.clone(),
             panels,
@@ -328,7 +377,8 @@ fn compact(y: f64) -> String {
 }
 
 fn file_safe(text: &str) -> String {
-    text.chars()
+    text.replace('%', "pct")
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                 c
