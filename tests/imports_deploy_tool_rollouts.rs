@@ -524,6 +524,41 @@ fn compare_takes_an_imported_rollout_and_a_strategy() {
 }
 
 #[test]
+fn plan_weighs_an_imported_rollout() {
+    // The Deployment's rolling upgrade of the backend, priced against red/black.
+    let deployment = example("kubernetes-deployment.yaml");
+    let (text, _) = rollsim_exits(
+        0,
+        &[
+            "plan",
+            "models/quickstart.toml",
+            "--rollout",
+            deployment.to_str().unwrap(),
+            "--runs",
+            "2",
+            "--quiet",
+            "--json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let advice = &json["rollouts"][0];
+    assert_eq!(advice["layer"], "backend");
+    let strategies: Vec<&str> = advice["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(strategies, ["red-black", "rolling"]);
+    assert!(
+        advice["recommendation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Roll backend with")
+    );
+}
+
+#[test]
 fn the_layer_must_be_known() {
     let flagger = example("flagger-canary.yaml");
     let (_, stderr) = rollsim_exits(

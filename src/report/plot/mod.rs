@@ -27,12 +27,17 @@ pub use plan::plot_plan;
 pub use rehearsal::plot_rehearsal;
 pub use sweep::plot_sweep;
 
-const COLOURS: [RGBColor; 5] = [
+const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// A figure that can draw itself on any backend.
