@@ -48,6 +48,9 @@ impl SweepFigure {
         let (mut x, mut y) = (20, 6);
         let mut placed = Vec::new();
         for (i, label) in labels.into_iter().enumerate() {
+            if label.is_empty() {
+                continue; // a single unnamed series needs no legend
+            }
             let width = 40 + 8 * label.chars().count() as i32;
             if x > 20 && x + width > WIDTH as i32 - 20 {
                 (x, y) = (20, y + LEGEND_ROW);
