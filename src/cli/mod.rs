@@ -43,7 +43,7 @@ enum Command {
     Run(run::RunArgs),
     /// Compare strategies over Monte Carlo runs with common random numbers.
     Compare(compare::CompareArgs),
-    /// Size each layer's fleet for the SLO at the traffic peak, by simulation.
+    /// Size each layer's fleet for the SLO, price each strategy's rollout, and find the hours at which each can roll.
     Plan(plan::PlanArgs),
     /// Run an experiment: a grid of overrides × seeds, results streamed to JSON Lines.
     Sweep(sweep::SweepArgs),
