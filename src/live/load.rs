@@ -144,10 +144,20 @@ impl LoadGenerator {
     }
 
     /// Waits for the requests under way and returns every record.
-    pub(crate) async fn finish(self) -> Records {
-        let _ = self.task.await;
-        let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.clone()
+    pub(crate) async fn finish(mut self) -> Records {
+        let _ = (&mut self.task).await;
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        // Taken, not cloned: a long run's records are its largest allocation.
+        std::mem::take(&mut *records)
+    }
+}
+
+impl Drop for LoadGenerator {
+    /// A generator given up (a failed or interrupted run) stops at once: its arrivals
+    /// and the requests under way (the arrivals task's `JoinSet` aborts them), rather
+    /// than sending traffic into the balancer while it is being shut down.
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -283,4 +293,37 @@ impl Call {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_generator_sends_nothing_more() {
+        // A port nobody listens on: every attempt fails at once, and is recorded.
+        let target = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port");
+        let traffic: TrafficSpec = toml::from_str("rate = 2000").expect("a traffic section");
+        let spec = LoadSpec {
+            target,
+            traffic,
+            client: ClientSpec::default(),
+            seed: 1,
+            end: SimTime::ZERO + SimDuration::from_secs(600),
+        };
+        let generator = LoadGenerator::start(spec, Clock::starting_now());
+        let records = Arc::clone(generator.records());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        drop(generator);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let count = || lock(&records).attempts.len();
+        let after_drop = count();
+        assert!(after_drop > 0, "the generator sent traffic before the drop");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(count(), after_drop, "no attempt after the drop");
+        // Only the test holds the records now: the tasks are gone.
+        assert_eq!(Arc::strong_count(&records), 1);
+    }
 }
