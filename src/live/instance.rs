@@ -257,6 +257,9 @@ pub(crate) async fn serve(args: &InstanceArgs) -> Result<(), String> {
     }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors (EMFILE) and the like: the error repeats until a
+            // connection closes, so wait a little rather than spin on the CPU.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
