@@ -252,20 +252,15 @@ impl Runtime {
         drained: bool,
     ) -> Result<(), String> {
         let server = format!("{BACKEND}/{name}");
+        // Weight 0 until marked down: see `enable_line`.
         let added = self
-            .command(&add_server_line(&server, port, weight, &self.check_options))
+            .command(&add_server_line(&server, port, 0, &self.check_options))
             .await?;
         if !added.contains("New server registered") {
             return Err(format!("HAProxy refused server {name}: {}", added.trim()));
         }
-        // Added in maintenance; checks only run once it is enabled, and a fresh
-        // server counts as up until a check fails: mark it down in the same breath.
-        let state = if drained { "drain" } else { "ready" };
-        self.expect_silence(&format!(
-            "enable health {server}; enable server {server}; set server {server} health down; \
-             set server {server} state {state}"
-        ))
-        .await
+        self.expect_silence(&enable_line(&server, weight, drained))
+            .await
     }
 
     /// Drains a server (`drain`: no new requests) or puts it back (`ready`).
@@ -315,6 +310,20 @@ impl Runtime {
 /// server does not inherit the backend's `default-server`.
 fn add_server_line(server: &str, port: u16, weight: u32, check_options: &str) -> String {
     format!("add server {server} 127.0.0.1:{port} check {check_options} weight {weight}")
+}
+
+/// Brings a server added in maintenance (at weight 0) into the backend, down until
+/// `rise` checks pass. A server leaving maintenance counts as up until a check fails,
+/// so it is marked down right after `enable server`; HAProxy's other threads may pick
+/// servers between the two commands, so it gets its weight only once it is down (a
+/// server of weight 0 takes no request), never serving a request while it boots.
+fn enable_line(server: &str, weight: u32, drained: bool) -> String {
+    let state = if drained { "drain" } else { "ready" };
+    format!(
+        "enable health {server}; enable server {server}; set server {server} health down; \
+         set server {server} state {state}; set weight {server} {}",
+        weight.min(256)
+    )
 }
 
 /// The servers of [`BACKEND`] in `show stat`'s CSV.
@@ -409,6 +418,10 @@ mod tests {
             add_server_line("layer/v1-5", 4000, 16, &check_options(&config)),
             "add server layer/v1-5 127.0.0.1:4000 check inter 500ms rise 3 fall 2 weight 16"
         );
+        let enable = enable_line("layer/v1-5", 16, false);
+        let down = enable.find("health down").expect("marked down");
+        let weight = enable.find("set weight layer/v1-5 16").expect("weighted");
+        assert!(enable.find("enable server").expect("enabled") < down && down < weight);
     }
 
     /// Needs `haproxy` on the PATH: `cargo test --release --lib live -- --ignored`.
@@ -441,6 +454,9 @@ mod tests {
         // HAProxy's defaults for a dynamic server would be rise 2, fall 3.
         assert_eq!(row[column("check_rise")], "4");
         assert_eq!(row[column("check_fall")], "1");
+        // Down until checks pass, with its weight given after being marked down.
+        assert_eq!(row[column("status")], "DOWN");
+        assert_eq!(row[column("weight")], "16");
     }
 
     #[test]
