@@ -166,6 +166,9 @@ impl InstanceArgs {
         probability("error-rate", self.error_rate)?;
         probability("affected-fraction", self.affected_fraction)?;
         probability("leak-max-error-rate", self.leak_max_error_rate)?;
+        if let Some(x) = self.above_load {
+            probability("above-load", x)?;
+        }
         for (name, x) in [
             ("latency-factor", self.latency_factor),
             ("capacity-factor", self.capacity_factor),
@@ -180,6 +183,13 @@ impl InstanceArgs {
         }
         Ok(())
     }
+}
+
+/// Time from start to the crash: boot, then `after` (saturating: a huge `after` means
+/// never, not a sum wrapped round to a crash at once).
+fn crash_delay(boot_time: SimDuration, after: SimDuration) -> std::time::Duration {
+    std::time::Duration::from_nanos(boot_time.as_nanos())
+        .saturating_add(std::time::Duration::from_nanos(after.as_nanos()))
 }
 
 fn ns(d: SimDuration) -> String {
@@ -247,16 +257,19 @@ pub(crate) async fn serve(args: &InstanceArgs) -> Result<(), String> {
         release,
     });
     if let Some(after) = args.crash_after {
-        let at = args.boot_time.as_nanos() + after.as_nanos();
+        let at = crash_delay(args.boot_time, after);
         let version = args.version;
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_nanos(at)).await;
+            tokio::time::sleep(at).await;
             eprintln!("instance of v{version}: crashing, as its release does");
             std::process::exit(3);
         });
     }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors (EMFILE) and the like: the error repeats until a
+            // connection closes, so wait a little rather than spin on the CPU.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -365,5 +378,27 @@ mod tests {
         assert_eq!(again.crash_after, Some(SimDuration::from_secs(2)));
         assert!(again.release().leak.is_some());
         assert_eq!(again.service_time, args.service_time);
+    }
+
+    #[test]
+    fn a_load_threshold_outside_zero_to_one_is_refused() {
+        for bad in ["nan", "7", "-0.5"] {
+            let args = Wrapper::parse_from(["x", "--version=1", &format!("--above-load={bad}")]);
+            let error = args.args.check().expect_err(bad);
+            assert!(error.contains("--above-load"), "{error}");
+        }
+        let args = Wrapper::parse_from(["x", "--version=1", "--above-load=0.8"]);
+        assert!(args.args.check().is_ok());
+    }
+
+    #[test]
+    fn a_far_crash_does_not_wrap_round_to_an_immediate_one() {
+        let never = SimDuration::from_nanos(u64::MAX);
+        let delay = crash_delay(SimDuration::from_nanos(2), never);
+        assert!(delay >= std::time::Duration::from_nanos(u64::MAX));
+        assert_eq!(
+            crash_delay(SimDuration::from_secs(1), SimDuration::from_secs(2)),
+            std::time::Duration::from_secs(3)
+        );
     }
 }

@@ -144,10 +144,20 @@ impl LoadGenerator {
     }
 
     /// Waits for the requests under way and returns every record.
-    pub(crate) async fn finish(self) -> Records {
-        let _ = self.task.await;
-        let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.clone()
+    pub(crate) async fn finish(mut self) -> Records {
+        let _ = (&mut self.task).await;
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        // Taken, not cloned: a long run's records are its largest allocation.
+        std::mem::take(&mut *records)
+    }
+}
+
+impl Drop for LoadGenerator {
+    /// A generator given up (a failed or interrupted run) stops at once: its arrivals
+    /// and the requests under way (the arrivals task's `JoinSet` aborts them), rather
+    /// than sending traffic into the balancer while it is being shut down.
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -174,10 +184,9 @@ async fn arrivals(spec: LoadSpec, clock: Clock, records: SharedRecords, stop_ns:
         tokio::time::sleep_until(clock.instant(at)).await;
         while tasks.try_join_next().is_some() {}
         if tasks.len() >= MAX_IN_FLIGHT {
-            let late = clock.now();
             lock(&records).requests.push(RequestRecord {
-                start: late,
-                end: late,
+                start: at,
+                end: clock.now().max(at),
                 ok: false,
             });
             continue;
@@ -190,6 +199,7 @@ async fn arrivals(spec: LoadSpec, clock: Clock, records: SharedRecords, stop_ns:
             records: Arc::clone(&records),
             clock,
             rng_seed: (spec.seed, index),
+            arrival: at,
         };
         index += 1;
         tasks.spawn(call.run());
@@ -206,11 +216,16 @@ struct Call {
     records: SharedRecords,
     clock: Clock,
     rng_seed: (u64, u64),
+    /// When the request arrives, as drawn (the generator may wake a little later).
+    arrival: SimTime,
 }
 
 impl Call {
     async fn run(self) {
-        let start = self.clock.now();
+        // The request's time runs from its drawn arrival: a generator or runtime
+        // running late delays the send, and that delay is the request's, as in the
+        // simulator, not hidden from its latency.
+        let start = self.arrival;
         lock(&self.budget).deposit();
         let mut rng =
             RngStreams::new(self.rng_seed.0).indexed_stream("live-retries", self.rng_seed.1);
@@ -283,4 +298,67 @@ impl Call {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_counts_from_its_drawn_arrival_not_from_when_it_was_sent() {
+        let target = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port");
+        let clock = Clock::starting_now();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let records = SharedRecords::default();
+        let client = ClientSpec {
+            retries: 0,
+            ..ClientSpec::default()
+        };
+        let call = Call {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            uri: format!("http://{target}/").parse().expect("a URI"),
+            spec: Arc::new(client),
+            budget: Arc::new(Mutex::new(RetryBudget::new(None))),
+            records: Arc::clone(&records),
+            clock,
+            rng_seed: (1, 0),
+            arrival: SimTime::from_nanos(20_000_000),
+        };
+        call.run().await;
+        let records = lock(&records);
+        assert_eq!(records.requests.len(), 1);
+        // Sent ~100 ms late: the request starts at its arrival, its attempt when sent.
+        assert_eq!(records.requests[0].start, SimTime::from_nanos(20_000_000));
+        assert!(records.attempts[0].start >= SimTime::from_nanos(100_000_000));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_generator_sends_nothing_more() {
+        // A port nobody listens on: every attempt fails at once, and is recorded.
+        let target = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port");
+        let traffic: TrafficSpec = toml::from_str("rate = 2000").expect("a traffic section");
+        let spec = LoadSpec {
+            target,
+            traffic,
+            client: ClientSpec::default(),
+            seed: 1,
+            end: SimTime::ZERO + SimDuration::from_secs(600),
+        };
+        let generator = LoadGenerator::start(spec, Clock::starting_now());
+        let records = Arc::clone(generator.records());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        drop(generator);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let count = || lock(&records).attempts.len();
+        let after_drop = count();
+        assert!(after_drop > 0, "the generator sent traffic before the drop");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(count(), after_drop, "no attempt after the drop");
+        // Only the test holds the records now: the tasks are gone.
+        assert_eq!(Arc::strong_count(&records), 1);
+    }
 }

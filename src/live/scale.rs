@@ -27,7 +27,9 @@ use crate::model::traffic::shape_factor;
 use crate::scenario::Scenario;
 use crate::scenario::balancer::BalancerSpec;
 use crate::scenario::chaos::ChaosSpec;
-use crate::scenario::rollout::RolloutSpec;
+use crate::scenario::rollout::{RolloutSpec, Strategy};
+
+use super::fleet::MAX_INSTANCES;
 use crate::scenario::traffic::RatePoint;
 
 /// Most rate points a folded daily shape may produce (a scaled run of 3 h at 1 point/s).
@@ -96,6 +98,20 @@ pub(crate) fn live_model(
     let Some(rollout) = model.rollouts.iter().find(|r| r.layer == layer) else {
         return Err(format!("the model has no rollout of the layer {layer}"));
     };
+    // Every strategy but rolling runs a full new cluster beside the old one: refuse
+    // before starting anything rather than once the new cluster is half launched.
+    let peak = match rollout.strategy {
+        Strategy::Rolling => spec.instances,
+        _ => spec.instances.saturating_mul(2),
+    };
+    if peak as usize > MAX_INSTANCES {
+        return Err(format!(
+            "{layer} has {} instances: its {} rollout would run {peak} at once, more than the \
+             {MAX_INSTANCES} live mode starts on one machine (make the layer smaller with \
+             --set layers.{layer}.instances=N)",
+            spec.instances, rollout.strategy
+        ));
+    }
     let mut notes = Vec::new();
     let k = time_scale;
     let mut spec = spec.clone();
@@ -341,5 +357,18 @@ mod tests {
         let err = live_model(&model, Some("edge"), 60.0).unwrap_err();
         assert!(err.contains("no rollout of the layer edge"), "{err}");
         assert!(live_model(&model, None, 0.0).is_err());
+    }
+
+    #[test]
+    fn a_layer_too_large_for_one_machine_is_refused_before_anything_starts() {
+        let mut model = quickstart();
+        let layer = model.rollouts[0].layer.clone();
+        model.layers.get_mut(&layer).expect("the layer").instances = 40;
+        model.rollouts[0].strategy = Strategy::RedBlack;
+        let err = live_model(&model, None, 60.0).unwrap_err();
+        assert!(err.contains("would run 80 at once"), "{err}");
+        // A rolling rollout replaces in place: 40 fit.
+        model.rollouts[0].strategy = Strategy::Rolling;
+        assert!(live_model(&model, None, 60.0).is_ok());
     }
 }
