@@ -110,12 +110,7 @@ pub(crate) fn import(
         ));
     };
     draft.unread(&spec, "ignored");
-    let description = format!(
-        "Argo Rollouts Rollout {} ({description})",
-        name.as_deref()
-            .map_or_else(String::new, |n| format!("{n:?}"))
-    );
-    Ok(draft.finish(description, name))
+    Ok(draft.finish_as("Argo Rollouts Rollout", description, name))
 }
 
 fn blue_green_strategy(

@@ -95,12 +95,7 @@ pub(crate) fn import(
         .obj()?;
     let mode = map_analysis(&mut draft, &analysis, provider.as_deref(), documents, file)?;
     draft.unread(&spec, "ignored");
-    let description = format!(
-        "Flagger Canary {} ({mode})",
-        name.as_deref()
-            .map_or_else(String::new, |n| format!("{n:?}"))
-    );
-    Ok(draft.finish(description, name))
+    Ok(draft.finish_as("Flagger Canary", mode, name))
 }
 
 fn map_analysis(

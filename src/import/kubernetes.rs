@@ -85,13 +85,8 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
     }
     draft.never_judge("a Deployment checks readiness only, never metrics");
     draft.unread(&spec, "ignored");
-    let description = format!(
-        "Kubernetes Deployment {} ({})",
-        name.as_deref()
-            .map_or_else(String::new, |n| format!("{n:?}")),
-        kind.as_deref().unwrap_or("RollingUpdate")
-    );
-    Ok(draft.finish(description, name))
+    let kind = kind.as_deref().unwrap_or("RollingUpdate");
+    Ok(draft.finish_as("Kubernetes Deployment", kind, name))
 }
 
 fn rolling_update(

@@ -267,6 +267,13 @@ impl Draft {
         shortest
     }
 
+    /// The imported rollout, described as `"{what} {name:?} ({detail})"` (the name left out
+    /// if the file has none).
+    pub(crate) fn finish_as(self, what: &str, detail: &str, name: Option<String>) -> Imported {
+        let description = format!("{what} {} ({detail})", quoted(name.as_deref()));
+        self.finish(description, name)
+    }
+
     pub(crate) fn finish(mut self, description: String, name: Option<String>) -> Imported {
         self.open_checks_the_file_lacks();
         Imported {
@@ -288,4 +295,9 @@ const NEVER_FAILING_CRASHES: u32 = 1_000_000;
 /// A rollout with every field at rollsim's default (as an empty `[[rollouts]]` reads).
 fn default_rollout() -> RolloutSpec {
     toml::from_str("layer = \"\"").expect("the empty rollout section reads with defaults")
+}
+
+/// A name from the file, quoted for messages; empty if there is none.
+pub(crate) fn quoted(name: Option<&str>) -> String {
+    name.map_or_else(String::new, |n| format!("{n:?}"))
 }

@@ -91,7 +91,7 @@ pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioEr
         return Ok(Imported {
             description: format!(
                 "Spinnaker pipeline {}: {}",
-                pipeline.map_or_else(String::new, |n| format!("{n:?}")),
+                super::quoted(pipeline.as_deref()),
                 imported.description.trim_start_matches("Spinnaker ")
             ),
             ..imported
