@@ -40,8 +40,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::engine::SimDuration;
+use crate::scenario::ScenarioError;
 use crate::scenario::rollout::{JudgeKind, RolloutSpec};
-use crate::scenario::{MAX_FILE_BYTES, ScenarioError};
 
 /// How long a person takes to promote at a manual gate, in rehearsal.
 pub const MANUAL_PROMOTION_AFTER: SimDuration = SimDuration::from_mins(30);
@@ -76,22 +76,7 @@ impl Imported {
 
 /// Reads and maps the file at `path`.
 pub fn import_file(path: &Path) -> Result<Imported, ScenarioError> {
-    let whole_file = |message: String| ScenarioError {
-        file: path.to_path_buf(),
-        position: None,
-        field: String::new(),
-        message,
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| whole_file(format!("cannot read the rollout file: {e}")))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(whole_file(format!(
-            "the file is {size} bytes; a rollout file may be at most {MAX_FILE_BYTES}"
-        )));
-    }
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| whole_file(format!("cannot read the rollout file: {e}")))?;
+    let source = crate::scenario::read_limited(path, "rollout")?;
     import_str(&source, path)
 }
 

@@ -36,8 +36,9 @@ use locate::Segment;
 /// Largest model file read, so a huge file is refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads, parses and checks the model file at `path`.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads the text of the `kind` file ("model", "rollout") at `path`, refusing one over
+/// `MAX_FILE_BYTES`.
+pub(crate) fn read_limited(path: &Path, kind: &str) -> Result<String, ScenarioError> {
     let whole_file = |message: String| ScenarioError {
         file: path.to_path_buf(),
         position: None,
@@ -45,15 +46,20 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         message,
     };
     let size = std::fs::metadata(path)
-        .map_err(|e| whole_file(format!("cannot read the model file: {e}")))?
+        .map_err(|e| whole_file(format!("cannot read the {kind} file: {e}")))?
         .len();
     if size > MAX_FILE_BYTES {
         return Err(whole_file(format!(
-            "the file is {size} bytes; a model file may be at most {MAX_FILE_BYTES}"
+            "the file is {size} bytes; a {kind} file may be at most {MAX_FILE_BYTES}"
         )));
     }
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| whole_file(format!("cannot read the model file: {e}")))?;
+    std::fs::read_to_string(path)
+        .map_err(|e| whole_file(format!("cannot read the {kind} file: {e}")))
+}
+
+/// Reads, parses and checks the model file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let source = read_limited(path, "model")?;
     let mut scenario = parse(&source, path)?;
     if scenario.name.is_empty() {
         scenario.name = path
