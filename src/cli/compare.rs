@@ -47,6 +47,8 @@ pub(crate) struct CompareArgs {
     sets: Vec<crate::scenario::overrides::Override>,
     #[command(flatten)]
     rollout: super::model_source::RolloutFile,
+    #[command(flatten)]
+    fidelity: super::model_source::FidelityChoice,
 }
 
 impl Default for CompareArgs {
@@ -62,13 +64,15 @@ impl Default for CompareArgs {
             quiet: false,
             plot: None,
             rollout: super::model_source::RolloutFile::default(),
+            fidelity: super::model_source::FidelityChoice::default(),
         }
     }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
-    let (model, file) =
+    let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+    args.fidelity.apply(&mut model);
     if model.rollouts.is_empty() {
         return Err(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",

@@ -29,6 +29,31 @@ pub(crate) struct RolloutFile {
     pub(crate) layer: Option<String>,
 }
 
+/// `--fast` / `--exact`, shared by `run`, `compare` and `plan`: force how requests are
+/// simulated (default: the model's `fidelity`, `auto` unless it says otherwise).
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct FidelityChoice {
+    /// Fast mode: simulate big clusters through a few representatives each, every
+    /// simulated request standing for several (default: automatic, fast when the
+    /// largest layer starts with 256 instances or more).
+    #[arg(long, conflicts_with = "exact")]
+    pub(crate) fast: bool,
+    /// Request level: simulate every request (the reference; slow for big fleets).
+    #[arg(long)]
+    pub(crate) exact: bool,
+}
+
+impl FidelityChoice {
+    /// Sets the model's fidelity if a flag was given.
+    pub(crate) fn apply(&self, model: &mut Scenario) {
+        if self.fast {
+            model.fidelity = scenario::Fidelity::Fast;
+        } else if self.exact {
+            model.fidelity = scenario::Fidelity::Exact;
+        }
+    }
+}
+
 /// Loads the model at `path` (the built-in one if `None`) with the imported rollout and
 /// `overrides` applied. Returns it and the name to use in messages.
 pub(crate) fn load(

@@ -53,6 +53,8 @@ pub(crate) struct PlanArgs {
     sets: Vec<Override>,
     #[command(flatten)]
     rollout: super::model_source::RolloutFile,
+    #[command(flatten)]
+    fidelity: super::model_source::FidelityChoice,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -64,6 +66,7 @@ pub(crate) struct PlanArgs {
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+    args.fidelity.apply(&mut model);
     if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
         return Err(format!(
             "--every must be between 15m and 12h, got {}",

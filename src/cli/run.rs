@@ -46,11 +46,14 @@ pub(crate) struct RunArgs {
     sets: Vec<crate::scenario::overrides::Override>,
     #[command(flatten)]
     rollout: super::model_source::RolloutFile,
+    #[command(flatten)]
+    fidelity: super::model_source::FidelityChoice,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+    args.fidelity.apply(&mut model);
     if let Some(seed) = args.seed {
         model.seed = seed;
     }

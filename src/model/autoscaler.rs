@@ -36,14 +36,22 @@ impl World {
         let workers = layer.workers;
         // Busy time of every instance the cluster ever had: those gone, and all alive
         // (draining ones included), so the total never steps back when one leaves.
-        let mut busy = cluster.busy_area_gone_ns;
+        // In fast mode, scaled from the representatives at each window's end.
+        let fast = self.is_fast();
+        let mut busy = if fast {
+            cluster.sample.busy_scaled_ns as u128
+        } else {
+            cluster.busy_area_gone_ns
+        };
         let mut serving = 0u32;
         for id in &self.alive {
             let instance = &mut self.instances[id.index()];
             if instance.cluster != cluster_id || instance.phase == Phase::Terminated {
                 continue;
             }
-            busy += instance.station.stats_at(now).area_busy;
+            if !fast {
+                busy += instance.station.stats_at(now).area_busy;
+            }
             if instance.phase == Phase::Serving {
                 serving += 1;
             }

@@ -72,6 +72,16 @@ pub(crate) struct Cluster {
     pub(crate) crashes: u32,
     /// Whether its autoscaler is suspended (during a rollout, as deploy tools do).
     pub(crate) autoscaling_suspended: bool,
+    /// Fast mode: one registered instance in `sampling_step` is a representative
+    /// (rounded up); 1 in request-level mode, where every instance serves requests.
+    pub(crate) sampling_step: u32,
+    /// Fast mode: the balancer entries of its representatives (a subset of
+    /// `entries`, same times), among which requests are routed.
+    pub(crate) rep_entries: Vec<LbEntry>,
+    /// Fast mode: entries of `rep_entries` with `until == MAX`.
+    pub(crate) active_reps: u32,
+    /// Fast mode: its background arrivals and scale (see `model::fast`).
+    pub(crate) sample: super::fast::ClusterSample,
 }
 
 impl Cluster {
@@ -91,6 +101,34 @@ impl Cluster {
             retired: false,
             crashes: 0,
             autoscaling_suspended: false,
+            sampling_step: 1,
+            rep_entries: Vec::new(),
+            active_reps: 0,
+            sample: super::fast::ClusterSample::default(),
+        }
+    }
+
+    /// Whether its representatives are a sample of its instances (fast mode).
+    #[inline]
+    pub(crate) fn sampled(&self) -> bool {
+        self.sampling_step > 1
+    }
+
+    /// Representatives it should have for its registered instances: one per
+    /// `sampling_step`, rounded up.
+    pub(crate) fn reps_wanted(&self) -> u32 {
+        self.active_entries.div_ceil(self.sampling_step)
+    }
+
+    /// Makes a registered instance a representative, with its registration's times.
+    pub(crate) fn add_rep(&mut self, instance: InstanceId) {
+        if let Some(entry) = self
+            .entries
+            .iter()
+            .find(|e| e.instance == instance && e.until == SimTime::MAX)
+        {
+            self.rep_entries.push(*entry);
+            self.active_reps += 1;
         }
     }
 
@@ -108,13 +146,20 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn register(&mut self, instance: InstanceId, now: SimTime) {
+    /// Registers the instance at `now`; in fast mode it becomes a representative if the
+    /// cluster has fewer than it wants. Returns whether it did.
+    pub(crate) fn register(&mut self, instance: InstanceId, now: SimTime) -> bool {
         self.entries.push(LbEntry {
             instance,
             from: now,
             until: SimTime::MAX,
         });
         self.active_entries += 1;
+        if self.sampled() && self.active_reps < self.reps_wanted() {
+            self.add_rep(instance);
+            return true;
+        }
+        false
     }
 
     /// Ends the instance's registration at `now`; false if it was not registered.
@@ -127,6 +172,14 @@ impl Cluster {
             Some(entry) => {
                 entry.until = now.max(entry.from);
                 self.active_entries -= 1;
+                if let Some(rep) = self
+                    .rep_entries
+                    .iter_mut()
+                    .find(|e| e.instance == instance && e.until == SimTime::MAX)
+                {
+                    rep.until = now.max(rep.from);
+                    self.active_reps -= 1;
+                }
                 true
             }
             None => false,
@@ -143,5 +196,6 @@ impl Cluster {
     /// Drops entries that ended before `horizon` (no caller's view is that old).
     pub(crate) fn purge_entries(&mut self, horizon: SimTime) {
         self.entries.retain(|e| e.until > horizon);
+        self.rep_entries.retain(|e| e.until > horizon);
     }
 }

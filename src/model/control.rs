@@ -133,6 +133,7 @@ impl World {
         for id in members {
             if !enabled {
                 self.clusters[cluster.index()].deregister(id, now);
+                self.top_up_reps(cluster);
             } else if self.instances[id.index()].phase == Phase::Serving {
                 match balancer {
                     super::world::Balancer::Elb {

@@ -9,7 +9,7 @@ use crate::queueing::Admission;
 
 use super::client::retry_delay;
 use super::ids::{InstanceId, LayerId};
-use super::observe::count_cause;
+use super::observe::{count_cause, count_cause_n};
 use super::request::{Call, Caller, FailureCause, Job, JobStage};
 use super::slab::Handle;
 use super::world::{Event, World};
@@ -18,10 +18,11 @@ impl World {
     /// A caller makes a new call to `layer`, and its first attempt.
     pub(crate) fn issue_call(&mut self, layer: LayerId, caller: Caller, reconnect: bool) {
         let now = self.now();
+        let weight = self.weight;
         let counts = &mut self.layers[layer.index()];
-        counts.calls.issued += 1;
-        counts.calls.in_flight += 1;
-        counts.window.issued += 1;
+        counts.calls.issued += u64::from(weight);
+        counts.calls.in_flight += u64::from(weight);
+        counts.window.issued += weight;
         counts.budget.deposit();
         let call = self.calls.insert(Call {
             layer,
@@ -45,12 +46,16 @@ impl World {
         call.awaiting = true;
         let (layer_id, attempt, caller, reconnect) =
             (call.layer, call.attempts, call.caller, call.reconnect);
+        let weight = self.weight;
         let layer = &mut self.layers[layer_id.index()];
-        layer.attempts.arrived += 1;
+        layer.attempts.arrived += u64::from(weight);
         if attempt > 1 {
-            layer.calls.retries += 1;
+            layer.calls.retries += u64::from(weight);
         }
-        layer.window.attempts += 1;
+        layer.window.attempts += weight;
+        if let Some(fast) = &mut self.fast {
+            fast.layers[layer_id.index()].attempts_since_tick += 1;
+        }
         let deadline = now + layer.client.timeout;
         layer.timeouts.push_back((deadline, call_handle, attempt));
         if !layer.timeouts_armed {
@@ -85,8 +90,9 @@ impl World {
             downstream_failed: false,
             reconnect,
             defect_hit: false,
+            background: false,
         });
-        self.layers[layer_id.index()].attempts.in_flight += 1;
+        self.layers[layer_id.index()].attempts.in_flight += u64::from(weight);
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
         match self.instances[instance_id.index()].station.arrive(now, job) {
             Admission::Serving(job) => self.start_service(job),
@@ -94,8 +100,8 @@ impl World {
             Admission::Rejected(job) => {
                 self.jobs.remove(job);
                 let layer = &mut self.layers[layer_id.index()];
-                layer.attempts.in_flight -= 1;
-                layer.departed += 1;
+                layer.attempts.in_flight -= u64::from(weight);
+                layer.departed += u64::from(weight);
                 self.attempt_failed_at_layer(layer_id, Some(instance_id), FailureCause::Shed);
                 self.attempt_failed(call_handle, FailureCause::Shed);
             }
@@ -109,7 +115,12 @@ impl World {
         instance: Option<InstanceId>,
         cause: FailureCause,
     ) {
-        count_cause(&mut self.layers[layer.index()].attempts.failed, cause);
+        let weight = u64::from(self.weight);
+        count_cause_n(
+            &mut self.layers[layer.index()].attempts.failed,
+            cause,
+            weight,
+        );
         if let Some(instance) = instance {
             let cluster = self.instances[instance.index()].cluster;
             count_cause(&mut self.cluster_windows[cluster.index()].failed, cause);
@@ -200,6 +211,11 @@ impl World {
             self.complete_job(job_handle, None);
             return;
         }
+        if self.jobs.get(job_handle).is_some_and(|j| j.background) {
+            self.await_sampled_calls(job_handle, &misses);
+            self.scratch_layers = misses;
+            return;
+        }
         let job = self.jobs.get_mut(job_handle).expect("checked above");
         job.stage = JobStage::Waiting;
         job.pending_calls = misses.len() as u32;
@@ -226,25 +242,40 @@ impl World {
         let instance = &mut self.instances[job.instance.index()];
         let next = instance.station.complete(now);
         let cluster = instance.cluster;
-        let layer = &mut self.layers[job.layer.index()];
-        layer.attempts.in_flight -= 1;
-        layer.departed += 1;
         let on_instance = now - job.arrived_at;
-        layer.sojourn_ns += on_instance.as_nanos() as u128;
-        match failure {
-            None => {
-                layer.attempts.succeeded += 1;
-                self.cluster_windows[cluster.index()].succeeded += 1;
-                self.cluster_latency[cluster.index()].record(on_instance);
+        if job.background {
+            // Load on a representative only: its cluster's counts, no caller.
+            let window = &mut self.cluster_windows[cluster.index()];
+            match failure {
+                None => {
+                    window.succeeded += 1;
+                    self.cluster_latency[cluster.index()].record(on_instance);
+                }
+                Some(cause) => count_cause(&mut window.failed, cause),
             }
-            Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
+        } else {
+            let weight = u64::from(self.weight);
+            let layer = &mut self.layers[job.layer.index()];
+            layer.attempts.in_flight -= weight;
+            layer.departed += weight;
+            layer.sojourn_ns += on_instance.as_nanos() as u128 * u128::from(weight);
+            match failure {
+                None => {
+                    layer.attempts.succeeded += weight;
+                    self.cluster_windows[cluster.index()].succeeded += 1;
+                    self.cluster_latency[cluster.index()].record(on_instance);
+                }
+                Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
+            }
         }
         if let Some(started) = next {
             self.start_service(started.customer);
         } else {
             self.finish_drain_if_idle(job.instance);
         }
-        self.answer(job.call, job.attempt, failure);
+        if !job.background {
+            self.answer(job.call, job.attempt, failure);
+        }
     }
 
     /// The outcome of attempt `attempt` reaches its call, unless the caller moved on.
@@ -312,18 +343,22 @@ impl World {
         let Some(call) = self.calls.remove(call_handle) else {
             return;
         };
+        let weight = self.weight;
         let layer = &mut self.layers[call.layer.index()];
-        layer.calls.in_flight -= 1;
+        layer.calls.in_flight -= u64::from(weight);
+        let latency = now - call.issued_at;
         match failure {
             None => {
-                let latency = now - call.issued_at;
-                layer.calls.succeeded += 1;
-                layer.window.succeeded += 1;
-                layer.window_latency.record(latency);
+                layer.calls.succeeded += u64::from(weight);
+                layer.window.succeeded += weight;
+                layer.window_latency.record_n(latency, weight);
             }
             Some(cause) => {
-                count_cause(&mut layer.calls.failed, cause);
-                count_cause(&mut layer.window.failed, cause);
+                count_cause_n(&mut layer.calls.failed, cause, u64::from(weight));
+                count_cause_n(&mut layer.window.failed, cause, weight);
+                if let Some(fast) = &mut self.fast {
+                    fast.layers[call.layer.index()].failed_call(latency);
+                }
             }
         }
         if let Caller::Job { job, .. } = call.caller {
@@ -351,12 +386,21 @@ impl World {
             .handles()
             .filter(|h| self.jobs.get(*h).is_some_and(|j| j.instance == instance))
             .collect();
+        let weight = u64::from(self.weight);
         for handle in doomed {
             let job = self.jobs.remove(handle).expect("listed just now");
+            if job.background {
+                let cluster = self.instances[instance.index()].cluster;
+                count_cause(
+                    &mut self.cluster_windows[cluster.index()].failed,
+                    FailureCause::Reset,
+                );
+                continue;
+            }
             let layer = &mut self.layers[job.layer.index()];
-            layer.attempts.in_flight -= 1;
-            layer.departed += 1;
-            layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128;
+            layer.attempts.in_flight -= weight;
+            layer.departed += weight;
+            layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
             self.attempt_failed_at_layer(job.layer, Some(instance), FailureCause::Reset);
             self.answer(job.call, job.attempt, Some(FailureCause::Reset));
         }

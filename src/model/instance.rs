@@ -105,6 +105,11 @@ pub(crate) struct Instance {
     /// k × interval` (for each callee's interval): its start time, or a random offset
     /// for the starting fleet.
     pub(crate) refresh_phase: SimDuration,
+    /// Fast mode: whether it is (or, leaving, was) a representative that serves
+    /// requests (see `model::fast`); registered instances that are not take none.
+    pub(crate) rep: bool,
+    /// Fast mode: its busy worker-ns at the last window's end.
+    pub(crate) busy_seen_ns: u128,
 }
 
 impl Instance {
@@ -163,6 +168,8 @@ mod tests {
             station: Station::new(1, 0),
             cache_lookups: Box::new([]),
             refresh_phase: SimDuration::ZERO,
+            rep: false,
+            busy_seen_ns: 0,
         }
     }
 

@@ -108,7 +108,8 @@ impl World {
         let now = self.now();
         let cluster = &mut self.clusters[self.instances[id.index()].cluster.index()];
         if cluster.enabled && !cluster.is_registered(id) {
-            cluster.register(id, now);
+            let rep = cluster.register(id, now);
+            self.instances[id.index()].rep = rep;
         }
     }
 
@@ -116,6 +117,7 @@ impl World {
         let now = self.now();
         let cluster = self.instances[id.index()].cluster;
         self.clusters[cluster.index()].deregister(id, now);
+        self.top_up_reps(cluster);
     }
 
     /// A crash-looping instance goes down, if it is still serving.
@@ -166,6 +168,7 @@ impl World {
                         + now.since_start().saturating_sub(since_heartbeat)
                         + eviction_timeout;
                     self.clusters[cluster.index()].deregister(id, evicted.max(now));
+                    self.top_up_reps(cluster);
                 }
             }
         }
@@ -191,7 +194,10 @@ impl World {
                 cluster.deregister(id, now);
                 // Known to callers (registered now or lately, e.g. a disabled cluster):
                 // drain, since stale views may still send to it. Never registered: go.
-                if cluster.entries.iter().any(|e| e.instance == id) {
+                let known = cluster.entries.iter().any(|e| e.instance == id);
+                let cluster_id = self.instances[id.index()].cluster;
+                self.top_up_reps(cluster_id);
+                if known {
                     self.scheduler
                         .schedule_in(drain, Event::DrainDone { instance: id });
                     self.finish_drain_if_idle(id);
@@ -240,6 +246,9 @@ impl World {
         let station = std::mem::replace(&mut instance.station, Station::new(1, 0));
         let mut station = station;
         let stats = station.stats_at(now);
+        if self.is_fast() {
+            self.fast_instance_gone(stats.area_busy, id);
+        }
         add_stats(&mut self.layers[layer.index()].gone_stations, &stats);
         self.clusters[cluster.index()].busy_area_gone_ns += stats.area_busy;
         self.clusters[cluster.index()].members.retain(|m| *m != id);

@@ -15,6 +15,8 @@
 //! - [`chaos`]: Chaos Monkey kills and zone outages.
 //! - [`observe`] and [`summary`]: what the run records and how it is condensed.
 //! - [`slab`] and [`ids`]: the arenas that keep events small.
+//! - [`fast`]: the fast mode, where big clusters are simulated through a few
+//!   representatives and every sampled request stands for several.
 //!
 //! The world knows nothing of rollouts; a rollout controller drives it through the
 //! cluster operations in [`control`].
@@ -25,6 +27,7 @@ mod chaos;
 pub(crate) mod client;
 mod cluster;
 pub mod control;
+pub mod fast;
 mod flow;
 mod ids;
 mod instance;

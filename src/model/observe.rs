@@ -166,3 +166,14 @@ pub(crate) fn count_cause<T: std::ops::AddAssign + From<u8>>(
 ) {
     counts[cause.index()] += T::from(1);
 }
+
+/// Adds `n` failed calls or attempts (a sampled request standing for `n`) to per-cause
+/// counters.
+#[inline]
+pub(crate) fn count_cause_n<T: std::ops::AddAssign>(
+    counts: &mut [T; CAUSES],
+    cause: FailureCause,
+    n: T,
+) {
+    counts[cause.index()] += n;
+}

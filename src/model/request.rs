@@ -122,4 +122,7 @@ pub(crate) struct Job {
     pub(crate) reconnect: bool,
     /// Whether its release's error and latency defects hit it.
     pub(crate) defect_hit: bool,
+    /// Fast mode: load that makes a representative as busy as a real instance, with
+    /// no caller (see `model::fast`); `call` is then meaningless.
+    pub(crate) background: bool,
 }

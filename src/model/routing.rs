@@ -21,7 +21,7 @@ use rand::RngExt;
 use crate::engine::SimTime;
 use crate::scenario::balancer::Algorithm;
 
-use super::cluster::Cluster;
+use super::cluster::{Cluster, LbEntry};
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::request::Caller;
 use super::world::{Balancer, World};
@@ -36,9 +36,16 @@ const RANDOM_TRIES: usize = 8;
 impl World {
     /// The instance an attempt from `caller` to `layer` goes to, if any is visible.
     pub(crate) fn route(&mut self, layer: LayerId, caller: Caller) -> Option<InstanceId> {
+        let (view, algorithm, exact) = self.view_of(layer, caller);
+        let cluster = self.pick_cluster(layer, view, exact)?;
+        self.pick_instance(cluster, view, algorithm, exact)
+    }
+
+    /// The caller's view time of `layer`'s balancer, its algorithm, and whether the
+    /// view is the balancer's own (an ELB: exact and current).
+    pub(crate) fn view_of(&mut self, layer: LayerId, caller: Caller) -> (SimTime, Algorithm, bool) {
         let now = self.now();
-        let balancer = self.layers[layer.index()].balancer;
-        let (view, algorithm, exact) = match balancer {
+        match self.layers[layer.index()].balancer {
             Balancer::Elb { algorithm, .. } => (now, algorithm, true),
             Balancer::Discovery {
                 algorithm,
@@ -53,27 +60,87 @@ impl World {
                 };
                 (last_refresh(now, phase, refresh_interval), algorithm, false)
             }
-        };
-        let cluster = self.pick_cluster(layer, view, exact)?;
+        }
+    }
+
+    /// An instance of `cluster` visible at `view`, by the balancer's algorithm. In fast
+    /// mode, among the cluster's representatives (any visible instance if no
+    /// representative is in this view).
+    pub(crate) fn pick_instance(
+        &mut self,
+        cluster: ClusterId,
+        view: SimTime,
+        algorithm: Algorithm,
+        exact: bool,
+    ) -> Option<InstanceId> {
         let rng = &mut self.rng.route;
+        let instances = &self.instances;
         let cluster = &mut self.clusters[cluster.index()];
-        match algorithm {
-            Algorithm::RoundRobin if exact => round_robin(cluster, view),
-            Algorithm::RoundRobin => random_visible(cluster, view, rng),
+        let sampled = cluster.sampled();
+        let entries = if sampled {
+            &cluster.rep_entries
+        } else {
+            &cluster.entries
+        };
+        let cursor = &mut cluster.cursor;
+        let picked = match algorithm {
+            Algorithm::RoundRobin if exact => round_robin(entries, cursor, view),
+            Algorithm::RoundRobin => random_visible(entries, view, rng),
             Algorithm::LeastOutstanding => {
-                let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
-                if exact && cluster.entries.len() <= EXACT_LEAST_OUTSTANDING_MAX {
-                    least_outstanding_exact(cluster, view, outstanding)
+                let outstanding = |id: InstanceId| instances[id.index()].station.in_system();
+                if exact && entries.len() <= EXACT_LEAST_OUTSTANDING_MAX {
+                    least_outstanding_exact(entries, cursor, view, outstanding)
                 } else {
-                    let first = random_visible(cluster, view, rng)?;
-                    let second = random_visible(cluster, view, rng)?;
-                    Some(if outstanding(second) < outstanding(first) {
-                        second
-                    } else {
-                        first
-                    })
+                    best_of_two(entries, view, rng, outstanding)
                 }
             }
+        };
+        if picked.is_none() && sampled {
+            return random_visible(&cluster.entries, view, &mut self.rng.route);
+        }
+        picked
+    }
+
+    /// The weight of cluster `c` for a caller whose view dates from `view`.
+    fn cluster_weight(&self, c: &Cluster, view: SimTime, elb: bool) -> f64 {
+        match c.weight {
+            Some(w) if w > 0.0 && c.visible_at(view) => w,
+            Some(_) => 0.0,
+            // Behind an ELB the view is now: the registered count is exact.
+            None if elb => f64::from(c.active_entries),
+            None => c.routing_weight(view),
+        }
+    }
+
+    /// The share of `layer`'s attempts made with view `view` that go to `cluster`.
+    pub(crate) fn cluster_share(
+        &self,
+        layer: LayerId,
+        cluster: ClusterId,
+        view: SimTime,
+        elb: bool,
+    ) -> f64 {
+        let candidates = &self.layers[layer.index()].clusters;
+        let mut total = 0.0;
+        let mut mine = 0.0;
+        for id in candidates {
+            let weight = self.cluster_weight(&self.clusters[id.index()], view, elb);
+            total += weight;
+            if *id == cluster {
+                mine = weight;
+            }
+        }
+        if total > 0.0 {
+            return mine / total;
+        }
+        let first_visible = candidates
+            .iter()
+            .copied()
+            .find(|id| self.clusters[id.index()].visible_at(view));
+        if first_visible == Some(cluster) {
+            1.0
+        } else {
+            0.0
         }
     }
 
@@ -93,14 +160,7 @@ impl World {
         };
         let (mut n, mut total) = (0usize, 0.0f64);
         for id in candidates {
-            let c = &self.clusters[id.index()];
-            let weight = match c.weight {
-                Some(w) if w > 0.0 && c.visible_at(view) => w,
-                Some(_) => 0.0,
-                // Behind an ELB the view is now: the registered count is exact.
-                None if elb => f64::from(c.active_entries),
-                None => c.routing_weight(view),
-            };
+            let weight = self.cluster_weight(&self.clusters[id.index()], view, elb);
             if weight > 0.0 {
                 weights[n] = (*id, weight);
                 n += 1;
@@ -142,12 +202,12 @@ pub(crate) fn last_refresh(
     SimTime::from_nanos(now_ns - (now_ns - phase_ns) % interval_ns)
 }
 
-fn round_robin(cluster: &mut Cluster, view: SimTime) -> Option<InstanceId> {
-    let len = cluster.entries.len();
+fn round_robin(entries: &[LbEntry], cursor: &mut u32, view: SimTime) -> Option<InstanceId> {
+    let len = entries.len();
     for _ in 0..len {
-        let index = cluster.cursor as usize % len;
-        cluster.cursor = cluster.cursor.wrapping_add(1);
-        let entry = cluster.entries[index];
+        let index = *cursor as usize % len;
+        *cursor = cursor.wrapping_add(1);
+        let entry = entries[index];
         if entry.visible_at(view) {
             return Some(entry.instance);
         }
@@ -156,22 +216,21 @@ fn round_robin(cluster: &mut Cluster, view: SimTime) -> Option<InstanceId> {
 }
 
 fn random_visible(
-    cluster: &Cluster,
+    entries: &[LbEntry],
     view: SimTime,
     rng: &mut crate::engine::SimRng,
 ) -> Option<InstanceId> {
-    let len = cluster.entries.len();
+    let len = entries.len();
     if len == 0 {
         return None;
     }
     for _ in 0..RANDOM_TRIES {
-        let entry = cluster.entries[rng.random_range(0..len)];
+        let entry = entries[rng.random_range(0..len)];
         if entry.visible_at(view) {
             return Some(entry.instance);
         }
     }
-    let visible: Vec<InstanceId> = cluster
-        .entries
+    let visible: Vec<InstanceId> = entries
         .iter()
         .filter(|e| e.visible_at(view))
         .map(|e| e.instance)
@@ -179,18 +238,35 @@ fn random_visible(
     (!visible.is_empty()).then(|| visible[rng.random_range(0..visible.len())])
 }
 
+/// The less loaded of two random visible picks (client-side least outstanding).
+fn best_of_two(
+    entries: &[LbEntry],
+    view: SimTime,
+    rng: &mut crate::engine::SimRng,
+    outstanding: impl Fn(InstanceId) -> usize,
+) -> Option<InstanceId> {
+    let first = random_visible(entries, view, rng)?;
+    let second = random_visible(entries, view, rng)?;
+    Some(if outstanding(second) < outstanding(first) {
+        second
+    } else {
+        first
+    })
+}
+
 fn least_outstanding_exact(
-    cluster: &mut Cluster,
+    entries: &[LbEntry],
+    cursor: &mut u32,
     view: SimTime,
     outstanding: impl Fn(InstanceId) -> usize,
 ) -> Option<InstanceId> {
     // Start the scan at a rotating position so that ties are spread, not piled on the first.
-    let len = cluster.entries.len();
-    let start = cluster.cursor as usize;
-    cluster.cursor = cluster.cursor.wrapping_add(1);
+    let len = entries.len();
+    let start = *cursor as usize;
+    *cursor = cursor.wrapping_add(1);
     let mut best: Option<(usize, InstanceId)> = None;
     for k in 0..len {
-        let entry = cluster.entries[(start + k) % len];
+        let entry = entries[(start + k) % len];
         if !entry.visible_at(view) {
             continue;
         }

@@ -26,6 +26,14 @@ pub(crate) struct Slab<T> {
     len: usize,
 }
 
+impl Handle {
+    /// A handle no slab ever issues (for records that have no counterpart).
+    pub(crate) const DANGLING: Handle = Handle {
+        index: u32::MAX,
+        generation: u32::MAX,
+    };
+}
+
 impl<T> Default for Slab<T> {
     fn default() -> Self {
         Slab {

@@ -67,6 +67,9 @@ pub struct WorldSummary {
     pub events: u64,
     /// Most attempts on instances at once.
     pub jobs_peak: usize,
+    /// Real requests each simulated one stands for: 1 at request level, more in fast
+    /// mode (see [`super::fast`]).
+    pub sampling_step: u32,
     /// Per layer, from the entry layer down.
     pub layers: Vec<LayerSummary>,
 }
@@ -137,7 +140,10 @@ impl World {
             .map(|(index, layer)| {
                 let gone = &layer.gone_stations;
                 let area_in_system = stations[index].area_in_system + gone.area_in_system;
-                let area_busy = stations[index].area_busy + gone.area_busy;
+                let area_busy = match &self.fast {
+                    Some(fast) => fast.layers[index].busy_scaled_ns as u128,
+                    None => stations[index].area_busy + gone.area_busy,
+                };
                 let arrivals = stations[index].arrivals + gone.arrivals;
                 let worker_area = layer.worker_area_ns as f64;
                 LayerSummary {
@@ -177,6 +183,7 @@ impl World {
             elapsed,
             events: self.events_handled(),
             jobs_peak: self.jobs_peak,
+            sampling_step: self.weight,
             layers,
         }
     }

@@ -33,6 +33,8 @@ pub(crate) struct TrafficCurve {
     bursts: Vec<(SimTime, SimTime, f64)>,
     /// The rate of the last step asked for: `(step start in ns, rate)`.
     last_step: (u64, f64),
+    /// Share of the arrivals drawn (fast mode draws one in `m`; 1 otherwise).
+    thinning: f64,
 }
 
 impl TrafficCurve {
@@ -59,7 +61,14 @@ impl TrafficCurve {
                 })
                 .collect(),
             last_step: (u64::MAX, 0.0),
+            thinning: 1.0,
         }
+    }
+
+    /// Draws one arrival in `step` (fast mode: each stands for `step`).
+    pub(crate) fn sample_one_in(&mut self, step: u32) {
+        self.thinning = 1.0 / f64::from(step.max(1));
+        self.last_step = (u64::MAX, 0.0);
     }
 
     /// Arrivals per second at `now`.
@@ -96,7 +105,7 @@ impl TrafficCurve {
             let rate = match self.last_step {
                 (cached, rate) if cached == step_start => rate,
                 _ => {
-                    let rate = self.rate_at(SimTime::from_nanos(step_start));
+                    let rate = self.rate_at(SimTime::from_nanos(step_start)) * self.thinning;
                     self.last_step = (step_start, rate);
                     rate
                 }

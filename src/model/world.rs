@@ -70,6 +70,13 @@ pub(crate) enum Event {
     Autoscale { cluster: ClusterId },
     /// An observation window closes.
     WindowEnd,
+    /// Fast mode: background rates are recomputed.
+    FastTick,
+    /// Fast mode: a background request for a representative of `cluster` (dropped if
+    /// `generation` is no longer the cluster's).
+    Background { cluster: ClusterId, generation: u32 },
+    /// Fast mode: a background job's drawn calls below are over.
+    SampledCallsDone { job: Handle },
 }
 
 /// A herd, compiled.
@@ -123,6 +130,10 @@ pub struct World {
     pub(crate) jobs_peak: usize,
     /// A reusable buffer for the layers a job calls (no allocation per job).
     pub(crate) scratch_layers: Vec<LayerId>,
+    /// Real requests each simulated one stands for: 1, or the fast mode's step.
+    pub(crate) weight: u32,
+    /// The fast mode's state, if the world runs in fast mode.
+    pub(crate) fast: Option<Box<super::fast::Fast>>,
 }
 
 impl std::fmt::Debug for World {
@@ -283,7 +294,19 @@ impl World {
             cluster_latency: Vec::new(),
             jobs_peak: 0,
             scratch_layers: Vec::new(),
+            weight: 1,
+            fast: None,
         };
+        let step = super::fast::sampling_step(scenario);
+        if step > 1 {
+            world.weight = step;
+            world.traffic.sample_one_in(step);
+            world.fast = Some(Box::new(super::fast::Fast::new(
+                step,
+                streams.stream("fast"),
+                world.layers.len(),
+            )));
+        }
         world.populate(scenario);
         world.schedule_first_events(scenario);
         world
@@ -312,7 +335,8 @@ impl World {
                 instance.warm_at = SimTime::ZERO;
                 instance.cache_lookups = warm.into_boxed_slice();
                 instance.refresh_phase = phase;
-                self.clusters[cluster.index()].register(id, SimTime::ZERO);
+                let rep = self.clusters[cluster.index()].register(id, SimTime::ZERO);
+                self.instances[id.index()].rep = rep;
             }
         }
     }
@@ -326,8 +350,12 @@ impl World {
         }
         for (index, herd) in scenario.traffic.herds.iter().enumerate() {
             let start = SimTime::ZERO + herd.at;
-            if herd.clients > 0 && start < self.end {
-                let left = u32::try_from(herd.clients).unwrap_or(u32::MAX);
+            let clients = match &mut self.fast {
+                Some(fast) => super::fast::thin_count(herd.clients, fast.step, &mut fast.rng),
+                None => herd.clients,
+            };
+            if clients > 0 && start < self.end {
+                let left = u32::try_from(clients).unwrap_or(u32::MAX);
                 let at = next_herd_time(
                     start,
                     self.herds[index].end,
@@ -362,6 +390,24 @@ impl World {
         }
         self.scheduler
             .schedule_at(SimTime::ZERO + WINDOW, Event::WindowEnd);
+        if self.is_fast() {
+            self.scheduler
+                .schedule_at(SimTime::ZERO + super::fast::TICK, Event::FastTick);
+        }
+    }
+
+    /// How this world simulates requests: `Exact`, or `Fast` (see [`super::fast`]).
+    pub fn fidelity(&self) -> crate::scenario::Fidelity {
+        if self.is_fast() {
+            crate::scenario::Fidelity::Fast
+        } else {
+            crate::scenario::Fidelity::Exact
+        }
+    }
+
+    /// Real requests each simulated request stands for (1 at request level).
+    pub fn sampling_step(&self) -> u32 {
+        self.weight
     }
 
     /// The current virtual time.
@@ -439,6 +485,12 @@ impl World {
             Event::ZoneOutage { outage } => self.zone_outage(outage),
             Event::Autoscale { cluster } => self.autoscale(cluster),
             Event::WindowEnd => self.window_end(),
+            Event::FastTick => self.fast_tick(),
+            Event::Background {
+                cluster,
+                generation,
+            } => self.background_arrival(cluster, generation),
+            Event::SampledCallsDone { job } => self.sampled_calls_done(job),
         }
     }
 
@@ -457,6 +509,7 @@ impl World {
         let window_ns = WINDOW.as_nanos() as u128;
         self.alive
             .retain(|id| self.instances[id.index()].phase != Phase::Terminated);
+        let scaled_busy = self.is_fast().then(|| self.fast_window_end(now));
         let mut states = vec![[0u32; 6]; self.layers.len()];
         let mut busy = vec![0u128; self.layers.len()];
         let mut workers_serving = vec![0u128; self.layers.len()];
@@ -469,20 +522,27 @@ impl World {
                 workers_serving[layer] += u128::from(instance.station.servers());
             }
         }
-        for (index, layer) in self.layers.iter_mut().enumerate() {
+        for index in 0..self.layers.len() {
+            let layer = &mut self.layers[index];
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
             window.latency = layer.window_latency.take();
             layer.latency.merge(&window.latency);
             window.in_flight = layer.calls.in_flight.min(u32::MAX as u64) as u32;
             window.instances = states[index];
-            window.busy_workers = (busy_area.saturating_sub(layer.busy_area_ns_at_window) as f64
-                / window_ns as f64) as f32;
+            window.busy_workers = match &scaled_busy {
+                Some(scaled) => (scaled[index] / window_ns as f64) as f32,
+                None => {
+                    (busy_area.saturating_sub(layer.busy_area_ns_at_window) as f64
+                        / window_ns as f64) as f32
+                }
+            };
             layer.busy_area_ns_at_window = busy_area;
             let alive: u32 = states[index].iter().sum();
             layer.worker_area_ns += workers_serving[index] * window_ns;
             layer.instances_min = layer.instances_min.min(alive);
             layer.instances_max = layer.instances_max.max(alive);
+            self.fast_close_layer_window(index, &window);
             self.observations.layers[index].push(window);
         }
         let window_index = self.observations.layers.first().map_or(0, Vec::len) as u32;
@@ -525,8 +585,9 @@ impl World {
     pub(crate) fn add_cluster(&mut self, layer: LayerId, version: u32, desired: u32) -> ClusterId {
         let id = ClusterId(self.clusters.len() as u32);
         let autoscaled = self.layers[layer.index()].autoscaler.is_some();
-        self.clusters
-            .push(Cluster::new(layer, version, desired, autoscaled));
+        let mut cluster = Cluster::new(layer, version, desired, autoscaled);
+        cluster.sampling_step = self.weight;
+        self.clusters.push(cluster);
         self.layers[layer.index()].clusters.push(id);
         let first_window = self.observations.layers.first().map_or(0, Vec::len) as u32;
         self.observations.clusters.push(ClusterSeries {
@@ -560,6 +621,8 @@ impl World {
             station: crate::queueing::Station::new(workers, layer.queue_capacity as usize),
             cache_lookups: vec![0; layer.caches].into_boxed_slice(),
             refresh_phase: SimDuration::ZERO,
+            rep: false,
+            busy_seen_ns: 0,
         });
         self.clusters[cluster.index()].members.push(id);
         self.alive.push(id);

@@ -34,6 +34,9 @@ pub struct Comparison {
     pub rollouts: Vec<String>,
     /// `metrics[strategy][run][rollout]`.
     pub metrics: Vec<Vec<Vec<RolloutMetrics>>>,
+    /// Real requests each simulated one stood for (1: request level; see
+    /// [`crate::model::fast`]).
+    pub sampling_step: u32,
 }
 
 /// A mean with the half-width of its 95% confidence interval, over `n` values.
@@ -124,6 +127,7 @@ pub fn compare(
         seeds,
         rollouts: model.rollouts.iter().map(|r| r.layer.clone()).collect(),
         metrics,
+        sampling_step: crate::model::fast::sampling_step(model),
     }
 }
 

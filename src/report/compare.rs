@@ -128,7 +128,8 @@ pub fn render_text(c: &Comparison) -> String {
     );
     let _ = writeln!(
         out,
-        "Mean ± 95% CI over runs; differences are paired by run; (n=k) when only k runs have the metric."
+        "Mode: {}. Mean ± 95% CI over runs; differences are paired by run; (n=k) when only k runs have the metric.",
+        super::run_summary::fidelity_words(c.sampling_step)
     );
     for (k, layer) in c.rollouts.iter().enumerate() {
         let _ = writeln!(out, "\nRollout of {layer}");
@@ -196,6 +197,8 @@ pub fn to_json(c: &Comparison) -> Value {
         .collect();
     json!({
         "model": c.model,
+        "fidelity": if c.sampling_step > 1 { "fast" } else { "exact" },
+        "sampling_step": c.sampling_step,
         "strategies": c.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "seeds": c.seeds,
         "rollouts": rollouts,

@@ -14,8 +14,13 @@ pub fn render_text(summary: &WorldSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} simulated, seed {}, {} events, at most {} requests on instances at once",
-        summary.name, summary.elapsed, summary.seed, summary.events, summary.jobs_peak
+        "{}: {} simulated, seed {}, {}, {} events, at most {} requests on instances at once",
+        summary.name,
+        summary.elapsed,
+        summary.seed,
+        fidelity_words(summary.sampling_step),
+        summary.events,
+        summary.jobs_peak
     );
     let _ = writeln!(out);
     let header = [
@@ -128,9 +133,20 @@ pub fn to_json(summary: &WorldSummary) -> serde_json::Value {
         "model": summary.name,
         "seed": summary.seed,
         "simulated_seconds": summary.elapsed.as_secs_f64(),
+        "fidelity": if summary.sampling_step > 1 { "fast" } else { "exact" },
+        "sampling_step": summary.sampling_step,
         "events": summary.events,
         "layers": layers,
     })
+}
+
+/// How the run simulated requests, in words.
+pub fn fidelity_words(sampling_step: u32) -> String {
+    if sampling_step > 1 {
+        format!("fast mode (each simulated request stands for {sampling_step})")
+    } else {
+        "request level".to_string()
+    }
 }
 
 fn latency(layer: &LayerSummary, q: f64) -> String {

@@ -11,6 +11,7 @@
 //! | `instance_hour_price` | none | price of one instance-hour, for the rollout cost |
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
+//! | `fidelity` | `auto` | `exact` simulates every request; `fast` a few representatives per cluster (see `model::fast`); `auto` picks `fast` for big fleets |
 
 use std::collections::BTreeMap;
 
@@ -53,6 +54,40 @@ pub struct Scenario {
     /// The service level the rollout reports hold each minute of the entry layer to.
     #[serde(default)]
     pub slo: SloSpec,
+    /// How the world is simulated: every request, or representatives of big clusters.
+    #[serde(default, skip_serializing_if = "Fidelity::is_auto")]
+    pub fidelity: Fidelity,
+}
+
+/// How faithfully requests are simulated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fidelity {
+    /// `fast` when the largest layer starts with at least
+    /// [`crate::model::fast::AUTO_FAST_MIN_INSTANCES`] instances, `exact` otherwise.
+    #[default]
+    Auto,
+    /// Every request simulated (the reference).
+    Exact,
+    /// A few representatives per cluster simulated request by request, the rest by
+    /// scaling (see `model::fast`).
+    Fast,
+}
+
+impl Fidelity {
+    /// Whether this is the default, `auto`.
+    pub fn is_auto(&self) -> bool {
+        *self == Fidelity::Auto
+    }
+
+    /// Its name in model files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fidelity::Auto => "auto",
+            Fidelity::Exact => "exact",
+            Fidelity::Fast => "fast",
+        }
+    }
 }
 
 /// A service level objective for the entry layer, per minute.

@@ -28,7 +28,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use document::Scenario;
+pub use document::{Fidelity, Scenario};
 pub use error::ScenarioError;
 
 use locate::Segment;

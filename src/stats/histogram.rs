@@ -296,6 +296,25 @@ impl HistogramRecorder {
         self.sum += u128::from(nanos);
     }
 
+    /// Records `n` occurrences of one duration (a sampled request standing for `n`).
+    #[inline]
+    pub(crate) fn record_n(&mut self, d: SimDuration, n: u32) {
+        if n == 1 {
+            return self.record(d);
+        }
+        let nanos = d.as_nanos();
+        let bucket = bucket_of(nanos / 1000);
+        let slot = &mut self.counts[bucket as usize];
+        if *slot == 0 && n > 0 {
+            self.touched.push(bucket);
+        }
+        *slot += n;
+        self.count += u64::from(n);
+        self.min = self.min.min(nanos);
+        self.max = self.max.max(nanos);
+        self.sum += u128::from(nanos) * u128::from(n);
+    }
+
     /// The histogram recorded since the last take.
     pub(crate) fn snapshot(&self) -> LatencyHistogram {
         let mut touched = self.touched.clone();
@@ -553,6 +572,21 @@ impl LatencyHistogram {
         let midpoint =
             bucket_midpoint_nanos(bucket).clamp(u128::from(self.min), u128::from(self.max));
         Some(SimDuration::from_nanos(midpoint as u64))
+    }
+
+    /// Its distribution as a table to draw from: `(cumulative count, bucket low,
+    /// bucket high)` in nanoseconds, buckets clamped to the exact min and max.
+    pub(crate) fn cdf(&self) -> Vec<(u64, u64, u64)> {
+        let mut seen = 0u64;
+        self.entries()
+            .map(|(bucket, count)| {
+                seen += count;
+                let low = (bucket_low(bucket).saturating_mul(1000)).clamp(self.min, self.max);
+                let high = (bucket_high(bucket).saturating_add(1).saturating_mul(1000))
+                    .clamp(self.min, self.max);
+                (seen, low, high)
+            })
+            .collect()
     }
 
     /// The smallest value recorded (exact), or `None` if empty.

@@ -1,0 +1,517 @@
+//! The fast mode: big clusters simulated through a few representatives, so that the
+//! cost of a run follows the number of representatives, not the fleet.
+//!
+//! # How a run moves
+//! 1. **Sampling step.** A world whose largest layer starts with `n` instances samples
+//!    one request in `m = ⌊n / REPRESENTATIVES⌋`: entry arrivals are drawn at 1/m of
+//!    the traffic curve's rate and herds send 1/m of their clients. Every simulated
+//!    call stands for `m` real ones, and every layer's totals, per-second series and
+//!    latency histograms count it `m` times.
+//! 2. **Representatives.** Each cluster keeps `⌈registered / m⌉` of its registered
+//!    instances as representatives (kept up as instances come and go: a representative
+//!    that dies or leaves is replaced by a registered member). A balancer picks a
+//!    cluster by its *real* weight (every instance counts), then a representative by
+//!    its algorithm. So a representative receives the per-instance share of the
+//!    sampled traffic that a real instance receives of the real traffic. Every
+//!    instance still exists with its whole lifecycle: instance counts, instance-hours,
+//!    kills, batches, canaries and what the controller sees of them are exact; only
+//!    the non-representatives take no requests.
+//! 3. **Background.** Rounding up, and small clusters (a one-instance canary keeps its
+//!    instance, which must carry a whole instance's load), leave representatives
+//!    short of load by a factor `p = reps · m / registered ≥ 1`. Background arrivals
+//!    make it up: per cluster a Poisson process at rate `Â · π · (p − 1)`, where `Â` is
+//!    the layer's sampled attempt rate (smoothed over ~1 s), `π` the cluster's share of
+//!    the layer's traffic (averaged over the callers' views), recomputed every 100 ms.
+//!    A background request is served in full on a representative (queueing, warm-up,
+//!    caches, defects, crashes), and counts in its cluster's series (what judges see),
+//!    but not in the layer's totals (the sampled calls already stand for those), and
+//!    its own calls to lower layers are not made: their outcome and duration are drawn
+//!    from what the lower layer's callers saw in the last second. Lower layers thus
+//!    carry exactly the sampled load.
+//! 4. **Scaling.** At each second's end a cluster's counts (attempts, successes,
+//!    failures by cause) are multiplied by `registered ÷ registered representatives`, with
+//!    random rounding, and busy workers likewise; latency histograms of clusters keep
+//!    the representatives' samples (their quantiles, not their counts, are used).
+//!
+//! # Why it is accurate
+//! With random routing (discovery's pick), a representative's arrivals are exactly a
+//! real instance's: a Poisson stream at the per-instance rate (thinning a Poisson
+//! process gives a Poisson process). Queueing, service, warm-up, timeouts, retries and
+//! retry budgets then act on each sampled request as on a real one, so latency and
+//! outcome *distributions* are unchanged and counts are unbiased (scaled by `m`);
+//! feedback such as retry storms and metastable overload arises from the sampled
+//! requests themselves (a retry is a sampled request too). This is the scale-down
+//! argument of SHRiNK (Pan et al., INFOCOM 2003) applied per cluster, with exact small
+//! clusters as in hybrid packet/fluid simulation (Kiddle et al., PADS 2003).
+//!
+//! # Where it is not
+//! - Round robin behind an ELB: a representative gets every `reps`-th sampled arrival
+//!   (Erlang-`reps` gaps) where a real instance gets every `registered`-th real one:
+//!   arrivals are a little less regular, waits a little longer.
+//! - Least outstanding requests pools over the representatives, not the whole fleet.
+//! - Background requests' own calls below are drawn from the last second, not made.
+//! - A promoted representative starts with an empty queue.
+//! - Variances: a cluster's counts scaled from `k` representatives vary like `k`
+//!   instances' counts × `n/k`, not like `n` instances' counts; for the small clusters
+//!   judges look at (canaries, first batches) `k = n` and counts are exact.
+//! - Little's-law inputs of the summary (`mean_in_system`, arrival rate) are the
+//!   representatives' own, not the fleet's.
+
+use rand::RngExt;
+
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::scenario::{Fidelity, Scenario};
+
+use super::ids::{ClusterId, LayerId};
+use super::instance::Phase;
+use super::observe::{CAUSES, ClusterWindow, LayerWindow, count_cause};
+use super::request::{FailureCause, Job, JobStage};
+use super::slab::Handle;
+use super::world::{Balancer, Event, World};
+
+/// Representatives a cluster of the largest layer keeps (about: `n / ⌊n / 32⌋`).
+pub const REPRESENTATIVES: u32 = 32;
+
+/// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
+/// instances (the smallest size at which the fast mode was measured against request
+/// level: see the README's "How fast, how accurate").
+pub const AUTO_FAST_MIN_INSTANCES: u32 = 256;
+
+/// How often background rates are recomputed.
+pub(crate) const TICK: SimDuration = SimDuration::from_millis(100);
+
+/// Time constant of the smoothed attempt rate, in seconds.
+const RATE_SMOOTHING_SECS: f64 = 1.0;
+
+/// Views averaged for a cluster's traffic share behind discovery.
+const SHARE_VIEWS: u64 = 4;
+
+/// How many real requests one simulated request stands for under `scenario`'s
+/// fidelity: 1 for request-level simulation.
+pub fn sampling_step(scenario: &Scenario) -> u32 {
+    let largest = scenario
+        .layers
+        .values()
+        .map(|l| l.instances)
+        .max()
+        .unwrap_or(1);
+    let fast = match scenario.fidelity {
+        Fidelity::Exact => false,
+        Fidelity::Fast => true,
+        Fidelity::Auto => largest >= AUTO_FAST_MIN_INSTANCES,
+    };
+    if fast {
+        (largest / REPRESENTATIVES).max(1)
+    } else {
+        1
+    }
+}
+
+/// A cluster's sampling state in fast mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClusterSample {
+    /// Background arrivals per second now.
+    pub(crate) rate_per_second: f64,
+    /// Bumped whenever the rate is set, so older arrival events are dropped.
+    pub(crate) generation: u32,
+    /// Registered instances ÷ registered representatives at the last window's end
+    /// (kept while none is registered).
+    pub(crate) scale: f64,
+    /// Busy worker-ns of the whole cluster, scaled from its representatives.
+    pub(crate) busy_scaled_ns: f64,
+}
+
+impl Default for ClusterSample {
+    fn default() -> Self {
+        ClusterSample {
+            rate_per_second: 0.0,
+            generation: 0,
+            scale: 1.0,
+            busy_scaled_ns: 0.0,
+        }
+    }
+}
+
+/// The fast mode's state of a world.
+#[derive(Debug, Clone)]
+pub(crate) struct Fast {
+    /// Real requests per simulated one.
+    pub(crate) step: u32,
+    /// Background arrivals, drawn outcomes and rounding.
+    pub(crate) rng: SimRng,
+    pub(crate) layers: Vec<FastLayer>,
+}
+
+/// A layer's state in fast mode.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FastLayer {
+    /// Sampled attempts that arrived since the last tick.
+    pub(crate) attempts_since_tick: u64,
+    /// Sampled attempts per second, smoothed.
+    attempt_rate: f64,
+    /// Successful call latencies of the last window with any: `(cumulative count, low
+    /// ns, high ns)` per bucket.
+    latency_cdf: Vec<(u64, u64, u64)>,
+    /// Share of resolved calls that failed in the last window with any.
+    failure_probability: f64,
+    /// Mean time to failure of the failed calls of the last window with any.
+    failed_latency: SimDuration,
+    /// Failed calls of the window being filled, and their total duration.
+    window_failed: u64,
+    window_failed_ns: u128,
+    /// Busy worker-ns of the layer, scaled from its representatives.
+    pub(crate) busy_scaled_ns: f64,
+    /// Scaled busy worker-ns of representatives gone since the last window's end.
+    busy_gone_pending: f64,
+}
+
+impl FastLayer {
+    /// A sampled call to this layer failed after `latency`.
+    pub(crate) fn failed_call(&mut self, latency: SimDuration) {
+        self.window_failed += 1;
+        self.window_failed_ns += u128::from(latency.as_nanos());
+    }
+
+    /// Keeps what the layer's callers saw in the window just closed.
+    fn close_window(&mut self, window: &LayerWindow) {
+        if !window.latency.is_empty() {
+            self.latency_cdf = window.latency.cdf();
+        }
+        let failed: u64 = window.failed.iter().map(|&f| u64::from(f)).sum();
+        let resolved = u64::from(window.succeeded) + failed;
+        if resolved > 0 {
+            self.failure_probability = failed as f64 / resolved as f64;
+        }
+        if self.window_failed > 0 {
+            self.failed_latency = SimDuration::from_nanos(
+                (self.window_failed_ns / u128::from(self.window_failed)) as u64,
+            );
+        }
+        self.window_failed = 0;
+        self.window_failed_ns = 0;
+    }
+
+    /// A call's duration and whether it failed, drawn from the last window.
+    fn draw(&self, rng: &mut SimRng) -> (SimDuration, bool) {
+        if self.failure_probability > 0.0 && rng.random::<f64>() < self.failure_probability {
+            return (self.failed_latency, true);
+        }
+        let Some(&(total, _, _)) = self.latency_cdf.last() else {
+            return (SimDuration::ZERO, false);
+        };
+        let rank = rng.random_range(0..total);
+        let at = self
+            .latency_cdf
+            .partition_point(|&(cumulative, _, _)| cumulative <= rank);
+        let (_, low, high) = self.latency_cdf[at.min(self.latency_cdf.len() - 1)];
+        let nanos = low + ((high - low) as f64 * rng.random::<f64>()) as u64;
+        (SimDuration::from_nanos(nanos), false)
+    }
+}
+
+impl Fast {
+    pub(crate) fn new(step: u32, rng: SimRng, layers: usize) -> Self {
+        Fast {
+            step,
+            rng,
+            layers: vec![FastLayer::default(); layers],
+        }
+    }
+}
+
+/// `count · scale` rounded at random so that its mean is exact.
+fn scale_count(count: u32, scale: f64, rng: &mut SimRng) -> u32 {
+    if count == 0 || scale == 1.0 {
+        return count;
+    }
+    let scaled = f64::from(count) * scale;
+    let whole = scaled.floor();
+    let up = rng.random::<f64>() < scaled - whole;
+    (whole as u32).saturating_add(u32::from(up))
+}
+
+/// `count / step` rounded at random so that its mean is exact.
+pub(crate) fn thin_count(count: u64, step: u32, rng: &mut SimRng) -> u64 {
+    let whole = count / u64::from(step);
+    let rest = (count % u64::from(step)) as f64 / f64::from(step);
+    whole + u64::from(rng.random::<f64>() < rest)
+}
+
+impl World {
+    /// Whether requests are sampled (fast mode).
+    #[inline]
+    pub(crate) fn is_fast(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// Keeps `cluster`'s representatives at `⌈registered / m⌉`: after an instance left
+    /// the balancer, a registered, serving member takes over.
+    pub(crate) fn top_up_reps(&mut self, cluster: ClusterId) {
+        let c = &self.clusters[cluster.index()];
+        if !c.sampled() {
+            return;
+        }
+        while self.clusters[cluster.index()].active_reps
+            < self.clusters[cluster.index()].reps_wanted()
+        {
+            let c = &self.clusters[cluster.index()];
+            let candidate = c
+                .entries
+                .iter()
+                .filter(|e| e.until == SimTime::MAX)
+                .map(|e| e.instance)
+                .find(|id| {
+                    let instance = &self.instances[id.index()];
+                    instance.phase == Phase::Serving && !instance.rep
+                });
+            let Some(id) = candidate else { break };
+            self.clusters[cluster.index()].add_rep(id);
+            self.instances[id.index()].rep = true;
+        }
+    }
+
+    /// Every 100 ms: smooths each layer's sampled attempt rate and sets every
+    /// cluster's background rate from it.
+    pub(crate) fn fast_tick(&mut self) {
+        let now = self.now();
+        let Some(fast) = &mut self.fast else { return };
+        let step = fast.step;
+        let tick_secs = TICK.as_secs_f64();
+        let alpha = 1.0 - (-tick_secs / RATE_SMOOTHING_SECS).exp();
+        let rates: Vec<f64> = fast
+            .layers
+            .iter_mut()
+            .map(|l| {
+                let measured = l.attempts_since_tick as f64 / tick_secs;
+                l.attempts_since_tick = 0;
+                l.attempt_rate += alpha * (measured - l.attempt_rate);
+                l.attempt_rate
+            })
+            .collect();
+        for (index, &rate) in rates.iter().enumerate() {
+            let layer = LayerId(index as u16);
+            let (elb, lag) = match self.layers[index].balancer {
+                Balancer::Elb { .. } => (true, SimDuration::ZERO),
+                Balancer::Discovery {
+                    refresh_interval, ..
+                } => (false, refresh_interval),
+            };
+            for ci in 0..self.layers[index].clusters.len() {
+                let cluster = self.layers[index].clusters[ci];
+                let c = &self.clusters[cluster.index()];
+                let mut background = 0.0;
+                if c.active_entries > 0 && rate > 0.0 {
+                    let p =
+                        f64::from(c.active_reps) * f64::from(step) / f64::from(c.active_entries);
+                    if p > 1.0 {
+                        let share = if elb {
+                            self.cluster_share(layer, cluster, now, true)
+                        } else {
+                            // Callers' views spread over the last refresh interval.
+                            (0..SHARE_VIEWS)
+                                .map(|k| {
+                                    let back = lag.as_nanos() / SHARE_VIEWS * k
+                                        + lag.as_nanos() / (2 * SHARE_VIEWS);
+                                    let view =
+                                        SimTime::from_nanos(now.as_nanos().saturating_sub(back));
+                                    self.cluster_share(layer, cluster, view, false)
+                                })
+                                .sum::<f64>()
+                                / SHARE_VIEWS as f64
+                        };
+                        background = rate * share * (p - 1.0);
+                    }
+                }
+                self.set_background_rate(cluster, background);
+            }
+        }
+        if now + TICK < self.end {
+            self.scheduler.schedule_at(now + TICK, Event::FastTick);
+        }
+    }
+
+    /// Restarts `cluster`'s background arrivals at `rate` per second.
+    fn set_background_rate(&mut self, cluster: ClusterId, rate: f64) {
+        let sample = &mut self.clusters[cluster.index()].sample;
+        if rate <= 0.0 && sample.rate_per_second <= 0.0 {
+            return;
+        }
+        sample.generation = sample.generation.wrapping_add(1);
+        sample.rate_per_second = rate;
+        let generation = sample.generation;
+        if rate > 0.0 {
+            self.schedule_background(cluster, rate, generation);
+        }
+    }
+
+    fn schedule_background(&mut self, cluster: ClusterId, rate: f64, generation: u32) {
+        let fast = self
+            .fast
+            .as_mut()
+            .expect("background arrivals exist in fast mode only");
+        let unit: f64 = fast.rng.random::<f64>();
+        let gap = SimDuration::from_secs_f64(-(1.0 - unit).ln() / rate);
+        let at = self.now() + gap;
+        if at < self.end {
+            self.scheduler.schedule_at(
+                at,
+                Event::Background {
+                    cluster,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// A background request reaches one of `cluster`'s representatives.
+    pub(crate) fn background_arrival(&mut self, cluster: ClusterId, generation: u32) {
+        let sample = self.clusters[cluster.index()].sample;
+        if sample.generation != generation || sample.rate_per_second <= 0.0 {
+            return;
+        }
+        self.schedule_background(cluster, sample.rate_per_second, generation);
+        let layer = self.clusters[cluster.index()].layer;
+        let (view, algorithm, exact) = self.view_of(layer, super::request::Caller::User);
+        let Some(instance) = self.pick_instance(cluster, view, algorithm, exact) else {
+            return;
+        };
+        if !self.instances[instance.index()].is_up() {
+            // A dead representative still in view: the sampled requests sent to it
+            // already count the refusals.
+            return;
+        }
+        let now = self.now();
+        let home = self.instances[instance.index()].cluster;
+        self.cluster_windows[home.index()].attempts += 1;
+        let job = self.jobs.insert(Job {
+            call: Handle::DANGLING,
+            attempt: 0,
+            layer,
+            instance,
+            arrived_at: now,
+            stage: JobStage::Queued,
+            pending_calls: 0,
+            downstream_failed: false,
+            reconnect: false,
+            defect_hit: false,
+            background: true,
+        });
+        self.jobs_peak = self.jobs_peak.max(self.jobs.len());
+        match self.instances[instance.index()].station.arrive(now, job) {
+            crate::queueing::Admission::Serving(job) => self.start_service(job),
+            crate::queueing::Admission::Queued => {}
+            crate::queueing::Admission::Rejected(job) => {
+                self.jobs.remove(job);
+                count_cause(
+                    &mut self.cluster_windows[home.index()].failed,
+                    FailureCause::Shed,
+                );
+            }
+        }
+    }
+
+    /// A background job's calls below: their outcomes drawn from what those layers'
+    /// callers saw in the last second; the job's worker waits for the slowest.
+    pub(crate) fn await_sampled_calls(&mut self, job: Handle, below: &[LayerId]) {
+        let fast = self
+            .fast
+            .as_mut()
+            .expect("background jobs exist in fast mode only");
+        let (mut wait, mut failed) = (SimDuration::ZERO, false);
+        for layer in below {
+            let (latency, call_failed) = fast.layers[layer.index()].draw(&mut fast.rng);
+            wait = wait.max(latency);
+            failed |= call_failed;
+        }
+        let record = self.jobs.get_mut(job).expect("a job being served");
+        record.stage = JobStage::Waiting;
+        record.downstream_failed = failed;
+        let at = self.now() + wait;
+        self.scheduler
+            .schedule_at(at, Event::SampledCallsDone { job });
+    }
+
+    /// A background job's drawn calls are over.
+    pub(crate) fn sampled_calls_done(&mut self, job: Handle) {
+        let Some(record) = self.jobs.get(job) else {
+            return; // its instance died
+        };
+        if record.stage != JobStage::Waiting {
+            return;
+        }
+        let failure = record.downstream_failed.then_some(FailureCause::Downstream);
+        self.complete_job(job, failure);
+    }
+
+    /// At a window's end: scales every cluster's counts from its representatives to
+    /// all its instances, and returns each layer's busy worker-ns in the window, scaled
+    /// likewise.
+    pub(crate) fn fast_window_end(&mut self, now: SimTime) -> Vec<f64> {
+        // Traffic goes to registered instances: each registered representative stands
+        // for `registered ÷ representatives` of them. A cluster with none registered
+        // (disabled, draining) keeps the scale it had while it took traffic.
+        for cluster in self.clusters.iter_mut() {
+            if cluster.active_reps > 0 {
+                cluster.sample.scale =
+                    f64::from(cluster.active_entries) / f64::from(cluster.active_reps);
+            }
+        }
+        let fast = self.fast.as_mut().expect("fast mode");
+        let mut busy: Vec<f64> = fast
+            .layers
+            .iter_mut()
+            .map(|l| std::mem::take(&mut l.busy_gone_pending))
+            .collect();
+        for id in &self.alive {
+            let instance = &mut self.instances[id.index()];
+            if !instance.rep || instance.phase == Phase::Terminated {
+                continue;
+            }
+            let area = instance.station.stats_at(now).area_busy;
+            let delta = area.saturating_sub(instance.busy_seen_ns);
+            instance.busy_seen_ns = area;
+            let cluster = &mut self.clusters[instance.cluster.index()];
+            let scaled = delta as f64 * cluster.sample.scale;
+            cluster.sample.busy_scaled_ns += scaled;
+            busy[instance.layer.index()] += scaled;
+        }
+        let fast = self.fast.as_mut().expect("fast mode");
+        for (index, cluster) in self.clusters.iter().enumerate() {
+            let scale = cluster.sample.scale;
+            let window: &mut ClusterWindow = &mut self.cluster_windows[index];
+            window.attempts = scale_count(window.attempts, scale, &mut fast.rng);
+            window.succeeded = scale_count(window.succeeded, scale, &mut fast.rng);
+            for cause in 0..CAUSES {
+                window.failed[cause] = scale_count(window.failed[cause], scale, &mut fast.rng);
+            }
+        }
+        for (layer, total) in busy.iter().enumerate() {
+            fast.layers[layer].busy_scaled_ns += total;
+        }
+        busy
+    }
+
+    /// A representative shuts down: its busy time since the last window counts, scaled.
+    pub(crate) fn fast_instance_gone(&mut self, busy_area_ns: u128, id: super::ids::InstanceId) {
+        let instance = &self.instances[id.index()];
+        if !instance.rep {
+            return;
+        }
+        let delta = busy_area_ns.saturating_sub(instance.busy_seen_ns);
+        let cluster = &mut self.clusters[instance.cluster.index()];
+        let scaled = delta as f64 * cluster.sample.scale;
+        cluster.sample.busy_scaled_ns += scaled;
+        let layer = instance.layer.index();
+        if let Some(fast) = &mut self.fast {
+            fast.layers[layer].busy_gone_pending += scaled;
+        }
+    }
+
+    /// Keeps what `layer`'s callers saw in the window being closed, for drawing the
+    /// outcomes of background calls.
+    pub(crate) fn fast_close_layer_window(&mut self, layer: usize, window: &LayerWindow) {
+        if let Some(fast) = &mut self.fast {
+            fast.layers[layer].close_window(window);
+        }
+    }
+}
