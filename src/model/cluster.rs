@@ -22,6 +22,8 @@ pub(crate) struct LbEntry {
     pub(crate) from: SimTime,
     /// Registered until (`SimTime::MAX` while registered).
     pub(crate) until: SimTime,
+    /// Fast mode: the instance's cohort in its cluster.
+    pub(crate) cohort: u16,
 }
 
 impl LbEntry {
@@ -82,6 +84,37 @@ pub(crate) struct Cluster {
     pub(crate) active_reps: u32,
     /// Fast mode: its background arrivals and scale (see `model::fast`).
     pub(crate) sample: super::fast::ClusterSample,
+    /// Fast mode: its instances by launch (instances launched together are
+    /// interchangeable), each with its own representatives.
+    pub(crate) cohorts: Vec<Cohort>,
+}
+
+/// Instances of a cluster launched at the same moment: interchangeable, so a few
+/// representatives stand for them all in fast mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cohort {
+    /// When its instances were launched.
+    pub(crate) launched_at: SimTime,
+    /// Its instances registered now.
+    pub(crate) registered: u32,
+    /// Its representatives registered now.
+    pub(crate) reps: u32,
+}
+
+impl Cohort {
+    /// Representatives it should have: one per `step` registered instances, rounded up.
+    pub(crate) fn reps_wanted(&self, step: u32) -> u32 {
+        self.registered.div_ceil(step)
+    }
+
+    /// Registered instances each representative stands for (1 without any).
+    pub(crate) fn weight(&self) -> f64 {
+        if self.reps == 0 {
+            1.0
+        } else {
+            f64::from(self.registered) / f64::from(self.reps)
+        }
+    }
 }
 
 impl Cluster {
@@ -105,19 +138,27 @@ impl Cluster {
             rep_entries: Vec::new(),
             active_reps: 0,
             sample: super::fast::ClusterSample::default(),
+            cohorts: Vec::new(),
         }
+    }
+
+    /// The cohort of instances launched at `at` (created if new).
+    pub(crate) fn cohort_at(&mut self, at: SimTime) -> u16 {
+        if let Some(index) = self.cohorts.iter().rposition(|c| c.launched_at == at) {
+            return index as u16;
+        }
+        self.cohorts.push(Cohort {
+            launched_at: at,
+            registered: 0,
+            reps: 0,
+        });
+        u16::try_from(self.cohorts.len() - 1).unwrap_or(u16::MAX)
     }
 
     /// Whether its representatives are a sample of its instances (fast mode).
     #[inline]
     pub(crate) fn sampled(&self) -> bool {
         self.sampling_step > 1
-    }
-
-    /// Representatives it should have for its registered instances: one per
-    /// `sampling_step`, rounded up.
-    pub(crate) fn reps_wanted(&self) -> u32 {
-        self.active_entries.div_ceil(self.sampling_step)
     }
 
     /// Makes a registered instance a representative, with its registration's times.
@@ -129,6 +170,7 @@ impl Cluster {
         {
             self.rep_entries.push(*entry);
             self.active_reps += 1;
+            self.cohorts[entry.cohort as usize].reps += 1;
         }
     }
 
@@ -146,16 +188,23 @@ impl Cluster {
         }
     }
 
-    /// Registers the instance at `now`; in fast mode it becomes a representative if the
-    /// cluster has fewer than it wants. Returns whether it did.
-    pub(crate) fn register(&mut self, instance: InstanceId, now: SimTime) -> bool {
+    /// Registers the instance (of `cohort`) at `now`; in fast mode it becomes a
+    /// representative if its cohort has fewer than it wants. Returns whether it did.
+    pub(crate) fn register(&mut self, instance: InstanceId, cohort: u16, now: SimTime) -> bool {
         self.entries.push(LbEntry {
             instance,
             from: now,
             until: SimTime::MAX,
+            cohort,
         });
         self.active_entries += 1;
-        if self.sampled() && self.active_reps < self.reps_wanted() {
+        if !self.sampled() {
+            return false;
+        }
+        let step = self.sampling_step;
+        let group = &mut self.cohorts[cohort as usize];
+        group.registered += 1;
+        if group.reps < group.reps_wanted(step) {
             self.add_rep(instance);
             return true;
         }
@@ -172,6 +221,9 @@ impl Cluster {
             Some(entry) => {
                 entry.until = now.max(entry.from);
                 self.active_entries -= 1;
+                if self.sampling_step > 1 {
+                    self.cohorts[entry.cohort as usize].registered -= 1;
+                }
                 if let Some(rep) = self
                     .rep_entries
                     .iter_mut()
@@ -179,6 +231,7 @@ impl Cluster {
                 {
                     rep.until = now.max(rep.from);
                     self.active_reps -= 1;
+                    self.cohorts[rep.cohort as usize].reps -= 1;
                 }
                 true
             }

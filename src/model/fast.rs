@@ -28,10 +28,19 @@
 //!    its own calls to lower layers are not made: their outcome and duration are drawn
 //!    from what the lower layer's callers saw in the last second. Lower layers thus
 //!    carry exactly the sampled load.
-//! 4. **Scaling.** At each second's end a cluster's counts (attempts, successes,
-//!    failures by cause) are multiplied by `registered ÷ registered representatives`, with
-//!    random rounding, and busy workers likewise; latency histograms of clusters keep
-//!    the representatives' samples (their quantiles, not their counts, are used).
+//! 4. **Cohorts and weights.** Instances a cluster launched at the same moment form a
+//!    cohort (the starting fleet, a rolling batch, a replacement); each cohort keeps
+//!    its own `⌈registered / m⌉` representatives, so a batch or a replacement is
+//!    represented by its own instances, never by an older, warmer one. A
+//!    representative stands for `registered ÷ representatives` of its cohort.
+//! 5. **What judges see.** A cluster's per-second attempts and finished requests are
+//!    its sampled ones × `m` (unbiased whatever the callers' views); how the finished
+//!    ones split into successes and failures by cause, and their latencies, come from
+//!    every request its representatives served, background ones included, each
+//!    weighted by what its representative stands for. So a one-instance canary is
+//!    judged on all of its real requests, not on a 1/m sample scaled up, and a cohort
+//!    weighs in its cluster's p99 what it weighs in the fleet. Busy workers are scaled
+//!    by the same weights.
 //!
 //! # Why it is accurate
 //! With random routing (discovery's pick), a representative's arrivals are exactly a
@@ -62,14 +71,15 @@ use rand::RngExt;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::scenario::{Fidelity, Scenario};
 
-use super::ids::{ClusterId, LayerId};
+use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::Phase;
 use super::observe::{CAUSES, ClusterWindow, LayerWindow, count_cause};
 use super::request::{FailureCause, Job, JobStage};
 use super::slab::Handle;
 use super::world::{Balancer, Event, World};
 
-/// Representatives a cluster of the largest layer keeps (about: `n / ⌊n / 32⌋`).
+/// Representatives a cluster of the largest layer keeps by default (about: `n / ⌊n /
+/// 32⌋`; the model's `fast_representatives` changes it).
 pub const REPRESENTATIVES: u32 = 32;
 
 /// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
@@ -101,7 +111,8 @@ pub fn sampling_step(scenario: &Scenario) -> u32 {
         Fidelity::Auto => largest >= AUTO_FAST_MIN_INSTANCES,
     };
     if fast {
-        (largest / REPRESENTATIVES).max(1)
+        let representatives = scenario.fast_representatives.unwrap_or(REPRESENTATIVES);
+        (largest / representatives.max(1)).max(1)
     } else {
         1
     }
@@ -114,9 +125,6 @@ pub(crate) struct ClusterSample {
     pub(crate) rate_per_second: f64,
     /// Bumped whenever the rate is set, so older arrival events are dropped.
     pub(crate) generation: u32,
-    /// Registered instances ÷ registered representatives at the last window's end
-    /// (kept while none is registered).
-    pub(crate) scale: f64,
     /// Busy worker-ns of the whole cluster, scaled from its representatives.
     pub(crate) busy_scaled_ns: f64,
 }
@@ -126,7 +134,6 @@ impl Default for ClusterSample {
         ClusterSample {
             rate_per_second: 0.0,
             generation: 0,
-            scale: 1.0,
             busy_scaled_ns: 0.0,
         }
     }
@@ -140,6 +147,8 @@ pub(crate) struct Fast {
     /// Background arrivals, drawn outcomes and rounding.
     pub(crate) rng: SimRng,
     pub(crate) layers: Vec<FastLayer>,
+    /// Per cluster, its events in the window being filled.
+    pub(crate) clusters: Vec<ClusterTally>,
 }
 
 /// A layer's state in fast mode.
@@ -215,19 +224,40 @@ impl Fast {
             step,
             rng,
             layers: vec![FastLayer::default(); layers],
+            clusters: Vec::new(),
         }
     }
 }
 
-/// `count · scale` rounded at random so that its mean is exact.
-fn scale_count(count: u32, scale: f64, rng: &mut SimRng) -> u32 {
-    if count == 0 || scale == 1.0 {
-        return count;
-    }
-    let scaled = f64::from(count) * scale;
-    let whole = scaled.floor();
-    let up = rng.random::<f64>() < scaled - whole;
+/// `x ≥ 0` rounded at random to a neighbouring whole number, so that its mean is exact.
+fn random_round(x: f64, rng: &mut SimRng) -> u32 {
+    let whole = x.floor();
+    let up = rng.random::<f64>() < x - whole;
     (whole as u32).saturating_add(u32::from(up))
+}
+
+/// An event of a request on an instance, for its cluster's series.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClusterEvent {
+    /// It arrived.
+    Attempt,
+    /// The instance finished it with success after this long.
+    Success(SimDuration),
+    /// It failed on the instance.
+    Failure(FailureCause),
+}
+
+/// A cluster's events in the window being filled, in fast mode.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClusterTally {
+    /// Sampled (not background) attempts that reached it.
+    attempts: u32,
+    /// Sampled requests its instances finished.
+    finished: u32,
+    /// Requests (sampled and background) its instances finished with success, and
+    /// failed by cause, each weighted by the instances its representative stands for.
+    succeeded_weight: f64,
+    failed_weight: [f64; CAUSES],
 }
 
 /// `count / step` rounded at random so that its mean is exact.
@@ -244,29 +274,85 @@ impl World {
         self.fast.is_some()
     }
 
-    /// Keeps `cluster`'s representatives at `⌈registered / m⌉`: after an instance left
-    /// the balancer, a registered, serving member takes over.
+    /// Keeps each cohort of `cluster` at `⌈registered / m⌉` representatives: after an
+    /// instance left the balancer, a registered, serving member of its cohort takes
+    /// over (with an empty queue).
     pub(crate) fn top_up_reps(&mut self, cluster: ClusterId) {
         let c = &self.clusters[cluster.index()];
         if !c.sampled() {
             return;
         }
-        while self.clusters[cluster.index()].active_reps
-            < self.clusters[cluster.index()].reps_wanted()
-        {
-            let c = &self.clusters[cluster.index()];
-            let candidate = c
-                .entries
-                .iter()
-                .filter(|e| e.until == SimTime::MAX)
-                .map(|e| e.instance)
-                .find(|id| {
-                    let instance = &self.instances[id.index()];
-                    instance.phase == Phase::Serving && !instance.rep
-                });
-            let Some(id) = candidate else { break };
-            self.clusters[cluster.index()].add_rep(id);
-            self.instances[id.index()].rep = true;
+        let step = c.sampling_step;
+        for cohort in 0..c.cohorts.len() {
+            loop {
+                let c = &self.clusters[cluster.index()];
+                let group = c.cohorts[cohort];
+                if group.reps >= group.reps_wanted(step) {
+                    break;
+                }
+                let candidate = c
+                    .entries
+                    .iter()
+                    .filter(|e| e.until == SimTime::MAX && usize::from(e.cohort) == cohort)
+                    .map(|e| e.instance)
+                    .find(|id| {
+                        let instance = &self.instances[id.index()];
+                        instance.phase == Phase::Serving && !instance.rep
+                    });
+                let Some(id) = candidate else { break };
+                let c = &mut self.clusters[cluster.index()];
+                c.add_rep(id);
+                let weight = c.cohorts[cohort].weight();
+                let instance = &mut self.instances[id.index()];
+                instance.rep = true;
+                instance.sample_weight = weight;
+            }
+        }
+    }
+
+    /// Counts an event of a request on `instance` (a background one or not) in its
+    /// cluster's series. At request level every event counts once. In fast mode a
+    /// cluster's attempts and finished requests are its *sampled* ones × `m` (unbiased
+    /// whatever the callers' views), and how the finished ones split into successes
+    /// and failures by cause, and their latencies, come from every request its
+    /// representatives served, background ones included, each weighted by the
+    /// instances its representative stands for (so a one-instance canary is judged on
+    /// all its requests, and each cohort weighs what it weighs in the fleet).
+    #[inline]
+    pub(crate) fn count_on_cluster(
+        &mut self,
+        instance: InstanceId,
+        background: bool,
+        event: ClusterEvent,
+    ) {
+        let on = &self.instances[instance.index()];
+        let cluster = on.cluster.index();
+        let Some(fast) = &mut self.fast else {
+            let window = &mut self.cluster_windows[cluster];
+            match event {
+                ClusterEvent::Attempt => window.attempts += 1,
+                ClusterEvent::Success(latency) => {
+                    window.succeeded += 1;
+                    self.cluster_latency[cluster].record(latency);
+                }
+                ClusterEvent::Failure(cause) => count_cause(&mut window.failed, cause),
+            }
+            return;
+        };
+        let weight = on.sample_weight;
+        let tally = &mut fast.clusters[cluster];
+        match event {
+            ClusterEvent::Attempt => tally.attempts += u32::from(!background),
+            ClusterEvent::Success(latency) => {
+                tally.finished += u32::from(!background);
+                tally.succeeded_weight += weight;
+                let copies = random_round(weight, &mut fast.rng);
+                self.cluster_latency[cluster].record_n(latency, copies);
+            }
+            ClusterEvent::Failure(cause) => {
+                tally.finished += u32::from(!background);
+                tally.failed_weight[cause.index()] += weight;
+            }
         }
     }
 
@@ -381,8 +467,7 @@ impl World {
             return;
         }
         let now = self.now();
-        let home = self.instances[instance.index()].cluster;
-        self.cluster_windows[home.index()].attempts += 1;
+        self.count_on_cluster(instance, true, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {
             call: Handle::DANGLING,
             attempt: 0,
@@ -402,10 +487,7 @@ impl World {
             crate::queueing::Admission::Queued => {}
             crate::queueing::Admission::Rejected(job) => {
                 self.jobs.remove(job);
-                count_cause(
-                    &mut self.cluster_windows[home.index()].failed,
-                    FailureCause::Shed,
-                );
+                self.count_on_cluster(instance, true, ClusterEvent::Failure(FailureCause::Shed));
             }
         }
     }
@@ -447,13 +529,17 @@ impl World {
     /// all its instances, and returns each layer's busy worker-ns in the window, scaled
     /// likewise.
     pub(crate) fn fast_window_end(&mut self, now: SimTime) -> Vec<f64> {
-        // Traffic goes to registered instances: each registered representative stands
-        // for `registered ÷ representatives` of them. A cluster with none registered
-        // (disabled, draining) keeps the scale it had while it took traffic.
-        for cluster in self.clusters.iter_mut() {
-            if cluster.active_reps > 0 {
-                cluster.sample.scale =
-                    f64::from(cluster.active_entries) / f64::from(cluster.active_reps);
+        // A registered representative stands for `registered ÷ representatives` of its
+        // cohort; one that has left keeps the weight it had.
+        for id in &self.alive {
+            let instance = &mut self.instances[id.index()];
+            if !instance.rep || instance.phase == Phase::Terminated {
+                continue;
+            }
+            let cohort =
+                self.clusters[instance.cluster.index()].cohorts[usize::from(instance.cohort)];
+            if cohort.reps > 0 && self.clusters[instance.cluster.index()].is_registered(*id) {
+                instance.sample_weight = cohort.weight();
             }
         }
         let fast = self.fast.as_mut().expect("fast mode");
@@ -470,20 +556,33 @@ impl World {
             let area = instance.station.stats_at(now).area_busy;
             let delta = area.saturating_sub(instance.busy_seen_ns);
             instance.busy_seen_ns = area;
-            let cluster = &mut self.clusters[instance.cluster.index()];
-            let scaled = delta as f64 * cluster.sample.scale;
-            cluster.sample.busy_scaled_ns += scaled;
+            let scaled = delta as f64 * instance.sample_weight;
+            self.clusters[instance.cluster.index()]
+                .sample
+                .busy_scaled_ns += scaled;
             busy[instance.layer.index()] += scaled;
         }
         let fast = self.fast.as_mut().expect("fast mode");
-        for (index, cluster) in self.clusters.iter().enumerate() {
-            let scale = cluster.sample.scale;
+        let step = fast.step;
+        for (index, tally) in fast.clusters.iter_mut().enumerate() {
             let window: &mut ClusterWindow = &mut self.cluster_windows[index];
-            window.attempts = scale_count(window.attempts, scale, &mut fast.rng);
-            window.succeeded = scale_count(window.succeeded, scale, &mut fast.rng);
+            window.attempts = tally.attempts.saturating_mul(step);
+            let finished = tally.finished.saturating_mul(step);
+            let weight_total = tally.succeeded_weight + tally.failed_weight.iter().sum::<f64>();
+            let mut failed_total = 0u32;
             for cause in 0..CAUSES {
-                window.failed[cause] = scale_count(window.failed[cause], scale, &mut fast.rng);
+                window.failed[cause] = if weight_total > 0.0 {
+                    random_round(
+                        f64::from(finished) * tally.failed_weight[cause] / weight_total,
+                        &mut fast.rng,
+                    )
+                } else {
+                    0
+                };
+                failed_total = failed_total.saturating_add(window.failed[cause]);
             }
+            window.succeeded = finished.saturating_sub(failed_total);
+            *tally = ClusterTally::default();
         }
         for (layer, total) in busy.iter().enumerate() {
             fast.layers[layer].busy_scaled_ns += total;
@@ -498,9 +597,10 @@ impl World {
             return;
         }
         let delta = busy_area_ns.saturating_sub(instance.busy_seen_ns);
-        let cluster = &mut self.clusters[instance.cluster.index()];
-        let scaled = delta as f64 * cluster.sample.scale;
-        cluster.sample.busy_scaled_ns += scaled;
+        let scaled = delta as f64 * instance.sample_weight;
+        self.clusters[instance.cluster.index()]
+            .sample
+            .busy_scaled_ns += scaled;
         let layer = instance.layer.index();
         if let Some(fast) = &mut self.fast {
             fast.layers[layer].busy_gone_pending += scaled;

@@ -8,8 +8,9 @@ use crate::engine::{SimDuration, SimTime};
 use crate::queueing::Admission;
 
 use super::client::retry_delay;
+use super::fast::ClusterEvent;
 use super::ids::{InstanceId, LayerId};
-use super::observe::{count_cause, count_cause_n};
+use super::observe::count_cause_n;
 use super::request::{Call, Caller, FailureCause, Job, JobStage};
 use super::slab::Handle;
 use super::world::{Event, World};
@@ -77,8 +78,7 @@ impl World {
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         }
-        let cluster = self.instances[instance_id.index()].cluster;
-        self.cluster_windows[cluster.index()].attempts += 1;
+        self.count_on_cluster(instance_id, false, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {
             call: call_handle,
             attempt,
@@ -122,8 +122,7 @@ impl World {
             weight,
         );
         if let Some(instance) = instance {
-            let cluster = self.instances[instance.index()].cluster;
-            count_cause(&mut self.cluster_windows[cluster.index()].failed, cause);
+            self.count_on_cluster(instance, false, ClusterEvent::Failure(cause));
         }
     }
 
@@ -241,18 +240,14 @@ impl World {
         };
         let instance = &mut self.instances[job.instance.index()];
         let next = instance.station.complete(now);
-        let cluster = instance.cluster;
         let on_instance = now - job.arrived_at;
         if job.background {
-            // Load on a representative only: its cluster's counts, no caller.
-            let window = &mut self.cluster_windows[cluster.index()];
-            match failure {
-                None => {
-                    window.succeeded += 1;
-                    self.cluster_latency[cluster.index()].record(on_instance);
-                }
-                Some(cause) => count_cause(&mut window.failed, cause),
-            }
+            // Load on a representative only: its cluster's series, no caller.
+            let event = match failure {
+                None => ClusterEvent::Success(on_instance),
+                Some(cause) => ClusterEvent::Failure(cause),
+            };
+            self.count_on_cluster(job.instance, true, event);
         } else {
             let weight = u64::from(self.weight);
             let layer = &mut self.layers[job.layer.index()];
@@ -262,8 +257,7 @@ impl World {
             match failure {
                 None => {
                     layer.attempts.succeeded += weight;
-                    self.cluster_windows[cluster.index()].succeeded += 1;
-                    self.cluster_latency[cluster.index()].record(on_instance);
+                    self.count_on_cluster(job.instance, false, ClusterEvent::Success(on_instance));
                 }
                 Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
             }
@@ -390,11 +384,7 @@ impl World {
         for handle in doomed {
             let job = self.jobs.remove(handle).expect("listed just now");
             if job.background {
-                let cluster = self.instances[instance.index()].cluster;
-                count_cause(
-                    &mut self.cluster_windows[cluster.index()].failed,
-                    FailureCause::Reset,
-                );
+                self.count_on_cluster(instance, true, ClusterEvent::Failure(FailureCause::Reset));
                 continue;
             }
             let layer = &mut self.layers[job.layer.index()];

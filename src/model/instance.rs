@@ -110,6 +110,10 @@ pub(crate) struct Instance {
     pub(crate) rep: bool,
     /// Fast mode: its busy worker-ns at the last window's end.
     pub(crate) busy_seen_ns: u128,
+    /// Fast mode: its cohort in its cluster (instances launched with it).
+    pub(crate) cohort: u16,
+    /// Fast mode, for a representative: the registered instances it stands for.
+    pub(crate) sample_weight: f64,
 }
 
 impl Instance {
@@ -170,6 +174,8 @@ mod tests {
             refresh_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
+            cohort: 0,
+            sample_weight: 1.0,
         }
     }
 

@@ -106,9 +106,15 @@ impl World {
     /// Puts a serving instance in its balancer, if its cluster takes traffic.
     pub(crate) fn register_if_enabled(&mut self, id: InstanceId) {
         let now = self.now();
+        let cohort = self.instances[id.index()].cohort;
         let cluster = &mut self.clusters[self.instances[id.index()].cluster.index()];
         if cluster.enabled && !cluster.is_registered(id) {
-            let rep = cluster.register(id, now);
+            let rep = cluster.register(id, cohort, now);
+            if rep {
+                let weight = cluster.cohorts[cohort as usize].weight();
+                let instance = &mut self.instances[id.index()];
+                instance.sample_weight = weight;
+            }
             self.instances[id.index()].rep = rep;
         }
     }

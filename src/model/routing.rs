@@ -53,13 +53,32 @@ impl World {
                 ..
             } => {
                 let phase = match caller {
-                    Caller::Job { instance, .. } => self.instances[instance.index()].refresh_phase,
+                    Caller::Job { instance, .. } => self.caller_phase(instance),
                     Caller::User => crate::engine::SimDuration::from_nanos(
                         self.rng.route.random_range(0..refresh_interval.as_nanos()),
                     ),
                 };
                 (last_refresh(now, phase, refresh_interval), algorithm, false)
             }
+        }
+    }
+
+    /// When a calling instance refreshes its registry views. In fast mode a
+    /// representative calls on behalf of its whole cluster, so each of its calls takes
+    /// the phase of a random serving member: the cluster's callers then see a change
+    /// spread over the refresh interval as the real fleet's would, not all at once.
+    fn caller_phase(&mut self, instance: InstanceId) -> crate::engine::SimDuration {
+        let own = &self.instances[instance.index()];
+        let cluster = &self.clusters[own.cluster.index()];
+        if !cluster.sampled() || cluster.members.is_empty() {
+            return own.refresh_phase;
+        }
+        let member = cluster.members[self.rng.route.random_range(0..cluster.members.len())];
+        let member = &self.instances[member.index()];
+        if member.phase == super::instance::Phase::Serving {
+            member.refresh_phase
+        } else {
+            own.refresh_phase
         }
     }
 

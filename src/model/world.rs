@@ -335,7 +335,8 @@ impl World {
                 instance.warm_at = SimTime::ZERO;
                 instance.cache_lookups = warm.into_boxed_slice();
                 instance.refresh_phase = phase;
-                let rep = self.clusters[cluster.index()].register(id, SimTime::ZERO);
+                let cohort = self.instances[id.index()].cohort;
+                let rep = self.clusters[cluster.index()].register(id, cohort, SimTime::ZERO);
                 self.instances[id.index()].rep = rep;
             }
         }
@@ -597,6 +598,9 @@ impl World {
             windows: Vec::new(),
         });
         self.cluster_windows.push(ClusterWindow::default());
+        if let Some(fast) = &mut self.fast {
+            fast.clusters.push(super::fast::ClusterTally::default());
+        }
         self.cluster_latency.push(HistogramRecorder::default());
         id
     }
@@ -623,7 +627,13 @@ impl World {
             refresh_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
+            cohort: 0,
+            sample_weight: 1.0,
         });
+        if self.clusters[cluster.index()].sampled() {
+            let now = self.scheduler.now();
+            self.instances[id.index()].cohort = self.clusters[cluster.index()].cohort_at(now);
+        }
         self.clusters[cluster.index()].members.push(id);
         self.alive.push(id);
         id

@@ -11,6 +11,7 @@
 //! | `instance_hour_price` | none | price of one instance-hour, for the rollout cost |
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
+//! | `fast_representatives` | `32` | fast mode: one simulated request stands for ⌊largest layer's instances ÷ this⌋ |
 //! | `fidelity` | `auto` | `exact` simulates every request; `fast` a few representatives per cluster (see `model::fast`); `auto` picks `fast` for big fleets |
 
 use std::collections::BTreeMap;
@@ -57,6 +58,10 @@ pub struct Scenario {
     /// How the world is simulated: every request, or representatives of big clusters.
     #[serde(default, skip_serializing_if = "Fidelity::is_auto")]
     pub fidelity: Fidelity,
+    /// Fast mode: representatives kept for the largest layer's starting fleet (the
+    /// sampling step is that fleet ÷ this); more is slower and closer to request level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_representatives: Option<u32>,
 }
 
 /// How faithfully requests are simulated.

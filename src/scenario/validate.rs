@@ -52,6 +52,9 @@ impl ToSegment for usize {
 }
 
 /// Every problem in `scenario`, in file order as far as possible.
+/// Most representatives a fast-mode cluster may be asked to keep.
+const MAX_REPRESENTATIVES: u32 = 100_000;
+
 pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     let mut c = Checker {
         problems: Vec::new(),
@@ -75,6 +78,14 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
         c.fail(
             &[&"instance_hour_price"],
             format!("must be between 0 and 1000000, got {price}"),
+        );
+    }
+    if let Some(k) = scenario.fast_representatives
+        && !(1..=MAX_REPRESENTATIVES).contains(&k)
+    {
+        c.fail(
+            &[&"fast_representatives"],
+            format!("must be between 1 and {MAX_REPRESENTATIVES}, got {k}"),
         );
     }
     let slo = &scenario.slo;

@@ -1,0 +1,332 @@
+//! The fast mode (representatives + sampled requests, `model::fast`) against request
+//! level, side by side on the same models and seeds: every DESIGN.md §2 metric and
+//! every layer's availability, p50 and p99 agree (the fast mode's mean lies inside the
+//! request-level 95% interval, or within 5% of its mean, whichever is wider); the
+//! controller's decisions agree run by run; defective releases are caught in fast mode
+//! exactly when they are at request level; metastable overload begins at the same load.
+//!
+//! The quick cases run with every `cargo test`; the heavy ones (hundreds of instances,
+//! tens of millions of requests per request-level run) are `#[ignore]`d and run by
+//! `.ci/run`.
+
+use std::path::Path;
+
+use rollsim::model::World;
+use rollsim::rehearsal::metrics::{Slo, rollout_metrics};
+use rollsim::rehearsal::rehearse;
+use rollsim::rollout::Outcome;
+use rollsim::scenario::{self, Fidelity, Scenario, rollout::Strategy};
+use rollsim::stats::special::student_t_975;
+
+/// One run's measurements, by name, and each rollout's outcome.
+struct Sample {
+    values: Vec<(String, Option<f64>)>,
+    outcomes: Vec<Outcome>,
+}
+
+fn secs(d: Option<rollsim::engine::SimDuration>) -> Option<f64> {
+    d.map(|d| d.as_secs_f64())
+}
+
+/// Rehearses `model` with `seed` in `fidelity`, beside its no-rollout baseline.
+fn measure(model: &Scenario, fidelity: Fidelity, seed: u64) -> Sample {
+    let mut model = model.clone();
+    model.fidelity = fidelity;
+    model.seed = seed;
+    let mut plain = model.clone();
+    plain.rollouts.clear();
+    let (rehearsal, baseline) = rayon::join(
+        || rehearse(&model),
+        || {
+            let mut world = World::new(&plain);
+            world.run();
+            world
+        },
+    );
+    let mut world = rehearsal.world;
+    let slo = Slo::of(&model);
+    let mut values = Vec::new();
+    let mut outcomes = Vec::new();
+    for record in &rehearsal.records {
+        let m = rollout_metrics(&world, &baseline, record, slo);
+        let name = |metric: &str| format!("{}.{metric}", m.layer);
+        outcomes.push(m.outcome);
+        values.extend([
+            (name("peak_instances_ratio"), Some(m.peak_instances_ratio)),
+            (name("extra_instance_hours"), Some(m.extra_instance_hours)),
+            (name("min_serving_ratio"), Some(m.min_serving_ratio)),
+            (name("switch_latency_s"), secs(m.switch_latency)),
+            (name("rollout_duration_s"), secs(m.rollout_duration)),
+            (name("detection_time_s"), secs(m.detection_time)),
+            (name("restore_time_s"), secs(m.restore_time)),
+            (name("failed_requests"), Some(m.failed_requests as f64)),
+            (
+                name("bad_version_requests"),
+                Some(m.bad_version_requests as f64),
+            ),
+            (name("downstream_rate_ratio"), m.downstream_rate_ratio),
+            (name("availability"), Some(m.availability)),
+            (name("latency_p50_s"), secs(m.latency_p50)),
+            (name("latency_p99_s"), secs(m.latency_p99)),
+        ]);
+    }
+    for layer in world.summary().layers {
+        values.extend([
+            (
+                format!("layer {}.availability", layer.name),
+                Some(layer.success_ratio()),
+            ),
+            (
+                format!("layer {}.p50_s", layer.name),
+                secs(layer.latency.quantile(0.5)),
+            ),
+            (
+                format!("layer {}.p99_s", layer.name),
+                secs(layer.latency.quantile(0.99)),
+            ),
+        ]);
+    }
+    Sample { values, outcomes }
+}
+
+/// Mean and 95% half-width (Student's t) of `values`.
+fn interval(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, f64::INFINITY);
+    }
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let t = student_t_975(values.len() as u64 - 1);
+    (mean, t * (variance / n).sqrt())
+}
+
+/// Runs `model` with `seeds` in both modes and checks that they agree; returns the
+/// fast mode's share of runs whose decisions agree with request level's.
+fn assert_modes_agree(label: &str, model: &Scenario, seeds: std::ops::Range<u64>) {
+    let exact: Vec<Sample> = seeds
+        .clone()
+        .map(|s| measure(model, Fidelity::Exact, s))
+        .collect();
+    let fast: Vec<Sample> = seeds
+        .clone()
+        .map(|s| measure(model, Fidelity::Fast, s))
+        .collect();
+    let mut report = format!("{label}: metric, request level mean ± 95%, fast mean\n");
+    let mut failures = Vec::new();
+    for (k, (name, _)) in exact[0].values.iter().enumerate() {
+        let column =
+            |runs: &[Sample]| -> Vec<f64> { runs.iter().filter_map(|r| r.values[k].1).collect() };
+        let (e, f) = (column(&exact), column(&fast));
+        // A metric present in fewer than half the runs of either mode (a restore time
+        // of a rollout that is rarely rolled back) has no mean worth comparing; its
+        // presence is the decision, checked below.
+        if e.len() * 2 < exact.len() || f.len() * 2 < fast.len() {
+            continue;
+        }
+        let (mean_exact, half_width) = interval(&e);
+        let (mean_fast, _) = interval(&f);
+        let allowed = half_width.max(0.05 * mean_exact.abs());
+        let ok = (mean_fast - mean_exact).abs() <= allowed;
+        report.push_str(&format!(
+            "  {name:<40} {mean_exact:>14.4} ± {half_width:<12.4} {mean_fast:>14.4} {}\n",
+            if ok { "" } else { "  <-- differs" }
+        ));
+        if !ok {
+            failures.push(name.clone());
+        }
+    }
+    let pairs = exact.len() * exact[0].outcomes.len();
+    let agreeing: usize = exact
+        .iter()
+        .zip(&fast)
+        .map(|(e, f)| {
+            e.outcomes
+                .iter()
+                .zip(&f.outcomes)
+                .filter(|(a, b)| a == b)
+                .count()
+        })
+        .sum();
+    report.push_str(&format!(
+        "  decisions agree in {agreeing} of {pairs} paired runs\n"
+    ));
+    eprintln!("{report}");
+    assert!(failures.is_empty(), "{report}\ndiffering: {failures:?}");
+    assert!(
+        agreeing as f64 >= 0.95 * pairs as f64,
+        "{report}\ndecisions agree in only {agreeing} of {pairs}"
+    );
+}
+
+fn model(text: &str) -> Scenario {
+    scenario::parse(text, Path::new("test.toml")).expect("a valid model")
+}
+
+fn with_strategy(model: &Scenario, strategy: Strategy) -> Scenario {
+    let mut model = model.clone();
+    for rollout in &mut model.rollouts {
+        rollout.strategy = strategy;
+    }
+    model
+}
+
+fn load(path: &str) -> Scenario {
+    scenario::load(Path::new(path)).expect("a committed model")
+}
+
+#[test]
+fn quickstart_in_fast_mode_agrees_with_request_level() {
+    // One representative per cluster of 4: every simulated request stands for 4, the
+    // hardest case for the sampling (new clusters, discovery views, background load).
+    let mut quickstart = load("models/quickstart.toml");
+    quickstart.fast_representatives = Some(1);
+    for strategy in [Strategy::RedBlack, Strategy::Rolling] {
+        assert_modes_agree(
+            &format!("quickstart, {strategy}, 1 representative per cluster"),
+            &with_strategy(&quickstart, strategy),
+            1..11,
+        );
+    }
+}
+
+#[test]
+fn fast_mode_is_chosen_for_big_fleets_and_said_in_the_output() {
+    let small = load("models/quickstart.toml");
+    assert_eq!(World::new(&small).fidelity(), Fidelity::Exact);
+    let mut big = small.clone();
+    big.layers.get_mut("edge").expect("edge").instances = 640;
+    let world = World::new(&big);
+    assert_eq!(world.fidelity(), Fidelity::Fast);
+    assert_eq!(world.sampling_step(), 640 / 32);
+    big.fidelity = Fidelity::Exact;
+    assert_eq!(World::new(&big).fidelity(), Fidelity::Exact);
+
+    let run = |extra: &[&str]| {
+        let output = assert_cmd::Command::cargo_bin("rollsim")
+            .expect("binary")
+            .args(["run", "models/quickstart.toml", "--set", "duration=3m"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    assert!(run(&[]).lines().next().unwrap().contains("request level"));
+    let fast = run(&["--fast", "--set", "fast_representatives=2"]);
+    assert!(
+        fast.lines()
+            .next()
+            .unwrap()
+            .contains("fast mode (each simulated request stands for 2)"),
+        "{fast}"
+    );
+    let json = run(&["--fast", "--set", "fast_representatives=2", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(value["world"]["fidelity"], "fast");
+    assert_eq!(value["world"]["sampling_step"], 2);
+}
+
+#[test]
+fn fast_runs_are_byte_identical_for_the_same_seed() {
+    let run = || {
+        let output = assert_cmd::Command::cargo_bin("rollsim")
+            .expect("binary")
+            .args([
+                "run",
+                "models/quickstart.toml",
+                "--fast",
+                "--set",
+                "fast_representatives=1",
+                "--json",
+            ])
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        output.stdout
+    };
+    assert_eq!(run(), run());
+}
+
+/// One layer of 300 instances × 8 workers (capacity 400 requests/s each) behind an ELB,
+/// at `load` of capacity, rolled out by `strategy`, with `release`.
+fn api_300(load: f64, release: &str) -> Scenario {
+    let rate = 300.0 * 400.0 * load;
+    model(&format!(
+        r#"
+name = "api-300"
+duration = "10m"
+[traffic]
+entry = "api"
+rate = "{rate}/s"
+[layers.api]
+instances = 300
+workers = 8
+service_time = "lognormal(mean=20ms, p99=80ms)"
+launch_time = "det(20s)"
+boot_time = "det(30s)"
+warmup = "1m"
+balancer = {{ kind = "elb", deregistration_delay = "30s" }}
+client = {{ timeout = "1s", retries = 1 }}
+[[rollouts]]
+layer = "api"
+start = "1m"
+strategy = "red-black"
+red_black = {{ canary = {{ instances = 1, duration = "2m" }}, bake = "2m", cleanup = "destroy" }}
+rolling = {{ max_surge = "25%", max_unavailable = "25%" }}
+analysis = {{ interval = "30s", delay = "1m", max_latency_p99_ratio = 2.5 }}
+release = {{ {release} }}
+"#
+    ))
+}
+
+#[test]
+#[ignore = "heavy: 300 instances at up to 96 000 requests/s, 40 request-level runs; run by .ci/run"]
+fn one_layer_of_300_agrees_at_50_and_80_percent_load() {
+    for load in [0.5, 0.8] {
+        for strategy in [Strategy::RedBlack, Strategy::Rolling] {
+            assert_modes_agree(
+                &format!("300 instances at {load} load, {strategy}"),
+                &with_strategy(&api_300(load, ""), strategy),
+                1..11,
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "heavy: 20 request-level runs of 300 instances; run by .ci/run"]
+fn defective_releases_are_caught_in_fast_mode_exactly_when_at_request_level() {
+    for release in ["error_rate = 0.05", "latency_factor = 3.0"] {
+        let model = api_300(0.5, release);
+        for seed in 1..11 {
+            let exact = measure(&model, Fidelity::Exact, seed);
+            let fast = measure(&model, Fidelity::Fast, seed);
+            assert_eq!(
+                exact.outcomes, fast.outcomes,
+                "{release}, seed {seed}: request level {:?}, fast {:?}",
+                exact.outcomes, fast.outcomes
+            );
+            assert!(
+                exact.outcomes.iter().all(|o| *o == Outcome::RolledBack),
+                "{release}, seed {seed}: the defect is caught at request level"
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "heavy: netflix-2011 for an hour, 30 request-level runs; run by .ci/run"]
+fn netflix_2011_in_fast_mode_agrees_with_request_level() {
+    // Largest layer 24 instances, 4 representatives: one simulated request stands for 6.
+    let mut netflix = load("models/netflix-2011.toml");
+    netflix.fast_representatives = Some(4);
+    for strategy in [Strategy::RedBlack, Strategy::Rolling] {
+        assert_modes_agree(
+            &format!("netflix-2011, {strategy}, 4 representatives"),
+            &with_strategy(&netflix, strategy),
+            1..11,
+        );
+    }
+}
