@@ -69,7 +69,7 @@
 use rand::RngExt;
 
 use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::scenario::{Fidelity, Scenario};
+use crate::scenario::Scenario;
 
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::Phase;
@@ -78,14 +78,7 @@ use super::request::{FailureCause, Job, JobStage};
 use super::slab::Handle;
 use super::world::{Balancer, Event, World};
 
-/// Representatives a cluster of the largest layer keeps by default (about: `n / ⌊n /
-/// 32⌋`; the model's `fast_representatives` changes it).
-pub const REPRESENTATIVES: u32 = 32;
-
-/// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
-/// instances (the smallest size at which the fast mode was measured against request
-/// level: see the README's "How fast, how accurate").
-pub const AUTO_FAST_MIN_INSTANCES: u32 = 256;
+pub use crate::scenario::document::{AUTO_FAST_MIN_INSTANCES, DEFAULT_FAST_REPRESENTATIVES};
 
 /// How often background rates are recomputed.
 pub(crate) const TICK: SimDuration = SimDuration::from_millis(100);
@@ -97,25 +90,9 @@ const RATE_SMOOTHING_SECS: f64 = 1.0;
 const SHARE_VIEWS: u64 = 4;
 
 /// How many real requests one simulated request stands for under `scenario`'s
-/// fidelity: 1 for request-level simulation.
+/// fidelity: 1 for request-level simulation (see [`Scenario::sampling_step`]).
 pub fn sampling_step(scenario: &Scenario) -> u32 {
-    let largest = scenario
-        .layers
-        .values()
-        .map(|l| l.instances)
-        .max()
-        .unwrap_or(1);
-    let fast = match scenario.fidelity {
-        Fidelity::Exact => false,
-        Fidelity::Fast => true,
-        Fidelity::Auto => largest >= AUTO_FAST_MIN_INSTANCES,
-    };
-    if fast {
-        let representatives = scenario.fast_representatives.unwrap_or(REPRESENTATIVES);
-        (largest / representatives.max(1)).max(1)
-    } else {
-        1
-    }
+    scenario.sampling_step()
 }
 
 /// A cluster's sampling state in fast mode.
@@ -300,12 +277,103 @@ impl World {
                         instance.phase == Phase::Serving && !instance.rep
                     });
                 let Some(id) = candidate else { break };
+                // It served no requests as a non-representative: its caches take the
+                // warmth of a representative of its cohort, which served its share.
+                let warmth = c
+                    .rep_entries
+                    .iter()
+                    .rev()
+                    .map(|e| e.instance)
+                    .find(|r| {
+                        let other = &self.instances[r.index()];
+                        other.cohort as usize == cohort && other.phase != Phase::Terminated
+                    })
+                    .map(|r| self.instances[r.index()].cache_lookups.clone());
                 let c = &mut self.clusters[cluster.index()];
                 c.add_rep(id);
                 let weight = c.cohorts[cohort].weight();
                 let instance = &mut self.instances[id.index()];
                 instance.rep = true;
                 instance.sample_weight = weight;
+                if let Some(warmth) = warmth {
+                    instance.cache_lookups = warmth;
+                }
+            }
+        }
+    }
+
+    /// Cohorts whose instances are all warm (warm-up over, caches warm) are
+    /// interchangeable with the cluster's largest warm cohort and join it, giving back
+    /// the representatives they no longer need: a replacement or a rolling batch costs
+    /// full representatives only while it is different.
+    fn merge_warm_cohorts(&mut self, now: SimTime) {
+        for cluster in 0..self.clusters.len() {
+            let c = &self.clusters[cluster];
+            if c.retired || !c.sampled() || c.cohorts.len() < 2 {
+                continue;
+            }
+            let layer = &self.layers[c.layer.index()];
+            let warm_lookups: Vec<u64> = layer
+                .downstream
+                .iter()
+                .filter_map(|d| d.cache)
+                .map(|(_, warmup, _)| (warmup * super::world::WARM_CACHE_WARMUPS) as u64)
+                .collect();
+            let is_warm = |cohort: usize| {
+                let group = c.cohorts[cohort];
+                group.registered > 0
+                    && group.warm_by <= now
+                    && c.rep_entries
+                        .iter()
+                        .filter(|e| e.until == SimTime::MAX && usize::from(e.cohort) == cohort)
+                        .all(|e| {
+                            let lookups = &self.instances[e.instance.index()].cache_lookups;
+                            lookups.iter().zip(&warm_lookups).all(|(n, warm)| n >= warm)
+                        })
+            };
+            let warm: Vec<usize> = (0..c.cohorts.len()).filter(|&k| is_warm(k)).collect();
+            let Some(&main) = warm
+                .iter()
+                .max_by_key(|&&k| (c.cohorts[k].registered, usize::MAX - k))
+            else {
+                continue;
+            };
+            let step = c.sampling_step;
+            let joining: Vec<usize> = warm.into_iter().filter(|&k| k != main).collect();
+            if joining.is_empty() {
+                continue;
+            }
+            for &k in &joining {
+                let members: Vec<InstanceId> = self.clusters[cluster]
+                    .entries
+                    .iter()
+                    .filter(|e| e.until == SimTime::MAX && usize::from(e.cohort) == k)
+                    .map(|e| e.instance)
+                    .collect();
+                for id in members {
+                    self.instances[id.index()].cohort = main as u16;
+                }
+                let c = &mut self.clusters[cluster];
+                c.merge_cohort(k as u16, main as u16);
+            }
+            // Give back representatives beyond ⌈registered / m⌉, the newest first.
+            loop {
+                let c = &self.clusters[cluster];
+                let group = c.cohorts[main];
+                if group.reps <= group.reps_wanted(step) {
+                    break;
+                }
+                let Some(extra) = c
+                    .rep_entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.until == SimTime::MAX && usize::from(e.cohort) == main)
+                    .map(|e| e.instance)
+                else {
+                    break;
+                };
+                self.clusters[cluster].demote(extra, now);
+                self.instances[extra.index()].rep = false;
             }
         }
     }
@@ -529,6 +597,7 @@ impl World {
     /// all its instances, and returns each layer's busy worker-ns in the window, scaled
     /// likewise.
     pub(crate) fn fast_window_end(&mut self, now: SimTime) -> Vec<f64> {
+        self.merge_warm_cohorts(now);
         // A registered representative stands for `registered ÷ representatives` of its
         // cohort; one that has left keeps the weight it had.
         for id in &self.alive {

@@ -107,9 +107,13 @@ impl World {
     pub(crate) fn register_if_enabled(&mut self, id: InstanceId) {
         let now = self.now();
         let cohort = self.instances[id.index()].cohort;
+        let warm_at = self.instances[id.index()].warm_at;
         let cluster = &mut self.clusters[self.instances[id.index()].cluster.index()];
         if cluster.enabled && !cluster.is_registered(id) {
             let rep = cluster.register(id, cohort, now);
+            if let Some(group) = cluster.cohorts.get_mut(cohort as usize) {
+                group.warm_by = group.warm_by.max(warm_at);
+            }
             if rep {
                 let weight = cluster.cohorts[cohort as usize].weight();
                 let instance = &mut self.instances[id.index()];

@@ -149,7 +149,7 @@ impl std::fmt::Debug for World {
 }
 
 /// Lookups that leave a cache essentially warm (1 − e^−20).
-const WARM_CACHE_WARMUPS: f64 = 20.0;
+pub(crate) const WARM_CACHE_WARMUPS: f64 = 20.0;
 
 impl World {
     /// Builds the world of `scenario` at time zero, with `scenario.seed`.

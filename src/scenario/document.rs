@@ -68,8 +68,8 @@ pub struct Scenario {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fidelity {
-    /// `fast` when the largest layer starts with at least
-    /// [`crate::model::fast::AUTO_FAST_MIN_INSTANCES`] instances, `exact` otherwise.
+    /// `fast` when the largest layer starts with at least [`AUTO_FAST_MIN_INSTANCES`]
+    /// instances, `exact` otherwise.
     #[default]
     Auto,
     /// Every request simulated (the reference).
@@ -77,6 +77,36 @@ pub enum Fidelity {
     /// A few representatives per cluster simulated request by request, the rest by
     /// scaling (see `model::fast`).
     Fast,
+}
+
+/// Representatives kept for the largest layer's starting fleet in fast mode, unless
+/// the model's `fast_representatives` says otherwise.
+pub const DEFAULT_FAST_REPRESENTATIVES: u32 = 32;
+
+/// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
+/// instances (the smallest size at which the fast mode was measured against request
+/// level: see the README's "How fast, how accurate").
+pub const AUTO_FAST_MIN_INSTANCES: u32 = 256;
+
+impl Scenario {
+    /// How many real requests one simulated request stands for under the model's
+    /// fidelity: 1 at request level; in fast mode the largest layer's starting
+    /// instances ÷ `fast_representatives`, rounded down (at least 1).
+    pub fn sampling_step(&self) -> u32 {
+        let largest = self.layers.values().map(|l| l.instances).max().unwrap_or(1);
+        let fast = match self.fidelity {
+            Fidelity::Exact => false,
+            Fidelity::Fast => true,
+            Fidelity::Auto => largest >= AUTO_FAST_MIN_INSTANCES,
+        };
+        if !fast {
+            return 1;
+        }
+        let representatives = self
+            .fast_representatives
+            .unwrap_or(DEFAULT_FAST_REPRESENTATIVES);
+        (largest / representatives.max(1)).max(1)
+    }
 }
 
 impl Fidelity {

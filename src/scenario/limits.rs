@@ -13,9 +13,10 @@ pub const MAX_WORKERS: u32 = 10_000;
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
 /// Simulated time.
 pub const MAX_DURATION: SimDuration = SimDuration::from_hours(24 * 366);
-/// Arrival rate at the entry layer, per second.
+/// Arrival rate at the entry layer, per second, simulated (in fast mode, where one
+/// simulated request stands for `m`, the real rate may be `m` times this).
 pub const MAX_RATE_PER_SECOND: f64 = 1_000_000.0;
-/// Expected outside requests over the whole run (rate × duration).
+/// Expected outside requests over the whole run (rate × duration), simulated.
 pub const MAX_TOTAL_REQUESTS: f64 = 2e10;
 /// Calls to one layer per request served.
 pub const MAX_CALL_COUNT: u32 = 100;

@@ -352,12 +352,26 @@ fn check_traffic(c: &mut Checker, scenario: &Scenario) {
         .map(|p| p.rate.per_second())
         .fold(traffic.rate.per_second(), f64::max);
     let peak_factor = traffic.bursts.iter().map(|b| b.factor).fold(1.0, f64::max);
-    if peak * peak_factor > MAX_RATE_PER_SECOND {
-        c.fail(&[t, &"rate"], format!("the peak rate ({:.0}/s with bursts) exceeds the limit of {MAX_RATE_PER_SECOND:.0}/s", peak * peak_factor));
-    } else if peak * scenario.duration.as_secs_f64() > MAX_TOTAL_REQUESTS {
+    // The limits bound the requests simulated: in fast mode one stands for `step`.
+    let step = f64::from(scenario.sampling_step());
+    let mode = if step > 1.0 {
+        format!(" (in fast mode, where one simulated request stands for {step})")
+    } else {
+        String::new()
+    };
+    if peak * peak_factor > MAX_RATE_PER_SECOND * step {
+        c.fail(
+            &[t, &"rate"],
+            format!(
+                "the peak rate ({:.0}/s with bursts) exceeds the limit of {:.0}/s{mode}",
+                peak * peak_factor,
+                MAX_RATE_PER_SECOND * step
+            ),
+        );
+    } else if peak * scenario.duration.as_secs_f64() > MAX_TOTAL_REQUESTS * step {
         c.fail(&[t, &"rate"], format!(
-            "{:.0}/s over {} is {:.1e} requests, more than the {MAX_TOTAL_REQUESTS:.0e} a run may simulate; shorten duration or lower the rate",
-            peak, scenario.duration, peak * scenario.duration.as_secs_f64()
+            "{:.0}/s over {} is {:.1e} requests, more than the {:.1e} a run may simulate{mode}; shorten duration or lower the rate",
+            peak, scenario.duration, peak * scenario.duration.as_secs_f64(), MAX_TOTAL_REQUESTS * step
         ));
     }
     if let Some(shape) = &traffic.shape {
