@@ -292,19 +292,33 @@ impl World {
     }
 
     /// Callers' timers for attempts to `layer` are due: each attempt still awaited
-    /// fails with `timeout`.
+    /// fails with `timeout`. Timers of attempts already answered are dropped as soon as
+    /// they reach the front, so the next event waits for the first timer that can still
+    /// fire: about one event per timeout length, not one per attempt.
     pub(crate) fn timeouts_due(&mut self, layer: LayerId) {
         let now = self.now();
         while let Some(&(deadline, call, attempt)) = self.layers[layer.index()].timeouts.front() {
-            if deadline > now {
+            if deadline <= now {
+                self.layers[layer.index()].timeouts.pop_front();
+                self.answer(call, attempt, Some(FailureCause::Timeout));
+            } else if self.awaits(call, attempt) {
                 self.scheduler
                     .schedule_at(deadline, Event::Timeouts { layer });
                 return;
+            } else {
+                // Answered already: nothing will happen at its deadline.
+                self.layers[layer.index()].timeouts.pop_front();
             }
-            self.layers[layer.index()].timeouts.pop_front();
-            self.answer(call, attempt, Some(FailureCause::Timeout));
         }
         self.layers[layer.index()].timeouts_armed = false;
+    }
+
+    /// Whether `call` still waits for the answer to its attempt `attempt` (once it does
+    /// not, it never will again: attempts only move on).
+    fn awaits(&self, call: Handle, attempt: u32) -> bool {
+        self.calls
+            .get(call)
+            .is_some_and(|c| c.attempts == attempt && c.awaiting)
     }
 
     /// The current attempt failed: retry after the backoff, or give up.

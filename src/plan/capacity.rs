@@ -11,7 +11,13 @@
 //!    is at least the target. So "meets" is a statement with 95% confidence, not a lucky run.
 //! 3. The smallest size that meets is searched by bisection (doubling up from the
 //!    model's size if that does not meet, up to `MAX_GROWTH` ×), and the size one below
-//!    it is always judged too, so the answer comes with its evidence.
+//!    it is always judged too, so the answer comes with its evidence. Queueing theory
+//!    brackets the search first: no size below [`stability_bound`] (the fewest
+//!    instances whose workers can carry the layer's peak load at all, ρ < 1) is
+//!    simulated, since such a fleet is overloaded and its queues grow without bound;
+//!    bisection starts there. For a big fleet this skips the most expensive runs
+//!    (overloaded ones, full of timeouts and retries) and most of the steps.
+//! 4. Runs use the model's fidelity (`auto`: the fast mode for big fleets).
 
 use rayon::prelude::*;
 
@@ -146,8 +152,9 @@ fn size_layer(
         }
         high *= 2;
     }
-    // Bisection on [low, high]: `high` meets; `low − 1` does not (or is 0).
-    let mut low = 1;
+    // Bisection on [low, high]: `high` meets; `low − 1` does not (or is 0, or is
+    // below the stability bound, where the layer is overloaded whatever the dice).
+    let mut low = stability_bound(steady, layer).clamp(1, high);
     while low < high {
         let mid = low + (high - low) / 2;
         if judge(mid, &mut evaluations) {
@@ -166,6 +173,40 @@ fn size_layer(
         smallest: Some(high),
         evaluations,
     }
+}
+
+/// The fewest instances of `layer` whose workers can carry its peak load (utilisation
+/// below 1) in `steady` (its steady peak model): the layer's attempt rate at least (the
+/// entry rate × every call count × cache miss ratio along the call paths, no retries)
+/// × the mean of its own service time (a worker is busy longer: it also waits for the
+/// calls it makes) ÷ workers per instance. Any fewer is overloaded: the layer's queues
+/// grow without bound and no SLO can hold.
+pub fn stability_bound(steady: &Scenario, layer: &str) -> u32 {
+    // Rate into each layer: the entry's, plus what its callers send, recomputed until
+    // it settles (as many rounds as layers: the call graph is acyclic, checked when
+    // the model is loaded).
+    let entry = steady.traffic.entry.as_str();
+    let mut rate: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for _ in 0..steady.layers.len() {
+        let mut next: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+        next.insert(entry, steady.traffic.rate.per_second());
+        for (name, spec) in &steady.layers {
+            let here = rate.get(name.as_str()).copied().unwrap_or(0.0);
+            for call in &spec.calls {
+                let miss = call.cache.as_ref().map_or(1.0, |c| 1.0 - c.hit_ratio);
+                *next.entry(call.layer.as_str()).or_insert(0.0) +=
+                    here * f64::from(call.count) * miss;
+            }
+        }
+        rate = next;
+    }
+    let Some(spec) = steady.layers.get(layer) else {
+        return 1;
+    };
+    let busy_workers =
+        rate.get(layer).copied().unwrap_or(0.0) * spec.service_time.mean().as_secs_f64();
+    let bound = (busy_workers / f64::from(spec.workers.max(1))).floor() + 1.0;
+    bound.min(f64::from(u32::MAX)) as u32
 }
 
 fn evaluate(

@@ -63,14 +63,22 @@ pub struct SafeHours {
 
 impl SafeHours {
     /// The safe windows as (from, to) hours, each safe start hour standing for the
-    /// `step` after it; a window across midnight is one window (its `to` below `from`).
+    /// time until the next hour scanned (the last for the `step` after it); a window
+    /// across midnight is one window (its `to` below `from`).
     pub fn windows(&self, step: SimDuration) -> Vec<(f64, f64)> {
         let step_h = step.as_secs_f64() / 3600.0;
         let mut windows: Vec<(f64, f64)> = Vec::new();
-        for h in self.hours.iter().filter(|h| h.safe) {
+        for (i, h) in self.hours.iter().enumerate() {
+            if !h.safe {
+                continue;
+            }
+            let until = self
+                .hours
+                .get(i + 1)
+                .map_or(h.hour + step_h, |next| next.hour);
             match windows.last_mut() {
-                Some(last) if (last.1 - h.hour).abs() < 1e-9 => last.1 = h.hour + step_h,
-                _ => windows.push((h.hour, h.hour + step_h)),
+                Some(last) if (last.1 - h.hour).abs() < 1e-9 => last.1 = until,
+                _ => windows.push((h.hour, until)),
             }
         }
         if windows.len() > 1 {
@@ -94,6 +102,21 @@ pub fn start_hours(step: SimDuration) -> Vec<f64> {
         .map(|i| f64::from(i) * step_h)
         .take_while(|h| *h < 24.0 - 1e-9)
         .collect()
+}
+
+/// The start hours scanned for `model`: every `step` from 00:00, and always the daily
+/// peak and trough of its traffic (a coarse step would otherwise skip the hardest
+/// and the easiest hour, and say "any hour" without having tried the peak).
+pub fn start_hours_of(model: &Scenario, step: SimDuration) -> Vec<f64> {
+    let mut hours = start_hours(step);
+    if let Some(shape) = &model.traffic.shape {
+        let peak = shape.peak_hour.rem_euclid(24.0);
+        hours.push(peak);
+        hours.push((peak + 12.0).rem_euclid(24.0));
+    }
+    hours.sort_by(f64::total_cmp);
+    hours.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    hours
 }
 
 /// `model` shifted so that its first rollout starts at `hour` on a Tuesday, with a
@@ -133,7 +156,7 @@ pub fn scan_hours(
     target: Target,
     on_rehearsal_done: &(dyn Fn() + Sync),
 ) -> Option<Vec<SafeHours>> {
-    let hours = start_hours(step);
+    let hours = start_hours_of(model, step);
     let shifted: Vec<Scenario> = hours
         .iter()
         .map(|h| at_hour(model, *h))
@@ -254,6 +277,24 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn the_scan_always_tries_the_daily_peak_and_trough() {
+        let model = crate::scenario::parse(
+            include_str!("../../models/netflix-2011.toml"),
+            std::path::Path::new("netflix-2011.toml"),
+        )
+        .expect("the built-in model");
+        let eight = SimDuration::from_hours(8);
+        // Peak at 20:00, trough at 08:00 (already on the grid).
+        assert_eq!(start_hours_of(&model, eight), vec![0.0, 8.0, 16.0, 20.0]);
+        // The peak hour stands until midnight, the 16:00 start until the peak.
+        let mut judged = hours(&[true, true, true, false]);
+        for (h, hour) in judged.hours.iter_mut().zip([0.0, 8.0, 16.0, 20.0]) {
+            h.hour = hour;
+        }
+        assert_eq!(judged.windows(eight), vec![(0.0, 20.0)]);
     }
 
     #[test]
