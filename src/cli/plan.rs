@@ -141,7 +141,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|r| model.layers[&r.layer].instances)
             .collect();
-        let hours = crate::plan::windows::start_hours(args.every).len();
+        let hours = crate::plan::windows::start_hours_of(&original, args.every).len();
         let bar = super::progress::bar(
             Some((hours * strategies.len() * args.runs) as u64),
             args.quiet || original.traffic.shape.is_none(),

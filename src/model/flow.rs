@@ -142,7 +142,7 @@ impl World {
         if reconnect {
             factor *= 2.0;
         }
-        let version = self.clusters[on.cluster.index()].version as usize;
+        let version = on.version as usize;
         let release = &self.layers[layer.index()].releases[version];
         let busy_fraction = f64::from(on.station.busy()) / f64::from(on.station.servers());
         if release.hits(busy_fraction, &mut self.rng.release) {
@@ -171,7 +171,7 @@ impl World {
         }
         let (layer, instance) = (job.layer, job.instance);
         let on = &self.instances[instance.index()];
-        let version = self.clusters[on.cluster.index()].version as usize;
+        let version = on.version as usize;
         let release = &self.layers[layer.index()].releases[version];
         if release.may_fail() {
             let uptime = self.now().saturating_since(on.ready_at);

@@ -85,6 +85,8 @@ pub(crate) struct Instance {
     pub(crate) layer: LayerId,
     /// The cluster that launched it.
     pub(crate) cluster: ClusterId,
+    /// The release it runs (its cluster's, kept here: read on every request).
+    pub(crate) version: u32,
     /// Stored phase of the lifecycle.
     pub(crate) phase: Phase,
     /// When it was asked for.
@@ -163,6 +165,7 @@ mod tests {
         Instance {
             layer: LayerId(0),
             cluster: ClusterId(0),
+            version: 0,
             phase: Phase::Serving,
             launched_at: SimTime::ZERO,
             ready_at: SimTime::ZERO + SimDuration::from_secs(ready),

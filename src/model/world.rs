@@ -616,6 +616,7 @@ impl World {
         self.instances.push(Instance {
             layer: layer_id,
             cluster,
+            version: version as u32,
             phase: Phase::Launching,
             launched_at: self.scheduler.now(),
             ready_at: SimTime::MAX,
