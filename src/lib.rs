@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod engine;
 pub mod import;
+#[cfg(feature = "live")]
 pub mod live;
 pub mod model;
 pub mod plan;

@@ -5,6 +5,8 @@
 //! The tests that need HAProxy are ignored by a plain `cargo test`; `.ci/run` installs
 //! HAProxy and runs them with `--ignored`.
 
+#![cfg(feature = "live")]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};

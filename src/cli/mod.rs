@@ -6,7 +6,9 @@
 mod check;
 mod compare;
 mod import;
+#[cfg(feature = "live")]
 mod instance;
+#[cfg(feature = "live")]
 mod live;
 mod model_source;
 mod plan;
@@ -57,8 +59,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Roll one layer out for real: instance processes behind HAProxy on loopback,
     /// driven by the same controller, with the same report (and `--vs-sim`).
+    #[cfg(feature = "live")]
     Live(live::LiveArgs),
     /// Serve as one live instance (started by `live`).
+    #[cfg(feature = "live")]
     Instance(instance::InstanceArgs),
 }
 
@@ -69,6 +73,7 @@ pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    end_quietly_when_stdout_closes();
     let cli = Cli::parse();
     let result = match cli.command {
         None => compare::run(&compare::CompareArgs::default()),
@@ -82,7 +87,9 @@ pub fn main() -> ExitCode {
         Some(Command::Merge(args)) => sweep::merge(&args),
         Some(Command::Summarize(args)) => sweep::summarize(&args),
         Some(Command::Import(args)) => import::run(&args),
+        #[cfg(feature = "live")]
         Some(Command::Live(args)) => live::run(&args),
+        #[cfg(feature = "live")]
         Some(Command::Instance(args)) => instance::run(&args),
     };
     match result {
@@ -92,4 +99,23 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// A reader that stops early (`rollsim run | head -n 1`) closes stdout: printing then
+/// fails with a broken pipe, which is the reader's choice, not an error. The process
+/// ends at once with success and nothing on stderr, as `head`, `grep` or ripgrep do.
+fn end_quietly_when_stdout_closes() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
 }

@@ -125,6 +125,34 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
+    // On text output each part is printed as soon as it is known (a big fleet's plan
+    // takes minutes); JSON is printed whole at the end.
+    let part = |plans: &[crate::plan::capacity::LayerPlan],
+                advice: &[crate::plan::recommend::Advice],
+                safe_hours: Option<&[crate::plan::windows::SafeHours]>,
+                text: fn(&PlanReport<'_>) -> String|
+     -> String {
+        text(&PlanReport {
+            model: &model,
+            hour: args.hour,
+            target,
+            runs: args.runs,
+            plans,
+            advice,
+            safe_hours,
+            step: args.every,
+        })
+    };
+    let print_now = |text: String| {
+        use std::io::Write;
+        if !args.json {
+            print!("{text}");
+            let _ = std::io::stdout().flush();
+        }
+    };
+    print_now(part(&plans, &[], None, |r: &PlanReport<'_>| {
+        r.sizing_text()
+    }));
     let (advice, safe_hours) = if model.rollouts.is_empty() {
         (Vec::new(), None)
     } else {
@@ -141,6 +169,15 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|r| model.layers[&r.layer].instances)
             .collect();
+        let defective: Vec<bool> = model
+            .rollouts
+            .iter()
+            .map(|r| r.release != crate::scenario::rollout::ReleaseSpec::default())
+            .collect();
+        let advice = advise(&comparison, &sizes, &defective);
+        print_now(part(&[], &advice, None, |r: &PlanReport<'_>| {
+            r.advice_text()
+        }));
         let hours = crate::plan::windows::start_hours_of(&original, args.every).len();
         let bar = super::progress::bar(
             Some((hours * strategies.len() * args.runs) as u64),
@@ -157,12 +194,13 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             &|| bar.inc(1),
         );
         bar.finish_and_clear();
-        let defective: Vec<bool> = model
-            .rollouts
-            .iter()
-            .map(|r| r.release != crate::scenario::rollout::ReleaseSpec::default())
-            .collect();
-        (advise(&comparison, &sizes, &defective), safe_hours)
+        print_now(part(
+            &[],
+            &[],
+            safe_hours.as_deref(),
+            |r: &PlanReport<'_>| r.hours_text(),
+        ));
+        (advice, safe_hours)
     };
     if !args.quiet {
         eprintln!(
@@ -230,8 +268,6 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             "{}",
             serde_json::to_string_pretty(&report.json()).expect("JSON values serialize")
         );
-    } else {
-        print!("{}", report.text());
     }
     Ok(ExitCode::SUCCESS)
 }

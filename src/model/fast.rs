@@ -3,7 +3,8 @@
 //!
 //! # How a run moves
 //! 1. **Sampling step.** A world whose largest layer starts with `n` instances samples
-//!    one request in `m = ⌊n / REPRESENTATIVES⌋`: entry arrivals are drawn at 1/m of
+//!    one request in `m = ⌊n / k⌋` (`k` = the model's `fast_representatives`, default
+//!    [`DEFAULT_FAST_REPRESENTATIVES`]): entry arrivals are drawn at 1/m of
 //!    the traffic curve's rate and herds send 1/m of their clients. Every simulated
 //!    call stands for `m` real ones, and every layer's totals, per-second series and
 //!    latency histograms count it `m` times.
@@ -32,7 +33,11 @@
 //!    cohort (the starting fleet, a rolling batch, a replacement); each cohort keeps
 //!    its own `⌈registered / m⌉` representatives, so a batch or a replacement is
 //!    represented by its own instances, never by an older, warmer one. A
-//!    representative stands for `registered ÷ representatives` of its cohort.
+//!    representative stands for `registered ÷ representatives` of its cohort. Once all
+//!    of a cohort's instances are warm (warm-up over, caches warm) it is
+//!    interchangeable with the cluster's largest warm cohort, joins it, and gives back
+//!    the representatives it no longer needs, so Chaos Monkey's replacements cost full
+//!    representatives only while they are cold.
 //! 5. **What judges see.** A cluster's per-second attempts and finished requests are
 //!    its sampled ones × `m` (unbiased whatever the callers' views); how the finished
 //!    ones split into successes and failures by cause, and their latencies, come from
@@ -60,9 +65,12 @@
 //! - Least outstanding requests pools over the representatives, not the whole fleet.
 //! - Background requests' own calls below are drawn from the last second, not made.
 //! - A promoted representative starts with an empty queue.
-//! - Variances: a cluster's counts scaled from `k` representatives vary like `k`
-//!   instances' counts × `n/k`, not like `n` instances' counts; for the small clusters
-//!   judges look at (canaries, first batches) `k = n` and counts are exact.
+//! - Variances: a cluster's counts are its sampled requests × `m`, so they vary `m`
+//!   times more than a real fleet's; the rates, outcome mixes and latencies judges
+//!   compare come from every request of its representatives (all of a small cluster's
+//!   real requests), so their variance is a real fleet's for small clusters and `m`
+//!   times it for big ones, which the judges' thresholds see as more noise in the
+//!   baseline, not as a bias.
 //! - Little's-law inputs of the summary (`mean_in_system`, arrival rate) are the
 //!   representatives' own, not the fleet's.
 
@@ -96,7 +104,7 @@ pub fn sampling_step(scenario: &Scenario) -> u32 {
 }
 
 /// A cluster's sampling state in fast mode.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClusterSample {
     /// Background arrivals per second now.
     pub(crate) rate_per_second: f64,
@@ -104,16 +112,6 @@ pub(crate) struct ClusterSample {
     pub(crate) generation: u32,
     /// Busy worker-ns of the whole cluster, scaled from its representatives.
     pub(crate) busy_scaled_ns: f64,
-}
-
-impl Default for ClusterSample {
-    fn default() -> Self {
-        ClusterSample {
-            rate_per_second: 0.0,
-            generation: 0,
-            busy_scaled_ns: 0.0,
-        }
-    }
 }
 
 /// The fast mode's state of a world.

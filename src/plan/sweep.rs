@@ -218,12 +218,21 @@ pub fn run_one(model: &Scenario, point: &Point, key: RunKey) -> Json {
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Json::Null)))
         .collect();
-    json!({
+    let mut line = json!({
         "point": key.point,
         "seed": key.seed,
         "overrides": overrides,
         "rollouts": rollouts,
-    })
+    });
+    // A line simulated in fast mode says so (request-level lines stay as they were).
+    let step = rehearsal.world.sampling_step();
+    if step > 1
+        && let Some(object) = line.as_object_mut()
+    {
+        object.insert("fidelity".into(), json!("fast"));
+        object.insert("sampling_step".into(), json!(step));
+    }
+    line
 }
 
 /// The key of a result line, if it is a complete, valid one.

@@ -35,13 +35,37 @@ pub struct PlanReport<'a> {
 impl PlanReport<'_> {
     /// The report as text.
     pub fn text(&self) -> String {
+        self.render(Self::write_text)
+    }
+
+    /// The sizing part of the report (its first lines).
+    pub fn sizing_text(&self) -> String {
+        self.render(Self::write_sizing)
+    }
+
+    /// The rollout-cost part of the report (empty without advice).
+    pub fn advice_text(&self) -> String {
+        self.render(Self::write_advice)
+    }
+
+    /// The when-to-roll part of the report (empty if hours were not scanned).
+    pub fn hours_text(&self) -> String {
+        self.render(Self::write_hours)
+    }
+
+    fn render(&self, write: fn(&Self, &mut String) -> std::fmt::Result) -> String {
         let mut out = String::new();
-        self.write_text(&mut out)
-            .expect("writing to a String cannot fail");
+        write(self, &mut out).expect("writing to a String cannot fail");
         out
     }
 
     fn write_text(&self, out: &mut String) -> std::fmt::Result {
+        self.write_sizing(out)?;
+        self.write_advice(out)?;
+        self.write_hours(out)
+    }
+
+    fn write_sizing(&self, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "{}: smallest steady fleet per layer at {} ({}), the entry layer within p99 ≤ {} and \
@@ -159,6 +183,10 @@ impl PlanReport<'_> {
                 )?,
             }
         }
+        Ok(())
+    }
+
+    fn write_advice(&self, out: &mut String) -> std::fmt::Result {
         if !self.advice.is_empty() {
             writeln!(
                 out,
@@ -213,7 +241,6 @@ impl PlanReport<'_> {
                 writeln!(out, "{}", a.words)?;
             }
         }
-        self.write_hours(out)?;
         Ok(())
     }
 
