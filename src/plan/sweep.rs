@@ -31,9 +31,8 @@ use std::path::Path;
 use serde_json::{Value as Json, json};
 use toml::Value;
 
-use crate::model::World;
 use crate::rehearsal::metrics::{Slo, rollout_metrics};
-use crate::rehearsal::rehearse;
+use crate::rehearsal::rehearse_with_baseline;
 use crate::report::rollout as rollout_report;
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{self, Override};
@@ -191,16 +190,7 @@ pub fn run_one(model: &Scenario, point: &Point, key: RunKey) -> Json {
     let mut model = model.clone();
     model.seed = key.seed;
     let slo = Slo::of(&model);
-    let mut plain = model.clone();
-    plain.rollouts.clear();
-    let (rehearsal, baseline) = rayon::join(
-        || rehearse(&model),
-        || {
-            let mut world = World::new(&plain);
-            world.run();
-            world
-        },
-    );
+    let (rehearsal, baseline) = rehearse_with_baseline(&model);
     let rollouts: Vec<Json> = rehearsal
         .records
         .iter()

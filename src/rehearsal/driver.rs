@@ -46,6 +46,21 @@ pub fn rehearse(scenario: &Scenario) -> Rehearsal {
     rehearse_with(scenario, false)
 }
 
+/// Runs `scenario` with its rollouts and, in parallel, the same scenario and seed without
+/// them: the no-rollout baseline the rollout metrics compare with.
+pub fn rehearse_with_baseline(scenario: &Scenario) -> (Rehearsal, World) {
+    let mut plain = scenario.clone();
+    plain.rollouts.clear();
+    rayon::join(
+        || rehearse(scenario),
+        || {
+            let mut world = World::new(&plain);
+            world.run();
+            world
+        },
+    )
+}
+
 /// Runs `scenario` with its rollouts until every rollout has finished (or the run
 /// ends): for questions about the rollouts alone, without the rest of the run.
 pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {

@@ -5,4 +5,4 @@
 pub mod driver;
 pub mod metrics;
 
-pub use driver::{Rehearsal, rehearse, rehearse_until_done};
+pub use driver::{Rehearsal, rehearse, rehearse_until_done, rehearse_with_baseline};
