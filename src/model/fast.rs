@@ -300,6 +300,81 @@ impl World {
         }
     }
 
+    /// Keeps a cohort's representatives a uniform random sample of its registered
+    /// instances as `id` (of `cluster`) registers: if it took a representative's slot
+    /// that opened, the slot goes instead to any of the cohort's registered instances
+    /// that are not representatives, it included, with equal chance; if not, it
+    /// replaces a random representative with probability `representatives ÷
+    /// registered` (reservoir sampling). So the representatives of a batch are not its
+    /// first instances to boot (the warmest), but a fair draw of them.
+    pub(crate) fn sample_reps_on_register(&mut self, cluster: ClusterId, id: InstanceId) {
+        let now = self.now();
+        let Some(fast) = &mut self.fast else { return };
+        let c = &self.clusters[cluster.index()];
+        let cohort = self.instances[id.index()].cohort;
+        let group = c.cohorts[usize::from(cohort)];
+        let registered: Vec<InstanceId> = c
+            .entries
+            .iter()
+            .filter(|e| e.until == SimTime::MAX && e.cohort == cohort && e.instance != id)
+            .map(|e| e.instance)
+            .filter(|other| self.instances[other.index()].phase == Phase::Serving)
+            .collect();
+        let (reps, others): (Vec<InstanceId>, Vec<InstanceId>) = registered
+            .into_iter()
+            .partition(|other| self.instances[other.index()].rep);
+        let (promote, demote) = if self.instances[id.index()].rep {
+            // It took an opened slot: any non-representative, it included, equally likely.
+            let pick = fast.rng.random_range(0..=others.len());
+            match others.get(pick) {
+                Some(&other) => (other, id),
+                None => return,
+            }
+        } else {
+            let reps_now = f64::from(group.reps);
+            if reps.is_empty()
+                || fast.rng.random::<f64>() >= reps_now / f64::from(group.registered.max(1))
+            {
+                return;
+            }
+            (id, reps[fast.rng.random_range(0..reps.len())])
+        };
+        // A promoted instance took no requests so far: its caches take the warmth of the
+        // representative of its cohort registered closest in time to it.
+        let registered_at = |who: InstanceId| {
+            self.clusters[cluster.index()]
+                .entries
+                .iter()
+                .find(|e| e.instance == who && e.until == SimTime::MAX)
+                .map_or(now, |e| e.from)
+        };
+        let promoted_at = registered_at(promote);
+        // (One registering now is as cold as the real one: nothing to copy.)
+        let warmth = if promote == id {
+            None
+        } else {
+            reps.iter()
+                .filter(|r| **r != promote)
+                .min_by_key(|r| {
+                    registered_at(**r)
+                        .as_nanos()
+                        .abs_diff(promoted_at.as_nanos())
+                })
+                .map(|r| self.instances[r.index()].cache_lookups.clone())
+        };
+        let c = &mut self.clusters[cluster.index()];
+        c.demote(demote, now);
+        c.add_rep(promote);
+        let weight = c.cohorts[usize::from(cohort)].weight();
+        self.instances[demote.index()].rep = false;
+        let promoted = &mut self.instances[promote.index()];
+        promoted.rep = true;
+        promoted.sample_weight = weight;
+        if let Some(warmth) = warmth {
+            promoted.cache_lookups = warmth;
+        }
+    }
+
     /// Cohorts whose instances are all warm (warm-up over, caches warm) are
     /// interchangeable with the cluster's largest warm cohort and join it, giving back
     /// the representatives they no longer need: a replacement or a rolling batch costs

@@ -120,6 +120,8 @@ impl World {
                 instance.sample_weight = weight;
             }
             self.instances[id.index()].rep = rep;
+            let cluster = self.instances[id.index()].cluster;
+            self.sample_reps_on_register(cluster, id);
         }
     }
 
