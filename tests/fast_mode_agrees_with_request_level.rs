@@ -127,8 +127,23 @@ fn assert_modes_agree(label: &str, model: &Scenario, seeds: std::ops::Range<u64>
             continue;
         }
         let (mean_exact, half_width) = interval(&e);
-        let (mean_fast, _) = interval(&f);
-        let allowed = half_width.max(0.05 * mean_exact.abs());
+        let (mean_fast, half_width_fast) = interval(&f);
+        // A count the fast mode scales from sampled requests varies more from run to run
+        // (Chaos Monkey's rare kills, × m): its mean is compared with the request-level
+        // one by the 95% interval of their difference too (Welch), not only by the
+        // request-level interval, which ignores the fast mean's own uncertainty.
+        let standard_error = |half: f64, n: usize| {
+            if n < 2 {
+                f64::INFINITY
+            } else {
+                half / student_t_975(n as u64 - 1)
+            }
+        };
+        let difference = 1.96
+            * (standard_error(half_width, e.len()).powi(2)
+                + standard_error(half_width_fast, f.len()).powi(2))
+            .sqrt();
+        let allowed = half_width.max(0.05 * mean_exact.abs()).max(difference);
         let ok = (mean_fast - mean_exact).abs() <= allowed;
         report.push_str(&format!(
             "  {name:<40} {mean_exact:>14.4} ± {half_width:<12.4} {mean_fast:>14.4} {}\n",
@@ -368,11 +383,12 @@ fn netflix_2011_red_black_in_fast_mode_agrees_with_request_level() {
 }
 
 /// A known gap, kept as a test (skipped by `.ci/run`, issue 13 open): rolling on
-/// netflix-2011 is judged on the edge of the p99 threshold while new instances warm up,
-/// and healthy releases are rolled back in 90% of request-level runs for both layers but
-/// in 73% and 67% of fast runs (inside the Wilson intervals of 10 runs, 60–98%), and the
-/// backend's (6 instances, batches of 2, one representative each) detection and restore
-/// times differ (143 ± 40 s → 256 s, 313 ± 47 s → 435 s).
+/// netflix-2011 is judged on the edge of the p99 threshold while new instances warm up.
+/// Healthy releases are rolled back in 90% of request-level runs for both layers and in
+/// 80% and 70% of fast runs (inside the Wilson intervals of 10 runs), the backend's
+/// detection and restore agree, but the middle's switch latency (24.5 ± 1.4 s → 27.7 s),
+/// its cold-cache herd (1.17 ± 0.02 → 1.25) and the entry p99 during the rollout
+/// (1.15 → 1.21 s) differ.
 #[test]
 #[ignore = "known gap of the fast mode (issue 13): run with --ignored to see it"]
 fn netflix_2011_rolling_in_fast_mode_agrees_with_request_level() {

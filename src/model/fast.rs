@@ -32,7 +32,9 @@
 //! 4. **Cohorts and weights.** Instances a cluster launched at the same moment form a
 //!    cohort (the starting fleet, a rolling batch, a replacement); each cohort keeps
 //!    its own `⌈registered / m⌉` representatives, so a batch or a replacement is
-//!    represented by its own instances, never by an older, warmer one. A
+//!    represented by its own instances, never by an older, warmer one; within a cohort
+//!    they are a uniform random sample of its registered instances (reservoir sampling
+//!    as instances register), not its first to boot, which would be its warmest. A
 //!    representative stands for `registered ÷ representatives` of its cohort. Once all
 //!    of a cohort's instances are warm (warm-up over, caches warm) it is
 //!    interchangeable with the cluster's largest warm cohort, joins it, and gives back
