@@ -79,7 +79,6 @@
 use rand::RngExt;
 
 use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::scenario::Scenario;
 
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::Phase;
@@ -98,12 +97,6 @@ const RATE_SMOOTHING_SECS: f64 = 1.0;
 
 /// Views averaged for a cluster's traffic share behind discovery.
 const SHARE_VIEWS: u64 = 4;
-
-/// How many real requests one simulated request stands for under `scenario`'s
-/// fidelity: 1 for request-level simulation (see [`Scenario::sampling_step`]).
-pub fn sampling_step(scenario: &Scenario) -> u32 {
-    scenario.sampling_step()
-}
 
 /// A cluster's sampling state in fast mode.
 #[derive(Debug, Clone, Copy, Default)]

@@ -297,7 +297,7 @@ impl World {
             weight: 1,
             fast: None,
         };
-        let step = super::fast::sampling_step(scenario);
+        let step = scenario.sampling_step();
         if step > 1 {
             world.weight = step;
             world.traffic.sample_one_in(step);

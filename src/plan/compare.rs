@@ -127,7 +127,7 @@ pub fn compare(
         seeds,
         rollouts: model.rollouts.iter().map(|r| r.layer.clone()).collect(),
         metrics,
-        sampling_step: crate::model::fast::sampling_step(model),
+        sampling_step: model.sampling_step(),
     }
 }
 
