@@ -72,7 +72,11 @@ fn argo_canary_steps_become_weight_steps() {
     assert_eq!(r.canary.scale_down_delay, SimDuration::from_secs(30));
     assert_eq!(r.rolling.max_surge, Count::Percent(20.0));
     assert_eq!(r.rolling.max_unavailable, Count::Absolute(0));
-    assert_eq!(r.red_black.healthy_deadline, mins(15));
+    assert_eq!(
+        r.red_black.healthy_deadline,
+        SimDuration::from_hours(24),
+        "progressDeadlineAbort unset (false): Argo only marks the Rollout degraded, rollsim waits"
+    );
     assert_eq!(
         i.origins["canary.steps[2].pause"],
         "from spec.strategy.canary.steps[5].pause (indefinite; assumed 30m)"
@@ -94,7 +98,11 @@ fn argo_blue_green_bakes_for_its_post_promotion_analysis() {
     assert_eq!(r.red_black.bake, mins(30), "15 × 2m");
     assert_eq!(r.red_black.cleanup, Cleanup::Disable);
     assert_eq!(r.red_black.disabled_for, mins(10));
-    assert_eq!(r.red_black.healthy_deadline, mins(10), "Argo's 600 s");
+    assert_eq!(
+        r.red_black.healthy_deadline,
+        SimDuration::from_hours(24),
+        "no progressDeadlineAbort: no abort at the deadline"
+    );
     assert_eq!(r.analysis.max_error_rate, 0.005, "success ≥ 0.995");
     assert_eq!(r.analysis.failure_limit, 3);
     assert_eq!(r.analysis.interval, mins(2));
@@ -109,7 +117,20 @@ fn argo_defaults_apply_when_unset() {
     let i = import_str(source, Path::new("web.yaml")).unwrap();
     let r = &i.rollout;
     assert_eq!(r.red_black.disabled_for, SimDuration::from_secs(30));
-    assert_eq!(r.red_black.healthy_deadline, mins(10));
+    assert_eq!(r.red_black.healthy_deadline, SimDuration::from_hours(24));
+    // With `progressDeadlineAbort: true` the deadline aborts, Argo's 600 s by default.
+    let aborting = source.replace("spec:\n", "spec:\n  progressDeadlineAbort: true\n");
+    let r = import_str(&aborting, Path::new("web.yaml"))
+        .unwrap()
+        .rollout;
+    assert_eq!(r.red_black.healthy_deadline, mins(10), "Argo's 600 s");
+    let r = import_str(
+        &aborting.replace("spec:\n", "spec:\n  progressDeadlineSeconds: 120\n"),
+        Path::new("web.yaml"),
+    )
+    .unwrap()
+    .rollout;
+    assert_eq!(r.rolling.healthy_deadline, mins(2));
     assert_eq!(r.analysis.max_error_rate, 1.0, "no analysis: nothing fails");
     let canary = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\n\
                   spec:\n  strategy:\n    canary:\n      steps: [{setWeight: 20}, {pause: {duration: 1h}}]\n";
@@ -335,7 +356,11 @@ fn kubernetes_rolling_update_keeps_its_surge_and_unavailability() {
     assert_eq!(r.strategy, Strategy::Rolling);
     assert_eq!(r.rolling.max_surge, Count::Absolute(3));
     assert_eq!(r.rolling.max_unavailable, Count::Percent(10.0));
-    assert_eq!(r.rolling.healthy_deadline, mins(15));
+    assert_eq!(
+        r.rolling.healthy_deadline,
+        SimDuration::from_hours(24),
+        "past progressDeadlineSeconds a Deployment is only reported failed"
+    );
     assert_eq!(
         r.analysis.max_error_rate, 1.0,
         "a Deployment judges no metric"
@@ -350,7 +375,10 @@ fn kubernetes_defaults_and_recreate() {
     let i = import_str(bare, Path::new("d.yaml")).unwrap();
     assert_eq!(i.rollout.rolling.max_surge, Count::Percent(25.0));
     assert_eq!(i.rollout.rolling.max_unavailable, Count::Percent(25.0));
-    assert_eq!(i.rollout.rolling.healthy_deadline, mins(10));
+    assert_eq!(
+        i.rollout.rolling.healthy_deadline,
+        SimDuration::from_hours(24)
+    );
     assert_eq!(
         i.origins["rolling.max_surge"],
         "Kubernetes default (spec.strategy.rollingUpdate.maxSurge unset)"

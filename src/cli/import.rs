@@ -1,4 +1,4 @@
-//! `rollsim import FILE [--layer NAME]`: read a rollout written for another tool (Argo
+//! `rollsim import FILE... [--name NAME] [--layer NAME]`: read a rollout written for another tool (Argo
 //! Rollouts, Flagger, a Kubernetes Deployment, Spinnaker, Asgard) and print the
 //! equivalent `[[rollouts]]` section, every value with its origin and every field that
 //! cannot be represented with what was assumed instead (see [`crate::import`]).
@@ -16,8 +16,15 @@ use crate::scenario;
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// The rollout file: Argo Rollouts, Flagger or Kubernetes YAML; Spinnaker or Asgard JSON.
-    file: PathBuf,
+    /// The rollout: Argo Rollouts, Flagger or Kubernetes YAML, Spinnaker or Asgard JSON.
+    /// Several files or a directory are read together, so that a Rollout's analysis
+    /// templates can live in files of their own.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The rollout to import when the files hold several (its `metadata.name`, or a
+    /// pipeline's `name`).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// The layer the rollout is for (default: the name the file gives the service).
     #[arg(long, value_name = "NAME")]
     layer: Option<String>,
@@ -27,23 +34,21 @@ pub(crate) struct ImportArgs {
 const CHECK_INSTANCES: u32 = 10;
 
 pub(crate) fn run(args: &ImportArgs) -> Result<ExitCode, String> {
-    let imported = import::import_file(&args.file).map_err(|e| e.to_string())?;
+    let imported =
+        import::import_paths(&args.files, args.name.as_deref()).map_err(|e| e.to_string())?;
+    let given = import::paths_given(&args.files);
     let layer = match (&args.layer, &imported.name) {
         (Some(layer), _) => layer.clone(),
         (None, Some(name)) => name.clone(),
         (None, None) => {
             return Err(format!(
-                "{}: the file names no service; give the layer with --layer NAME",
-                args.file.display()
+                "{given}: the file names no service; give the layer with --layer NAME"
             ));
         }
     };
-    let section = render::to_toml(&imported, &args.file, &layer);
+    let section = render::to_toml(&imported, Path::new(&given), &layer);
     check_section(&section, &layer, &imported).map_err(|e| {
-        format!(
-            "{}: the imported rollout does not check as a rollsim rollout: {e}",
-            args.file.display()
-        )
+        format!("{given}: the imported rollout does not check as a rollsim rollout: {e}")
     })?;
     print!("{section}");
     Ok(ExitCode::SUCCESS)

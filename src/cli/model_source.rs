@@ -16,16 +16,21 @@ use crate::scenario::{self, Scenario, overrides::Override};
 
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
 
-/// `--rollout FILE [--layer NAME]`, shared by `run`, `compare`, `plan` and `check`.
+/// `--rollout FILE... [--rollout-name NAME] [--layer NAME]`, shared by `run`,
+/// `compare`, `plan` and `check`.
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct RolloutFile {
     /// Rehearse the rollout in FILE (Argo Rollouts, Flagger, Kubernetes Deployment,
-    /// Spinnaker or Asgard) instead of the model's rollout of its layer.
+    /// Spinnaker or Asgard) instead of the model's rollout of its layer. Repeat it, or
+    /// give a directory, to read a rollout with its analysis templates in other files.
     #[arg(long = "rollout", value_name = "FILE")]
-    pub(crate) file: Option<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
+    /// The rollout to import when the files hold several.
+    #[arg(long, value_name = "NAME", requires = "files")]
+    pub(crate) rollout_name: Option<String>,
     /// The layer the imported rollout replaces (default: the model's only rollout's,
     /// else the layer the file names).
-    #[arg(long, value_name = "NAME", requires = "file")]
+    #[arg(long, value_name = "NAME", requires = "files")]
     pub(crate) layer: Option<String>,
 }
 
@@ -62,7 +67,7 @@ pub(crate) fn load(
     rollout: &RolloutFile,
 ) -> Result<(Scenario, PathBuf), String> {
     let file = path.map_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME), Path::to_path_buf);
-    if overrides.is_empty() && rollout.file.is_none() {
+    if overrides.is_empty() && rollout.files.is_empty() {
         let model = match path {
             Some(path) => scenario::load(path),
             None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
@@ -86,10 +91,11 @@ pub(crate) fn load(
     };
     let mut changes = Vec::new();
     let mut text = original;
-    if let Some(rollout_file) = &rollout.file {
-        text = with_imported_rollout(&text, &model, rollout_file, rollout.layer.as_deref())
-            .map_err(|e| format!("--rollout {}: {e}", rollout_file.display()))?;
-        changes.push(format!("--rollout {}", rollout_file.display()));
+    if !rollout.files.is_empty() {
+        let given = import::paths_given(&rollout.files);
+        text = with_imported_rollout(&text, &model, rollout, &given)
+            .map_err(|e| format!("--rollout {given}: {e}"))?;
+        changes.push(format!("--rollout {given}"));
     }
     let changed = scenario::overrides::apply(&text, overrides)
         .map_err(|e| format!("{}: {e}", file.display()))?;
@@ -107,17 +113,20 @@ pub(crate) fn load(
     Ok((model, file))
 }
 
-/// The model text with the rollout imported from `rollout_file` in place.
+/// The model text with the rollout imported from `rollout.files` (named `given`) in
+/// place.
 fn with_imported_rollout(
     text: &str,
     model: &Scenario,
-    rollout_file: &Path,
-    layer: Option<&str>,
+    rollout: &RolloutFile,
+    given: &str,
 ) -> Result<String, String> {
-    let imported = import::import_file(rollout_file).map_err(|e| {
-        // The error names the file already.
-        e.to_string()
-    })?;
+    let layer = rollout.layer.as_deref();
+    let imported =
+        import::import_paths(&rollout.files, rollout.rollout_name.as_deref()).map_err(|e| {
+            // The error names the file already.
+            e.to_string()
+        })?;
     let layer = choose_layer(model, &imported, layer)?;
     let mut spec = imported.for_layer(&layer);
     let replaced = model.rollouts.iter().position(|r| r.layer == layer);
@@ -139,16 +148,16 @@ fn with_imported_rollout(
         _ => list.push(value),
     }
     eprintln!(
-        "rollout of {layer}: {} from {}{}; {} field(s) not represented (`rollsim import {}` lists them)",
+        "rollout of {layer}: {} from {given}{}; {} field(s) not represented (`rollsim import \
+         {given}` lists them)\n  {}",
         imported.description,
-        rollout_file.display(),
         if replaced.is_some() {
             " (the model's start and release kept)"
         } else {
             ""
         },
         imported.not_represented.len(),
-        rollout_file.display()
+        imported.judged().sentence()
     );
     toml::to_string(&table).map_err(|e| e.to_string())
 }

@@ -1,5 +1,6 @@
 //! Argo Rollouts: a `Rollout` (`argoproj.io/v1alpha1`) with a `blueGreen` or `canary`
-//! strategy, and the `AnalysisTemplate`s it names when they are in the same file.
+//! strategy, and the `AnalysisTemplate`s it names, in whichever of the files given they
+//! are (filled with the Rollout's `args`).
 //!
 //! # Mapping
 //! | Argo | rollsim |
@@ -11,7 +12,9 @@
 //! | `canary.analysis` (background) | the thresholds, judged at every step |
 //! | `canary.scaleDownDelaySeconds` (30) | `canary.scale_down_delay` |
 //! | `canary.maxSurge` / `maxUnavailable` (25% / 25%) | `rolling.*` (used with `--strategy rolling`) |
-//! | `progressDeadlineSeconds` (600) | `red_black.healthy_deadline`, `rolling.healthy_deadline` |
+//! | `progressDeadlineSeconds` (600) with `progressDeadlineAbort: true` | `red_black.healthy_deadline`, `rolling.healthy_deadline` |
+//! | `progressDeadlineAbort` unset or false (Argo's default) | both deadlines rollsim's longest: Argo only marks the Rollout degraded, the rehearsal waits |
+//! | `analysis.templateName` (before v1.0) | one template, as `templates: [{templateName}]` |
 //! | a canary without steps | `rolling` (Argo then updates like a Deployment) |
 //!
 //! An analysis run lasts `initialDelay + count × interval` of its longest metric; a
@@ -20,9 +23,9 @@
 
 use std::path::Path;
 
-use super::detect::{find_template, metadata_name};
+use super::detect::{Document, find_template, metadata_name};
 use super::metrics;
-use super::tree::{Field, Node, Obj};
+use super::tree::{self, Field, Node, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
@@ -34,7 +37,7 @@ const MAX_ITEMS: usize = 1000;
 
 pub(crate) fn import(
     root: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
     file: &Path,
 ) -> Result<Imported, ScenarioError> {
     let name = root.with("metadata", |m| m.obj()?.str("name"))?.flatten();
@@ -48,11 +51,7 @@ pub(crate) fn import(
             )
         })?
         .obj()?;
-    if let Some(replicas) = spec.with("replicas", |f| f.u32_up_to(u32::MAX))? {
-        draft.not_represented(format!(
-            "spec.replicas ({replicas}): rollsim takes the size from the model's layer `instances`"
-        ));
-    }
+    draft.replicas_not_represented(&spec);
     if let Some(seconds) = spec.with("minReadySeconds", |f| f.seconds())? {
         draft.not_represented(format!(
             "spec.minReadySeconds ({seconds}): rollsim counts an instance as soon as it is in service"
@@ -60,16 +59,20 @@ pub(crate) fn import(
     }
     let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
     let present = deadline.is_some();
-    let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
-    draft.spec.red_black.healthy_deadline = deadline;
-    draft.spec.rolling.healthy_deadline = deadline;
-    for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
-    }
-    if spec.with("progressDeadlineAbort", |f| f.bool())? == Some(false) {
-        draft.not_represented(
-            "spec.progressDeadlineAbort is false: Argo only marks a stuck rollout degraded; rollsim \
-             aborts it at the healthy deadline",
+    // `progressDeadlineAbort` defaults to false: past the deadline Argo marks the
+    // Rollout degraded and goes on waiting (Argo Rollouts docs, "Rollout Specification":
+    // "progressDeadlineAbort ... Defaults to false").
+    if spec.with("progressDeadlineAbort", |f| f.bool())? == Some(true) {
+        let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
+        draft.spec.red_black.healthy_deadline = deadline;
+        draft.spec.rolling.healthy_deadline = deadline;
+        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
+            draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+        }
+    } else {
+        draft.deadline_only_reports(
+            "spec.progressDeadlineSeconds (spec.progressDeadlineAbort is false, Argo's default)",
+            "marks the Rollout degraded",
         );
     }
     if spec.with("paused", |f| f.bool())? == Some(true) {
@@ -97,6 +100,15 @@ pub(crate) fn import(
         )
     })?;
     let strategy = strategy.obj()?;
+    if strategy.has("blueGreen") && strategy.has("canary") {
+        // Argo's validation refuses such a Rollout ("Rollout must specify only one
+        // strategy", pkg/apis/rollouts/validation): so does rollsim, rather than pick one.
+        return Err(strategy.error(
+            "spec.strategy",
+            "sets both `blueGreen` and `canary`; Argo Rollouts refuses a Rollout with two \
+             strategies: keep one",
+        ));
+    }
     let description = if let Some(blue_green) = strategy.get("blueGreen") {
         blue_green_strategy(&mut draft, &blue_green.obj()?, documents)?;
         "blueGreen"
@@ -116,7 +128,7 @@ pub(crate) fn import(
 fn blue_green_strategy(
     draft: &mut Draft,
     bg: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
 ) -> Result<(), ScenarioError> {
     let path = bg.path.clone();
     draft.spec.strategy = Strategy::RedBlack;
@@ -166,7 +178,7 @@ fn blue_green_strategy(
         None => None,
     };
     if !draft_has_analysis(draft) {
-        draft.never_judge("the Rollout names no analysis; Argo promotes on readiness alone");
+        draft.never_judge(&no_analysis_reason(draft, "readiness"));
     }
     match post {
         Some((length, source)) => {
@@ -214,8 +226,24 @@ fn abort_delay(draft: &mut Draft, strategy: &Obj<'_>) -> Result<(), ScenarioErro
     Ok(())
 }
 
+/// Why nothing is judged: the Rollout names no analysis (Argo promotes on
+/// `promotes_on`), or none of the metrics it names is one rollsim simulates.
+fn no_analysis_reason(draft: &Draft, promotes_on: &str) -> String {
+    if draft.analysis_named {
+        "none of the metrics the Rollout's analysis names is one rollsim simulates (see the \
+         notes); Argo would judge them, rollsim cannot"
+            .to_string()
+    } else {
+        format!("the Rollout names no analysis; Argo promotes on {promotes_on} alone")
+    }
+}
+
+/// Whether the Rollout's analysis judges anything, or names templates not given (whose
+/// metrics rollsim's own checks then stand in for).
 fn draft_has_analysis(draft: &Draft) -> bool {
-    draft.error_rate_from_file || draft.spec.analysis.judge != Default::default()
+    draft.error_rate_from_file
+        || draft.spec.analysis.judge != Default::default()
+        || draft.has_missing_templates()
 }
 
 /// One segment of the canary: a weight and how long it holds, with the origins.
@@ -229,7 +257,7 @@ struct Segment {
 fn canary_strategy(
     draft: &mut Draft,
     canary: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
     file: &Path,
 ) -> Result<(), ScenarioError> {
     let path = canary.path.clone();
@@ -309,9 +337,7 @@ fn canary_strategy(
         }
     }
     if !draft_has_analysis(draft) {
-        draft.never_judge(
-            "the Rollout names no analysis; Argo promotes on readiness and pauses alone",
-        );
+        draft.never_judge(&no_analysis_reason(draft, "readiness and pauses"));
     }
     let Some((items, steps_path)) = steps.filter(|(items, _)| !items.is_empty()) else {
         draft.spec.strategy = Strategy::Rolling;
@@ -469,25 +495,48 @@ fn canary_strategy(
 fn analysis_run(
     draft: &mut Draft,
     analysis: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
 ) -> Result<Option<SimDuration>, ScenarioError> {
     draft.skip(
         analysis,
-        &["args", "measurementRetention", "analysisRunMetadata"],
+        &[
+            "args",
+            "measurementRetention",
+            "analysisRunMetadata",
+            "startingStep",
+        ],
     );
     let dry_run = dry_run_metrics(analysis)?;
-    let Some(templates) = analysis.get("templates") else {
-        draft.unread(analysis, "ignored");
-        return Ok(None);
+    let args = analysis_args(analysis)?;
+    // Argo before v1.0 named one template with `templateName` beside the arguments.
+    let legacy = analysis.get("templateName");
+    let references: Vec<Field<'_>> = match analysis.get("templates") {
+        Some(templates) => templates
+            .items_up_to(MAX_ITEMS)?
+            .iter()
+            .enumerate()
+            .map(|(i, node)| Field {
+                node,
+                path: format!("{}[{i}]", templates.path),
+                file: templates.file,
+            })
+            .collect(),
+        None => match &legacy {
+            Some(name) => vec![Field {
+                node: analysis.node(),
+                path: analysis.path.clone(),
+                file: name.file,
+            }],
+            None => {
+                draft.unread(analysis, "ignored");
+                return Ok(None);
+            }
+        },
     };
     let mut longest: Option<SimDuration> = None;
-    for (i, node) in templates.items_up_to(MAX_ITEMS)?.iter().enumerate() {
-        let reference = Field {
-            node,
-            path: format!("{}[{i}]", templates.path),
-            file: templates.file,
-        }
-        .obj()?;
+    draft.analysis_named |= !references.is_empty();
+    for reference in references {
+        let reference = reference.obj()?;
         let name = reference
             .str("templateName")?
             .ok_or_else(|| reference.error(&reference.path, "missing `templateName`"))?;
@@ -497,19 +546,72 @@ fn analysis_run(
             &["AnalysisTemplate", "ClusterAnalysisTemplate"],
             &name,
         ) else {
-            draft.not_represented(format!(
-                "{}.templateName: the AnalysisTemplate {name:?} is not in this file; its metrics are \
-                 unknown (rollsim's default thresholds kept)",
+            draft.missing_template(format!(
+                "{}.templateName: the AnalysisTemplate {name:?} is not among the files given, so \
+                 its metrics are unknown; rollsim's own checks judge instead (give the template's \
+                 file too, or the directory that holds both)",
                 reference.path
             ));
             continue;
         };
-        if let Some(length) = template_metrics(draft, template, templates.file, &dry_run)? {
+        // The template's own defaults, overridden by the values the Rollout passes.
+        let mut filled = template_defaults(template)?;
+        filled.extend(args.clone());
+        let template_node = super::args::with_args(&template.node, &filled);
+        if let Some(length) = template_metrics(draft, &template_node, &template.file, &dry_run)? {
             longest = Some(longest.map_or(length, |l| l.max(length)));
         }
     }
     draft.unread(analysis, "ignored");
     Ok(longest)
+}
+
+/// The values an analysis passes to its templates (`args: [{name, value}]`); those
+/// taken from the cluster at run time (`valueFrom`) are unknown here.
+fn analysis_args(
+    analysis: &Obj<'_>,
+) -> Result<std::collections::BTreeMap<String, String>, ScenarioError> {
+    let mut args = std::collections::BTreeMap::new();
+    let Some(list) = analysis.get("args") else {
+        return Ok(args);
+    };
+    for (i, node) in list.items_up_to(MAX_ITEMS)?.iter().enumerate() {
+        let arg = Field {
+            node,
+            path: format!("{}[{i}]", list.path),
+            file: list.file,
+        }
+        .obj()?;
+        if let (Some(name), Some(value)) = (arg.str("name")?, arg_value(&arg)?) {
+            args.insert(name, value);
+        }
+    }
+    Ok(args)
+}
+
+/// The default values of a template's `spec.args`.
+fn template_defaults(
+    template: &Document,
+) -> Result<std::collections::BTreeMap<String, String>, ScenarioError> {
+    let root = Obj::root(&template.node, &template.file)?;
+    match root.get("spec") {
+        Some(spec) => analysis_args(&spec.obj()?),
+        None => Ok(std::collections::BTreeMap::new()),
+    }
+}
+
+/// An argument's `value` as text (YAML may give a number).
+fn arg_value(arg: &Obj<'_>) -> Result<Option<String>, ScenarioError> {
+    let Some(value) = arg.get("value") else {
+        return Ok(None);
+    };
+    Ok(match &value.node.value {
+        tree::Value::Str(s) => Some(s.clone()),
+        tree::Value::Int(n) => Some(n.to_string()),
+        tree::Value::Float(x) => Some(x.to_string()),
+        tree::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
 }
 
 /// Maps the metrics of one AnalysisTemplate; returns its run's length if bounded.

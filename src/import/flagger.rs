@@ -15,10 +15,10 @@
 
 use std::path::Path;
 
-use super::detect::find_template;
+use super::detect::{Document, find_template};
 use super::flagger_traffic::{TOTAL_WEIGHT, stepped_weights};
 use super::metrics::{self, Bound};
-use super::tree::{Field, Node, Obj};
+use super::tree::{Field, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
@@ -32,7 +32,7 @@ const MIN_INTERVAL: SimDuration = SimDuration::from_secs(10);
 
 pub(crate) fn import(
     root: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
     file: &Path,
 ) -> Result<Imported, ScenarioError> {
     let metadata_name = root.with("metadata", |m| m.obj()?.str("name"))?.flatten();
@@ -102,7 +102,7 @@ fn map_analysis(
     draft: &mut Draft,
     analysis: &Obj<'_>,
     provider: Option<&str>,
-    documents: &[Node],
+    documents: &[Document],
     file: &Path,
 ) -> Result<&'static str, ScenarioError> {
     let path = analysis.path.clone();
@@ -326,7 +326,7 @@ fn blue_green(
 fn map_metrics(
     draft: &mut Draft,
     analysis: &Obj<'_>,
-    documents: &[Node],
+    documents: &[Document],
     file: &Path,
 ) -> Result<(), ScenarioError> {
     let Some(list) = analysis.get("metrics") else {
@@ -346,6 +346,7 @@ fn map_metrics(
         }
         .obj()?;
         let name = metric.str("name")?.unwrap_or_default();
+        let legacy_threshold = metric.get("thresholdRange").is_none();
         let range = match metric.get("thresholdRange") {
             Some(range) => {
                 let range = range.obj()?;
@@ -372,10 +373,17 @@ fn map_metrics(
         }
         match name.as_str() {
             "request-success-rate" => {
+                // Flagger's legacy `threshold` on its built-in success rate is a minimum
+                // ("minimum req success rate (non 5xx responses) percentage (0-100)",
+                // Flagger docs, "Canary analysis" / metrics), like `thresholdRange.min`.
+                let (bound, field) = match (legacy_threshold, range.1) {
+                    (true, Some(min)) => (Some(Bound::AtLeast(min)), "threshold"),
+                    _ => (bound, "thresholdRange.min"),
+                };
                 if let Some(Bound::AtLeast(min)) = bound {
                     draft.limit_error_rate(
                         ((100.0 - min) / 100.0 * 1e9).round() / 1e9,
-                        &format!("{path}.thresholdRange.min ({min}% success)"),
+                        &format!("{path}.{field} ({min}% success)"),
                     );
                 } else {
                     metrics::apply(draft, &path, &name, "", bound);
@@ -391,13 +399,14 @@ fn map_metrics(
             }
             _ => {
                 let query = match metric.get("templateRef") {
-                    Some(reference) => template_query(draft, &reference.obj()?, documents, file)?,
+                    Some(reference) => template_query(draft, &reference.obj()?, documents)?,
                     None => metric.str("query")?,
                 };
                 match query {
                     Some(query) => metrics::apply(draft, &path, &name, &query, bound),
-                    None => draft.not_represented(format!(
-                        "{path} ({name}): its query is not in the file; not judged"
+                    None => draft.missing_template(format!(
+                        "{path} ({name}): its query is not among the files given, so what it \
+                         measures is unknown; rollsim's own checks judge instead"
                     )),
                 }
             }
@@ -410,8 +419,7 @@ fn map_metrics(
 fn template_query(
     draft: &mut Draft,
     reference: &Obj<'_>,
-    documents: &[Node],
-    file: &Path,
+    documents: &[Document],
 ) -> Result<Option<String>, ScenarioError> {
     draft.skip(reference, &["namespace"]);
     let Some(name) = reference.str("name")? else {
@@ -419,12 +427,13 @@ fn template_query(
     };
     let Some(template) = find_template(documents, &["MetricTemplate"], &name) else {
         draft.not_represented(format!(
-            "{}.name: the MetricTemplate {name:?} is not in this file",
+            "{}.name: the MetricTemplate {name:?} is not among the files given (give its file too, \
+             or the directory that holds both)",
             reference.path
         ));
         return Ok(None);
     };
-    let root = Obj::root(template, file)?;
+    let root = Obj::root(&template.node, &template.file)?;
     let spec = root.with("spec", |f| f.obj()?.str("query"))?.flatten();
     Ok(spec)
 }

@@ -6,7 +6,7 @@
 //! | `strategy.type: RollingUpdate` (the default) | `rolling` |
 //! | `rollingUpdate.maxSurge` / `maxUnavailable` (25% / 25%) | `rolling.max_surge` (rounded up) / `max_unavailable` (rounded down; 1 if both come to 0), as Kubernetes resolves them |
 //! | `strategy.type: Recreate` | `rolling` with `max_surge = 0`, `max_unavailable = "100%"`: every old pod stops, then the new ones start |
-//! | `progressDeadlineSeconds` (600) | `rolling.healthy_deadline` (and red/black's, for `--strategy`) |
+//! | `progressDeadlineSeconds` (600) | nothing: past it Kubernetes only reports the rollout failed, so `healthy_deadline` is rollsim's longest (the rehearsal waits) |
 //!
 //! A Deployment never judges metrics and never rolls back by itself, so rollsim's checks
 //! are opened so that none fails ([`Draft::never_judge`]).
@@ -15,7 +15,6 @@ use std::path::Path;
 
 use super::tree::Obj;
 use super::{Draft, Imported};
-use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
 use crate::scenario::rollout::{Count, Strategy};
 
@@ -29,11 +28,7 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
         .ok_or_else(|| root.error("spec", "missing: a Deployment needs a `spec`"))?
         .obj()?;
     draft.skip(&spec, &["selector", "template", "revisionHistoryLimit"]);
-    if let Some(replicas) = spec.with("replicas", |f| f.u32_up_to(u32::MAX))? {
-        draft.not_represented(format!(
-            "spec.replicas ({replicas}): rollsim takes the size from the model's layer `instances`"
-        ));
-    }
+    draft.replicas_not_represented(&spec);
     if let Some(seconds) = spec.with("minReadySeconds", |f| f.seconds())? {
         draft.not_represented(format!(
             "spec.minReadySeconds ({seconds}): rollsim counts a new instance as available as soon \
@@ -43,16 +38,15 @@ pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioE
     if spec.with("paused", |f| f.bool())? == Some(true) {
         draft.not_represented("spec.paused: rollsim rolls the Deployment out unpaused");
     }
-    let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
-    let present = deadline.is_some();
-    draft.spec.rolling.healthy_deadline = deadline.unwrap_or(SimDuration::from_secs(600));
-    draft.spec.red_black.healthy_deadline = draft.spec.rolling.healthy_deadline;
-    for field in ["rolling.healthy_deadline", "red_black.healthy_deadline"] {
-        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
+    // Past `progressDeadlineSeconds` the Deployment controller only sets the condition
+    // `Progressing=False` (reason `ProgressDeadlineExceeded`); it does not roll back
+    // (Kubernetes docs, "Deployments", "Failed Deployment").
+    if spec.has("progressDeadlineSeconds") {
+        spec.with("progressDeadlineSeconds", |f| f.seconds())?;
     }
-    draft.not_represented(
-        "spec.progressDeadlineSeconds: past it Kubernetes only reports the rollout as failed; \
-         rollsim rolls it back",
+    draft.deadline_only_reports(
+        "spec.progressDeadlineSeconds",
+        "reports the Deployment as failed (Progressing=False)",
     );
     draft.spec.strategy = Strategy::Rolling;
     let strategy = spec.get("strategy").map(|f| f.obj()).transpose()?;

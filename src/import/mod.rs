@@ -3,16 +3,19 @@
 //! Asgard automated deployment.
 //!
 //! # How a file becomes a rollsim rollout
-//! 1. [`import_file`] reads the file ([`tree`]: YAML documents or JSON, every value with
-//!    its line) and recognises its format ([`detect`]) by `apiVersion`/`kind` or, for
-//!    JSON, by its shape.
+//! 1. [`import_paths`] reads the files and directories given ([`tree`]: YAML documents
+//!    or JSON, every value with its line) into one pool of documents, picks the rollout
+//!    among them (the only one, or the one `--name` names) and recognises its format
+//!    ([`detect`]) by `apiVersion`/`kind` or, for JSON, by its shape. Templates are
+//!    looked up in the whole pool and filled with the Rollout's arguments ([`args`]).
 //! 2. The format's module ([`argo`], [`flagger`] with [`flagger_traffic`], [`kubernetes`],
 //!    [`spinnaker`], [`asgard`]) maps each field onto a [`RolloutSpec`] through a [`Draft`], which
 //!    records where every value came from (a field of the file, or the tool's documented
 //!    default) and every field that rollsim cannot represent, with what it assumed
 //!    instead. Analysis templates' queries go through [`metrics`].
 //! 3. [`render::to_toml`] prints the `[[rollouts]]` section with those origins as
-//!    comments; `--rollout FILE` on `run`, `compare` and `plan` uses [`Imported::rollout`]
+//!    comments under a header that says what will be judged ([`judged`], read from the
+//!    section itself); `--rollout FILE` on `run`, `compare` and `plan` uses [`Imported::rollout`]
 //!    directly.
 //!
 //! The imported file says nothing about the layer's size, the release's behaviour or
@@ -26,10 +29,12 @@
 //! | a phase shorter than the analysis delay plus one interval | lengthened to that, since rollsim judges every phase |
 
 pub(crate) mod argo;
+pub(crate) mod args;
 pub(crate) mod asgard;
 pub(crate) mod detect;
 pub(crate) mod flagger;
 pub(crate) mod flagger_traffic;
+pub mod judged;
 pub(crate) mod kubernetes;
 pub(crate) mod metrics;
 pub mod render;
@@ -37,7 +42,7 @@ pub(crate) mod spinnaker;
 pub(crate) mod tree;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
@@ -65,6 +70,13 @@ pub struct Imported {
 }
 
 impl Imported {
+    /// What a rehearsal of this rollout judges and does not, from its analysis section.
+    pub fn judged(&self) -> judged::Judged {
+        judged::judged(&self.rollout.analysis)
+    }
+}
+
+impl Imported {
     /// The imported rollout for `layer`.
     pub fn for_layer(&self, layer: &str) -> RolloutSpec {
         RolloutSpec {
@@ -74,16 +86,92 @@ impl Imported {
     }
 }
 
-/// Reads and maps the file at `path`.
+/// Reads and maps the file at `path` (which must hold one rollout).
 pub fn import_file(path: &Path) -> Result<Imported, ScenarioError> {
-    let source = crate::scenario::read_limited(path, "rollout")?;
-    import_str(&source, path)
+    import_paths(&[path.to_path_buf()], None)
+}
+
+/// Most files read from the directories given.
+const MAX_FILES: usize = 1000;
+
+/// Reads the files and directories at `paths` as one pool of documents (a directory:
+/// its `.yaml`, `.yml` and `.json` files, in name order) and maps the rollout among
+/// them: the only one, or the one named `name`. Analysis templates are found in any of
+/// them.
+pub fn import_paths(paths: &[PathBuf], name: Option<&str>) -> Result<Imported, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside = read_dir_sorted(path)?;
+            if inside.is_empty() {
+                return Err(ScenarioError {
+                    file: path.clone(),
+                    position: None,
+                    field: String::new(),
+                    message: "the directory holds no .yaml, .yml or .json file".to_string(),
+                });
+            }
+            files.append(&mut inside);
+        } else {
+            files.push(path.clone());
+        }
+        if files.len() > MAX_FILES {
+            return Err(ScenarioError {
+                file: path.clone(),
+                position: None,
+                field: String::new(),
+                message: format!("more than {MAX_FILES} files to import; give fewer"),
+            });
+        }
+    }
+    let mut documents = Vec::new();
+    for file in &files {
+        let source = crate::scenario::read_limited(file, "rollout")?;
+        let nodes = tree::parse_documents(&source, file)?;
+        documents.extend(detect::Document::all_of(nodes, file));
+    }
+    detect::import_documents(&documents, name, &paths_given(paths))
+}
+
+/// The files and directories given, as one would type them: `a.yaml b.yaml`.
+pub fn paths_given(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The rollout files of directory `dir`, in name order.
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
+    let unreadable = |e: std::io::Error| ScenarioError {
+        file: dir.to_path_buf(),
+        position: None,
+        field: String::new(),
+        message: format!("cannot read the directory: {e}"),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        let rollout_like = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"));
+        if rollout_like && path.is_file() {
+            files.push(path);
+        }
+        if files.len() > MAX_FILES {
+            break;
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Maps rollout text; `file` names it in errors and notes.
 pub fn import_str(source: &str, file: &Path) -> Result<Imported, ScenarioError> {
-    let documents = tree::parse_documents(source, file)?;
-    detect::import_documents(&documents, file)
+    let documents = detect::Document::all_of(tree::parse_documents(source, file)?, file);
+    detect::import_documents(&documents, None, &file.display().to_string())
 }
 
 /// An imported rollout in the making: the spec, and the story of each value.
@@ -94,6 +182,10 @@ pub(crate) struct Draft {
     ignored: Vec<String>,
     /// Whether a metric of the file set the error-rate limit (the strictest wins).
     error_rate_from_file: bool,
+    /// Templates the rollout names that are not among the files given.
+    missing_templates: usize,
+    /// Whether the rollout names any analysis (found or not).
+    pub(crate) analysis_named: bool,
 }
 
 impl Draft {
@@ -107,7 +199,56 @@ impl Draft {
             not_represented: Vec::new(),
             ignored: Vec::new(),
             error_rate_from_file: false,
+            missing_templates: 0,
+            analysis_named: false,
         }
+    }
+
+    /// A template the rollout names is not among the files given: `note` says so, and
+    /// rollsim's own checks stay as they are (never opened as "no analysis").
+    pub(crate) fn missing_template(&mut self, note: impl Into<String>) {
+        self.missing_templates += 1;
+        self.not_represented(note);
+    }
+
+    /// The tool does not abort a rollout that makes no progress by its deadline
+    /// (`source`): it only reports it (`what`). rollsim's deadlines abort, so both are
+    /// set to the longest rollsim allows: the rehearsal waits, as the tool does.
+    pub(crate) fn deadline_only_reports(&mut self, source: &str, what: &str) {
+        let wait = crate::scenario::limits::MAX_SETTING_DURATION;
+        self.spec.red_black.healthy_deadline = wait;
+        self.spec.rolling.healthy_deadline = wait;
+        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
+            self.assumed(
+                field,
+                format!(
+                    "past {source} the tool only {what}, it does not roll back; rollsim waits \
+                     (its longest deadline, {wait})"
+                ),
+            );
+        }
+    }
+
+    /// `spec.replicas` of a Kubernetes-style object: the model's layer gives the size.
+    /// Whatever it holds (a number, or an expression a pipeline fills in) is only noted.
+    pub(crate) fn replicas_not_represented(&mut self, spec: &tree::Obj<'_>) {
+        let Some(field) = spec.get("replicas") else {
+            return;
+        };
+        let shown = match &field.node.value {
+            tree::Value::Int(n) => n.to_string(),
+            tree::Value::Str(text) => format!("{text:?}"),
+            _ => "not a number".to_string(),
+        };
+        self.not_represented(format!(
+            "{} ({shown}): rollsim takes the size from the model's layer `instances`",
+            field.path
+        ));
+    }
+
+    /// Whether a template the rollout names was not given.
+    pub(crate) fn has_missing_templates(&self) -> bool {
+        self.missing_templates > 0
     }
 
     /// `field` was set from `source`, a path in the file.
@@ -229,6 +370,20 @@ impl Draft {
         }
     }
 
+    /// A check interval shorter than rollsim's default sample interval (a 5 s Argo
+    /// metric) takes one sample per check.
+    fn fit_sample_interval(&mut self) {
+        let a = &mut self.spec.analysis;
+        if a.sample_interval > a.interval {
+            a.sample_interval = a.interval;
+            self.assumed(
+                "analysis.sample_interval",
+                "one sample per check (the file's check interval is shorter than rollsim's \
+                 default sample interval)",
+            );
+        }
+    }
+
     /// The analysis delay plus one interval: the shortest phase rollsim can judge.
     pub(crate) fn first_check(&self) -> SimDuration {
         self.spec.analysis.delay + self.spec.analysis.interval
@@ -261,6 +416,7 @@ impl Draft {
 
     pub(crate) fn finish(mut self, description: String, name: Option<String>) -> Imported {
         self.open_checks_the_file_lacks();
+        self.fit_sample_interval();
         Imported {
             rollout: self.spec,
             description,
@@ -273,9 +429,9 @@ impl Draft {
 }
 
 /// p99 ratio that no version reaches: "latency never fails a check".
-const NEVER_FAILING_P99_RATIO: f64 = 1000.0;
+pub(crate) const NEVER_FAILING_P99_RATIO: f64 = 1000.0;
 /// Crashes that no rehearsal reaches: "crashes never fail a check".
-const NEVER_FAILING_CRASHES: u32 = 1_000_000;
+pub(crate) const NEVER_FAILING_CRASHES: u32 = 1_000_000;
 
 /// A rollout with every field at rollsim's default (as an empty `[[rollouts]]` reads).
 fn default_rollout() -> RolloutSpec {

@@ -30,6 +30,8 @@ pub fn to_toml(imported: &Imported, file: &Path, layer: &str) -> String {
         "The layer's size, the new release's behaviour and the start come from the model \
          this section is pasted into; every other field not shown here is rollsim's default.",
     );
+    out.push_str("#\n");
+    comment(&mut out, "", &imported.judged().sentence());
     if !imported.not_represented.is_empty() {
         out.push_str("#\n# Not represented, and what rollsim assumes instead:\n");
         for note in &imported.not_represented {

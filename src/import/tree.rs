@@ -168,6 +168,17 @@ fn node_of_json(value: serde_json::Value) -> Node {
 
 /// The file's documents (a YAML stream may hold several; empty ones are skipped).
 pub(crate) fn parse_documents(source: &str, file: &Path) -> Result<Vec<Node>, ScenarioError> {
+    if let Some(line) = go_template_line(source) {
+        return Err(ScenarioError {
+            file: file.to_path_buf(),
+            position: Some((line, 1)),
+            field: String::new(),
+            message: "this is a Helm chart template (Go template actions `{{ ... }}`), not a \
+                      manifest; render it first (`helm template CHART > rendered.yaml`) and \
+                      import the rendered file"
+                .to_string(),
+        });
+    }
     // JSON is held to JSON's rules (YAML would forgive a trailing comma), then read as
     // YAML for positions; if YAML cannot read it (tabs), it is used without them.
     let json = if source.trim_start().starts_with(['{', '[']) {
@@ -204,6 +215,42 @@ pub(crate) fn parse_documents(source: &str, file: &Path) -> Result<Vec<Node>, Sc
             })
         }
     }
+}
+
+/// The first line holding a Go template action (`{{ .Values.x }}`, `{{- if ... }}`,
+/// `{{ include ... }}`), as Helm charts do; Argo's `{{args.name}}` placeholders are not
+/// actions.
+fn go_template_line(source: &str) -> Option<usize> {
+    const ACTIONS: [&str; 12] = [
+        "if ",
+        "else",
+        "end",
+        "range ",
+        "with ",
+        "include ",
+        "template ",
+        "define ",
+        "toYaml ",
+        "tpl ",
+        "printf ",
+        "quote ",
+    ];
+    source
+        .lines()
+        .position(|line| {
+            let mut rest = line;
+            while let Some(open) = rest.find("{{") {
+                let inner = rest[open + 2..].trim_start_matches('-').trim_start();
+                if inner.starts_with(['.', '$', '/'])
+                    || ACTIONS.iter().any(|action| inner.starts_with(action))
+                {
+                    return true;
+                }
+                rest = &rest[open + 2..];
+            }
+            false
+        })
+        .map(|index| index + 1)
 }
 
 /// serde_json and saphyr append " at line L column C": the error already says where.
@@ -411,6 +458,11 @@ impl<'a> Obj<'a> {
             file,
         }
         .obj()
+    }
+
+    /// The mapping's own node.
+    pub(crate) fn node(&self) -> &'a Node {
+        self.node
     }
 
     /// The path of `key` under this mapping.

@@ -1,0 +1,342 @@
+//! Importing rollouts as people keep them: a Rollout and its analysis templates in
+//! separate files or in one multi-document file, several objects in one file, a Rollout
+//! that borrows a Deployment's pods, and the tools' own semantics where they surprise
+//! (`progressDeadlineAbort`, Flagger's legacy `threshold`, Argo's `{{args.x}}`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rollsim::import::{Imported, import_paths, import_str};
+use rollsim::scenario::rollout::Strategy;
+
+const ROLLOUT: &str = "\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: checkout
+spec:
+  strategy:
+    canary:
+      analysis:
+        templates:
+          - templateName: success-rate
+        args:
+          - name: service-name
+            value: checkout.prod.svc
+          - name: min-success
+            value: \"0.97\"
+      steps:
+        - setWeight: 20
+        - pause: {duration: 10m}
+";
+
+const TEMPLATES: &str = "\
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+spec:
+  args:
+    - name: service-name
+    - name: min-success
+      value: \"0.95\"
+  metrics:
+    - name: success-rate
+      interval: 5s
+      failureLimit: 2
+      successCondition: result[0] >= {{args.min-success}}
+      provider:
+        prometheus:
+          query: |
+            sum(rate(http_requests_total{service=\"{{args.service-name}}\",code!~\"5..\"}[1m]))
+            /
+            sum(rate(http_requests_total{service=\"{{args.service-name}}\"}[1m]))
+";
+
+/// A fresh directory for this test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rollsim-several-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn notes(i: &Imported) -> String {
+    i.not_represented.join("\n")
+}
+
+#[test]
+fn templates_in_a_second_file_give_the_same_rollout_as_one_multi_document_file() {
+    let dir = scratch("two-files");
+    let rollout = write(&dir, "rollout.yaml", ROLLOUT);
+    let templates = write(&dir, "templates.yaml", TEMPLATES);
+    let apart = import_paths(&[rollout, templates], None).unwrap_or_else(|e| panic!("{e}"));
+    let together = import_str(
+        &format!("{ROLLOUT}---\n{TEMPLATES}"),
+        Path::new("together.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let directory =
+        import_paths(std::slice::from_ref(&dir), None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(apart.rollout, together.rollout);
+    assert_eq!(apart.rollout, directory.rollout);
+    assert_eq!(apart.origins, together.origins);
+    let analysis = &apart.rollout.analysis;
+    // The Rollout's `min-success` (0.97) wins over the template's default (0.95).
+    assert!(
+        (analysis.max_error_rate - 0.03).abs() < 1e-9,
+        "{}",
+        analysis.max_error_rate
+    );
+    assert_eq!(analysis.failure_limit, 3, "failureLimit 2 + 1");
+    assert_eq!(
+        analysis.interval,
+        rollsim::engine::SimDuration::from_secs(5)
+    );
+    // A 5 s check takes one sample per check, so the section checks as a model.
+    assert!(analysis.sample_interval <= analysis.interval);
+    assert!(
+        !notes(&apart).contains("not among the files"),
+        "{}",
+        notes(&apart)
+    );
+}
+
+#[test]
+fn a_template_not_given_keeps_rollsims_checks_and_says_so() {
+    let i = import_str(ROLLOUT, Path::new("rollout.yaml")).unwrap();
+    let analysis = &i.rollout.analysis;
+    assert_eq!(
+        analysis.max_error_rate, 0.01,
+        "rollsim's default check judges"
+    );
+    assert!(
+        analysis.max_latency_p99_ratio < 10.0,
+        "latency is still judged"
+    );
+    assert!(
+        notes(&i).contains("\"success-rate\" is not among the files given"),
+        "{}",
+        notes(&i)
+    );
+    assert!(
+        !i.origins.values().any(|o| o.contains("names no analysis")),
+        "{:?}",
+        i.origins
+    );
+}
+
+#[test]
+fn several_rollouts_are_refused_without_a_name_and_picked_with_one() {
+    let two = format!(
+        "{ROLLOUT}---\n{}",
+        ROLLOUT
+            .replace("name: checkout", "name: payments")
+            .replace("setWeight: 20", "setWeight: 40")
+    );
+    let dir = scratch("two-rollouts");
+    let file = write(&dir, "both.yaml", &two);
+    let error = import_paths(std::slice::from_ref(&file), None)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("2 rollouts are given"), "{error}");
+    assert!(error.contains("Rollout \"checkout\""), "{error}");
+    assert!(error.contains("Rollout \"payments\""), "{error}");
+    assert!(error.contains("--name"), "{error}");
+    let payments = import_paths(std::slice::from_ref(&file), Some("payments")).unwrap();
+    assert_eq!(payments.name.as_deref(), Some("payments"));
+    assert_eq!(payments.rollout.canary.steps[0].weight, 40.0);
+    let error = import_paths(&[file], Some("nope")).unwrap_err().to_string();
+    assert!(
+        error.contains("no rollout is named \"nope\"") && error.contains("payments"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_rollout_that_borrows_a_deployments_pods_is_imported_as_its_canary() {
+    let source = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web-rollout}
+spec:
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  strategy:
+    canary:
+      steps: [{setWeight: 25}, {pause: {duration: 5m}}]
+";
+    let i = import_str(source, Path::new("workload.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.rollout.strategy, Strategy::Canary);
+    assert_eq!(i.rollout.canary.steps[0].weight, 25.0);
+    // Likewise a Flagger Canary and the Deployment it rolls.
+    let flagger = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec: {replicas: 2}
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  analysis: {interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 10}
+";
+    let i = import_str(flagger, Path::new("flagger.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(i.description.contains("Flagger"), "{}", i.description);
+}
+
+#[test]
+fn argo_waits_past_its_progress_deadline_unless_told_to_abort() {
+    // Argo Rollouts' `progressDeadlineAbort` defaults to false: the Rollout is only
+    // marked degraded. A healthy release that boots slowly must not be rolled back.
+    let slow = ROLLOUT.replace(
+        "spec:\n  strategy:",
+        "spec:\n  progressDeadlineSeconds: 5\n  strategy:",
+    );
+    let i = import_str(&slow, Path::new("slow.yaml")).unwrap();
+    assert_eq!(
+        i.rollout.red_black.healthy_deadline,
+        rollsim::engine::SimDuration::from_hours(24)
+    );
+    assert!(i.origins["red_black.healthy_deadline"].contains("degraded"));
+    let aborting = slow.replace("spec:\n", "spec:\n  progressDeadlineAbort: true\n");
+    let i = import_str(&aborting, Path::new("slow.yaml")).unwrap();
+    assert_eq!(
+        i.rollout.red_black.healthy_deadline,
+        rollsim::engine::SimDuration::from_secs(5)
+    );
+}
+
+#[test]
+fn flagger_legacy_threshold_on_success_rate_is_a_minimum() {
+    // Flagger: `threshold: 99` on request-success-rate means "minimum req success rate
+    // (non 5xx responses) percentage", like `thresholdRange.min: 99`.
+    let canary = "\
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+      - name: request-success-rate
+        threshold: 99
+        interval: 1m
+";
+    let i = import_str(canary, Path::new("canary.yaml")).unwrap();
+    assert!(
+        (i.rollout.analysis.max_error_rate - 0.01).abs() < 1e-9,
+        "{}",
+        i.rollout.analysis.max_error_rate
+    );
+    assert!(!notes(&i).contains("wrong way"), "{}", notes(&i));
+}
+
+#[test]
+fn legacy_single_template_name_is_resolved() {
+    let legacy = ROLLOUT.replace(
+        "        templates:\n          - templateName: success-rate\n",
+        "        templateName: success-rate\n",
+    );
+    let i = import_str(
+        &format!("{legacy}---\n{TEMPLATES}"),
+        Path::new("legacy.yaml"),
+    )
+    .unwrap();
+    assert!((i.rollout.analysis.max_error_rate - 0.03).abs() < 1e-9);
+}
+
+#[test]
+fn a_rollout_with_two_strategies_is_refused_as_argo_refuses_it() {
+    let both = ROLLOUT.replace(
+        "    canary:\n",
+        "    blueGreen: {activeService: web}\n    canary:\n",
+    );
+    let error = import_str(&both, Path::new("both.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("both `blueGreen` and `canary`"), "{error}");
+    assert!(error.contains("both.yaml:"), "{error}");
+}
+
+#[test]
+fn helm_templates_are_refused_with_the_way_out() {
+    let helm = "{{- if .Values.canary.enabled }}\napiVersion: flagger.app/v1beta1\nkind: Canary\n\
+                metadata:\n  name: {{ template \"podinfo.fullname\" . }}\n{{- end }}\n";
+    let error = import_str(helm, Path::new("canary.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("canary.yaml:1:"), "{error}");
+    assert!(error.contains("helm template"), "{error}");
+    // Argo's own placeholders are not Helm.
+    assert!(import_str(&format!("{ROLLOUT}---\n{TEMPLATES}"), Path::new("a.yaml")).is_ok());
+}
+
+#[test]
+fn a_pipeline_array_lists_its_pipelines_and_imports_the_one_named() {
+    let pipeline = |name: &str| {
+        format!(
+            r#"{{"name": "{name}", "application": "shop", "stages": [{{"type": "deploy", "clusters": [{{"strategy": "redblack", "capacity": {{"desired": 4}}}}]}}]}}"#
+        )
+    };
+    let array = format!("[{}, {}]", pipeline("to-staging"), pipeline("to-prod"));
+    let error = import_str(&array, Path::new("pipelines.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("\"to-staging\"") && error.contains("\"to-prod\""),
+        "{error}"
+    );
+    let dir = scratch("pipelines");
+    let file = write(&dir, "pipelines.json", &array);
+    let i = import_paths(&[file], Some("to-prod")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.rollout.strategy, Strategy::RedBlack);
+}
+
+#[test]
+fn the_import_command_takes_several_files_and_a_name() {
+    let dir = scratch("cli");
+    let rollout = write(&dir, "rollout.yaml", ROLLOUT);
+    let templates = write(&dir, "templates.yaml", TEMPLATES);
+    let out = Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .arg("import")
+        .arg(&rollout)
+        .arg(&templates)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("max_error_rate = 0.03"), "{stdout}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .arg("import")
+        .arg(&dir)
+        .args(["--name", "checkout"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
