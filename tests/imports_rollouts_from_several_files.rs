@@ -340,3 +340,58 @@ fn the_import_command_takes_several_files_and_a_name() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_promoted_latency_defect_under_an_error_rate_only_analysis_says_latency_was_not_judged() {
+    let dir = scratch("missed");
+    let rollout = write(
+        &dir,
+        "errors-only.yaml",
+        "\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: backend}
+spec:
+  strategy:
+    canary:
+      analysis:
+        templates: [{templateName: errors}]
+      steps: [{setWeight: 50}, {pause: {duration: 5m}}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: errors}
+spec:
+  metrics:
+    - name: error-rate
+      interval: 1m
+      failureCondition: result[0] > 0.02
+      provider:
+        prometheus:
+          query: sum(rate(http_requests_total{code=~\"5..\"}[1m])) / sum(rate(http_requests_total[1m]))
+",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .args(["run", "models/quickstart.toml", "--rollout"])
+        .arg(&rollout)
+        .args([
+            "--set",
+            "rollout.release.latency_factor=3",
+            "--set",
+            "duration=1h",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Not judged: latency"), "{stderr}");
+    assert!(stdout.contains("): promoted"), "{stdout}");
+    assert!(
+        stdout.contains("A defective release was promoted")
+            && stdout.contains("latency is not judged"),
+        "{stdout}"
+    );
+}

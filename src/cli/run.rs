@@ -17,6 +17,7 @@ use crate::model::World;
 use crate::rehearsal::metrics::{Slo, rollout_metrics};
 use crate::rehearsal::rehearse;
 use crate::report::{rollout, run_summary};
+use crate::rollout::{Outcome, RolloutRecord};
 use crate::scenario::{self, rollout::Strategy};
 
 /// The built-in default model.
@@ -118,7 +119,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if args.json {
         let value = serde_json::json!({
             "world": run_summary::to_json(&summary),
-            "rollouts": reports.iter().map(|(r, m)| rollout::to_json(r, m)).collect::<Vec<_>>(),
+            "rollouts": reports
+                .iter()
+                .map(|(r, m)| {
+                    let mut value = rollout::to_json(r, m);
+                    if let Some(why) = missed_defect(&model, r) {
+                        value["missed_defect"] = serde_json::Value::String(why);
+                    }
+                    value
+                })
+                .collect::<Vec<_>>(),
         });
         println!(
             "{}",
@@ -129,7 +139,19 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         for (record, metrics) in &reports {
             println!();
             print!("{}", rollout::render_text(record, metrics));
+            if let Some(why) = missed_defect(&model, record) {
+                println!("\nA defective release was promoted: {why}.");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why the defective release of `record`'s rollout was promoted, if it was.
+fn missed_defect(model: &crate::scenario::Scenario, record: &RolloutRecord) -> Option<String> {
+    if record.outcome != Outcome::Promoted {
+        return None;
+    }
+    let spec = model.rollouts.iter().find(|r| r.layer == record.layer)?;
+    crate::scenario::judged::missed_defect(&spec.release, &spec.analysis)
 }

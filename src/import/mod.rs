@@ -14,8 +14,8 @@
 //!    default) and every field that rollsim cannot represent, with what it assumed
 //!    instead. Analysis templates' queries go through [`metrics`].
 //! 3. [`render::to_toml`] prints the `[[rollouts]]` section with those origins as
-//!    comments under a header that says what will be judged ([`judged`], read from the
-//!    section itself); `--rollout FILE` on `run`, `compare` and `plan` uses [`Imported::rollout`]
+//!    comments under a header that says what will be judged
+//!    ([`crate::scenario::judged`], read from the section itself); `--rollout FILE` on `run`, `compare` and `plan` uses [`Imported::rollout`]
 //!    directly.
 //!
 //! The imported file says nothing about the layer's size, the release's behaviour or
@@ -34,7 +34,6 @@ pub(crate) mod asgard;
 pub(crate) mod detect;
 pub(crate) mod flagger;
 pub(crate) mod flagger_traffic;
-pub mod judged;
 pub(crate) mod kubernetes;
 pub(crate) mod metrics;
 pub mod render;
@@ -46,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
+use crate::scenario::judged::{NEVER_FAILING_CRASHES, NEVER_FAILING_P99_RATIO};
 use crate::scenario::rollout::{JudgeKind, RolloutSpec};
 
 /// How long a person takes to promote at a manual gate, in rehearsal.
@@ -71,8 +71,8 @@ pub struct Imported {
 
 impl Imported {
     /// What a rehearsal of this rollout judges and does not, from its analysis section.
-    pub fn judged(&self) -> judged::Judged {
-        judged::judged(&self.rollout.analysis)
+    pub fn judged(&self) -> crate::scenario::judged::Judged {
+        crate::scenario::judged::judged(&self.rollout.analysis)
     }
 }
 
@@ -427,11 +427,6 @@ impl Draft {
         }
     }
 }
-
-/// p99 ratio that no version reaches: "latency never fails a check".
-pub(crate) const NEVER_FAILING_P99_RATIO: f64 = 1000.0;
-/// Crashes that no rehearsal reaches: "crashes never fail a check".
-pub(crate) const NEVER_FAILING_CRASHES: u32 = 1_000_000;
 
 /// A rollout with every field at rollsim's default (as an empty `[[rollouts]]` reads).
 fn default_rollout() -> RolloutSpec {

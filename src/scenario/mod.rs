@@ -18,6 +18,7 @@ pub mod chaos;
 pub mod client;
 pub mod document;
 mod error;
+pub mod judged;
 pub mod layer;
 pub mod limits;
 mod locate;
