@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rollsim::import::{Imported, import_paths, import_str};
+use rollsim::import::{Choice, Imported, import_paths, import_str};
 use rollsim::scenario::rollout::Strategy;
 
 const ROLLOUT: &str = "\
@@ -76,14 +76,15 @@ fn templates_in_a_second_file_give_the_same_rollout_as_one_multi_document_file()
     let dir = scratch("two-files");
     let rollout = write(&dir, "rollout.yaml", ROLLOUT);
     let templates = write(&dir, "templates.yaml", TEMPLATES);
-    let apart = import_paths(&[rollout, templates], None).unwrap_or_else(|e| panic!("{e}"));
+    let apart =
+        import_paths(&[rollout, templates], &Choice::default()).unwrap_or_else(|e| panic!("{e}"));
     let together = import_str(
         &format!("{ROLLOUT}---\n{TEMPLATES}"),
         Path::new("together.yaml"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let directory =
-        import_paths(std::slice::from_ref(&dir), None).unwrap_or_else(|e| panic!("{e}"));
+    let directory = import_paths(std::slice::from_ref(&dir), &Choice::default())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(apart.rollout, together.rollout);
     assert_eq!(apart.rollout, directory.rollout);
     assert_eq!(apart.origins, together.origins);
@@ -142,17 +143,32 @@ fn several_rollouts_are_refused_without_a_name_and_picked_with_one() {
     );
     let dir = scratch("two-rollouts");
     let file = write(&dir, "both.yaml", &two);
-    let error = import_paths(std::slice::from_ref(&file), None)
+    let error = import_paths(std::slice::from_ref(&file), &Choice::default())
         .unwrap_err()
         .to_string();
     assert!(error.contains("2 rollouts are given"), "{error}");
     assert!(error.contains("Rollout \"checkout\""), "{error}");
     assert!(error.contains("Rollout \"payments\""), "{error}");
     assert!(error.contains("--name"), "{error}");
-    let payments = import_paths(std::slice::from_ref(&file), Some("payments")).unwrap();
+    let payments = import_paths(
+        std::slice::from_ref(&file),
+        &Choice {
+            name: Some("payments"),
+            ..Choice::default()
+        },
+    )
+    .unwrap();
     assert_eq!(payments.name.as_deref(), Some("payments"));
     assert_eq!(payments.rollout.canary.steps[0].weight, 40.0);
-    let error = import_paths(&[file], Some("nope")).unwrap_err().to_string();
+    let error = import_paths(
+        &[file],
+        &Choice {
+            name: Some("nope"),
+            ..Choice::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         error.contains("no rollout is named \"nope\"") && error.contains("payments"),
         "{error}"
@@ -306,7 +322,14 @@ fn a_pipeline_array_lists_its_pipelines_and_imports_the_one_named() {
     );
     let dir = scratch("pipelines");
     let file = write(&dir, "pipelines.json", &array);
-    let i = import_paths(&[file], Some("to-prod")).unwrap_or_else(|e| panic!("{e}"));
+    let i = import_paths(
+        &[file],
+        &Choice {
+            name: Some("to-prod"),
+            ..Choice::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(i.rollout.strategy, Strategy::RedBlack);
 }
 

@@ -1,4 +1,4 @@
-//! `rollsim import FILE... [--name NAME] [--layer NAME]`: read a rollout written for another tool (Argo
+//! `rollsim import FILE... [--name NAME] [--stage STAGE] [--layer NAME]`: read a rollout written for another tool (Argo
 //! Rollouts, Flagger, a Kubernetes Deployment, Spinnaker, Asgard) and print the
 //! equivalent `[[rollouts]]` section, every value with its origin and every field that
 //! cannot be represented with what was assumed instead (see [`crate::import`]).
@@ -25,17 +25,29 @@ pub(crate) struct ImportArgs {
     /// pipeline's `name`).
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
+    /// The deploy stage to import from a Spinnaker pipeline that has several (test,
+    /// staging, production): its `name` or `refId`.
+    #[arg(long, value_name = "STAGE")]
+    stage: Option<String>,
     /// The layer the rollout is for (default: the name the file gives the service).
     #[arg(long, value_name = "NAME")]
     layer: Option<String>,
+}
+
+impl ImportArgs {
+    fn choice(&self) -> import::Choice<'_> {
+        import::Choice {
+            name: self.name.as_deref(),
+            stage: self.stage.as_deref(),
+        }
+    }
 }
 
 /// Instances of the layer the printed section is checked in (at least a canary's).
 const CHECK_INSTANCES: u32 = 10;
 
 pub(crate) fn run(args: &ImportArgs) -> Result<ExitCode, String> {
-    let imported =
-        import::import_paths(&args.files, args.name.as_deref()).map_err(|e| e.to_string())?;
+    let imported = import::import_paths(&args.files, &args.choice()).map_err(|e| e.to_string())?;
     let given = import::paths_given(&args.files);
     let layer = match (&args.layer, &imported.name) {
         (Some(layer), _) => layer.clone(),

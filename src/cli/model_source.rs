@@ -28,6 +28,9 @@ pub(crate) struct RolloutFile {
     /// The rollout to import when the files hold several.
     #[arg(long, value_name = "NAME", requires = "files")]
     pub(crate) rollout_name: Option<String>,
+    /// The deploy stage to import from a Spinnaker pipeline that has several.
+    #[arg(long, value_name = "STAGE", requires = "files")]
+    pub(crate) rollout_stage: Option<String>,
     /// The layer the imported rollout replaces (default: the model's only rollout's,
     /// else the layer the file names).
     #[arg(long, value_name = "NAME", requires = "files")]
@@ -78,9 +81,7 @@ pub(crate) fn load(
     // Read and check the file as it is first, so its own errors keep their lines.
     let (original, model) = match path {
         Some(path) => {
-            let model = scenario::load(path).map_err(|e| e.to_string())?;
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let (model, text) = scenario::load_with_source(path).map_err(|e| e.to_string())?;
             (text, model)
         }
         None => {
@@ -122,11 +123,12 @@ fn with_imported_rollout(
     given: &str,
 ) -> Result<String, String> {
     let layer = rollout.layer.as_deref();
-    let imported =
-        import::import_paths(&rollout.files, rollout.rollout_name.as_deref()).map_err(|e| {
-            // The error names the file already.
-            e.to_string()
-        })?;
+    let choice = import::Choice {
+        name: rollout.rollout_name.as_deref(),
+        stage: rollout.rollout_stage.as_deref(),
+    };
+    // The error names the file already.
+    let imported = import::import_paths(&rollout.files, &choice).map_err(|e| e.to_string())?;
     let layer = choose_layer(model, &imported, layer)?;
     let mut spec = imported.for_layer(&layer);
     let replaced = model.rollouts.iter().position(|r| r.layer == layer);

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use super::tree::{Node, Obj, Value};
-use super::{Imported, argo, asgard, flagger, kubernetes, spinnaker};
+use super::{Choice, Imported, argo, asgard, flagger, kubernetes, spinnaker};
 use crate::scenario::ScenarioError;
 
 /// What rollsim imports, for error messages.
@@ -72,13 +72,14 @@ struct Candidate<'a> {
     name: Option<String>,
 }
 
-/// Maps the rollout among `documents`: the only one, or the one named `name`. `files`
-/// names what was given, for errors that concern no one file.
+/// Maps the rollout among `documents`: the only one, or the one `choice` names.
+/// `files` names what was given, for errors that concern no one file.
 pub(crate) fn import_documents(
     documents: &[Document],
-    name: Option<&str>,
+    choice: &Choice<'_>,
     files: &str,
 ) -> Result<Imported, ScenarioError> {
+    let name = choice.name;
     let Some(first) = documents.first() else {
         return Err(ScenarioError {
             file: PathBuf::from(files),
@@ -116,11 +117,22 @@ pub(crate) fn import_documents(
         [c] => {
             let root = Obj::root(&c.document.node, &c.document.file)?;
             let file = c.document.file.as_path();
+            if choice.stage.is_some() && c.format != Format::Spinnaker {
+                return Err(ScenarioError {
+                    file: file.to_path_buf(),
+                    position: None,
+                    field: "--stage".to_string(),
+                    message: format!(
+                        "picks a stage of a Spinnaker pipeline; the rollout given is {}",
+                        c.what
+                    ),
+                });
+            }
             match c.format {
                 Format::Argo => argo::import(&root, documents, file),
                 Format::Flagger => flagger::import(&root, documents, file),
                 Format::Kubernetes => kubernetes::import(&root, file),
-                Format::Spinnaker => spinnaker::import(&root, file),
+                Format::Spinnaker => spinnaker::import(&root, file, choice.stage),
                 Format::Asgard => asgard::import(&root, file),
             }
         }

@@ -38,6 +38,7 @@ pub(crate) mod kubernetes;
 pub(crate) mod metrics;
 pub mod render;
 pub(crate) mod spinnaker;
+pub(crate) mod spinnaker_manifest;
 pub(crate) mod tree;
 
 use std::collections::BTreeMap;
@@ -88,7 +89,17 @@ impl Imported {
 
 /// Reads and maps the file at `path` (which must hold one rollout).
 pub fn import_file(path: &Path) -> Result<Imported, ScenarioError> {
-    import_paths(&[path.to_path_buf()], None)
+    import_paths(&[path.to_path_buf()], &Choice::default())
+}
+
+/// Which rollout to import when the files hold several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Choice<'a> {
+    /// The rollout's name (`metadata.name`, a pipeline's `name`).
+    pub name: Option<&'a str>,
+    /// A Spinnaker pipeline's deploy stage (its `name` or `refId`), when it has several
+    /// (test, staging, production).
+    pub stage: Option<&'a str>,
 }
 
 /// Most files read from the directories given.
@@ -96,9 +107,9 @@ const MAX_FILES: usize = 1000;
 
 /// Reads the files and directories at `paths` as one pool of documents (a directory:
 /// its `.yaml`, `.yml` and `.json` files, in name order) and maps the rollout among
-/// them: the only one, or the one named `name`. Analysis templates are found in any of
+/// them: the only one, or the one `choice` names. Analysis templates are found in any of
 /// them.
-pub fn import_paths(paths: &[PathBuf], name: Option<&str>) -> Result<Imported, ScenarioError> {
+pub fn import_paths(paths: &[PathBuf], choice: &Choice<'_>) -> Result<Imported, ScenarioError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -130,7 +141,7 @@ pub fn import_paths(paths: &[PathBuf], name: Option<&str>) -> Result<Imported, S
         let nodes = tree::parse_documents(&source, file)?;
         documents.extend(detect::Document::all_of(nodes, file));
     }
-    detect::import_documents(&documents, name, &paths_given(paths))
+    detect::import_documents(&documents, choice, &paths_given(paths))
 }
 
 /// The files and directories given, as one would type them: `a.yaml b.yaml`.
@@ -171,7 +182,7 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
 /// Maps rollout text; `file` names it in errors and notes.
 pub fn import_str(source: &str, file: &Path) -> Result<Imported, ScenarioError> {
     let documents = detect::Document::all_of(tree::parse_documents(source, file)?, file);
-    detect::import_documents(&documents, None, &file.display().to_string())
+    detect::import_documents(&documents, &Choice::default(), &file.display().to_string())
 }
 
 /// An imported rollout in the making: the spec, and the story of each value.

@@ -19,13 +19,14 @@
 
 use std::path::Path;
 
+use super::spinnaker_manifest as manifest;
 use super::tree::{Field, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
 use crate::scenario::rollout::{CanarySpec, Cleanup, JudgeKind, Strategy};
 
-const TOOL: &str = "Spinnaker";
+pub(crate) const TOOL: &str = "Spinnaker";
 /// Most stages or percentages read.
 const MAX_ITEMS: usize = 1000;
 /// Stage types that deploy a server group.
@@ -33,34 +34,84 @@ const DEPLOY_STAGES: [&str; 3] = ["deploy", "createServerGroup", "cloneServerGro
 
 /// What the stages around the deploy add up to.
 #[derive(Default)]
-struct Judgment {
+pub(crate) struct Judgment {
     /// Length of the judged stages after the deploy, and their paths.
-    after: SimDuration,
-    after_sources: Vec<String>,
+    pub(crate) after: SimDuration,
+    pub(crate) after_sources: Vec<String>,
     /// Whether anything judges (Kayenta or a person).
-    judged: bool,
+    pub(crate) judged: bool,
 }
 
-pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioError> {
+pub(crate) fn import(
+    root: &Obj<'_>,
+    file: &Path,
+    chosen_stage: Option<&str>,
+) -> Result<Imported, ScenarioError> {
     if let Some(stages) = root.get("stages") {
         let items = stages.items_up_to(MAX_ITEMS)?;
-        let deploy = items.iter().enumerate().find(|(_, node)| {
-            let stage = Field {
-                node,
-                path: String::new(),
+        let stage_at = |i: usize| {
+            Field {
+                node: &items[i],
+                path: format!("{}[{i}]", stages.path),
                 file,
-            };
-            stage
-                .obj()
-                .ok()
-                .and_then(|s| s.str("type").ok().flatten())
-                .is_some_and(|t| DEPLOY_STAGES.contains(&t.as_str()))
-        });
-        let Some((index, node)) = deploy else {
-            return Err(stages.error(format!(
-                "no deploy stage (type {}) in the pipeline",
-                DEPLOY_STAGES.join(", ")
-            )));
+            }
+            .obj()
+        };
+        let mut deploys = Vec::new();
+        for i in 0..items.len() {
+            let stage = stage_at(i)?;
+            let kind = stage.str("type").ok().flatten().unwrap_or_default();
+            let deploys_workload = DEPLOY_STAGES.contains(&kind.as_str())
+                || (kind == manifest::STAGE_TYPE && manifest::deploys_workload(&stage));
+            if deploys_workload {
+                deploys.push((i, stage.str("name")?, stage.str("refId")?));
+            }
+        }
+        let describe = |(i, name, ref_id): &(usize, Option<String>, Option<String>)| {
+            format!(
+                "{} (stages[{i}]{})",
+                super::quoted(name.as_deref()),
+                ref_id
+                    .as_deref()
+                    .map_or_else(String::new, |r| format!(", refId {r}"))
+            )
+        };
+        let chosen: Vec<&(usize, Option<String>, Option<String>)> = deploys
+            .iter()
+            .filter(|(_, name, ref_id)| {
+                chosen_stage
+                    .is_none_or(|c| name.as_deref() == Some(c) || ref_id.as_deref() == Some(c))
+            })
+            .collect();
+        let (index, node) = match chosen[..] {
+            [one] => (one.0, &items[one.0]),
+            [] if deploys.is_empty() => {
+                return Err(stages.error(format!(
+                    "no deploy stage (type {}, or {} of a Deployment or ReplicaSet) in the \
+                     pipeline",
+                    DEPLOY_STAGES.join(", "),
+                    manifest::STAGE_TYPE
+                )));
+            }
+            [] => {
+                return Err(stages.error(format!(
+                    "--stage {:?}: no deploy stage has that name or refId; the deploy stages are: {}",
+                    chosen_stage.unwrap_or_default(),
+                    deploys.iter().map(describe).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            _ => {
+                return Err(stages.error(format!(
+                    "{} deploy stages (environments, or services deployed together); choose one \
+                     with --stage NAME: {}",
+                    chosen.len(),
+                    chosen
+                        .iter()
+                        .map(|d| describe(d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
         };
         let stage = Field {
             node,
@@ -68,6 +119,19 @@ pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioEr
             file,
         }
         .obj()?;
+        // The stages that judge this deploy lie between the deploy before it and the one
+        // after it.
+        let from = deploys
+            .iter()
+            .map(|d| d.0)
+            .filter(|&i| i < index)
+            .max()
+            .map_or(0, |i| i + 1);
+        let until = deploys
+            .iter()
+            .map(|d| d.0)
+            .find(|&i| i > index)
+            .unwrap_or(items.len());
         let pipeline = root.str("name")?;
         root.skip(&[
             "application",
@@ -86,8 +150,15 @@ pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioEr
         ]);
         let mut draft = Draft::new(None);
         draft.ignore(root.unread().into_iter().filter(|p| p != "stages"));
-        let judgment = stages_around(&mut draft, items, index, &stages.path, file)?;
-        let imported = deploy_stage(draft, &stage, judgment)?;
+        let judgment = stages_around(&mut draft, items, index, from..until, &stages.path, file)?;
+        let imported = if stage.str("type")?.as_deref() == Some(manifest::STAGE_TYPE) {
+            let later = ((index + 1)..until)
+                .map(stage_at)
+                .collect::<Result<Vec<_>, _>>()?;
+            manifest::import(draft, &stage, &later, &judgment)?
+        } else {
+            deploy_stage(draft, &stage, judgment)?
+        };
         return Ok(Imported {
             description: format!(
                 "Spinnaker pipeline {}: {}",
@@ -105,7 +176,7 @@ pub(crate) fn import(root: &Obj<'_>, file: &Path) -> Result<Imported, ScenarioEr
     Ok(finish(draft, name, "deploy cluster"))
 }
 
-fn finish(mut draft: Draft, name: Option<String>, what: &str) -> Imported {
+pub(crate) fn finish(mut draft: Draft, name: Option<String>, what: &str) -> Imported {
     draft.spec.layer = name.clone().unwrap_or_default();
     let description = format!(
         "Spinnaker {what} {}({})",
@@ -150,17 +221,22 @@ fn deploy_stage(
     Ok(finish(draft, name, "deploy stage"))
 }
 
-/// Reads the stages before and after the deploy at `index`.
+/// Reads the stages in `around` (before and after the deploy at `index`).
 fn stages_around(
     draft: &mut Draft,
     stages: &[super::tree::Node],
     index: usize,
+    around: std::ops::Range<usize>,
     path: &str,
     file: &Path,
 ) -> Result<Judgment, ScenarioError> {
     let mut judgment = Judgment::default();
     for (i, node) in stages.iter().enumerate() {
         if i == index {
+            continue;
+        }
+        if !around.contains(&i) {
+            draft.ignore([format!("{path}[{i}] (another deploy's stage)")]);
             continue;
         }
         let stage = Field {
@@ -216,6 +292,8 @@ fn stages_around(
                      {MANUAL_PROMOTION_AFTER} and judge like rollsim's default thresholds"
                 ));
             }
+            // Read by the Kubernetes manifest mapping (the pipeline's own red/black).
+            ("disableManifest" | "scaleManifest", false) => {}
             (other, _) => draft.ignore([format!("{stage_path} (type {other:?})")]),
         }
     }
