@@ -418,3 +418,17 @@ spec:
         "{stdout}"
     );
 }
+
+#[test]
+fn an_argo_canary_without_a_traffic_router_splits_traffic_by_pods() {
+    use rollsim::scenario::rollout::CanaryTraffic;
+    let i = import_str(ROLLOUT, Path::new("rollout.yaml")).unwrap();
+    assert_eq!(i.rollout.canary.traffic, CanaryTraffic::Replicas);
+    assert!(i.origins["canary.traffic"].contains("share of pods"));
+    let routed = ROLLOUT.replace(
+        "      steps:\n",
+        "      trafficRouting:\n        nginx: {stableIngress: web}\n      steps:\n",
+    );
+    let i = import_str(&routed, Path::new("rollout.yaml")).unwrap();
+    assert_eq!(i.rollout.canary.traffic, CanaryTraffic::Weights);
+}

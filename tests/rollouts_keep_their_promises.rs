@@ -443,3 +443,64 @@ red_black = { bake = "5m", cleanup = "destroy" }"#,
     assert!((run.metrics.peak_instances_ratio - 2.0).abs() < 0.13);
     assert!(run.metrics.failed_requests <= 5);
 }
+
+/// Share of `layer`'s attempts that `version` took in seconds `from..to`.
+fn version_share(world: &World, layer: &str, version: u32, seconds: std::ops::Range<u32>) -> f64 {
+    let (mut mine, mut all) = (0u64, 0u64);
+    for series in world
+        .observations()
+        .clusters
+        .iter()
+        .filter(|c| c.layer == layer)
+    {
+        for (k, window) in series.windows.iter().enumerate() {
+            let s = series.first_window + k as u32;
+            if seconds.contains(&s) {
+                all += u64::from(window.attempts);
+                if series.version == version {
+                    mine += u64::from(window.attempts);
+                }
+            }
+        }
+    }
+    mine as f64 / all as f64
+}
+
+#[test]
+fn without_a_traffic_router_a_canary_takes_its_share_of_instances_not_its_weight() {
+    // 5% of 8 instances: a router sends 5%; without one, Argo runs ⌈8 × 5%⌉ = 1 canary
+    // beside ⌈8 × 95%⌉ = 8 stable instances, and the canary takes 1 of 9 shares.
+    let share_in_step = |traffic: &str| {
+        let rollout = format!(
+            "strategy = \"canary\"\ncanary = {{ steps = [{{ weight = 5, pause = \"10m\" }}], \
+             traffic = \"{traffic}\" }}"
+        );
+        let text = MODEL
+            .replace("RATE", "1000/s")
+            .replace("DURATION", "25m")
+            .replace("BALANCER", ELB)
+            .replace("ROLLOUT", &rollout);
+        let model = scenario::parse(&text, Path::new("canary.toml")).unwrap();
+        let rehearsal = rehearse(&model);
+        let record = &rehearsal.records[0];
+        assert_eq!(record.outcome, Outcome::Promoted, "{:#?}", record.timeline);
+        let (step_at, note) = record
+            .timeline
+            .iter()
+            .find(|(_, n)| n.starts_with("v1 takes"))
+            .expect("the step begins");
+        let from = (step_at.as_nanos() / 1_000_000_000) as u32 + 60;
+        (
+            version_share(&rehearsal.world, "api", 1, from..from + 480),
+            note.clone(),
+        )
+    };
+    let (routed, routed_note) = share_in_step("weights");
+    let (by_pods, pods_note) = share_in_step("replicas");
+    assert!((routed - 0.05).abs() < 0.01, "{routed} ({routed_note})");
+    assert!(
+        (by_pods - 1.0 / 9.0).abs() < 0.015,
+        "{by_pods} ({pods_note})"
+    );
+    assert!(pods_note.contains("1 of 9 instances"), "{pods_note}");
+}

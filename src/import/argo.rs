@@ -29,7 +29,7 @@ use super::tree::{self, Field, Node, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
-use crate::scenario::rollout::{Cleanup, Count, Strategy, WeightStep};
+use crate::scenario::rollout::{CanaryTraffic, Cleanup, Count, Strategy, WeightStep};
 
 const TOOL: &str = "Argo";
 /// Longest list of steps or metrics read.
@@ -285,12 +285,19 @@ fn canary_strategy(
         }
         draft.came_from_or_default(field, value.is_some(), TOOL, &format!("{path}.{key}"));
     }
-    let routed = canary.get("trafficRouting");
-    if routed.is_none() {
-        draft.not_represented(format!(
-            "{path}.trafficRouting is unset: Argo approximates each weight by the ratio of pod \
-             counts (within maxSurge/maxUnavailable); rollsim sets the balancer's weights exactly"
-        ));
+    // Without a traffic router Argo sizes the canary ⌈n·w⌉ and the stable ⌈n·(1−w)⌉ and
+    // the Service spreads requests over their pods (utils/replicaset/canary.go,
+    // CalculateReplicaCountsForCanary): the canary's real share is its share of pods.
+    if canary.get("trafficRouting").is_none() {
+        draft.spec.canary.traffic = CanaryTraffic::Replicas;
+        draft.assumed(
+            "canary.traffic",
+            format!(
+                "{path}.trafficRouting is unset: Argo sizes canary and stable by the weight and \
+                 the Service splits traffic by pods, so a step's real share is the canary's \
+                 share of pods, not setWeight"
+            ),
+        );
     }
     if canary.with("dynamicStableScale", |f| f.bool())? == Some(true) {
         draft.not_represented(format!(

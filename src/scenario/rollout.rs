@@ -42,6 +42,7 @@
 //! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
 //! | `canary.steps` | `[{ weight = 10, pause = "5m" }]` | CodeDeploy's ECS canary: 10% for 5 min |
 //! | `canary.scale_down_delay` | `30s` | Argo Rollouts' `scaleDownDelaySeconds` |
+//! | `canary.traffic` | `weights` | a traffic router; `replicas`: by instance share (Argo Rollouts without `trafficRouting`) |
 //! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
 //! | `rolling_red_black.pause` | `5m` | |
 //! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
@@ -334,6 +335,10 @@ pub struct CanaryStepsSpec {
     /// After full promotion, how long the old cluster lingers before it is destroyed.
     #[serde(default = "thirty_seconds")]
     pub scale_down_delay: SimDuration,
+    /// How a step's weight becomes traffic: set on the balancer, or by the share of
+    /// instances each version serves with.
+    #[serde(default, skip_serializing_if = "CanaryTraffic::is_weights")]
+    pub traffic: CanaryTraffic,
 }
 
 impl Default for CanaryStepsSpec {
@@ -341,7 +346,29 @@ impl Default for CanaryStepsSpec {
         CanaryStepsSpec {
             steps: default_canary_steps(),
             scale_down_delay: thirty_seconds(),
+            traffic: CanaryTraffic::default(),
         }
+    }
+}
+
+/// How a canary step's weight becomes traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CanaryTraffic {
+    /// A traffic router (a service mesh, an ingress, an ALB) sends exactly the step's
+    /// weight to the new version; the old one keeps its full size.
+    #[default]
+    Weights,
+    /// No traffic router: the balancer spreads requests over every serving instance,
+    /// so each version takes its share of instances. The new version runs
+    /// `⌈size × w⌉` instances and the old one `⌈size × (1 − w)⌉` (Argo Rollouts without
+    /// `trafficRouting`), so 10% of 4 instances is 1 of 5, a fifth of the traffic.
+    Replicas,
+}
+
+impl CanaryTraffic {
+    fn is_weights(&self) -> bool {
+        *self == CanaryTraffic::Weights
     }
 }
 

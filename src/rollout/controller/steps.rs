@@ -2,7 +2,7 @@
 //! percentages. See the module above.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::rollout::Strategy;
+use crate::scenario::rollout::{CanaryTraffic, Strategy};
 
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
@@ -57,6 +57,18 @@ impl Controller {
         ((f64::from(self.size()) * percent / 100.0).ceil() as u32).clamp(1, self.size())
     }
 
+    /// Whether a step's weight is the share of instances (no traffic router).
+    fn by_replicas(&self) -> bool {
+        self.spec.strategy == Strategy::Canary
+            && self.spec.canary.traffic == CanaryTraffic::Replicas
+    }
+
+    /// The old version's size at a step of `percent` when traffic follows instances:
+    /// `⌈size × (1 − w)⌉`, as Argo Rollouts sizes its stable ReplicaSet.
+    fn stable_size(&self, percent: f64) -> u32 {
+        ((f64::from(self.size()) * (1.0 - percent / 100.0)).ceil() as u32).min(self.size())
+    }
+
     pub(super) fn stepping(
         &mut self,
         obs: &Observation,
@@ -70,21 +82,41 @@ impl Controller {
         let (percent, pause) = steps[index];
         let (old, new) = (self.old(), self.new_version());
         let Some(until) = until else {
-            if obs.version(new).registered >= self.step_size(percent) {
-                d.commands.push(Command::SetWeight {
-                    version: new,
-                    weight: Some(percent),
-                });
-                d.commands.push(Command::SetWeight {
-                    version: old,
-                    weight: Some(100.0 - percent),
-                });
+            let canary = self.step_size(percent);
+            if obs.version(new).registered >= canary {
                 let until = now + pause;
-                self.note(
-                    d,
-                    now,
-                    format!("v{new} takes {percent}% of traffic until {until}"),
-                );
+                if self.by_replicas() {
+                    // No router: each version takes its share of serving instances.
+                    let stable = self.stable_size(percent);
+                    d.commands.push(Command::Scale {
+                        version: old,
+                        size: stable,
+                    });
+                    let share = 100.0 * f64::from(canary) / f64::from(canary + stable);
+                    self.note(
+                        d,
+                        now,
+                        format!(
+                            "v{new} takes {share:.0}% of traffic ({canary} of {} instances; \
+                             weight {percent}%) until {until}",
+                            canary + stable
+                        ),
+                    );
+                } else {
+                    d.commands.push(Command::SetWeight {
+                        version: new,
+                        weight: Some(percent),
+                    });
+                    d.commands.push(Command::SetWeight {
+                        version: old,
+                        weight: Some(100.0 - percent),
+                    });
+                    self.note(
+                        d,
+                        now,
+                        format!("v{new} takes {percent}% of traffic until {until}"),
+                    );
+                }
                 self.start_judge(now);
                 self.phase = Phase::Stepping {
                     index,
@@ -164,6 +196,13 @@ impl Controller {
     /// Sends every request back to the old version and removes the new one.
     pub(super) fn drop_new_version(&mut self, d: &mut Decision) {
         let (old, new) = (self.old(), self.new_version());
+        if self.by_replicas() {
+            // The old version was scaled down for the steps: back to full size.
+            d.commands.push(Command::Scale {
+                version: old,
+                size: self.size(),
+            });
+        }
         d.commands.push(Command::SetWeight {
             version: new,
             weight: Some(0.0),
