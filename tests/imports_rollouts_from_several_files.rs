@@ -432,3 +432,31 @@ fn an_argo_canary_without_a_traffic_router_splits_traffic_by_pods() {
     let i = import_str(&routed, Path::new("rollout.yaml")).unwrap();
     assert_eq!(i.rollout.canary.traffic, CanaryTraffic::Weights);
 }
+
+#[test]
+fn asgard_deployment_steps_become_red_black_with_their_canary_judgment_and_cleanup() {
+    let steps = r#"{"deploymentOptions": {"clusterName": "hello", "steps": [
+        {"type": "Wait", "durationMinutes": 5},
+        {"type": "CreateAsg"},
+        {"type": "Resize", "targetAsg": "Next", "capacity": 1, "startUpTimeoutMinutes": 30},
+        {"type": "Judgment", "durationMinutes": 60},
+        {"type": "Resize", "targetAsg": "Next", "capacity": 6, "startUpTimeoutMinutes": 40},
+        {"type": "DisableAsg", "targetAsg": "Previous"},
+        {"type": "Judgment", "durationMinutes": 120},
+        {"type": "DeleteAsg", "targetAsg": "Previous"}]}}"#;
+    let i = import_str(steps, Path::new("asgard.json")).unwrap_or_else(|e| panic!("{e}"));
+    let rb = &i.rollout.red_black;
+    let minutes = rollsim::engine::SimDuration::from_mins;
+    assert_eq!(i.rollout.strategy, Strategy::RedBlack);
+    let canary = rb.canary.as_ref().expect("the judged 1-instance resize");
+    assert_eq!((canary.instances, canary.duration), (1, minutes(60)));
+    assert_eq!(rb.healthy_deadline, minutes(40));
+    assert_eq!(rb.bake, minutes(120));
+    assert_eq!(rb.cleanup, rollsim::scenario::rollout::Cleanup::Destroy);
+    // Without a DisableAsg both ASGs keep serving: refused, saying so.
+    let no_switch = steps.replace(r#"{"type": "DisableAsg", "targetAsg": "Previous"},"#, "");
+    let error = import_str(&no_switch, Path::new("asgard.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("DisableAsg"), "{error}");
+}

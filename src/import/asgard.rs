@@ -11,6 +11,8 @@
 //! | `fullTrafficJudgmentPeriodMinutes` (240) | `red_black.bake` |
 //! | `deletePreviousAsg` (`Ask`) | `cleanup = "destroy"` (`Yes`, `Ask`) or `"disable"` (`No`) |
 //!
+//! Asgard's later `steps` format is mapped by [`super::asgard_steps`].
+//!
 //! Asgard's judgment periods are watched by people: rollsim's default thresholds stand in
 //! for them. Older Asgard versions name the periods `…AssessmentDurationMinutes`; both
 //! spellings are read.
@@ -28,15 +30,15 @@ const TOOL: &str = "Asgard";
 pub(crate) fn import(root: &Obj<'_>, _file: &Path) -> Result<Imported, ScenarioError> {
     let nested = root.get("deploymentOptions").map(|f| f.obj()).transpose()?;
     let options: &Obj<'_> = nested.as_ref().unwrap_or(root);
-    if options.has("steps") {
-        return Err(options.error(
-            &options.child_path("steps"),
-            "Asgard's list of deployment steps is not supported yet; write the deployment with \
-             its options (doCanary, canaryCapacity, canaryJudgmentPeriodMinutes, …)",
-        ));
-    }
     let name = options.str("clusterName")?;
     let mut draft = Draft::new(name.as_deref());
+    if let Some(steps) = options.get("steps") {
+        draft.ignore(options.unread());
+        if nested.is_some() {
+            draft.ignore(root.unread());
+        }
+        return super::asgard_steps::import(draft, &steps, name);
+    }
     draft.spec.strategy = Strategy::RedBlack;
     draft.assumed(
         "strategy",

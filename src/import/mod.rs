@@ -31,6 +31,7 @@
 pub(crate) mod argo;
 pub(crate) mod args;
 pub(crate) mod asgard;
+pub(crate) mod asgard_steps;
 pub(crate) mod detect;
 pub(crate) mod flagger;
 pub(crate) mod flagger_traffic;
