@@ -14,14 +14,25 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rollsim::engine::SimDuration;
 use rollsim::model::World;
+use rollsim::scenario::overrides::{self, Override};
 use rollsim::scenario::{self, Scenario};
 
+/// The model, run for `duration`: set as `--set duration=…` sets it, whatever the file
+/// writes, and checked, so the bench cannot silently run another length.
 fn netflix(duration: &str) -> Scenario {
     let source =
         std::fs::read_to_string("models/netflix-2011.toml").expect("run from the crate root");
-    let source = source.replace("duration = \"1h\"", &format!("duration = \"{duration}\""));
-    scenario::parse(&source, Path::new("models/netflix-2011.toml")).expect("a valid model")
+    let set: Override = format!("duration={duration}")
+        .parse()
+        .expect("a valid --set");
+    let source = overrides::apply(&source, &[set]).expect("the model takes a duration");
+    let model =
+        scenario::parse(&source, Path::new("models/netflix-2011.toml")).expect("a valid model");
+    let wanted: SimDuration = duration.parse().expect("a duration");
+    assert_eq!(model.duration, wanted, "the bench runs what it says");
+    model
 }
 
 fn simulate(model: &Scenario) -> World {

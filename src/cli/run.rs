@@ -119,6 +119,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if args.json {
         let value = serde_json::json!({
             "world": run_summary::to_json(&summary),
+            "unfinished": rollout::unfinished_to_json(&rehearsal.records, &rehearsal.time_left, world.end()),
             "rollouts": reports
                 .iter()
                 .map(|(r, m)| {
@@ -135,7 +136,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&value).expect("JSON values serialize")
         );
     } else {
-        print!("{}", run_summary::render_text(&summary));
+        let notice =
+            rollout::unfinished_notice(&rehearsal.records, &rehearsal.time_left, world.end());
+        print!(
+            "{}",
+            run_summary::render_text_with(&summary, notice.as_deref())
+        );
         for (record, metrics) in &reports {
             println!();
             print!("{}", rollout::render_text(record, metrics));

@@ -52,19 +52,20 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     let seconds = per_second(run);
     let end_s = seconds.len();
 
-    let before = run
-        .fleet
-        .iter()
-        .rev()
-        .find(|s| s.at < start)
-        .map_or(record.baseline_size, |s| s.alive);
+    let last_before = run.fleet.iter().rev().find(|s| s.at < start);
+    let before = last_before.map_or(record.baseline_size, |s| s.alive);
+    let serving_before = last_before.map_or(record.baseline_size, |s| s.serving);
     let in_span: Vec<_> = run
         .fleet
         .iter()
         .filter(|s| s.at >= start && s.at <= finish)
         .collect();
     let peak = in_span.iter().map(|s| s.alive).max().unwrap_or(before);
-    let min_serving = in_span.iter().map(|s| s.serving).min().unwrap_or(before);
+    let min_serving = in_span
+        .iter()
+        .map(|s| s.serving)
+        .min()
+        .unwrap_or(serving_before);
     let alive_seconds: f64 = in_span
         .windows(2)
         .map(|w| f64::from(w[0].alive) * w[1].at.saturating_since(w[0].at).as_secs_f64())
@@ -153,6 +154,7 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     Measured {
         peak,
         before,
+        serving_before,
         min_serving,
         extra_hours,
         switch_latency,

@@ -21,7 +21,7 @@ use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionSt
 use crate::scenario::Scenario;
 use crate::scenario::rollout::RolloutSpec;
 
-use crate::rollout::RolloutRecord;
+use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// A rollout waiting for its start, or under way.
 struct Slot {
@@ -39,6 +39,9 @@ pub struct Rehearsal {
     pub world: World,
     /// Each rollout's record, in model-file order.
     pub records: Vec<RolloutRecord>,
+    /// For each record, what its rollout still needed when the run ended; `None` for
+    /// one that finished.
+    pub time_left: Vec<Option<TimeLeft>>,
 }
 
 /// Runs `scenario` with its rollouts to the end.
@@ -103,14 +106,21 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
             step(&mut world, slot);
         }
     }
-    let records = slots
+    let end = world.end();
+    let (records, time_left) = slots
         .into_iter()
-        .map(|s| match s.controller {
-            Some(c) => c.record().clone(),
-            None => Controller::new(&s.spec, 0, s.new_version).record().clone(),
+        .map(|s| {
+            let controller = s
+                .controller
+                .unwrap_or_else(|| Controller::new(&s.spec, 0, s.new_version));
+            (controller.record().clone(), controller.time_left(end))
         })
-        .collect();
-    Rehearsal { world, records }
+        .unzip();
+    Rehearsal {
+        world,
+        records,
+        time_left,
+    }
 }
 
 fn step(world: &mut World, slot: &mut Slot) {

@@ -29,7 +29,8 @@ pub struct RolloutMetrics {
     pub extra_instance_hours: f64,
     /// `extra_instance_hours` × the model's `instance_hour_price`, if it has one.
     pub extra_cost: Option<f64>,
-    /// Min serving instances (warming or in service) ÷ baseline instances.
+    /// Min serving instances (warming or in service) over the rollout ÷ those serving
+    /// when it began. The minimum includes that moment, so the ratio is at most 1.
     pub min_serving_ratio: f64,
     /// Switch command → first second with ≥ 99% of the layer's requests on the new version.
     pub switch_latency: Option<SimDuration>,
@@ -109,13 +110,17 @@ pub fn rollout_metrics(
                 + w.instances[state_index(InstanceState::InService)]
         })
     };
-    let before = if start_s > 0 {
-        alive(start_s - 1)
+    // Window `s` counts instances at its end: window `start_s − 1` is the last count at
+    // or before the start, the fleet the rollout began with.
+    let (before, serving_before) = if start_s > 0 {
+        (alive(start_s - 1), serving(start_s - 1))
     } else {
-        record.baseline_size
+        (record.baseline_size, record.baseline_size)
     };
     let peak = span.clone().map(alive).max().unwrap_or(before);
-    let min_serving = span.clone().map(serving).min().unwrap_or(before);
+    // From the first count after the start: new instances that serve within the first
+    // second are in it, the old fleet at the start is not (`into_metrics` adds it).
+    let min_serving = span.clone().map(serving).min().unwrap_or(serving_before);
     let alive_seconds: u64 = span.clone().map(|s| u64::from(alive(s))).sum();
     let extra_hours = (alive_seconds as f64 - f64::from(before) * span.len() as f64) / 3600.0;
 
@@ -225,6 +230,7 @@ pub fn rollout_metrics(
     Measured {
         peak,
         before,
+        serving_before,
         min_serving,
         extra_hours,
         switch_latency,
@@ -276,6 +282,8 @@ pub(crate) struct Measured {
     pub(crate) peak: u32,
     /// Instances alive just before it.
     pub(crate) before: u32,
+    /// Instances serving (warming or in service) just before it.
+    pub(crate) serving_before: u32,
     /// Fewest instances serving during it.
     pub(crate) min_serving: u32,
     /// Instance-hours above `before` over its length.
@@ -311,7 +319,10 @@ impl Measured {
             extra_cost: slo
                 .instance_hour_price
                 .map(|price| price * self.extra_hours),
-            min_serving_ratio: f64::from(self.min_serving) / base,
+            // The rollout's span includes its start, when `serving_before` served: the
+            // minimum over it is at most that (DESIGN.md §2), whatever the samples after.
+            min_serving_ratio: f64::from(self.min_serving.min(self.serving_before))
+                / f64::from(self.serving_before.max(1)),
             switch_latency: self.switch_latency,
             switch_latency_full: self.switch_latency_full,
             rollout_duration: record
@@ -362,4 +373,89 @@ fn window_end(s: usize) -> SimTime {
 }
 fn state_index(state: InstanceState) -> usize {
     state.index()
+}
+
+#[cfg(all(test, feature = "live"))]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use crate::scenario::chaos::KillSpec;
+    use crate::scenario::rollout::Strategy;
+
+    /// What `rollsim live models/live.toml --vs-sim` simulates: the model made live at
+    /// the default time scale (60), cut at the scaled run's end, with `strategy`.
+    fn scaled_live_model(strategy: Strategy) -> Scenario {
+        let mut model = crate::scenario::parse(
+            include_str!("../../models/live.toml"),
+            std::path::Path::new("models/live.toml"),
+        )
+        .expect("models/live.toml is valid");
+        model.rollouts[0].strategy = strategy;
+        let live = crate::live::scale::live_model(&model, None, 60.0).expect("playable live");
+        let end = live.scenario.duration.as_secs_f64();
+        crate::live::versus::sim_model(&live, end)
+    }
+
+    fn min_serving_ratios(model: &Scenario, seeds: std::ops::Range<u64>) -> Vec<f64> {
+        seeds
+            .map(|seed| {
+                let mut model = model.clone();
+                model.seed = seed;
+                let (rehearsal, baseline) = crate::rehearsal::rehearse_with_baseline(&model);
+                let record = &rehearsal.records[0];
+                assert!(record.started_at.is_some(), "seed {seed}: the rollout ran");
+                rollout_metrics(&rehearsal.world, &baseline, record, Slo::of(&model))
+                    .min_serving_ratio
+            })
+            .collect()
+    }
+
+    #[test]
+    fn min_serving_ratio_is_at_most_one_for_every_strategy_on_the_scaled_live_model() {
+        // Scaled ÷ 60, new instances launch and boot in about a second, so some serve
+        // before the end of the rollout's first one-second window: seeds 5, 6 and 8
+        // reported 1.25 (5 of 4 serving) for red/black and highlander before the
+        // minimum included the rollout's start.
+        for strategy in Strategy::ALL {
+            let ratios = min_serving_ratios(&scaled_live_model(strategy), 1..9);
+            for (seed, ratio) in (1..).zip(&ratios) {
+                assert!(
+                    (0.0..=1.0).contains(ratio),
+                    "{strategy}, seed {seed}: min_serving_ratio {ratio}"
+                );
+            }
+            match strategy {
+                // The old cluster serves all along: exactly the fleet it began with.
+                Strategy::RedBlack
+                | Strategy::Highlander
+                | Strategy::Canary
+                | Strategy::RollingRedBlack => {
+                    assert!(ratios.iter().all(|r| *r == 1.0), "{strategy}: {ratios:?}")
+                }
+                // max_unavailable 25% of 4: one instance out at a time.
+                Strategy::Rolling => {
+                    assert!(ratios.iter().all(|r| *r == 0.75), "{strategy}: {ratios:?}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn min_serving_ratio_is_at_most_one_when_chaos_kills_around_the_start() {
+        // Kills every ~5 s of the scaled minute: replacements boot before, at and after
+        // the rollout's start, so the fleet serving at the start varies from run to run.
+        for strategy in Strategy::ALL {
+            let mut model = scaled_live_model(strategy);
+            model.chaos.kills.push(KillSpec {
+                layer: "web".into(),
+                rate: crate::engine::Rate::per_second_checked(0.2).expect("a rate"),
+            });
+            for (seed, ratio) in (1..).zip(min_serving_ratios(&model, 1..9)) {
+                assert!(
+                    (0.0..=1.0).contains(&ratio),
+                    "{strategy}, seed {seed}: min_serving_ratio {ratio}"
+                );
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The rollout report: every metric of DESIGN.md §2 per rolled layer, and the timeline
 //! of the controller's decisions; as text and as JSON (field names as in DESIGN.md §2;
-//! durations in seconds, latencies in milliseconds, as the JSON's `units` says).
+//! durations in seconds, latencies in milliseconds, as the JSON's `units` says). When
+//! the run ended before a rollout finished, a notice for the top of the report says so,
+//! with the time it still needed and the `--set duration=` that lets it finish.
 
 use std::fmt::Write;
 
@@ -8,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::rehearsal::metrics::RolloutMetrics;
-use crate::rollout::RolloutRecord;
+use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// The report of one rollout as text.
 pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
@@ -117,6 +119,99 @@ pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
         "minutes_in_slo_breach": metrics.minutes_in_slo_breach,
         "units": {"durations": "seconds", "latencies": "milliseconds", "instance_hours": "hours"},
         "timeline": record.timeline.iter().map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock(*t), "decision": text})).collect::<Vec<_>>(),
+    })
+}
+
+/// The rollouts of `records` that had not finished at `end`, with what each still
+/// needed (`time_left`, in the same order).
+fn unfinished<'a>(
+    records: &'a [RolloutRecord],
+    time_left: &'a [Option<TimeLeft>],
+) -> Vec<(&'a RolloutRecord, TimeLeft)> {
+    records
+        .iter()
+        .zip(time_left)
+        .filter_map(|(record, left)| left.map(|left| (record, left)))
+        .collect()
+}
+
+/// The run length that lets every unfinished rollout finish if nothing fails: `end`
+/// plus the longest upper bound, in whole minutes (as `--set duration=` takes it).
+fn duration_to_finish(end: SimTime, left: &[(&RolloutRecord, TimeLeft)]) -> Option<String> {
+    let most = left.iter().map(|(_, l)| l.at_most).max()?;
+    let nanos = (end.since_start() + most).as_nanos();
+    let minute = SimDuration::from_mins(1).as_nanos();
+    Some(format!("{}m", nanos.div_ceil(minute).max(1)))
+}
+
+/// "needs 3m10s more" when the time left is known, else its bounds.
+fn time_left_words(left: &TimeLeft) -> String {
+    if left.at_least == left.at_most {
+        format!("needs {} more", left.at_least)
+    } else {
+        format!(
+            "needs at least {} more (its waits left), at most {} (every launch taking its \
+             whole deadline)",
+            left.at_least, left.at_most
+        )
+    }
+}
+
+/// The notice for the top of a report when the run ended (at `end`) before some
+/// rollouts finished; `None` when every one did.
+pub fn unfinished_notice(
+    records: &[RolloutRecord],
+    time_left: &[Option<TimeLeft>],
+    end: SimTime,
+) -> Option<String> {
+    let left = unfinished(records, time_left);
+    let set = duration_to_finish(end, &left)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "NOT FINISHED: the run ended at {}, before {} of {} rollouts finished; their \
+         metrics cover only the part that ran.",
+        clock(end),
+        left.len(),
+        records.len()
+    );
+    for (record, l) in &left {
+        let _ = writeln!(
+            out,
+            "  {} ({}{}): {}; if nothing fails, it {}",
+            record.layer,
+            record.strategy,
+            record
+                .started_at
+                .map_or_else(String::new, |t| format!(", began {}", clock(t))),
+            l.doing,
+            time_left_words(l)
+        );
+    }
+    let _ = writeln!(out, "  To let it finish: --set duration={set}");
+    Some(out)
+}
+
+/// The unfinished rollouts as a JSON value (`null` when every one finished).
+pub fn unfinished_to_json(
+    records: &[RolloutRecord],
+    time_left: &[Option<TimeLeft>],
+    end: SimTime,
+) -> Value {
+    let left = unfinished(records, time_left);
+    let Some(set) = duration_to_finish(end, &left) else {
+        return Value::Null;
+    };
+    json!({
+        "ended_at_s": end.as_secs_f64(),
+        "rollouts": left.iter().map(|(record, l)| json!({
+            "layer": record.layer,
+            "strategy": record.strategy.name(),
+            "doing": l.doing,
+            "time_left_at_least_s": l.at_least.as_secs_f64(),
+            "time_left_at_most_s": l.at_most.as_secs_f64(),
+        })).collect::<Vec<_>>(),
+        "set_duration": set,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The per-layer summary of a run without a rollout (`rollsim run`): requests, success
-//! ratio, latency percentiles, utilisation, instances and failures by cause.
+//! ratio, latency percentiles, utilisation, instances and failures by cause; after its
+//! header, any warning about the whole run (rollouts it ended too soon for).
 //!
 //! Output depends only on the summary (no wall-clock figures), so the same model and
 //! seed print the same bytes.
@@ -11,6 +12,12 @@ use crate::model::{FailureCause, LayerSummary, WorldSummary};
 
 /// The summary as a text table.
 pub fn render_text(summary: &WorldSummary) -> String {
+    render_text_with(summary, None)
+}
+
+/// The summary as a text table, with `notice` (a warning about the whole run, such as
+/// rollouts it ended too soon for) between its one-line header and the tables.
+pub fn render_text_with(summary: &WorldSummary, notice: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -23,6 +30,10 @@ pub fn render_text(summary: &WorldSummary) -> String {
         summary.jobs_peak
     );
     let _ = writeln!(out);
+    if let Some(notice) = notice {
+        let _ = writeln!(out, "{}", notice.trim_end());
+        let _ = writeln!(out);
+    }
     let header = [
         "layer",
         "requests",

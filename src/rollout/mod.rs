@@ -17,6 +17,6 @@ pub mod kayenta;
 pub mod platform;
 pub mod record;
 
-pub use controller::Controller;
+pub use controller::{Controller, TimeLeft};
 pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
 pub use record::{Outcome, RollbackPath, RolloutRecord};

@@ -38,6 +38,9 @@
 mod red_black;
 mod rolling;
 mod steps;
+mod time_left;
+
+pub use time_left::TimeLeft;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::rollout::{AnalysisSpec, Cleanup, RolloutSpec, Strategy};
