@@ -55,7 +55,7 @@ fn committed_results_are_complete_and_canonical() {
     for dir in studies() {
         let spec: ExperimentSpec =
             toml::from_str(&std::fs::read_to_string(dir.join("sweep.toml")).unwrap()).unwrap();
-        let points = sweep::points(&spec).unwrap();
+        let points = sweep::Grid::new(&spec).unwrap();
         let text = std::fs::read_to_string(dir.join("results.jsonl"))
             .unwrap_or_else(|e| panic!("{}: results.jsonl: {e}", dir.display()));
         let lines: Vec<String> = text.lines().map(str::to_string).collect();

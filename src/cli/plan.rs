@@ -16,6 +16,7 @@ use crate::plan::capacity::{LayerPlan, Target, size_fleets};
 use crate::plan::recommend::advise;
 use crate::plan::windows::scan_hours;
 use crate::report::plan::PlanReport;
+use crate::scenario::limits::MAX_SETTING_DURATION;
 use crate::scenario::overrides::Override;
 
 #[derive(Debug, Args)]
@@ -71,6 +72,13 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         return Err(format!(
             "--every must be between 15m and 12h, got {}",
             args.every
+        ));
+    }
+    if let Some(p99) = args.slo_p99
+        && (p99.is_zero() || p99 > MAX_SETTING_DURATION)
+    {
+        return Err(format!(
+            "--slo-p99 must be between 1ns and {MAX_SETTING_DURATION}, got {p99}"
         ));
     }
     let original = model.clone();

@@ -11,7 +11,7 @@
 //! seeds) and, if the experiment has a `[report]`, its figures; `summarize` writes them
 //! from any results file (e.g. merged shards).
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,8 +21,9 @@ use std::time::Instant;
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::plan::sweep::{self, ExperimentSpec, MAX_RUNS, RunKey};
+use crate::plan::sweep::{self, ExperimentSpec, Grid, MAX_RUNS, RunKey};
 use crate::scenario;
+use crate::scenario::files::{check_writable, read_bounded};
 
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
 
@@ -70,9 +71,17 @@ fn parse_shard(text: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+/// Largest results file read: a sweep of `MAX_RUNS` runs writes well under this.
+const MAX_RESULTS_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The text of the results file at `path` (a regular file of at most `MAX_RESULTS_BYTES`).
+fn read_results(path: &Path) -> Result<String, String> {
+    read_bounded(path, "results", MAX_RESULTS_BYTES).map_err(|e| e.to_string())
+}
+
 fn load_experiment(path: &Path) -> Result<ExperimentSpec, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read the experiment file: {e}", path.display()))?;
+    let text =
+        read_bounded(path, "experiment", scenario::MAX_FILE_BYTES).map_err(|e| e.to_string())?;
     let deserializer = toml::Deserializer::parse(&text)
         .map_err(|e| format!("{}: not valid TOML: {}", path.display(), e.message()))?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -88,15 +97,6 @@ fn load_experiment(path: &Path) -> Result<ExperimentSpec, String> {
 pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let spec = load_experiment(&args.experiment)?;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
-    let (source, model_file) = if spec.model == "builtin" {
-        (DEFAULT_MODEL.to_string(), PathBuf::from(DEFAULT_MODEL_NAME))
-    } else {
-        let path = base.join(&spec.model);
-        scenario::load(&path).map_err(|e| e.to_string())?;
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        (text, path)
-    };
     if spec.runs == 0 || spec.runs > MAX_RUNS {
         return Err(format!(
             "{}: field `runs`: must be between 1 and {MAX_RUNS}, got {}",
@@ -104,20 +104,28 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
             spec.runs
         ));
     }
-    let points = sweep::points(&spec).map_err(|e| format!("{}: {e}", args.experiment.display()))?;
-    // Every point's model is built and checked before anything runs.
-    let models: Vec<scenario::Scenario> = points
-        .iter()
-        .map(|p| sweep::model_of(&source, &model_file, p))
-        .collect::<Result<_, _>>()?;
-    let first_seed = spec.seed.unwrap_or(models[0].seed);
-    let all = sweep::runs(&points, spec.runs, first_seed);
-    if all.len() > MAX_RUNS {
-        return Err(format!(
-            "the experiment expands to {} runs; at most {MAX_RUNS}",
-            all.len()
-        ));
+    // Counted before anything is built: points are made one at a time from here on.
+    let grid = Grid::new(&spec).map_err(|e| format!("{}: {e}", args.experiment.display()))?;
+    sweep::run_count(grid.len(), spec.runs)
+        .map_err(|e| format!("{}: {e}", args.experiment.display()))?;
+    let (source, model_file) = if spec.model == "builtin" {
+        (DEFAULT_MODEL.to_string(), PathBuf::from(DEFAULT_MODEL_NAME))
+    } else {
+        let path = base.join(&spec.model);
+        let (_, text) = scenario::load_with_source(&path).map_err(|e| e.to_string())?;
+        (text, path)
+    };
+    // Every point's model is built and checked before anything runs (and dropped: each
+    // run builds its own again).
+    let model_of = |point: usize| sweep::model_of(&source, &model_file, &grid.point(point));
+    let first_seed = spec.seed.unwrap_or(model_of(0)?.seed);
+    if let Some(error) = (1..grid.len())
+        .into_par_iter()
+        .find_map_first(|point| model_of(point).err())
+    {
+        return Err(error);
     }
+    let all = sweep::runs(grid.len(), spec.runs, first_seed)?;
     let (mine, file_name) = match &args.shard {
         Some(text) => {
             let (k, n) = parse_shard(text)?;
@@ -131,9 +139,12 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let out = out_dir.join(file_name);
-    let existing: Vec<String> = match std::fs::read_to_string(&out) {
-        Ok(text) => text.lines().map(str::to_string).collect(),
-        Err(_) => Vec::new(),
+    // Never through a link, never a device or FIFO, and a file that cannot be read is
+    // an error rather than results to overwrite.
+    let existing: Vec<String> = if check_writable(&out, "results")? {
+        read_results(&out)?.lines().map(str::to_string).collect()
+    } else {
+        Vec::new()
     };
     if !existing.is_empty() && !args.resume {
         return Err(format!(
@@ -145,7 +156,7 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let done: std::collections::BTreeSet<RunKey> =
         existing.iter().filter_map(|l| sweep::key_of(l)).collect();
     let kept = sweep::canonical(existing);
-    std::fs::write(&out, &kept).map_err(|e| format!("{}: {e}", out.display()))?;
+    write_atomically(&out, &kept, "results")?;
     let mut todo: Vec<RunKey> = mine.iter().copied().filter(|k| !done.contains(k)).collect();
     if let Some(limit) = args.limit {
         todo.truncate(limit);
@@ -159,7 +170,9 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     );
     let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
     let written: Result<(), String> = todo.par_iter().with_max_len(1).try_for_each(|key| {
-        let line = sweep::run_one(&models[key.point], &points[key.point], *key).to_string();
+        let point = grid.point(key.point);
+        let model = sweep::model_of(&source, &model_file, &point)?;
+        let line = sweep::run_one(&model, &point, *key).to_string();
         bar.inc(1);
         let mut file = file.lock().map_err(|_| "a writer panicked".to_string())?;
         writeln!(file, "{line}")
@@ -169,19 +182,17 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     bar.finish_and_clear();
     written?;
     drop(file);
-    let lines: Vec<String> = std::fs::read_to_string(&out)
-        .map_err(|e| format!("{}: {e}", out.display()))?
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let lines: Vec<String> = read_results(&out)?.lines().map(str::to_string).collect();
+    let wanted: std::collections::BTreeSet<RunKey> = mine.iter().copied().collect();
     let have = lines
         .iter()
         .filter_map(|l| sweep::key_of(l))
-        .filter(|k| mine.contains(k))
+        .collect::<std::collections::BTreeSet<RunKey>>()
+        .intersection(&wanted)
         .count();
     let complete = have == mine.len();
     if complete {
-        write_atomically(&out, &sweep::canonical(lines))?;
+        write_atomically(&out, &sweep::canonical(lines), "results")?;
         if args.shard.is_none() {
             for file in write_summary(&spec, &args.experiment, &out, &out_dir)? {
                 if !args.quiet {
@@ -249,14 +260,12 @@ fn write_summary(
     results: &Path,
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, String> {
-    let text =
-        std::fs::read_to_string(results).map_err(|e| format!("{}: {e}", results.display()))?;
+    let text = read_results(results)?;
     let rows = crate::plan::summary::summarize(&text)
         .map_err(|e| format!("{}: {e}", results.display()))?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let csv = out_dir.join("summary.csv");
-    std::fs::write(&csv, crate::plan::summary::to_csv(&rows))
-        .map_err(|e| format!("{}: {e}", csv.display()))?;
+    write_atomically(&csv, &crate::plan::summary::to_csv(&rows), "summary")?;
     let mut written = vec![csv];
     if let Some(report) = &spec.report {
         let folder = std::fs::canonicalize(experiment)
@@ -278,11 +287,11 @@ fn write_summary(
 pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
     let mut lines = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = read_results(path)?;
         lines.extend(text.lines().map(str::to_string));
     }
     let merged = sweep::canonical(lines);
-    write_atomically(&args.out, &merged)?;
+    write_atomically(&args.out, &merged, "merged results")?;
     eprintln!(
         "{} results in {}",
         merged.lines().count(),
@@ -291,10 +300,29 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let mut file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+/// Writes `text` to a new temporary file beside `path`, then renames it over `path`
+/// (the `kind` file, for messages). A link or something other than a regular file at
+/// `path` is refused; a stale temporary file (or a link left in its place) is removed,
+/// never written through.
+fn write_atomically(path: &Path, text: &str, kind: &str) -> Result<(), String> {
+    check_writable(path, kind)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+    let mut tmp_name = name.to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("{}: {e}", tmp.display()));
+        }
+        _ => {}
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| format!("{}: {e}", tmp.display()))?;

@@ -1,9 +1,11 @@
 //! Rates of events (arrivals, requests) per unit of virtual time.
 //!
-//! A [`Rate`] is a positive, finite number of events per second. It parses from the
-//! forms people write: `"1200/s"`, `"50/ms"`, `"6000/min"`, `"3/h"`, or a bare number
-//! meaning per second. Zero, negative, infinite and NaN rates are errors, so a model
-//! can never divide by a zero rate.
+//! A [`Rate`] is a number of events per second between [`MIN_PER_SECOND`] (one per
+//! ~32 years) and 10^12. It parses from the forms people write: `"1200/s"`, `"50/ms"`,
+//! `"6000/min"`, `"3/h"`, or a bare number meaning per second; like durations, the
+//! text takes no exponent (`1e-3/s`: write `0.001/s` or `3.6/h`). Zero, negative,
+//! infinite, NaN and vanishingly small rates are errors, so a model can never divide by
+//! a zero rate or print a rate with hundreds of digits.
 //!
 //! ```
 //! use rollsim::engine::Rate;
@@ -17,6 +19,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::time::SimDuration;
+
+/// The smallest rate, per second: one event per ~32 years.
+pub const MIN_PER_SECOND: f64 = 1e-9;
 
 /// Events per second; always positive and finite.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
@@ -41,6 +46,13 @@ impl Rate {
             return Err(RateError {
                 input: per_second.to_string(),
                 reason: "a rate must be positive".into(),
+            });
+        }
+        if per_second < MIN_PER_SECOND {
+            return Err(RateError {
+                // Not in full: that could be hundreds of digits.
+                input: format!("{per_second:e}"),
+                reason: "a rate must be at least one per ~32 years (0.000000001/s)".into(),
             });
         }
         if !per_second.is_finite() || per_second > 1e12 {
@@ -95,6 +107,12 @@ impl FromStr for Rate {
             _ => return Err(fail("unknown unit after '/'")),
         };
         let count: f64 = number.trim().parse().map_err(|_| fail("not a number"))?;
+        if number.contains(['e', 'E']) {
+            return Err(fail(
+                "a rate takes no exponent (as durations do not); write the number in full \
+                 or use a larger unit, e.g. 0.001/s or 3.6/h",
+            ));
+        }
         Rate::per_second_checked(count / seconds_per_unit).map_err(|e| fail(&e.reason))
     }
 }
@@ -176,6 +194,13 @@ mod tests {
                 .contains("unknown unit")
         );
         assert!(Rate::per_second_checked(0.0).is_err());
+        for input in ["1e-300/s", "1E3/s", "2.5e2"] {
+            let err = input.parse::<Rate>().unwrap_err().to_string();
+            assert!(err.contains("no exponent"), "{input}: {err}");
+        }
+        let err = Rate::per_second_checked(1e-300).unwrap_err().to_string();
+        assert!(err.contains("at least one per ~32 years"), "{err}");
+        assert!(format!("{}", "1/day".parse::<Rate>().unwrap()).len() < 30);
         assert!(Rate::per_second_checked(10.0).unwrap().scaled(0.0).is_err());
     }
 }

@@ -166,6 +166,67 @@ fn node_of_json(value: serde_json::Value) -> Node {
     }
 }
 
+/// A JSON value read refusing an object with a key twice (serde_json would keep the
+/// last one silently); the error says which key, at its line and column.
+struct UniqueKeys(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = serde_json::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(b.into())
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+        Ok(x.into())
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            // Refused at the key, so the error points at its line.
+            if entries.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "the key {key:?} appears twice in one object; keep one"
+                )));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            entries.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(entries))
+    }
+}
+
 /// The file's documents (a YAML stream may hold several; empty ones are skipped).
 pub(crate) fn parse_documents(source: &str, file: &Path) -> Result<Vec<Node>, ScenarioError> {
     if let Some(line) = go_template_line(source) {
@@ -182,8 +243,9 @@ pub(crate) fn parse_documents(source: &str, file: &Path) -> Result<Vec<Node>, Sc
     // JSON is held to JSON's rules (YAML would forgive a trailing comma), then read as
     // YAML for positions; if YAML cannot read it (tabs), it is used without them.
     let json = if source.trim_start().starts_with(['{', '[']) {
-        let value =
-            serde_json::from_str::<serde_json::Value>(source).map_err(|e| ScenarioError {
+        let value = serde_json::from_str::<UniqueKeys>(source)
+            .map(|unique| unique.0)
+            .map_err(|e| ScenarioError {
                 file: file.to_path_buf(),
                 position: Some((e.line(), e.column())),
                 field: String::new(),

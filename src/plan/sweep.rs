@@ -90,74 +90,165 @@ pub struct RunKey {
     pub seed: u64,
 }
 
-/// The points of `spec`, in canonical order.
-pub fn points(spec: &ExperimentSpec) -> Result<Vec<Point>, String> {
-    let fixed: Vec<(String, Value)> = spec
-        .set
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
-    for (key, values) in &spec.grid {
-        if values.is_empty() {
-            return Err(format!("grid.\"{key}\": needs at least one value"));
-        }
-        let paths: Vec<&str> = key.split(',').map(str::trim).collect();
-        // Each value of a linked key ("a, b") is a list with one value per path.
-        let settings: Vec<Vec<(String, Value)>> = values
-            .iter()
-            .map(|v| match (paths.len(), v) {
-                (1, v) => Ok(vec![(key.clone(), v.clone())]),
-                (n, Value::Array(linked)) if linked.len() == n => Ok(paths
-                    .iter()
-                    .zip(linked)
-                    .map(|(p, v)| (p.to_string(), v.clone()))
-                    .collect()),
-                (n, v) => Err(format!(
-                    "grid.\"{key}\": links {n} paths, so each value must be a list of {n} values, got {v}"
-                )),
-            })
-            .collect::<Result<_, _>>()?;
-        combos = combos
-            .into_iter()
-            .flat_map(|combo| {
-                settings.iter().map(move |setting| {
-                    let mut next = combo.clone();
-                    next.extend(setting.iter().cloned());
-                    next
-                })
-            })
-            .collect();
-        if combos.len() > MAX_RUNS {
-            return Err(format!("the grid has more than {MAX_RUNS} points"));
-        }
-    }
-    if spec.grid.is_empty() && !spec.points.is_empty() {
-        combos.clear();
-    }
-    combos.extend(
-        spec.points
-            .iter()
-            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-    );
-    Ok(combos
-        .into_iter()
-        .map(|combo| Point {
-            overrides: fixed.iter().cloned().chain(combo).collect(),
-        })
-        .collect())
+/// The points of an experiment, counted before any is built and made one at a time:
+/// the grid's points (the last key varying fastest), then the listed ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// The overrides of every point.
+    fixed: Vec<(String, Value)>,
+    /// Per grid key, in key order, its settings (one `(path, value)` per linked path).
+    axes: Vec<Vec<Vec<(String, Value)>>>,
+    /// Points of the grid (the product of the axes' lengths; 0 without a grid).
+    grid_points: usize,
+    /// The explicit points.
+    listed: Vec<Vec<(String, Value)>>,
 }
 
-/// Every run of the sweep, in canonical order.
-pub fn runs(points: &[Point], runs_per_point: usize, first_seed: u64) -> Vec<RunKey> {
-    (0..points.len())
-        .flat_map(|point| {
-            (0..runs_per_point as u64).map(move |i| RunKey {
-                point,
-                seed: first_seed.wrapping_add(i),
-            })
+impl Grid {
+    /// The points of `spec`; refused, before any is built, if they are more than
+    /// [`MAX_RUNS`].
+    pub fn new(spec: &ExperimentSpec) -> Result<Grid, String> {
+        let mut axes = Vec::with_capacity(spec.grid.len());
+        let mut grid_points: usize = 1;
+        for (key, values) in &spec.grid {
+            if values.is_empty() {
+                return Err(format!("grid.\"{key}\": needs at least one value"));
+            }
+            grid_points = grid_points
+                .checked_mul(values.len())
+                .filter(|&n| n <= MAX_RUNS)
+                .ok_or_else(|| too_many(spec))?;
+        }
+        for (key, values) in &spec.grid {
+            let paths: Vec<&str> = key.split(',').map(str::trim).collect();
+            // Each value of a linked key ("a, b") is a list with one value per path.
+            let settings: Vec<Vec<(String, Value)>> = values
+                .iter()
+                .map(|v| match (paths.len(), v) {
+                    (1, v) => Ok(vec![(key.clone(), v.clone())]),
+                    (n, Value::Array(linked)) if linked.len() == n => Ok(paths
+                        .iter()
+                        .zip(linked)
+                        .map(|(p, v)| (p.to_string(), v.clone()))
+                        .collect()),
+                    (n, v) => Err(format!(
+                        "grid.\"{key}\": links {n} paths, so each value must be a list of {n} values, got {v}"
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            axes.push(settings);
+        }
+        if spec.grid.is_empty() {
+            // No grid: the listed points, or else the model itself (no overrides).
+            grid_points = usize::from(spec.points.is_empty());
+        }
+        let grid = Grid {
+            fixed: spec
+                .set
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            axes,
+            grid_points,
+            listed: spec
+                .points
+                .iter()
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .collect(),
+        };
+        if grid.len() > MAX_RUNS {
+            return Err(too_many(spec));
+        }
+        Ok(grid)
+    }
+
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.grid_points.saturating_add(self.listed.len())
+    }
+
+    /// Whether there is no point (never, for a grid made by [`Grid::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Point `index` (< [`Grid::len`]), built now.
+    pub fn point(&self, index: usize) -> Point {
+        let mut overrides = self.fixed.clone();
+        if index < self.grid_points {
+            // Mixed radix, the last axis the fastest digit.
+            let mut digits = vec![0; self.axes.len()];
+            let mut rest = index;
+            for (digit, axis) in digits.iter_mut().zip(&self.axes).rev() {
+                *digit = rest % axis.len();
+                rest /= axis.len();
+            }
+            for (digit, axis) in digits.into_iter().zip(&self.axes) {
+                overrides.extend(axis[digit].iter().cloned());
+            }
+        } else if let Some(listed) = self.listed.get(index - self.grid_points) {
+            overrides.extend(listed.iter().cloned());
+        }
+        Point { overrides }
+    }
+
+    /// Every point, in canonical order, each built when it is reached.
+    pub fn iter(&self) -> impl Iterator<Item = Point> + '_ {
+        (0..self.len()).map(|index| self.point(index))
+    }
+}
+
+/// The refusal of a grid with more than [`MAX_RUNS`] points, with its count.
+fn too_many(spec: &ExperimentSpec) -> String {
+    let count = spec
+        .grid
+        .values()
+        .try_fold(1u128, |n, values| n.checked_mul(values.len() as u128))
+        .map_or_else(
+            || "more than 2^128".to_string(),
+            |n| (n + spec.points.len() as u128).to_string(),
+        );
+    let sizes: Vec<String> = spec
+        .grid
+        .iter()
+        .map(|(key, values)| format!("{} for \"{key}\"", values.len()))
+        .collect();
+    format!(
+        "the grid has {count} points ({}{}); at most {MAX_RUNS}",
+        sizes.join(" × "),
+        if spec.points.is_empty() {
+            String::new()
+        } else {
+            format!(", plus {} listed", spec.points.len())
+        }
+    )
+}
+
+/// How many runs `points` points of `runs_per_point` seeds each are; refused if they
+/// are more than [`MAX_RUNS`].
+pub fn run_count(points: usize, runs_per_point: usize) -> Result<usize, String> {
+    points
+        .checked_mul(runs_per_point)
+        .filter(|&n| n <= MAX_RUNS)
+        .ok_or_else(|| {
+            format!(
+                "the experiment expands to {} runs ({points} points × {runs_per_point} runs); at most {MAX_RUNS}",
+                points as u128 * runs_per_point as u128
+            )
         })
-        .collect()
+}
+
+/// Every run of the sweep, in canonical order: `points` points, `runs_per_point` seeds
+/// each; refused, before any is listed, if they are more than [`MAX_RUNS`].
+pub fn runs(points: usize, runs_per_point: usize, first_seed: u64) -> Result<Vec<RunKey>, String> {
+    let mut all = Vec::with_capacity(run_count(points, runs_per_point)?);
+    for point in 0..points {
+        all.extend((0..runs_per_point as u64).map(|i| RunKey {
+            point,
+            seed: first_seed.wrapping_add(i),
+        }));
+    }
+    Ok(all)
 }
 
 /// The runs of shard `k` of `n` (1-based `k`): every `n`-th run from the `k`-th.
@@ -265,7 +356,7 @@ mod tests {
                [[points]]
                "rollout.strategy" = "canary""#,
         );
-        let points = points(&spec).unwrap();
+        let points: Vec<Point> = Grid::new(&spec).unwrap().iter().collect();
         assert_eq!(points.len(), 5);
         assert_eq!(
             points[0].overrides.len(),
@@ -273,7 +364,7 @@ mod tests {
             "the fixed set, then the grid's keys"
         );
         assert_eq!(points[4].overrides[1].1.as_str(), Some("canary"));
-        let all = runs(&points, spec.runs, 7);
+        let all = runs(points.len(), spec.runs, 7).unwrap();
         assert_eq!(all.len(), 10);
         assert_eq!(all[1], RunKey { point: 0, seed: 8 });
         let shards: Vec<Vec<RunKey>> = (1..=3).map(|k| shard(&all, k, 3)).collect();
@@ -290,7 +381,7 @@ mod tests {
                "rollout.strategy" = ["red-black", "rolling"]
                "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40, "2000/s"]]"#,
         );
-        let points = points(&spec).unwrap();
+        let points: Vec<Point> = Grid::new(&spec).unwrap().iter().collect();
         assert_eq!(points.len(), 4);
         let keys: Vec<&str> = points[1]
             .overrides
@@ -312,10 +403,45 @@ mod tests {
                [grid]
                "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40]]"#,
         );
+        assert!(Grid::new(&bad).unwrap_err().contains("a list of 2 values"));
+    }
+
+    #[test]
+    fn a_huge_grid_is_refused_with_its_count_before_anything_is_built() {
+        let keys: Vec<String> = (0..10)
+            .map(|k| format!("\"tag.k{k}\" = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"))
+            .collect();
+        let spec = spec(&format!("model = \"x.toml\"\n[grid]\n{}", keys.join("\n")));
+        let started = std::time::Instant::now();
+        let error = Grid::new(&spec).unwrap_err();
         assert!(
-            super::points(&bad)
-                .unwrap_err()
-                .contains("a list of 2 values")
+            error.contains("10000000000 points") && error.contains("at most 1000000"),
+            "{error}"
+        );
+        assert!(started.elapsed().as_secs() < 1, "counted, not built");
+    }
+
+    #[test]
+    fn a_million_points_are_made_one_at_a_time() {
+        let keys: Vec<String> = (0..6)
+            .map(|k| format!("\"tag.k{k}\" = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"))
+            .collect();
+        let spec = spec(&format!("model = \"x.toml\"\n[grid]\n{}", keys.join("\n")));
+        let grid = Grid::new(&spec).unwrap();
+        assert_eq!(grid.len(), 1_000_000);
+        let digits = |p: Point| -> Vec<i64> {
+            p.overrides
+                .iter()
+                .map(|(_, v)| v.as_integer().unwrap())
+                .collect()
+        };
+        assert_eq!(digits(grid.point(0)), [0, 0, 0, 0, 0, 0]);
+        assert_eq!(digits(grid.point(123_456)), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(digits(grid.point(999_999)), [9, 9, 9, 9, 9, 9]);
+        let error = runs(grid.len(), 2, 1).unwrap_err();
+        assert!(
+            error.contains("2000000 runs (1000000 points × 2 runs); at most 1000000"),
+            "{error}"
         );
     }
 

@@ -18,6 +18,7 @@ pub mod chaos;
 pub mod client;
 pub mod document;
 mod error;
+pub(crate) mod files;
 pub mod judged;
 pub mod layer;
 pub mod limits;
@@ -37,29 +38,20 @@ use locate::Segment;
 /// Largest model file read, so a huge file is refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads the text of the `kind` file ("model", "rollout") at `path`, refusing one over
-/// `MAX_FILE_BYTES`.
+/// Reads the text of the `kind` file ("model", "rollout") at `path`: a regular file of
+/// at most `MAX_FILE_BYTES` (a directory, device or FIFO is refused before reading).
 pub(crate) fn read_limited(path: &Path, kind: &str) -> Result<String, ScenarioError> {
-    let whole_file = |message: String| ScenarioError {
-        file: path.to_path_buf(),
-        position: None,
-        field: String::new(),
-        message,
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| whole_file(format!("cannot read the {kind} file: {e}")))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(whole_file(format!(
-            "the file is {size} bytes; a {kind} file may be at most {MAX_FILE_BYTES}"
-        )));
-    }
-    std::fs::read_to_string(path)
-        .map_err(|e| whole_file(format!("cannot read the {kind} file: {e}")))
+    files::read_bounded(path, kind, MAX_FILE_BYTES)
 }
 
 /// Reads, parses and checks the model file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_source(path).map(|(scenario, _)| scenario)
+}
+
+/// Reads, parses and checks the model file at `path`; returns it and the text read (to
+/// change with overrides without reading the file twice).
+pub fn load_with_source(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     let source = read_limited(path, "model")?;
     let mut scenario = parse(&source, path)?;
     if scenario.name.is_empty() {
@@ -67,7 +59,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     }
-    Ok(scenario)
+    Ok((scenario, source))
 }
 
 /// Parses and checks model text; `file` is only used in error messages.

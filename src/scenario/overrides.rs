@@ -2,8 +2,12 @@
 //! its file.
 //!
 //! `PATH` is the field's dotted path as in the file (`layers.middle.instances`,
-//! `traffic.rate`); array elements by index (`rollouts.0.red_black.bake`) or all of
-//! them with `*` (`rollouts.*.strategy`); `rollout.` is short for `rollouts.*.`.
+//! `traffic.rate`); a name with dots in quotes, as in TOML (`layers."api.v2".instances`);
+//! array elements by index (`rollouts.0.red_black.bake`) or all of them with `*`
+//! (`rollouts.*.strategy`, `layers.*.workers`); `rollout.` is short for `rollouts.*.`.
+//! A layer, list or element that is not in the model is an error listing those that
+//! are (a `--set` never adds a layer); an unknown field is refused when the changed
+//! model is checked.
 //! `VALUE` is a TOML value (`80`, `true`, `0.25`, `{ kind = "elb" }`) or, if it is not
 //! one, a string (`2h`, `lognormal(mean=20ms, p99=100ms)`). The changed model is checked
 //! like a file: a wrong path or value is an error naming the `--set`.
@@ -25,14 +29,9 @@ impl std::str::FromStr for Override {
         let (path, value) = text.split_once('=').ok_or_else(|| {
             format!("--set {text:?}: write PATH=VALUE, e.g. layers.middle.instances=80")
         })?;
-        let path = path.trim();
-        let path = match path.strip_prefix("rollout.") {
-            Some(rest) => format!("rollouts.*.{rest}"),
-            None => path.to_string(),
-        };
-        let segments: Vec<String> = path.split('.').map(|s| s.trim().to_string()).collect();
-        if segments.iter().any(String::is_empty) {
-            return Err(format!("--set {text:?}: the path has an empty segment"));
+        let mut segments = split_path(path).map_err(|why| format!("--set {text:?}: {why}"))?;
+        if segments.len() > 1 && segments[0] == "rollout" {
+            segments.splice(0..1, ["rollouts".to_string(), "*".to_string()]);
         }
         let raw = value.trim();
         let value = toml::from_str::<Table>(&format!("v = {raw}"))
@@ -66,6 +65,53 @@ impl Override {
     }
 }
 
+/// The segments of a dotted path; a segment in double or single quotes is taken as
+/// written, dots included (`layers."api.v2".instances`).
+fn split_path(path: &str) -> Result<Vec<String>, String> {
+    let mut segments = Vec::new();
+    let mut chars = path.trim().chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let segment = match chars.peek() {
+            Some(&quote @ ('"' | '\'')) => {
+                chars.next();
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        None => return Err(format!("a name opened with {quote} is not closed")),
+                        Some(c) if c == quote => break,
+                        Some('\\') if quote == '"' => {
+                            name.extend(chars.next());
+                        }
+                        Some(c) => name.push(c),
+                    }
+                }
+                while chars.next_if(|c| c.is_whitespace()).is_some() {}
+                if chars.peek().is_some_and(|&c| c != '.') {
+                    return Err(format!(
+                        "write a dot after the quoted name {quote}{name}{quote}"
+                    ));
+                }
+                name
+            }
+            _ => {
+                let mut name = String::new();
+                while let Some(c) = chars.next_if(|&c| c != '.') {
+                    name.push(c);
+                }
+                name.trim().to_string()
+            }
+        };
+        if segment.is_empty() {
+            return Err("the path has an empty segment".to_string());
+        }
+        segments.push(segment);
+        if chars.next().is_none() {
+            return Ok(segments);
+        }
+    }
+}
+
 /// Applies `overrides` in order to the model text `source`; returns the new text.
 pub fn apply(source: &str, overrides: &[Override]) -> Result<String, String> {
     if overrides.is_empty() {
@@ -75,7 +121,7 @@ pub fn apply(source: &str, overrides: &[Override]) -> Result<String, String> {
         toml::from_str(source).map_err(|e| format!("not valid TOML: {}", e.message()))?;
     for o in overrides {
         let mut root = Value::Table(std::mem::take(&mut table));
-        set(&mut root, &o.path, &o.value).map_err(|why| format!("--set {}: {why}", o.text))?;
+        set(&mut root, &[], &o.path, &o.value).map_err(|why| format!("--set {}: {why}", o.text))?;
         table = match root {
             Value::Table(t) => t,
             _ => unreachable!("the root stays a table"),
@@ -84,13 +130,41 @@ pub fn apply(source: &str, overrides: &[Override]) -> Result<String, String> {
     toml::to_string(&table).map_err(|e| format!("cannot write the changed model: {e}"))
 }
 
-fn set(node: &mut Value, path: &[String], value: &Value) -> Result<(), String> {
+/// Sets `value` at `path` under `node`, which is at `at` (the segments before it).
+fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Result<(), String> {
     let Some((head, rest)) = path.split_first() else {
         *node = value.clone();
         return Ok(());
     };
+    let here: Vec<String> = at.iter().chain([head]).cloned().collect();
     match node {
+        Value::Table(table) if head == "*" => {
+            if table.is_empty() {
+                return Err(format!("`*` matches nothing: `{}` is empty", at.join(".")));
+            }
+            table
+                .iter_mut()
+                .try_for_each(|(_, child)| set(child, &here, rest, value))
+        }
         Value::Table(table) => {
+            if !table.contains_key(head.as_str()) {
+                if at == ["layers"] {
+                    return Err(format!(
+                        "the model has no layer `{head}`; its layers are {} (a --set never \
+                         adds a layer)",
+                        names(table.keys())
+                    ));
+                }
+                if let Some(next) = rest
+                    .first()
+                    .filter(|n| *n == "*" || n.parse::<usize>().is_ok())
+                {
+                    return Err(format!(
+                        "the model has no list `{}`, so no element `{next}`",
+                        here.join(".")
+                    ));
+                }
+            }
             let child = table.entry(head.clone()).or_insert_with(|| {
                 if rest.is_empty() {
                     value.clone()
@@ -98,27 +172,65 @@ fn set(node: &mut Value, path: &[String], value: &Value) -> Result<(), String> {
                     Value::Table(Table::new())
                 }
             });
-            set(child, rest, value)
+            set(child, &here, rest, value)
         }
         Value::Array(items) if head == "*" => {
             if items.is_empty() {
                 return Err("`*` matches no element: the list is empty".into());
             }
-            items.iter_mut().try_for_each(|item| set(item, rest, value))
+            items
+                .iter_mut()
+                .try_for_each(|item| set(item, &here, rest, value))
         }
         Value::Array(items) => {
-            let index: usize = head
-                .parse()
-                .map_err(|_| format!("`{head}` is not an index of a list (0, 1, … or *)"))?;
+            let elements = elements(items);
+            let index: usize = head.parse().map_err(|_| {
+                format!(
+                    "`{head}` is not an index of a list (0, 1, … or *); `{}` has {elements}",
+                    at.join(".")
+                )
+            })?;
             let len = items.len();
-            let item = items
-                .get_mut(index)
-                .ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?;
-            set(item, rest, value)
+            let item = items.get_mut(index).ok_or_else(|| {
+                format!(
+                    "index {index} is past the end of a list of {len}; `{}` has {elements}",
+                    at.join(".")
+                )
+            })?;
+            set(item, &here, rest, value)
         }
         _ => Err(format!(
             "cannot go into `{head}`: the field before it is a single value"
         )),
+    }
+}
+
+/// `a, b, c`, or `none` for no name.
+fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The elements of a list, for a message: `0 (layer backend), 1 (layer edge)` for
+/// rollouts, `0 … 4` otherwise, `no element` if it is empty.
+fn elements(items: &[Value]) -> String {
+    let layers: Option<Vec<String>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let layer = item.get("layer")?.as_str()?;
+            Some(format!("{i} (layer {layer})"))
+        })
+        .collect();
+    match (items.len(), layers) {
+        (0, _) => "no element".to_string(),
+        (_, Some(layers)) => layers.join(", "),
+        (1, None) => "element 0".to_string(),
+        (len, None) => format!("elements 0 … {}", len - 1),
     }
 }
 
@@ -160,6 +272,52 @@ mod tests {
         assert_eq!(
             table["layers"]["middle"]["balancer"]["kind"].as_str(),
             Some("elb")
+        );
+    }
+
+    #[test]
+    fn quoted_names_may_hold_dots_and_star_means_every_entry() {
+        assert_eq!(
+            o("layers.\"api.v2\" . workers=4").path,
+            ["layers", "api.v2", "workers"]
+        );
+        assert_eq!(
+            o("layers.'edge'.workers=4").path,
+            ["layers", "edge", "workers"]
+        );
+        for (bad, why) in [
+            ("layers.\"edge.workers=4", "is not closed"),
+            ("layers.\"edge\"x.workers=4", "write a dot after"),
+            ("layers..workers=4", "empty segment"),
+            ("layers.\"\".workers=4", "empty segment"),
+        ] {
+            let error = bad.parse::<Override>().unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+        let model = "[layers.\"api.v2\"]\nworkers = 1\n[layers.edge]\nworkers = 1\n";
+        let changed = apply(model, &[o("layers.*.workers=4")]).unwrap();
+        let table: Table = toml::from_str(&changed).unwrap();
+        assert_eq!(table["layers"]["api.v2"]["workers"].as_integer(), Some(4));
+        assert_eq!(table["layers"]["edge"]["workers"].as_integer(), Some(4));
+    }
+
+    #[test]
+    fn a_layer_or_list_that_is_not_in_the_model_is_refused_with_the_real_names() {
+        let model = "[layers.edge]\ninstances = 4\n[layers.backend]\ninstances = 4\n";
+        let error = apply(model, &[o("layers.edg.instances=80")]).unwrap_err();
+        assert!(
+            error.contains("no layer `edg`; its layers are backend, edge"),
+            "{error}"
+        );
+        let error = apply(model, &[o("rollouts.0.strategy=rolling")]).unwrap_err();
+        assert!(
+            error.contains("no list `rollouts`, so no element `0`"),
+            "{error}"
+        );
+        let error = apply(model, &[o("rollout.strategy=rolling")]).unwrap_err();
+        assert!(
+            error.contains("no list `rollouts`, so no element `*`"),
+            "{error}"
         );
     }
 

@@ -76,8 +76,12 @@ fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], String> {
     }
     let (width, height) = figure.size();
     let svg = stem.with_extension("svg");
-    figure.draw(SVGBackend::new(&svg, (width, height)).into_drawing_area())?;
     let png = stem.with_extension("png");
+    // A figure is never written through a link (or into a device or FIFO).
+    for path in [&svg, &png] {
+        crate::scenario::files::check_writable(path, "figure")?;
+    }
+    figure.draw(SVGBackend::new(&svg, (width, height)).into_drawing_area())?;
     let mut pixels = vec![0u8; (width * height * 3) as usize];
     figure.draw(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())?;
     write_png(&png, &pixels, width, height)?;
