@@ -2,7 +2,8 @@
 //! would see them: switches behind an ELB are immediate and behind discovery spread
 //! over the refresh interval; weights split traffic; dead instances are refused until
 //! the balancer notices; timed-out work still runs on the server; autoscaling follows
-//! load; failed launches are replaced; herds arrive within their spread.
+//! load; failed launches are replaced; herds arrive within their spread; least
+//! outstanding requests balances old and new clusters as one pool.
 
 use std::path::Path;
 
@@ -356,4 +357,56 @@ fn a_herd_arrives_within_its_spread() {
         outside.abs_diff(11_000) < 500,
         "base rate elsewhere: {outside}"
     );
+}
+
+/// p99 latency of `layer`'s requests in seconds `from..to`.
+fn p99_between(world: &World, layer: usize, from: usize, to: usize) -> SimDuration {
+    let mut all = rollsim::stats::histogram::LatencyHistogram::default();
+    for window in &world.observations().layers[layer][from..to] {
+        all.merge(&window.latency);
+    }
+    all.quantile(0.99).expect("requests finished")
+}
+
+#[test]
+fn least_outstanding_balances_old_and_new_clusters_as_one_pool() {
+    // 40 single-worker instances at 85% load: one cluster of 40, or 20 old plus 20 new
+    // behind the same balancer (no weights: one target group). A real balancer sees one
+    // pool either way, so the latency is the same; picking a cluster first and then the
+    // least loaded inside it would queue more (each half balanced on its own).
+    for balancer in [
+        r#"balancer = { kind = "elb", algorithm = "least-outstanding", health_check_interval = "1s", healthy_threshold = 2 }"#,
+        r#"balancer = { kind = "discovery", algorithm = "least-outstanding", refresh_interval = "1s" }"#,
+    ] {
+        let model = |instances: u32| {
+            format!(
+                "seed = 5\nduration = \"4m\"\n[traffic]\nentry = \"api\"\nrate = \"3400/s\"\n\
+                 [layers.api]\ninstances = {instances}\nworkers = 1\nqueue_capacity = 1000\n\
+                 service_time = \"exp(10ms)\"\nlaunch_time = \"det(1s)\"\nboot_time = \"det(1s)\"\n\
+                 warmup = \"0s\"\n{balancer}\n"
+            )
+        };
+        let mut one = world(&model(40));
+        one.run();
+        // The same 40 instances, half of them a new cluster: launched beside the old
+        // one, which then shrinks to 20 once the new one serves.
+        let mut split = world(&model(40));
+        let api = split.layer_id("api").unwrap();
+        let old = split.clusters_of(api)[0];
+        split.run_until(at(10));
+        let version = split.add_release(api, &Default::default());
+        split.launch_cluster(api, version, 20);
+        split.run_until(at(40));
+        split.resize_cluster(old, 20);
+        split.run();
+        let (whole, halves) = (
+            p99_between(&one, 0, 90, 240),
+            p99_between(&split, 0, 90, 240),
+        );
+        let ratio = halves.as_secs_f64() / whole.as_secs_f64();
+        assert!(
+            (0.97..1.03).contains(&ratio),
+            "{balancer}: p99 {halves} split in two clusters, {whole} as one ({ratio:.3})"
+        );
+    }
 }

@@ -6,6 +6,9 @@
 //! 2. A cluster: the only one, or one drawn by weight among those the caller can see
 //!    (a cluster without an explicit weight weighs its number of instances in the
 //!    caller's view, which spreads traffic evenly over instances as a shared ELB does).
+//!    Least outstanding requests over clusters that no weight splits (old and new
+//!    behind one target group or Service) skips this step: it balances over all their
+//!    instances as one pool, as the real balancer does.
 //! 3. An instance of that cluster visible in the view: round robin (behind an ELB; behind
 //!    discovery each client's rotation over a stale list is modelled as a uniform
 //!    pick), or least outstanding requests (exact behind an ELB up to
@@ -37,8 +40,69 @@ impl World {
     /// The instance an attempt from `caller` to `layer` goes to, if any is visible.
     pub(crate) fn route(&mut self, layer: LayerId, caller: Caller) -> Option<InstanceId> {
         let (view, algorithm, exact) = self.view_of(layer, caller);
+        if algorithm == Algorithm::LeastOutstanding && self.one_pool(layer) {
+            return self.least_outstanding_in_pool(layer, view, exact);
+        }
         let cluster = self.pick_cluster(layer, view, exact)?;
         self.pick_instance(cluster, view, algorithm, exact)
+    }
+
+    /// Whether `layer`'s clusters form one pool: several, none weighted (no traffic
+    /// router splits them), none sampled. A target group or a Service then balances
+    /// over all their instances at once, as one set.
+    fn one_pool(&self, layer: LayerId) -> bool {
+        let clusters = &self.layers[layer.index()].clusters;
+        clusters.len() > 1
+            && clusters.iter().all(|id| {
+                let c = &self.clusters[id.index()];
+                c.weight.is_none() && !c.sampled()
+            })
+    }
+
+    /// Least outstanding requests over every instance of `layer` visible at `view`:
+    /// an exact scan behind an ELB up to [`EXACT_LEAST_OUTSTANDING_MAX`] instances
+    /// (ties broken from a random place), else the less loaded of two instances drawn
+    /// from the whole pool.
+    fn least_outstanding_in_pool(
+        &mut self,
+        layer: LayerId,
+        view: SimTime,
+        exact: bool,
+    ) -> Option<InstanceId> {
+        let clusters = &self.layers[layer.index()].clusters;
+        let total: usize = clusters
+            .iter()
+            .map(|id| self.clusters[id.index()].entries.len())
+            .sum();
+        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        if exact && total <= EXACT_LEAST_OUTSTANDING_MAX {
+            let start = self.rng.route.random_range(0..total.max(1));
+            let mut best: Option<(usize, usize, InstanceId)> = None;
+            let entries = clusters
+                .iter()
+                .flat_map(|id| self.clusters[id.index()].entries.iter());
+            for (k, entry) in entries.enumerate() {
+                if !entry.visible_at(view) {
+                    continue;
+                }
+                let load = outstanding(entry.instance);
+                // Rank ties by distance from the random start, so none is favoured.
+                let rank = (k + total - start) % total;
+                if best.is_none_or(|(b, r, _)| load < b || (load == b && rank < r)) {
+                    best = Some((load, rank, entry.instance));
+                }
+            }
+            return best.map(|(_, _, id)| id);
+        }
+        let mut draw = || -> Option<InstanceId> {
+            let cluster = self.pick_cluster(layer, view, exact)?;
+            let entries = &self.clusters[cluster.index()].entries;
+            random_visible(entries, view, &mut self.rng.route)
+        };
+        let first = draw()?;
+        let second = draw()?;
+        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        Some(less_loaded(first, second, outstanding))
     }
 
     /// The caller's view time of `layer`'s balancer, its algorithm, and whether the
@@ -266,11 +330,19 @@ fn best_of_two(
 ) -> Option<InstanceId> {
     let first = random_visible(entries, view, rng)?;
     let second = random_visible(entries, view, rng)?;
-    Some(if outstanding(second) < outstanding(first) {
+    Some(less_loaded(first, second, outstanding))
+}
+
+fn less_loaded(
+    first: InstanceId,
+    second: InstanceId,
+    outstanding: impl Fn(InstanceId) -> usize,
+) -> InstanceId {
+    if outstanding(second) < outstanding(first) {
         second
     } else {
         first
-    })
+    }
 }
 
 fn least_outstanding_exact(
