@@ -134,3 +134,32 @@ fn percentages_that_round_to_zero_roll_one_instance_at_a_time_as_kubernetes_does
     let error = scenario::parse(&refused, &path).unwrap_err().to_string();
     assert!(error.contains("are both 0"), "{error}");
 }
+
+#[test]
+fn a_progress_deadline_waits_for_a_slow_but_moving_launch_and_a_launch_deadline_does_not() {
+    // Instances boot one after another, 40 s apart (launch 1 s + boot spread 10–170 s):
+    // the last is in service about 3 minutes after the launch. A 60 s deadline from the
+    // launch gives up; Kubernetes' progress deadline (60 s since the last instance came
+    // up, as Argo Rollouts and Flagger use it) waits.
+    let model = |progress: bool| {
+        format!(
+            "seed = 2\nduration = \"30m\"\n[traffic]\nentry = \"api\"\nrate = \"200/s\"\n\
+             [layers.api]\ninstances = 5\nservice_time = \"exp(5ms)\"\n\
+             launch_time = \"det(1s)\"\nboot_time = \"uniform(10s, 170s)\"\nwarmup = \"0s\"\n\
+             balancer = {{ kind = \"elb\", health_check_interval = \"5s\", healthy_threshold = 2 }}\n\
+             [[rollouts]]\nlayer = \"api\"\nstart = \"2m\"\nstrategy = \"red-black\"\n\
+             red_black = {{ healthy_deadline = \"100s\", progress_deadline = {progress}, \
+             bake = \"5m\", cleanup = \"destroy\" }}\n"
+        )
+    };
+    let outcome = |progress: bool| {
+        let model = scenario::parse(&model(progress), Path::new("slow.toml")).unwrap();
+        let record = rehearse(&model).records[0].clone();
+        (record.outcome, record.abort_reason)
+    };
+    let (from_launch, reason) = outcome(false);
+    assert_eq!(from_launch, Outcome::RolledBack, "{reason:?}");
+    assert!(reason.unwrap_or_default().contains("not healthy in time"));
+    let (from_progress, reason) = outcome(true);
+    assert_eq!(from_progress, Outcome::Promoted, "{reason:?}");
+}

@@ -69,6 +69,12 @@ pub(crate) fn import(
         for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
             draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
         }
+        // Kubernetes' progress condition: the wait restarts whenever a pod comes up.
+        draft.spec.red_black.progress_deadline = true;
+        draft.assumed(
+            "red_black.progress_deadline",
+            "Argo's progressDeadlineSeconds counts from the Rollout's last progress",
+        );
     } else {
         draft.deadline_only_reports(
             "spec.progressDeadlineSeconds (spec.progressDeadlineAbort is false, Argo's default)",
@@ -555,8 +561,8 @@ fn analysis_run(
         ) else {
             draft.missing_template(format!(
                 "{}.templateName: the AnalysisTemplate {name:?} is not among the files given, so \
-                 its metrics are unknown; rollsim's own checks judge instead (give the template's \
-                 file too, or the directory that holds both)",
+                 its metrics are unknown and not judged (give the template's file too, or the \
+                 directory that holds both)",
                 reference.path
             ));
             continue;

@@ -75,6 +75,14 @@ pub(crate) fn import(
     for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
         draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
     }
+    // Flagger rolls back when the canary Deployment stops making progress for that long
+    // (Kubernetes' progress condition, which a pod coming up resets), not when it is not
+    // complete by then.
+    draft.spec.red_black.progress_deadline = true;
+    draft.assumed(
+        "red_black.progress_deadline",
+        "Flagger's progressDeadlineSeconds counts from the canary's last progress",
+    );
     if spec.with("skipAnalysis", |f| f.bool())? == Some(true) {
         draft.not_represented(
             "spec.skipAnalysis: Flagger promotes without analysis; rollsim still runs the steps, \
@@ -337,6 +345,7 @@ fn map_metrics(
     if items.is_empty() {
         draft.never_judge("the analysis has no metrics; Flagger's checks then always pass");
     }
+    draft.analysis_named |= !items.is_empty();
     for (i, node) in items.iter().enumerate() {
         let path = format!("{}[{i}]", list.path);
         let metric = Field {
@@ -406,7 +415,7 @@ fn map_metrics(
                     Some(query) => metrics::apply(draft, &path, &name, &query, bound),
                     None => draft.missing_template(format!(
                         "{path} ({name}): its query is not among the files given, so what it \
-                         measures is unknown; rollsim's own checks judge instead"
+                         measures is unknown; not judged"
                     )),
                 }
             }

@@ -59,6 +59,12 @@ pub(crate) fn meaning(name: &str, query: &str) -> Meaning {
         .iter()
         .any(|pattern| query.contains(pattern));
     if excludes_5xx || name.contains("success") {
+        // `100 - (non-5xx / all) * 100` and `1 - non-5xx / all` are error rates written
+        // as the complement of a success rate (Flagger's and Istio's examples).
+        let trimmed = query.trim_start_matches('(');
+        if trimmed.starts_with("100-") || trimmed.starts_with("1-") {
+            return Meaning::ErrorRate;
+        }
         return Meaning::SuccessRate;
     }
     if ["5..", "5xx", "=~\"5", "=~'5", "error", "fail"]
@@ -141,6 +147,16 @@ fn fraction(value: f64) -> f64 {
 /// Maps one metric of the file at `path` onto `draft`'s analysis.
 pub(crate) fn apply(draft: &mut Draft, path: &str, name: &str, query: &str, bound: Option<Bound>) {
     let meaning = meaning(name, query);
+    // A query that scales its ratio to 0–100 gives its threshold in percent, even at 1.
+    let compact = query.replace([' ', '\n', '\t'], "");
+    let percent = compact.contains("*100") || compact.trim_start_matches('(').starts_with("100-");
+    let fraction = |x: f64| {
+        if percent {
+            (x / 100.0 * 1e9).round() / 1e9
+        } else {
+            fraction(x)
+        }
+    };
     let shown = if query.is_empty() {
         format!("`{name}`")
     } else {
@@ -218,6 +234,9 @@ mod tests {
             meaning("cpu", "avg(container_cpu_usage_seconds_total)"),
             Meaning::Other
         );
+        // An error percentage written as the complement of a success percentage.
+        let complement = r#"100 - sum(rate(istio_requests_total{response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total[1m])) * 100"#;
+        assert_eq!(meaning("error-rate", complement), Meaning::ErrorRate);
     }
 
     #[test]

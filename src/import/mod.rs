@@ -216,8 +216,8 @@ impl Draft {
         }
     }
 
-    /// A template the rollout names is not among the files given: `note` says so, and
-    /// rollsim's own checks stay as they are (never opened as "no analysis").
+    /// A template the rollout names is not among the files given: `note` says so; what
+    /// it would judge is unknown, so it judges nothing here (the header says what is).
     pub(crate) fn missing_template(&mut self, note: impl Into<String>) {
         self.missing_templates += 1;
         self.not_represented(note);
@@ -355,13 +355,25 @@ impl Draft {
         }
     }
 
-    /// When the file's own thresholds judge the error rate, rollsim's checks it does not
-    /// make (the increase over the old version, p99 relative to the old version's: a
-    /// file's latency limits are absolute) are opened, so that rollsim judges no more
-    /// than the tool does.
+    /// When the file has an analysis of its own (metrics, whether rollsim can map them
+    /// or not, or templates it names), rollsim judges what that analysis judges and no
+    /// more: each of rollsim's checks the file does not set is opened. A metric rollsim
+    /// cannot simulate is therefore not judged at all (its note says so), rather than
+    /// replaced by rollsim's own defaults, which the tool would never apply (a p99 ratio
+    /// that trips on a warming canary the tool itself would promote).
     fn open_checks_the_file_lacks(&mut self) {
-        if !self.error_rate_from_file || self.spec.analysis.judge != JudgeKind::Threshold {
+        let file_judges = self.error_rate_from_file || self.analysis_named;
+        if !file_judges || self.spec.analysis.judge != JudgeKind::Threshold {
             return;
+        }
+        let why = if self.error_rate_from_file {
+            "the file's analysis does not make this check"
+        } else {
+            "the file's analysis makes no check rollsim can simulate (see the notes)"
+        };
+        if !self.origins.contains_key("analysis.max_error_rate") {
+            self.spec.analysis.max_error_rate = 1.0;
+            self.assumed("analysis.max_error_rate", format!("no check fails ({why})"));
         }
         if !self
             .origins
@@ -370,7 +382,7 @@ impl Draft {
             self.spec.analysis.max_error_rate_increase = 1.0;
             self.assumed(
                 "analysis.max_error_rate_increase",
-                "no check fails (the file judges the error rate only in absolute terms)",
+                "no check fails (the file judges the error rate only in absolute terms, if at all)",
             );
         }
         if !self.origins.contains_key("analysis.max_latency_p99_ratio") {
@@ -378,6 +390,14 @@ impl Draft {
             self.assumed(
                 "analysis.max_latency_p99_ratio",
                 "no check fails (the file judges no latency relative to the old version)",
+            );
+        }
+        if !self.origins.contains_key("analysis.max_crashes") {
+            self.spec.analysis.max_crashes = NEVER_FAILING_CRASHES;
+            self.assumed(
+                "analysis.max_crashes",
+                "no check fails (the tool counts no crashes; a crash loop stops the rollout only \
+                 at its progress deadline)",
             );
         }
     }

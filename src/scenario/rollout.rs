@@ -42,6 +42,7 @@
 //! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
 //! | `canary.steps` | `[{ weight = 10, pause = "5m" }]` | CodeDeploy's ECS canary: 10% for 5 min |
 //! | `canary.scale_down_delay` | `30s` | Argo Rollouts' `scaleDownDelaySeconds` |
+//! | `red_black.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `canary.traffic` | `weights` | a traffic router; `replicas`: by instance share (Argo Rollouts without `trafficRouting`) |
 //! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
 //! | `rolling_red_black.pause` | `5m` | |
@@ -225,6 +226,11 @@ pub struct RedBlackSpec {
     /// Longest wait for a launched cluster to be healthy before aborting.
     #[serde(default = "ten_minutes")]
     pub healthy_deadline: SimDuration,
+    /// Whether `healthy_deadline` counts from the last instance that came into the
+    /// balancer (Kubernetes' `progressDeadlineSeconds`: a slow but moving launch never
+    /// times out) rather than from the launch (Asgard, Spinnaker).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub progress_deadline: bool,
     /// Time with all traffic on the new version, under analysis, before cleanup.
     #[serde(default = "thirty_minutes")]
     pub bake: SimDuration,
@@ -241,6 +247,7 @@ impl Default for RedBlackSpec {
         RedBlackSpec {
             canary: None,
             healthy_deadline: ten_minutes(),
+            progress_deadline: false,
             bake: thirty_minutes(),
             cleanup: Cleanup::default(),
             disabled_for: one_hour(),
@@ -323,6 +330,10 @@ impl Default for RollingSpec {
             healthy_deadline: ten_minutes(),
         }
     }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Knobs of the progressive canary.

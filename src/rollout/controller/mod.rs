@@ -100,6 +100,9 @@ pub struct Controller {
     /// Watches the old version while nothing is judged (canary or cluster launching),
     /// so a bake has a baseline to compare with after the switch.
     sampler: Option<Judge>,
+    /// The new version's instances in the balancer, and when that count last grew
+    /// (for deadlines that count from the last progress).
+    progress: (u32, SimTime),
     record: RolloutRecord,
 }
 
@@ -113,6 +116,7 @@ impl Controller {
             judge: None,
             reference: Baseline::default(),
             sampler: None,
+            progress: (0, SimTime::ZERO),
             record: RolloutRecord {
                 layer: spec.layer.clone(),
                 strategy: spec.strategy,
@@ -129,6 +133,21 @@ impl Controller {
                 timeline: Vec::new(),
             },
         }
+    }
+
+    /// `deadline` for the new version's launch, pushed back as its instances come into
+    /// the balancer when `red_black.progress_deadline` says the deadline counts from the
+    /// last progress (Kubernetes' `progressDeadlineSeconds`, which Argo Rollouts and
+    /// Flagger use), not from the launch.
+    fn launch_deadline(&mut self, obs: &Observation, deadline: SimTime) -> SimTime {
+        let registered = obs.version(self.new_version()).registered;
+        if registered > self.progress.0 {
+            self.progress = (registered, obs.now);
+        }
+        if !self.spec.red_black.progress_deadline || self.progress.0 == 0 {
+            return deadline;
+        }
+        deadline.max(self.progress.1 + self.spec.red_black.healthy_deadline)
     }
 
     /// When it first wants to be observed.

@@ -34,7 +34,7 @@ impl Controller {
             self.note(d, now, format!("canary healthy; judging it until {until}"));
             self.start_judge(now);
             self.phase = Phase::CanaryJudging { until };
-        } else if now >= deadline {
+        } else if now >= self.launch_deadline(obs, deadline) {
             self.abort(
                 d,
                 now,
@@ -91,7 +91,7 @@ impl Controller {
         let now = obs.now;
         let (size, new, old) = (self.size(), self.new_version(), self.old());
         if obs.version(new).registered < size {
-            if now >= deadline {
+            if now >= self.launch_deadline(obs, deadline) {
                 let reason = format!(
                     "v{new} not healthy in time: {} of {size} in the balancer",
                     obs.version(new).registered

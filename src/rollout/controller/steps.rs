@@ -123,7 +123,7 @@ impl Controller {
                     deadline,
                     until: Some(until),
                 };
-            } else if now >= deadline {
+            } else if now >= self.launch_deadline(obs, deadline) {
                 self.abort(
                     d,
                     now,
