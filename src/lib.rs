@@ -6,17 +6,28 @@
 //! traffic switch really takes, and how safely a bad release is rolled back.
 //!
 //! # Layers, and which way they depend
+//! Each module uses only those listed above it, with one exception: the engine's
+//! distributions borrow [`stats::special`]'s functions (and `stats` the engine's time).
 //! - [`engine`]: virtual time, the event queue, seeded random streams, distributions.
-//! - [`stats`]: batch means, confidence intervals, special functions, latency histograms.
+//! - [`stats`]: one mean with its 95% interval, batch means, special functions, latency
+//!   histograms.
 //! - [`queueing`]: the queueing station instances are built from, and its theory.
 //! - [`validate`]: the engine held against Erlang C and Pollaczek–Khinchine.
 //! - [`scenario`]: the model file format, its defaults and checks.
-//! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic, chaos).
+//! - [`import`]: rollouts of deploy tools (Argo, Flagger, Kubernetes, Spinnaker, Asgard)
+//!   as the model file's rollouts.
+//! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic,
+//!   chaos) and its one-second observation windows.
 //! - [`rollout`]: the rollout controller (strategies, analysis), behind its own interface.
-//! - [`rehearsal`]: the controller driven against the world, and the rollout metrics.
-//! - [`report`]: summaries and rollout reports as text and JSON.
-//! - [`live`]: the controller against real processes behind HAProxy, and the simulator
-//!   held against it.
+//! - [`metrics`]: the rollout metrics (DESIGN.md §2), what drivers measure to make them,
+//!   and their JSON.
+//! - [`rehearsal`]: the controller driven against the world, and the metrics measured
+//!   there against a run without the rollout.
+//! - [`live`]: the controller against real processes behind HAProxy, and the metrics
+//!   measured there.
+//! - [`plan`]: comparisons, sweeps, fleet sizing and advice, from many rehearsals.
+//! - [`report`]: summaries, rollout reports, comparisons and plans as text, JSON and
+//!   figures; a live run beside the simulator's.
 //! - [`cli`]: the command line, on top of everything.
 
 pub mod cli;
@@ -24,6 +35,7 @@ pub mod engine;
 pub mod import;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod queueing;

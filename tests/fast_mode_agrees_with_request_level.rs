@@ -11,8 +11,9 @@
 
 use std::path::Path;
 
+use rollsim::metrics::Slo;
 use rollsim::model::World;
-use rollsim::rehearsal::metrics::{Slo, rollout_metrics};
+use rollsim::rehearsal::metrics::rollout_metrics;
 use rollsim::rehearsal::rehearse_with_baseline;
 use rollsim::rollout::Outcome;
 use rollsim::scenario::{self, Fidelity, Scenario, rollout::Strategy};

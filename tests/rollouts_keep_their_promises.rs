@@ -6,9 +6,10 @@
 
 use std::path::Path;
 
+use rollsim::metrics::{RolloutMetrics, Slo};
 use rollsim::model::World;
-use rollsim::rehearsal::metrics::{RolloutMetrics, Slo, rollout_metrics};
-use rollsim::rehearsal::rehearse;
+use rollsim::rehearsal::metrics::rollout_metrics;
+use rollsim::rehearsal::{rehearse, rehearse_with_baseline};
 use rollsim::rollout::{Outcome, RollbackPath, RolloutRecord};
 use rollsim::scenario;
 
@@ -61,11 +62,7 @@ fn rehearse_model(rate: &str, duration: &str, balancer: &str, rollout: &str) -> 
         .replace("ROLLOUT", rollout);
     let model =
         scenario::parse(&text, Path::new("rollout.toml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let rehearsal = rehearse(&model);
-    let mut plain = model.clone();
-    plain.rollouts.clear();
-    let mut baseline = World::new(&plain);
-    baseline.run();
+    let (rehearsal, baseline) = rehearse_with_baseline(&model);
     let record = rehearsal.records[0].clone();
     let metrics = rollout_metrics(
         &rehearsal.world,

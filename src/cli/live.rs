@@ -13,9 +13,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::engine::SimTime;
-use crate::live::{driver, metrics, processes::Supervisor, scale, versus};
-use crate::rehearsal::metrics::Slo;
+use crate::live::{driver, metrics, processes::Supervisor, scale};
+use crate::metrics::Slo;
 use crate::report::rollout::{clock, render_text};
+use crate::report::versus;
 use crate::scenario::{self, rollout::Strategy};
 
 /// Exit code after an interruption (128 + SIGINT, as shells report it).
@@ -117,7 +118,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
     println!();
     print!("{}", render_text(&run.record, &measured));
     if args.vs_sim {
-        let sim = versus::sim_model(&live, run.end.as_secs_f64());
+        let sim = live.ending_at(run.end.as_secs_f64());
         let rows = versus::versus(&sim, &measured, args.sim_runs);
         println!();
         println!(

@@ -13,9 +13,8 @@ use std::time::Instant;
 
 use clap::Args;
 
-use crate::model::World;
-use crate::rehearsal::metrics::{Slo, rollout_metrics};
-use crate::rehearsal::rehearse;
+use crate::metrics::Slo;
+use crate::rehearsal::{rehearse, rehearse_with_baseline};
 use crate::report::{rollout, run_summary};
 use crate::rollout::{Outcome, RolloutRecord};
 use crate::scenario::{self, rollout::Strategy};
@@ -71,20 +70,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
     }
     let started = Instant::now();
-    let (rehearsal, baseline) = rayon::join(
-        || rehearse(&model),
-        || {
-            (!model.rollouts.is_empty()).then(|| {
-                let mut plain = model.clone();
-                plain.rollouts.clear();
-                let mut world = World::new(&plain);
-                world.run();
-                world
-            })
-        },
-    );
-    let mut world = rehearsal.world;
-    let summary = world.summary();
+    // Without rollouts, nothing compares with a baseline: the model runs alone.
+    let (mut rehearsal, baseline) = if model.rollouts.is_empty() {
+        (rehearse(&model), None)
+    } else {
+        let (rehearsal, baseline) = rehearse_with_baseline(&model);
+        (rehearsal, Some(baseline))
+    };
+    let summary = rehearsal.world.summary();
     let wall = started.elapsed().as_secs_f64();
     // Wall-clock figures go to stderr, so stdout is identical for identical inputs.
     eprintln!(
@@ -97,22 +90,18 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
         } else {
             ""
         },
-        world.footprint().series_bytes as f64 / (1 << 20) as f64
+        rehearsal.world.footprint().series_bytes as f64 / (1 << 20) as f64
     );
-    let slo = Slo::of(&model);
-    let reports: Vec<_> = match &baseline {
-        Some(baseline) => rehearsal
-            .records
-            .iter()
-            .map(|record| (record, rollout_metrics(&world, baseline, record, slo)))
-            .collect(),
-        None => Vec::new(),
-    };
+    let metrics = baseline.map_or_else(Vec::new, |baseline| {
+        rehearsal.rollout_metrics(&baseline, Slo::of(&model))
+    });
+    let reports: Vec<_> = rehearsal.records.iter().zip(metrics).collect();
+    let world = &rehearsal.world;
     if let Some(dir) = &args.plot {
         if rehearsal.records.is_empty() {
             return Err("--plot: the model has no rollouts to plot".into());
         }
-        for file in crate::report::plot::plot_rehearsal(&world, &rehearsal.records, dir)? {
+        for file in crate::report::plot::plot_rehearsal(world, &rehearsal.records, dir)? {
             eprintln!("wrote {}", file.display());
         }
     }

@@ -172,7 +172,7 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let written: Result<(), String> = todo.par_iter().with_max_len(1).try_for_each(|key| {
         let point = grid.point(key.point);
         let model = sweep::model_of(&source, &model_file, &point)?;
-        let line = sweep::run_one(&model, &point, *key).to_string();
+        let line = sweep::run_one(&model, &point, *key).to_line();
         bar.inc(1);
         let mut file = file.lock().map_err(|_| "a writer panicked".to_string())?;
         writeln!(file, "{line}")

@@ -1,6 +1,7 @@
 //! The rollout metrics of DESIGN.md §2 for a live run, measured from real requests:
-//! the same [`RolloutMetrics`] (and so the same report) as a rehearsal's, with the same
-//! definitions and one-second windows.
+//! the same [`RolloutMetrics`] (and so the same report) as a rehearsal's, filled through
+//! the same [`Measured`] ([`crate::metrics`]) on the simulator's one-second windows
+//! ([`crate::model::observe::window_of`]).
 //!
 //! # Where each number comes from
 //! - Instances: the fleet's samples (processes alive, processes answering health
@@ -8,13 +9,15 @@
 //! - Traffic shares (switch and restore): attempts by the second they were sent, each
 //!   attributed to the version that answered it; attempts no instance answered
 //!   (refused, timed out) count in the total and for no version, as in the simulator.
+//!   The timings are then the simulator's, read from these seconds ([`Timings::of`]).
 //! - Failed requests, availability, latency: the load generator's requests after
 //!   retries. A live run has no twin without the rollout, so the baseline of
 //!   `failed_requests` is the failure rate of the requests before the rollout began,
 //!   over the requests since.
 
-use crate::engine::{SimDuration, SimTime};
-use crate::rehearsal::metrics::{Measured, RolloutMetrics, SWITCHED_SHARE, Slo, SloTally};
+use crate::engine::SimDuration;
+use crate::metrics::{Measured, PerSecond, RolloutMetrics, Slo, SloTally, Timings};
+use crate::model::observe::window_of;
 use crate::stats::LatencyHistogram;
 
 use super::driver::LiveRun;
@@ -31,15 +34,31 @@ struct Second {
     finished: Vec<u32>,
 }
 
-impl Second {
-    fn share(&self, filter: impl Fn(u32) -> bool) -> Option<f64> {
-        let on: u64 = self
+impl PerSecond for Vec<Second> {
+    fn windows(&self) -> usize {
+        self.len()
+    }
+
+    fn share(&self, s: usize, filter: &dyn Fn(u32) -> bool) -> Option<f64> {
+        let second = &self[s];
+        let on: u64 = second
             .by_version
             .iter()
             .filter(|(v, _)| filter(*v))
             .map(|(_, n)| n)
             .sum();
-        (self.sent > 0).then(|| on as f64 / self.sent as f64)
+        (second.sent > 0).then(|| on as f64 / second.sent as f64)
+    }
+
+    fn took(&self, s: usize, version: u32) -> bool {
+        self[s]
+            .by_version
+            .iter()
+            .any(|(v, n)| *v == version && *n > 0)
+    }
+
+    fn finished(&self, s: usize, version: u32) -> bool {
+        self[s].finished.contains(&version)
     }
 }
 
@@ -50,7 +69,6 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     let start = record.started_at.unwrap_or(end).min(end);
     let finish = record.finished_at.unwrap_or(end).clamp(start, end);
     let seconds = per_second(run);
-    let end_s = seconds.len();
 
     let last_before = run.fleet.iter().rev().find(|s| s.at < start);
     let before = last_before.map_or(record.baseline_size, |s| s.alive);
@@ -73,41 +91,8 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     let span_seconds = finish.saturating_since(start).as_secs_f64();
     let extra_hours = (alive_seconds - f64::from(before) * span_seconds) / 3600.0;
 
-    let (new, old) = (record.new_version, record.old_version);
-    let first_second_with = |from: usize, filter: &dyn Fn(u32) -> bool| {
-        (from..end_s).find(|s| {
-            seconds[*s]
-                .share(filter)
-                .is_some_and(|x| x >= SWITCHED_SHARE)
-        })
-    };
-    let switch_latency = record.switched_at.and_then(|t| {
-        first_second_with(second(t), &|v| v == new).map(|s| window_end(s).saturating_since(t))
-    });
-    let switch_latency_full = record.switched_at.map(|t| {
-        let from = second(t);
-        let until = record
-            .aborted_at
-            .map_or(end_s, |a| second(a).clamp(from, end_s));
-        let last_old = (from..until)
-            .rev()
-            .find(|s| seconds[*s].finished.contains(&old));
-        let full = last_old.map_or(SimDuration::ZERO, |s| window_end(s).saturating_since(t));
-        full.max(switch_latency.unwrap_or(full))
-    });
-    let first_new_s = (second(start)..end_s).find(|s| {
-        seconds[*s]
-            .by_version
-            .iter()
-            .any(|(v, n)| *v == new && *n > 0)
-    });
-    let detection_time = record
-        .aborted_at
-        .zip(first_new_s)
-        .map(|(abort, s)| abort.saturating_since(window_start(s)));
-    let restore_time = record.aborted_at.and_then(|t| {
-        first_second_with(second(t), &|v| v != new).map(|s| window_end(s).saturating_since(t))
-    });
+    let timings = Timings::of(record, window_of(start), &seconds);
+    let new = record.new_version;
     let bad_version_requests = run
         .records
         .attempts
@@ -157,10 +142,7 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
         serving_before,
         min_serving,
         extra_hours,
-        switch_latency,
-        switch_latency_full,
-        detection_time,
-        restore_time,
+        timings,
         failed_requests,
         bad_version_requests,
         downstream_rate_ratio: None,
@@ -171,9 +153,9 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
 
 /// Attempts by second.
 fn per_second(run: &LiveRun) -> Vec<Second> {
-    let mut seconds = vec![Second::default(); second(run.end) + 1];
+    let mut seconds = vec![Second::default(); window_of(run.end) + 1];
     for attempt in &run.records.attempts {
-        let sent = second(attempt.start).min(seconds.len() - 1);
+        let sent = window_of(attempt.start).min(seconds.len() - 1);
         seconds[sent].sent += 1;
         let Some(version) = attempt.version else {
             continue;
@@ -184,7 +166,7 @@ fn per_second(run: &LiveRun) -> Vec<Second> {
             None => by_version.push((version, 1)),
         }
         if matches!(attempt.outcome, AttemptOutcome::Ok | AttemptOutcome::Failed) {
-            let done = second(attempt.end).min(seconds.len() - 1);
+            let done = window_of(attempt.end).min(seconds.len() - 1);
             if !seconds[done].finished.contains(&version) {
                 seconds[done].finished.push(version);
             }
@@ -193,19 +175,10 @@ fn per_second(run: &LiveRun) -> Vec<Second> {
     seconds
 }
 
-fn second(t: SimTime) -> usize {
-    (t.as_nanos() / 1_000_000_000) as usize
-}
-fn window_start(s: usize) -> SimTime {
-    SimTime::from_nanos(s as u64 * 1_000_000_000)
-}
-fn window_end(s: usize) -> SimTime {
-    window_start(s + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
     use crate::live::fleet::FleetSample;
     use crate::live::load::{Attempt, RequestRecord};
     use crate::rollout::{Outcome, RolloutRecord};

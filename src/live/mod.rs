@@ -15,8 +15,13 @@
 //!    recording every attempt and request; [`clock`] is the run's time.
 //! 6. [`driver`]: the tokio loop that observes, asks the controller and applies its
 //!    commands, as [`crate::rehearsal::driver`] does in the simulator.
-//! 7. [`metrics`]: the rollout report's metrics from the real requests; [`versus`]:
-//!    the same model simulated, side by side (`--vs-sim`).
+//! 7. [`metrics`]: the rollout report's metrics ([`crate::metrics`]) from the real
+//!    requests. `--vs-sim` sets the same model, simulated, beside them
+//!    (`report::versus`, on the model of [`scale::LiveModel::ending_at`]).
+//!
+//! It depends on the engine, the scenario, the model's pieces it shares with the
+//! simulator (releases, clients, traffic curves, windows), the controller and the
+//! metrics; never on the simulator's driver (`rehearsal`) or on what sits above.
 
 pub(crate) mod clock;
 pub(crate) mod driver;
@@ -27,4 +32,3 @@ pub(crate) mod load;
 pub(crate) mod metrics;
 pub(crate) mod processes;
 pub(crate) mod scale;
-pub(crate) mod versus;

@@ -56,6 +56,15 @@ impl LiveModel {
     pub(crate) fn rollout(&self) -> &RolloutSpec {
         &self.scenario.rollouts[0]
     }
+
+    /// The model for the simulator (`--vs-sim`): this one, ending when the live run
+    /// ended (`end_secs` after its start, rounded up to a whole second).
+    pub(crate) fn ending_at(&self, end_secs: f64) -> Scenario {
+        let mut model = self.scenario.clone();
+        let seconds = end_secs.ceil().max(1.0) as u64;
+        model.duration = SimDuration::from_secs(seconds);
+        model
+    }
 }
 
 /// Makes `model`'s layer `layer` (default: the layer of its only rollout) playable live,

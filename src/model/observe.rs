@@ -1,6 +1,7 @@
 //! What the world records as it runs: totals per layer (for conservation checks and
 //! the run summary) and a per-second time series per layer and per cluster (for
-//! rollout metrics and plots).
+//! rollout metrics and plots), and the arithmetic of its one-second windows
+//! ([`window_of`], [`windows_in`], [`window_start`], [`window_end`]).
 //!
 //! # Size
 //! A window is a few counters plus a sparse latency histogram (only the buckets that
@@ -148,9 +149,26 @@ impl Observations {
     }
 }
 
+/// The window `t` falls in: its index from the start of the run ("which second is `t`
+/// in"). Every per-second series, the rollout metrics of both drivers and the
+/// controller's observations count windows with these four functions.
+pub fn window_of(t: SimTime) -> usize {
+    (t.as_nanos() / WINDOW.as_nanos()) as usize
+}
+
+/// Whole windows in `d` (rounded down).
+pub fn windows_in(d: SimDuration) -> usize {
+    (d.as_nanos() / WINDOW.as_nanos()) as usize
+}
+
 /// The start of window `index`.
 pub fn window_start(index: usize) -> SimTime {
     SimTime::ZERO + WINDOW.saturating_mul(index as u64)
+}
+
+/// The end of window `index`: the start of the next.
+pub fn window_end(index: usize) -> SimTime {
+    window_start(index + 1)
 }
 
 /// Counters per state, in [`InstanceState::ALL`] order.

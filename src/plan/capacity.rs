@@ -23,10 +23,10 @@ use rayon::prelude::*;
 
 use crate::engine::SimDuration;
 use crate::model::World;
-use crate::model::observe::WINDOW;
-use crate::plan::compare::Interval;
+use crate::model::observe::windows_in;
 use crate::scenario::Scenario;
 use crate::scenario::chaos::ChaosSpec;
+use crate::stats::Estimate;
 use crate::stats::LatencyHistogram;
 
 /// Length of a sizing run.
@@ -51,9 +51,9 @@ pub struct Evaluation {
     /// Instances of the layer.
     pub instances: u32,
     /// The entry layer's p99 over runs, in ms.
-    pub latency_p99_ms: Interval,
+    pub latency_p99_ms: Estimate,
     /// The entry layer's availability over runs.
-    pub availability: Interval,
+    pub availability: Estimate,
     /// Whether it meets the target with 95% confidence.
     pub meets: bool,
 }
@@ -229,21 +229,21 @@ fn evaluate(
             }
             let mut world = World::new(&model);
             world.run();
-            let from = (PLAN_WARMUP.as_nanos() / WINDOW.as_nanos()) as usize;
+            let from = windows_in(PLAN_WARMUP);
             entry_slo(&world, from..usize::MAX)
         })
         .collect();
     let p99: Vec<f64> = results.iter().map(|r| r.0).collect();
     let availability: Vec<f64> = results.iter().map(|r| r.1).collect();
-    let p99 = Interval::of(&p99).expect("at least one run");
-    let availability = Interval::of(&availability).expect("at least one run");
+    let p99 = Estimate::of(&p99).expect("at least one run");
+    let availability = Estimate::of(&availability).expect("at least one run");
     let upper_p99 = if runs > 1 {
-        p99.mean + p99.half_width
+        p99.mean + p99.half_width_95
     } else {
         p99.mean
     };
     let lower_availability = if runs > 1 {
-        availability.mean - availability.half_width
+        availability.mean - availability.half_width_95
     } else {
         availability.mean
     };

@@ -5,21 +5,21 @@
 //!    strategy sees the same arrivals, service times and chaos: differences between
 //!    strategies are theirs, not the dice's.
 //! 2. Per run, the model is rehearsed once per strategy (every rollout set to it), and
-//!    once without rollouts (the baseline the metrics compare with).
+//!    once without rollouts ([`crate::rehearsal::baseline`]: the baseline the metrics
+//!    compare with, shared by the strategies of that run).
 //! 3. Runs go in parallel (rayon); results are kept in run order, so the output does
 //!    not depend on the number of threads.
 //! 4. Per metric and strategy: the mean and its 95% confidence interval (Student's t
-//!    over runs); per other strategy, the paired difference with the first strategy and
-//!    its interval (paired, since run `i` shares its seed).
+//!    over runs, an [`Estimate`]); per other strategy, the paired difference with the
+//!    first strategy and its interval (paired, since run `i` shares its seed).
 
 use rayon::prelude::*;
 
-use crate::model::World;
-use crate::rehearsal::metrics::{RolloutMetrics, Slo, rollout_metrics};
-use crate::rehearsal::rehearse;
+use crate::metrics::{RolloutMetrics, Slo};
+use crate::rehearsal::{baseline, rehearse};
 use crate::scenario::Scenario;
 use crate::scenario::rollout::Strategy;
-use crate::stats::special::student_t_975;
+use crate::stats::Estimate;
 
 /// Every run's metrics: `metrics[strategy][run][rollout]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,39 +37,6 @@ pub struct Comparison {
     /// Real requests each simulated one stood for (1: request level; see
     /// [`crate::model::fast`]).
     pub sampling_step: u32,
-}
-
-/// A mean with the half-width of its 95% confidence interval, over `n` values.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    /// The mean.
-    pub mean: f64,
-    /// Half-width of the 95% interval (infinite with one value, 0 with none).
-    pub half_width: f64,
-    /// Values it is made of.
-    pub n: usize,
-}
-
-impl Interval {
-    /// The mean and t-interval of `values` (`None` if empty).
-    pub fn of(values: &[f64]) -> Option<Interval> {
-        let n = values.len();
-        if n == 0 {
-            return None;
-        }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let half_width = if n < 2 {
-            f64::INFINITY
-        } else {
-            let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            student_t_975((n - 1) as u64) * (variance / n as f64).sqrt()
-        };
-        Some(Interval {
-            mean,
-            half_width,
-            n,
-        })
-    }
 }
 
 /// Rehearses `model` with each strategy `runs` times (seeds `seed`, `seed + 1`, …),
@@ -91,26 +58,19 @@ pub fn compare(
         .par_iter()
         .with_max_len(1)
         .map(|&run_seed| {
-            let mut plain = model.clone();
-            plain.seed = run_seed;
-            plain.rollouts.clear();
-            let mut baseline = World::new(&plain);
-            baseline.run();
+            let mut seeded = model.clone();
+            seeded.seed = run_seed;
+            // One baseline per seed, shared by every strategy's rehearsal of that seed.
+            let baseline = baseline(&seeded);
             strategies
                 .par_iter()
                 .with_max_len(1)
                 .map(|&strategy| {
-                    let mut variant = model.clone();
-                    variant.seed = run_seed;
+                    let mut variant = seeded.clone();
                     for rollout in &mut variant.rollouts {
                         rollout.strategy = strategy;
                     }
-                    let rehearsal = rehearse(&variant);
-                    let metrics = rehearsal
-                        .records
-                        .iter()
-                        .map(|record| rollout_metrics(&rehearsal.world, &baseline, record, slo))
-                        .collect();
+                    let metrics = rehearse(&variant).rollout_metrics(&baseline, slo);
                     on_rehearsal_done();
                     metrics
                 })
@@ -138,12 +98,12 @@ impl Comparison {
         s: usize,
         k: usize,
         metric: fn(&RolloutMetrics) -> Option<f64>,
-    ) -> Option<Interval> {
+    ) -> Option<Estimate> {
         let values: Vec<f64> = self.metrics[s]
             .iter()
             .filter_map(|run| metric(&run[k]))
             .collect();
-        Interval::of(&values)
+        Estimate::of(&values)
     }
 
     /// The paired difference (strategy `s` − strategy 0) of `metric` for rollout `k`,
@@ -153,27 +113,12 @@ impl Comparison {
         s: usize,
         k: usize,
         metric: fn(&RolloutMetrics) -> Option<f64>,
-    ) -> Option<Interval> {
+    ) -> Option<Estimate> {
         let values: Vec<f64> = self.metrics[s]
             .iter()
             .zip(&self.metrics[0])
             .filter_map(|(a, b)| Some(metric(&a[k])? - metric(&b[k])?))
             .collect();
-        Interval::of(&values)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_follow_student_t() {
-        let i = Interval::of(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
-        assert_eq!(i.mean, 3.0);
-        // sd = 1.5811, t(4) = 2.776: half-width = 2.776 × 1.5811 / √5 = 1.963.
-        assert!((i.half_width - 1.963).abs() < 1e-3, "{}", i.half_width);
-        assert!(Interval::of(&[]).is_none());
-        assert!(Interval::of(&[2.0]).unwrap().half_width.is_infinite());
+        Estimate::of(&values)
     }
 }

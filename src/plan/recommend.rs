@@ -14,10 +14,11 @@
 //!    skips this step.
 //! 3. The cheapest in extra instance-hours among those left is advised.
 
-use crate::plan::compare::{Comparison, Interval};
-use crate::rehearsal::metrics::RolloutMetrics;
+use crate::metrics::RolloutMetrics;
+use crate::plan::compare::Comparison;
 use crate::rollout::Outcome;
 use crate::scenario::rollout::Strategy;
+use crate::stats::Estimate;
 
 /// What one strategy costs and risks for one rollout, over the runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,11 +26,11 @@ pub struct StrategyCost {
     /// The strategy.
     pub strategy: Strategy,
     /// Extra instances at the peak of the rollout (peak ratio − 1) × the layer's size.
-    pub extra_instances: Interval,
+    pub extra_instances: Estimate,
     /// Extra instance-hours.
-    pub extra_instance_hours: Interval,
+    pub extra_instance_hours: Estimate,
     /// Failed requests beyond the baseline.
-    pub failed_requests: Interval,
+    pub failed_requests: Estimate,
     /// Runs in which the (healthy or not) release was promoted.
     pub promoted_runs: usize,
     /// Runs in which it was rolled back.
@@ -37,9 +38,9 @@ pub struct StrategyCost {
     /// Runs still under way when the run ended.
     pub unfinished_runs: usize,
     /// Requests the new version served (all of them bad ones if the release is).
-    pub bad_version_requests: Interval,
+    pub bad_version_requests: Estimate,
     /// Abort → traffic back on the old version, over the runs that rolled back.
-    pub restore_time_s: Option<Interval>,
+    pub restore_time_s: Option<Estimate>,
     /// Runs in all.
     pub runs: usize,
 }
@@ -57,10 +58,10 @@ pub struct Advice {
     pub words: String,
 }
 
-fn interval(c: &Comparison, s: usize, k: usize, f: fn(&RolloutMetrics) -> Option<f64>) -> Interval {
-    c.interval(s, k, f).unwrap_or(Interval {
+fn interval(c: &Comparison, s: usize, k: usize, f: fn(&RolloutMetrics) -> Option<f64>) -> Estimate {
+    c.interval(s, k, f).unwrap_or(Estimate {
         mean: 0.0,
-        half_width: 0.0,
+        half_width_95: 0.0,
         n: 0,
     })
 }
@@ -77,7 +78,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                     let size = f64::from(sizes[k]);
                     let mut extra = interval(c, s, k, |m| Some(m.peak_instances_ratio - 1.0));
                     extra.mean *= size;
-                    extra.half_width *= size;
+                    extra.half_width_95 *= size;
                     StrategyCost {
                         strategy: c.strategies[s],
                         extra_instances: extra,
@@ -113,9 +114,9 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                 best.strategy,
                 best.extra_instances.mean,
                 best.extra_instance_hours.mean,
-                finite(best.extra_instance_hours.half_width),
+                best.extra_instance_hours.finite_half_width(),
                 best.failed_requests.mean,
-                finite(best.failed_requests.half_width),
+                best.failed_requests.finite_half_width(),
                 best.promoted_runs,
                 best.runs
             );
@@ -124,7 +125,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                     " The release is defective: its version served {:.0} ± {:.0} requests before traffic was back \
                      (a worse defect of the same kind fails in proportion).",
                     best.bad_version_requests.mean,
-                    finite(best.bad_version_requests.half_width)
+                    best.bad_version_requests.finite_half_width()
                 ));
             }
             if let Some(restore) = best.restore_time_s {
@@ -133,7 +134,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                     best.rolled_back_runs,
                     best.runs,
                     restore.mean,
-                    finite(restore.half_width)
+                    restore.finite_half_width()
                 ));
             }
             for other in costs.iter().filter(|c| c.strategy != best.strategy) {
@@ -143,7 +144,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                     other.extra_instances.mean,
                     other.extra_instance_hours.mean,
                     other.failed_requests.mean,
-                    finite(other.failed_requests.half_width),
+                    other.failed_requests.finite_half_width(),
                     other.promoted_runs,
                     other.runs
                 ));
@@ -151,14 +152,14 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                     words.push_str(&format!(
                         ", with {:.0} ± {:.0} requests on the bad version",
                         other.bad_version_requests.mean,
-                        finite(other.bad_version_requests.half_width)
+                        other.bad_version_requests.finite_half_width()
                     ));
                 }
                 if let Some(restore) = other.restore_time_s {
                     words.push_str(&format!(
                         ", restoring in {:.0} ± {:.0} s",
                         restore.mean,
-                        finite(restore.half_width)
+                        restore.finite_half_width()
                     ));
                 }
                 words.push('.');
@@ -206,11 +207,7 @@ fn least(
                 .map(|(a, b)| metric(&a[k]) - metric(&b[k]))
                 .collect();
             s == lowest
-                || Interval::of(&paired).is_none_or(|d| d.mean - finite(d.half_width) <= 0.0)
+                || Estimate::of(&paired).is_none_or(|d| d.mean - d.finite_half_width() <= 0.0)
         })
         .collect()
-}
-
-fn finite(x: f64) -> f64 {
-    if x.is_finite() { x } else { 0.0 }
 }

@@ -2,12 +2,13 @@
 //! interval over the point's seeds, as rows (and CSV); what a study's README quotes.
 //!
 //! # How
-//! 1. The result lines (one per run, see [`super::sweep`]) are grouped by point, in
-//!    point order; a point's overrides name it.
-//! 2. Per rollout of the point, every numeric metric of the run lines is collected over
-//!    seeds (a metric a run does not have, e.g. a restore time without a rollback, is
-//!    left out, so `n` says how many runs had it), plus two outcome shares: `promoted`
-//!    and `rolled_back` (1 if the run's rollout ended so, else 0).
+//! 1. The result lines (one [`ResultLine`] per run, see [`super::sweep`]) are grouped
+//!    by point, in point order; a point's overrides name it.
+//! 2. Per rollout of the point, every numeric metric of the run lines
+//!    ([`RolloutJson::numbers`]) is collected over seeds (a metric a run does not have,
+//!    e.g. a restore time without a rollback, is left out, so `n` says how many runs had
+//!    it), plus two outcome shares: `promoted` and `rolled_back` (1 if the run's rollout
+//!    ended so, else 0).
 //! 3. Means come with 95% intervals: Student's t over runs for measurements, Wilson's
 //!    score interval for the outcome shares (a proportion near 0 or 1 keeps a sensible
 //!    interval with few runs).
@@ -19,7 +20,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::plan::compare::Interval;
+use crate::metrics::json::{ResultLine, RolloutJson};
+use crate::rollout::Outcome;
+use crate::stats::Estimate;
 
 /// How a sweep's summary is drawn: the `[report]` table of an experiment file.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -73,11 +76,8 @@ pub struct Row {
     pub high: f64,
 }
 
-/// Fields of a run's rollout that are not metrics.
-const NOT_METRICS: [&str; 2] = ["new_version", "old_version"];
-
 /// A point's overrides and each of its runs' rollouts.
-type PointRuns = (Vec<(String, Json)>, Vec<Vec<Json>>);
+type PointRuns = (Vec<(String, Json)>, Vec<Vec<RolloutJson>>);
 
 /// The summary of `results` (JSON lines, any order).
 pub fn summarize(results: &str) -> Result<Vec<Row>, String> {
@@ -86,46 +86,24 @@ pub fn summarize(results: &str) -> Result<Vec<Row>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Json = serde_json::from_str(line)
+        let line: ResultLine = serde_json::from_str(line)
             .map_err(|e| format!("line {}: not a result line: {e}", number + 1))?;
-        let point = value
-            .get("point")
-            .and_then(Json::as_u64)
-            .ok_or_else(|| format!("line {}: no `point`", number + 1))?
-            as usize;
-        let overrides: Vec<(String, Json)> = value
-            .get("overrides")
-            .and_then(Json::as_object)
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        let rollouts = value
-            .get("rollouts")
-            .and_then(Json::as_array)
-            .ok_or_else(|| format!("line {}: no `rollouts`", number + 1))?
-            .clone();
         points
-            .entry(point)
-            .or_insert_with(|| (overrides, Vec::new()))
+            .entry(line.point)
+            .or_insert_with(|| (line.overrides.into_iter().collect(), Vec::new()))
             .1
-            .push(rollouts);
+            .push(line.rollouts);
     }
     let mut rows = Vec::new();
     for (point, (overrides, runs)) in points {
         let rollouts = runs.iter().map(Vec::len).max().unwrap_or(0);
         for k in 0..rollouts {
-            let of_k: Vec<&serde_json::Map<String, Json>> = runs
+            let of_k: Vec<&RolloutJson> = runs.iter().filter_map(|run| run.get(k)).collect();
+            let layer = of_k.first().map(|r| r.layer.clone()).unwrap_or_default();
+            let mut names: Vec<&str> = of_k
                 .iter()
-                .filter_map(|run| run.get(k).and_then(Json::as_object))
-                .collect();
-            let layer = of_k
-                .iter()
-                .find_map(|r| r.get("layer").and_then(Json::as_str))
-                .unwrap_or_default()
-                .to_string();
-            let mut names: Vec<&String> = of_k
-                .iter()
-                .flat_map(|r| r.iter())
-                .filter(|(name, v)| v.is_number() && !NOT_METRICS.contains(&name.as_str()))
+                .flat_map(|r| r.numbers())
+                .filter(|(_, value)| value.is_some())
                 .map(|(name, _)| name)
                 .collect();
             names.sort();
@@ -141,28 +119,23 @@ pub fn summarize(results: &str) -> Result<Vec<Row>, String> {
                 low,
                 high,
             };
-            for outcome in ["promoted", "rolled_back"] {
-                let wanted = outcome.replace('_', " ");
-                let hits = of_k
-                    .iter()
-                    .filter(|r| r.get("outcome").and_then(Json::as_str) == Some(wanted.as_str()))
-                    .count();
+            for (metric, outcome) in [
+                ("promoted", Outcome::Promoted),
+                ("rolled_back", Outcome::RolledBack),
+            ] {
+                let hits = of_k.iter().filter(|r| r.outcome == outcome.name()).count();
                 let n = of_k.len();
                 if n > 0 {
-                    rows.push(row(outcome, n, hits as f64 / n as f64, wilson(hits, n)));
+                    rows.push(row(metric, n, hits as f64 / n as f64, wilson(hits, n)));
                 }
             }
             for name in names {
                 let values: Vec<f64> = of_k
                     .iter()
-                    .filter_map(|r| r.get(name.as_str()).and_then(Json::as_f64))
+                    .filter_map(|r| r.numbers().into_iter().find(|(n, _)| *n == name)?.1)
                     .collect();
-                if let Some(i) = Interval::of(&values) {
-                    let half = if i.half_width.is_finite() {
-                        i.half_width
-                    } else {
-                        0.0
-                    };
+                if let Some(i) = Estimate::of(&values) {
+                    let half = i.finite_half_width();
                     rows.push(row(name, i.n, i.mean, (i.mean - half, i.mean + half)));
                 }
             }
@@ -270,13 +243,21 @@ fn csv_field(text: &str) -> String {
 mod tests {
     use super::*;
 
-    const LINES: &str = r#"{"point":0,"seed":1,"overrides":{"rollout.strategy":"rolling","traffic.rate":"300/s"},"rollouts":[{"layer":"backend","outcome":"promoted","failed_requests":10,"restore_time":null,"new_version":1}]}
-{"point":0,"seed":2,"overrides":{"rollout.strategy":"rolling","traffic.rate":"300/s"},"rollouts":[{"layer":"backend","outcome":"rolled back","failed_requests":30,"restore_time":12.5,"new_version":1}]}
-"#;
+    /// A result line of point 0 whose rollout ended with `outcome`, `failed` failed
+    /// requests and a restore time of `restore` (JSON), the other metrics fixed.
+    fn line(seed: u64, outcome: &str, failed: i64, restore: &str) -> String {
+        format!(
+            r#"{{"overrides":{{"rollout.strategy":"rolling","traffic.rate":"300/s"}},"point":0,"rollouts":[{{"availability":0.999,"bad_version_requests":5000,"detection_time":null,"downstream_rate_ratio":null,"extra_cost":null,"extra_instance_hours":0.5,"failed_requests":{failed},"latency_p50_ms":20.0,"latency_p999_ms":90.0,"latency_p99_ms":60.0,"layer":"backend","min_serving_ratio":0.75,"minutes_in_slo_breach":0,"new_version":1,"old_version":0,"outcome":"{outcome}","peak_instances_ratio":1.25,"restore_time":{restore},"rollback_path":null,"rollout_duration":600.0,"strategy":"rolling","switch_latency":null,"switch_latency_full":null,"units":{{"durations":"seconds","instance_hours":"hours","latencies":"milliseconds"}}}}],"seed":{seed}}}"#
+        )
+    }
+
+    fn lines() -> String {
+        line(1, "promoted", 10, "null") + "\n" + &line(2, "rolled back", 30, "12.5") + "\n"
+    }
 
     #[test]
     fn points_are_summarised_per_metric_with_intervals() {
-        let rows = summarize(LINES).unwrap();
+        let rows = summarize(&lines()).unwrap();
         let get = |m: &str| rows.iter().find(|r| r.metric == m).unwrap();
         assert_eq!(get("failed_requests").mean, 20.0);
         assert_eq!(get("failed_requests").n, 2);

@@ -20,20 +20,21 @@
 //!
 //! # Runs and their order
 //! The runs are `(point, seed)` pairs in canonical order: points in grid order then
-//! list order, seeds ascending within each. A run's result is one JSON line keyed by
-//! `point` and `seed`, independent of when or where it ran, so results from shards
+//! list order, seeds ascending within each. A run's result is one JSON line
+//! ([`ResultLine`]: the point's overrides and its rollouts' metrics) keyed by `point`
+//! and `seed`, independent of when or where it ran, so results from shards
 //! (`--shard K/N` takes every N-th run from the K-th) and from resumed sweeps merge into
 //! exactly the file a single uninterrupted run writes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use toml::Value;
 
-use crate::rehearsal::metrics::{Slo, rollout_metrics};
+use crate::metrics::Slo;
+use crate::metrics::json::{ResultLine, RolloutJson};
 use crate::rehearsal::rehearse_with_baseline;
-use crate::report::rollout as rollout_report;
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{self, Override};
 
@@ -81,8 +82,9 @@ pub struct Point {
     pub overrides: Vec<(String, Value)>,
 }
 
-/// A run of the sweep: a point and a seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A run of the sweep: a point and a seed (read from a result line, whatever else the
+/// line holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
 pub struct RunKey {
     /// Index of the point.
     pub point: usize,
@@ -277,52 +279,34 @@ pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, St
 }
 
 /// Runs one point with one seed: its rehearsal against its baseline; the result line.
-pub fn run_one(model: &Scenario, point: &Point, key: RunKey) -> Json {
+pub(crate) fn run_one(model: &Scenario, point: &Point, key: RunKey) -> ResultLine {
     let mut model = model.clone();
     model.seed = key.seed;
-    let slo = Slo::of(&model);
     let (rehearsal, baseline) = rehearse_with_baseline(&model);
-    let rollouts: Vec<Json> = rehearsal
+    let rollouts = rehearsal
         .records
         .iter()
-        .map(|record| {
-            let metrics = rollout_metrics(&rehearsal.world, &baseline, record, slo);
-            let mut value = rollout_report::to_json(record, &metrics);
-            if let Some(object) = value.as_object_mut() {
-                object.remove("timeline");
-            }
-            value
-        })
+        .zip(rehearsal.rollout_metrics(&baseline, Slo::of(&model)))
+        .map(|(record, metrics)| RolloutJson::new(record, &metrics))
         .collect();
-    let overrides: serde_json::Map<String, Json> = point
-        .overrides
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Json::Null)))
-        .collect();
-    let mut line = json!({
-        "point": key.point,
-        "seed": key.seed,
-        "overrides": overrides,
-        "rollouts": rollouts,
-    });
-    // A line simulated in fast mode says so (request-level lines stay as they were).
     let step = rehearsal.world.sampling_step();
-    if step > 1
-        && let Some(object) = line.as_object_mut()
-    {
-        object.insert("fidelity".into(), json!("fast"));
-        object.insert("sampling_step".into(), json!(step));
+    ResultLine {
+        point: key.point,
+        seed: key.seed,
+        overrides: point
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Json::Null)))
+            .collect(),
+        rollouts,
+        fidelity: (step > 1).then(|| "fast".to_string()),
+        sampling_step: (step > 1).then_some(step),
     }
-    line
 }
 
 /// The key of a result line, if it is a complete, valid one.
-pub fn key_of(line: &str) -> Option<RunKey> {
-    let value: Json = serde_json::from_str(line).ok()?;
-    Some(RunKey {
-        point: usize::try_from(value.get("point")?.as_u64()?).ok()?,
-        seed: value.get("seed")?.as_u64()?,
-    })
+pub(crate) fn key_of(line: &str) -> Option<RunKey> {
+    serde_json::from_str(line).ok()
 }
 
 /// Sorts result lines by key and drops duplicates and broken lines: the canonical file.
@@ -443,6 +427,29 @@ mod tests {
             error.contains("2000000 runs (1000000 points × 2 runs); at most 1000000"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn committed_result_lines_read_and_write_back_whole() {
+        let json = |text: &str| serde_json::from_str::<Json>(text).unwrap();
+        for results in [
+            include_str!("../../experiments/bake-time/results.jsonl"),
+            include_str!("../../experiments/rollback-safety/results.jsonl"),
+        ] {
+            for text in results.lines() {
+                let line: ResultLine = serde_json::from_str(text).unwrap();
+                // As values: serde_json reads a float to within one unit in the last
+                // place, so the last digit of a re-written float may differ.
+                assert_eq!(json(&line.to_line()), json(text));
+                assert_eq!(
+                    key_of(text),
+                    Some(RunKey {
+                        point: line.point,
+                        seed: line.seed
+                    })
+                );
+            }
+        }
     }
 
     #[test]

@@ -21,14 +21,14 @@
 use rayon::prelude::*;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::observe::WINDOW;
+use crate::model::observe::window_of;
 use crate::plan::capacity::{Target, entry_slo};
-use crate::plan::compare::Interval;
 use crate::rehearsal::rehearse_until_done;
 use crate::rollout::Outcome;
 use crate::scenario::Scenario;
 use crate::scenario::rollout::ReleaseSpec;
 use crate::scenario::rollout::Strategy;
+use crate::stats::Estimate;
 
 /// Hours from Monday 00:00 to the Tuesday whose hours are scanned.
 const TUESDAY_H: f64 = 24.0;
@@ -41,9 +41,9 @@ pub struct HourJudgement {
     /// Entry traffic at that moment, requests per second.
     pub rate_per_second: f64,
     /// The entry layer's p99 during the rollouts, over runs, in ms.
-    pub latency_p99_ms: Interval,
+    pub latency_p99_ms: Estimate,
     /// The entry layer's availability during the rollouts, over runs.
-    pub availability: Interval,
+    pub availability: Estimate,
     /// Runs in which a rollout was rolled back.
     pub rolled_back_runs: usize,
     /// Runs in all.
@@ -177,12 +177,11 @@ pub fn scan_hours(
                 rollout.strategy = strategies[s];
             }
             let rehearsal = rehearse_until_done(&variant);
-            let seconds = |t: SimTime| (t.as_nanos() / WINDOW.as_nanos()) as usize;
             let from = rehearsal
                 .records
                 .iter()
                 .filter_map(|r| r.started_at)
-                .map(seconds)
+                .map(window_of)
                 .min()
                 .unwrap_or(usize::MAX);
             let to = if rehearsal.records.iter().all(|r| r.finished_at.is_some()) {
@@ -190,7 +189,7 @@ pub fn scan_hours(
                     .records
                     .iter()
                     .filter_map(|r| r.finished_at)
-                    .map(seconds)
+                    .map(window_of)
                     .max()
                     .unwrap_or(usize::MAX)
             } else {
@@ -237,9 +236,9 @@ fn judge(
     let p99: Vec<f64> = runs.iter().map(|r| r.0).collect();
     let availability: Vec<f64> = runs.iter().map(|r| r.1).collect();
     let rolled_back_runs = runs.iter().filter(|r| r.2).count();
-    let p99 = Interval::of(&p99).expect("at least one run");
-    let availability = Interval::of(&availability).expect("at least one run");
-    let spread = |i: &Interval| if runs.len() > 1 { i.half_width } else { 0.0 };
+    let p99 = Estimate::of(&p99).expect("at least one run");
+    let availability = Estimate::of(&availability).expect("at least one run");
+    let spread = |i: &Estimate| if runs.len() > 1 { i.half_width_95 } else { 0.0 };
     let safe = rolled_back_runs == 0
         && p99.mean.is_finite()
         && p99.mean + spread(&p99) <= target.latency_p99.as_millis_f64()
@@ -260,7 +259,7 @@ mod tests {
     use super::*;
 
     fn hours(safe: &[bool]) -> SafeHours {
-        let i = Interval::of(&[1.0]).unwrap();
+        let i = Estimate::of(&[1.0]).unwrap();
         SafeHours {
             strategy: Strategy::Rolling,
             hours: safe

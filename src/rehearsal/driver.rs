@@ -16,6 +16,7 @@
 //!    at equal times they act in the order of their rollouts in the model file.
 
 use crate::engine::SimTime;
+use crate::model::observe::{window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
 use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionState};
 use crate::scenario::Scenario;
@@ -30,7 +31,7 @@ struct Slot {
     new_version: u32,
     controller: Option<Controller>,
     wake_at: Option<SimTime>,
-    observed_until_s: u64,
+    observed_until_s: usize,
 }
 
 /// A world run with its rollouts.
@@ -52,16 +53,17 @@ pub fn rehearse(scenario: &Scenario) -> Rehearsal {
 /// Runs `scenario` with its rollouts and, in parallel, the same scenario and seed without
 /// them: the no-rollout baseline the rollout metrics compare with.
 pub fn rehearse_with_baseline(scenario: &Scenario) -> (Rehearsal, World) {
+    rayon::join(|| rehearse(scenario), || baseline(scenario))
+}
+
+/// Runs `scenario` without its rollouts, to the end: the baseline of the rollout metrics
+/// (common random numbers: the same traffic and faults as a rehearsal of the same seed).
+pub(crate) fn baseline(scenario: &Scenario) -> World {
     let mut plain = scenario.clone();
     plain.rollouts.clear();
-    rayon::join(
-        || rehearse(scenario),
-        || {
-            let mut world = World::new(&plain);
-            world.run();
-            world
-        },
-    )
+    let mut world = World::new(&plain);
+    world.run();
+    world
 }
 
 /// Runs `scenario` with its rollouts until every rollout has finished (or the run
@@ -137,13 +139,11 @@ fn step(world: &mut World, slot: &mut Slot) {
         for cluster in world.clusters_of(slot.layer) {
             world.set_autoscaling_suspended(cluster, true);
         }
-        slot.observed_until_s = now.as_nanos() / 1_000_000_000;
-        slot.observed_until_s = slot
-            .observed_until_s
-            .saturating_sub(slot.spec.analysis.interval.as_nanos() / 1_000_000_000);
+        slot.observed_until_s =
+            window_of(now).saturating_sub(windows_in(slot.spec.analysis.interval));
         Controller::new(&slot.spec, old, slot.new_version)
     });
-    let now_s = now.as_nanos() / 1_000_000_000;
+    let now_s = window_of(now);
     let observation = Observation {
         now,
         versions: versions(world, slot.layer),
@@ -190,14 +190,19 @@ fn versions(world: &World, layer: LayerId) -> Vec<VersionState> {
 }
 
 /// What each version's instances did in the windows `[from_s, to_s)`.
-fn metrics(world: &World, layer: LayerId, from_s: u64, to_s: u64) -> Vec<(u32, VersionMetrics)> {
+fn metrics(
+    world: &World,
+    layer: LayerId,
+    from_s: usize,
+    to_s: usize,
+) -> Vec<(u32, VersionMetrics)> {
     let mut out: Vec<(u32, VersionMetrics)> = Vec::new();
     for cluster in world.all_clusters_of(layer) {
         let series = world.series_of(cluster);
         let version = series.version;
         let mut m = VersionMetrics::default();
         for s in from_s..to_s {
-            let Some(window) = (s as usize)
+            let Some(window) = s
                 .checked_sub(series.first_window as usize)
                 .and_then(|k| series.windows.get(k))
             else {

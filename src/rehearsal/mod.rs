@@ -1,8 +1,14 @@
 //! Rehearsing rollouts: the simulated world and the rollout controllers run together
-//! ([`driver`]), and the rollout metrics of DESIGN.md §2 computed from what happened,
+//! ([`driver`]), and the rollout metrics ([`crate::metrics`]) measured from what happened
 //! against a run of the same model and seed without the rollouts ([`metrics`]).
+//!
+//! Every consumer that wants metrics sets up the same pair: [`rehearse_with_baseline`]
+//! (a rehearsal and its baseline, in parallel), or [`baseline`] once per seed beside
+//! several [`rehearse`]s of that seed (a comparison of strategies); then
+//! [`Rehearsal::rollout_metrics`].
 
 pub mod driver;
 pub mod metrics;
 
+pub(crate) use driver::baseline;
 pub use driver::{Rehearsal, rehearse, rehearse_until_done, rehearse_with_baseline};

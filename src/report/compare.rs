@@ -6,9 +6,10 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::plan::compare::{Comparison, Interval};
-use crate::rehearsal::metrics::RolloutMetrics;
+use crate::metrics::RolloutMetrics;
+use crate::plan::compare::Comparison;
 use crate::rollout::Outcome;
+use crate::stats::Estimate;
 
 /// A metric of the table: its name (as in DESIGN.md §2), unit, and how to read it.
 pub struct Metric {
@@ -163,9 +164,9 @@ pub fn render_text(c: &Comparison) -> String {
 
 /// The comparison as JSON.
 pub fn to_json(c: &Comparison) -> Value {
-    let interval = |i: Option<Interval>| {
+    let interval = |i: Option<Estimate>| {
         i.map_or(Value::Null, |i| {
-            json!({"mean": i.mean, "ci95": if i.half_width.is_finite() { json!(i.half_width) } else { Value::Null }, "n": i.n})
+            json!({"mean": i.mean, "ci95": if i.half_width_95.is_finite() { json!(i.half_width_95) } else { Value::Null }, "n": i.n})
         })
     };
     let rollouts: Vec<Value> = c
@@ -226,10 +227,10 @@ pub fn render_csv(c: &Comparison) -> String {
                     m.unit,
                     strategy.name(),
                     num(i.map(|i| i.mean)),
-                    num(i.map(|i| i.half_width)),
+                    num(i.map(|i| i.half_width_95)),
                     i.map_or(0, |i| i.n),
                     num(d.map(|d| d.mean)),
-                    num(d.map(|d| d.half_width)),
+                    num(d.map(|d| d.half_width_95)),
                 );
             }
         }
@@ -237,7 +238,7 @@ pub fn render_csv(c: &Comparison) -> String {
     out
 }
 
-fn cell(interval: Option<Interval>, runs: usize) -> String {
+fn cell(interval: Option<Estimate>, runs: usize) -> String {
     match interval {
         None => "-".into(),
         Some(i) => {
@@ -248,8 +249,8 @@ fn cell(interval: Option<Interval>, runs: usize) -> String {
             } else {
                 2
             };
-            let hw = if i.half_width.is_finite() {
-                format!(" ± {:.*}", digits, i.half_width)
+            let hw = if i.half_width_95.is_finite() {
+                format!(" ± {:.*}", digits, i.half_width_95)
             } else {
                 String::new()
             };

@@ -5,6 +5,8 @@
 //! - [`compare`]: strategies side by side with intervals and paired differences.
 //! - [`plan`]: fleet sizes, rollout costs and advice, safe hours.
 //! - [`plot`]: figures of rehearsals, comparisons and plans (SVG and PNG).
+//! - `versus` (with the `live` feature): a live run beside the simulator's runs of the
+//!   same model (`live --vs-sim`).
 
 pub mod compare;
 pub mod plan;
@@ -12,5 +14,7 @@ pub mod plot;
 pub mod rollout;
 pub mod run_summary;
 pub(crate) mod table;
+#[cfg(feature = "live")]
+pub(crate) mod versus;
 
 pub(crate) use table::render as text_table;

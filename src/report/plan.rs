@@ -106,7 +106,7 @@ impl PlanReport<'_> {
                     format!(
                         "{:.1} ± {:.1} ms",
                         e.latency_p99_ms.mean,
-                        finite(e.latency_p99_ms.half_width)
+                        e.latency_p99_ms.finite_half_width()
                     )
                 })
             };
@@ -215,12 +215,12 @@ impl PlanReport<'_> {
                         format!(
                             "{:.1} ± {:.1}",
                             c.extra_instance_hours.mean,
-                            finite(c.extra_instance_hours.half_width)
+                            c.extra_instance_hours.finite_half_width()
                         ),
                         format!(
                             "{:.0} ± {:.0}",
                             c.failed_requests.mean,
-                            finite(c.failed_requests.half_width)
+                            c.failed_requests.finite_half_width()
                         ),
                         if c.unfinished_runs > 0 {
                             format!(
@@ -232,7 +232,7 @@ impl PlanReport<'_> {
                         },
                         format!("{} of {}", c.rolled_back_runs, c.runs),
                         c.restore_time_s.map_or("-".into(), |r| {
-                            format!("{:.0} ± {:.0} s", r.mean, finite(r.half_width))
+                            format!("{:.0} ± {:.0} s", r.mean, r.finite_half_width())
                         }),
                     ]);
                 }
@@ -317,9 +317,9 @@ impl PlanReport<'_> {
                             "hour": h.hour,
                             "rate_per_second": h.rate_per_second,
                             "latency_p99_ms": h.latency_p99_ms.mean,
-                            "latency_p99_ms_ci95": finite(h.latency_p99_ms.half_width),
+                            "latency_p99_ms_ci95": h.latency_p99_ms.finite_half_width(),
                             "availability": h.availability.mean,
-                            "availability_ci95": finite(h.availability.half_width),
+                            "availability_ci95": h.availability.finite_half_width(),
                             "rolled_back_runs": h.rolled_back_runs,
                             "runs": h.runs,
                             "safe": h.safe,
@@ -357,9 +357,9 @@ fn advice_json(a: &Advice) -> serde_json::Value {
                 "strategy": c.strategy.name(),
                 "extra_instances": c.extra_instances.mean,
                 "extra_instance_hours": c.extra_instance_hours.mean,
-                "extra_instance_hours_ci95": finite(c.extra_instance_hours.half_width),
+                "extra_instance_hours_ci95": c.extra_instance_hours.finite_half_width(),
                 "failed_requests": c.failed_requests.mean,
-                "failed_requests_ci95": finite(c.failed_requests.half_width),
+                "failed_requests_ci95": c.failed_requests.finite_half_width(),
                 "promoted_runs": c.promoted_runs,
                 "rolled_back_runs": c.rolled_back_runs,
                 "unfinished_runs": c.unfinished_runs,
@@ -372,10 +372,6 @@ fn advice_json(a: &Advice) -> serde_json::Value {
     serde_json::json!({"layer": a.layer, "recommended": a.best.name(), "recommendation": a.words, "strategies": costs})
 }
 
-fn finite(x: f64) -> f64 {
-    if x.is_finite() { x } else { 0.0 }
-}
-
 fn to_json(plan: &LayerPlan) -> serde_json::Value {
     let evaluations: Vec<serde_json::Value> = plan
         .evaluations
@@ -384,9 +380,9 @@ fn to_json(plan: &LayerPlan) -> serde_json::Value {
             serde_json::json!({
                 "instances": e.instances,
                 "latency_p99_ms": e.latency_p99_ms.mean,
-                "latency_p99_ms_ci95": finite(e.latency_p99_ms.half_width),
+                "latency_p99_ms_ci95": e.latency_p99_ms.finite_half_width(),
                 "availability": e.availability.mean,
-                "availability_ci95": finite(e.availability.half_width),
+                "availability_ci95": e.availability.finite_half_width(),
                 "meets": e.meets,
             })
         })

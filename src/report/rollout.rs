@@ -1,15 +1,16 @@
 //! The rollout report: every metric of DESIGN.md §2 per rolled layer, and the timeline
-//! of the controller's decisions; as text and as JSON (field names as in DESIGN.md §2;
-//! durations in seconds, latencies in milliseconds, as the JSON's `units` says). When
-//! the run ended before a rollout finished, a notice for the top of the report says so,
-//! with the time it still needed and the `--set duration=` that lets it finish.
+//! of the controller's decisions; as text and as JSON (the metrics' own JSON,
+//! [`RolloutJson`], with the timeline). When the run ended before a rollout finished, a
+//! notice for the top of the report says so, with the time it still needed and the
+//! `--set duration=` that lets it finish.
 
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::rehearsal::metrics::RolloutMetrics;
+use crate::metrics::RolloutMetrics;
+use crate::metrics::json::RolloutJson;
 use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// The report of one rollout as text.
@@ -89,37 +90,16 @@ pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
     out
 }
 
-/// The report of one rollout as a JSON value.
+/// The report of one rollout as a JSON value: its metrics' JSON ([`RolloutJson`]) and
+/// the controller's timeline.
 pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
-    let secs = |d: Option<SimDuration>| d.map(SimDuration::as_secs_f64);
-    let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
-    json!({
-        "layer": record.layer,
-        "strategy": record.strategy.name(),
-        "old_version": record.old_version,
-        "new_version": record.new_version,
-        "outcome": metrics.outcome.name(),
-        "peak_instances_ratio": metrics.peak_instances_ratio,
-        "extra_instance_hours": metrics.extra_instance_hours,
-        "extra_cost": metrics.extra_cost,
-        "min_serving_ratio": metrics.min_serving_ratio,
-        "switch_latency": secs(metrics.switch_latency),
-        "switch_latency_full": secs(metrics.switch_latency_full),
-        "rollout_duration": secs(metrics.rollout_duration),
-        "detection_time": secs(metrics.detection_time),
-        "restore_time": secs(metrics.restore_time),
-        "failed_requests": metrics.failed_requests,
-        "bad_version_requests": metrics.bad_version_requests,
-        "rollback_path": metrics.rollback_path.map(|p| p.name()),
-        "downstream_rate_ratio": metrics.downstream_rate_ratio,
-        "availability": metrics.availability,
-        "latency_p50_ms": ms(metrics.latency_p50),
-        "latency_p99_ms": ms(metrics.latency_p99),
-        "latency_p999_ms": ms(metrics.latency_p999),
-        "minutes_in_slo_breach": metrics.minutes_in_slo_breach,
-        "units": {"durations": "seconds", "latencies": "milliseconds", "instance_hours": "hours"},
-        "timeline": record.timeline.iter().map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock(*t), "decision": text})).collect::<Vec<_>>(),
-    })
+    let mut value = RolloutJson::new(record, metrics).to_value();
+    value["timeline"] = record
+        .timeline
+        .iter()
+        .map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock(*t), "decision": text}))
+        .collect();
+    value
 }
 
 /// The rollouts of `records` that had not finished at `end`, with what each still

@@ -7,7 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{COLOURS, Drawing, drawing_failed};
-use crate::plan::compare::{Comparison, Interval};
+use crate::plan::compare::Comparison;
+use crate::stats::Estimate;
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 800;
@@ -47,32 +48,18 @@ fn draw_comparison<DB: DrawingBackend>(
             .iter()
             .find(|m| m.name == name)
             .expect("a listed metric");
-        let intervals: Vec<Option<Interval>> = (0..c.strategies.len())
+        let intervals: Vec<Option<Estimate>> = (0..c.strategies.len())
             .map(|s| c.interval(s, k, metric.value))
             .collect();
         let top = intervals
             .iter()
             .flatten()
-            .map(|i| {
-                i.mean
-                    + if i.half_width.is_finite() {
-                        i.half_width
-                    } else {
-                        0.0
-                    }
-            })
+            .map(|i| i.mean + i.finite_half_width())
             .fold(0.0, f64::max);
         let bottom = intervals
             .iter()
             .flatten()
-            .map(|i| {
-                i.mean
-                    - if i.half_width.is_finite() {
-                        i.half_width
-                    } else {
-                        0.0
-                    }
-            })
+            .map(|i| i.mean - i.finite_half_width())
             .fold(0.0, f64::min);
         // All values equal (e.g. nothing failed anywhere): show a unit range, not a pin.
         let top = if top - bottom < 1e-9 {
@@ -133,8 +120,8 @@ fn draw_comparison<DB: DrawingBackend>(
                     colour.mix(0.7).filled(),
                 )))
                 .map_err(e)?;
-            if i.half_width.is_finite() {
-                let (low, high) = (i.mean - i.half_width, i.mean + i.half_width);
+            if i.half_width_95.is_finite() {
+                let (low, high) = (i.mean - i.half_width_95, i.mean + i.half_width_95);
                 chart
                     .draw_series([
                         PathElement::new([(x, low), (x, high)], BLACK.stroke_width(2)),

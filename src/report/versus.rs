@@ -1,22 +1,23 @@
-//! `--vs-sim`: the live run beside the simulator's prediction of the same (scaled,
+//! `live --vs-sim`: the live run beside the simulator's prediction of the same (scaled,
 //! one-layer) model, metric by metric.
 //!
 //! # How
 //! 1. The simulator runs the live model, cut at the live run's end so both cover the
-//!    same time, `runs` times with seeds `seed, seed + 1, …` (each beside its own
-//!    baseline run without the rollout), in parallel: [`crate::plan::compare`].
+//!    same time (`LiveModel::ending_at`), `runs` times with seeds `seed, seed + 1, …`
+//!    (each beside its own baseline run without the rollout), in parallel:
+//!    [`crate::plan::compare`].
 //! 2. Per metric: the live value, the simulator's mean with its 95% confidence
 //!    interval and the range of its runs, the difference, and a verdict: `yes` if the
 //!    live value lies in the interval of the mean, `runs` if it lies only within the
 //!    range the simulated runs spread over (one live run is one draw, not a mean),
 //!    `no` otherwise.
 
-use crate::plan::compare::{Interval, compare};
-use crate::rehearsal::metrics::RolloutMetrics;
-use crate::report::compare::METRICS;
+use crate::metrics::RolloutMetrics;
+use crate::plan::compare::compare;
 use crate::scenario::Scenario;
+use crate::stats::Estimate;
 
-use super::scale::LiveModel;
+use super::compare::METRICS;
 
 /// Resolution of live durations: the driver's tick (timers fire a few ms late).
 const TIME_RESOLUTION_S: f64 = 0.05;
@@ -47,7 +48,7 @@ pub(crate) struct Row {
     /// Measured live.
     pub(crate) live: Option<f64>,
     /// The simulator's mean and 95% interval.
-    pub(crate) sim: Option<Interval>,
+    pub(crate) sim: Option<Estimate>,
     /// Smallest and largest simulated value.
     pub(crate) range: Option<(f64, f64)>,
 }
@@ -63,7 +64,7 @@ impl Row {
                     0.0
                 };
                 let tolerance = resolution + 1e-9 * (1.0 + live.abs());
-                if (live - sim.mean).abs() <= sim.half_width + tolerance {
+                if (live - sim.mean).abs() <= sim.half_width_95 + tolerance {
                     "yes"
                 } else if live >= low - tolerance && live <= high + tolerance {
                     "runs"
@@ -74,14 +75,6 @@ impl Row {
             _ => "-",
         }
     }
-}
-
-/// The simulator's model: the live one, ending when the live run ended.
-pub(crate) fn sim_model(live: &LiveModel, end_secs: f64) -> Scenario {
-    let mut model = live.scenario.clone();
-    let seconds = end_secs.ceil().max(1.0) as u64;
-    model.duration = crate::engine::SimDuration::from_secs(seconds);
-    model
 }
 
 /// Every compared metric: `measured` live, against `runs` simulated runs of `model`.
@@ -106,7 +99,7 @@ pub(crate) fn versus(model: &Scenario, measured: &RolloutMetrics, runs: usize) -
                 name: metric.name,
                 unit: metric.unit,
                 live: (metric.value)(measured),
-                sim: Interval::of(&values),
+                sim: Estimate::of(&values),
                 range,
             }
         })
@@ -141,8 +134,8 @@ pub(crate) fn render(rows: &[Row], runs: usize) -> String {
             },
             row.live.map_or_else(dash, number),
             row.sim.map_or_else(dash, |s| {
-                if s.half_width.is_finite() {
-                    format!("{} ± {}", number(s.mean), number(s.half_width))
+                if s.half_width_95.is_finite() {
+                    format!("{} ± {}", number(s.mean), number(s.half_width_95))
                 } else {
                     number(s.mean)
                 }
@@ -155,12 +148,15 @@ pub(crate) fn render(rows: &[Row], runs: usize) -> String {
             row.verdict().to_string(),
         ]);
     }
-    crate::report::table::render(&table)
+    super::table::render(&table)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Slo;
+    use crate::scenario::chaos::KillSpec;
+    use crate::scenario::rollout::Strategy;
 
     #[test]
     fn a_live_value_is_in_the_interval_in_the_runs_range_or_outside() {
@@ -168,9 +164,9 @@ mod tests {
             name: "x",
             unit: "",
             live: Some(live),
-            sim: Some(Interval {
+            sim: Some(Estimate {
                 mean: 10.0,
-                half_width: 1.0,
+                half_width_95: 1.0,
                 n: 5,
             }),
             range: Some((7.0, 14.0)),
@@ -188,5 +184,82 @@ mod tests {
             ..row(1.0)
         };
         assert_eq!(missing.verdict(), "-");
+    }
+
+    /// What `rollsim live models/live.toml --vs-sim` simulates: the model made live at
+    /// the default time scale (60), cut at the scaled run's end, with `strategy`.
+    fn scaled_live_model(strategy: Strategy) -> Scenario {
+        let mut model = crate::scenario::parse(
+            include_str!("../../models/live.toml"),
+            std::path::Path::new("models/live.toml"),
+        )
+        .expect("models/live.toml is valid");
+        model.rollouts[0].strategy = strategy;
+        let live = crate::live::scale::live_model(&model, None, 60.0).expect("playable live");
+        live.ending_at(live.scenario.duration.as_secs_f64())
+    }
+
+    fn min_serving_ratios(model: &Scenario, seeds: std::ops::Range<u64>) -> Vec<f64> {
+        seeds
+            .map(|seed| {
+                let mut model = model.clone();
+                model.seed = seed;
+                let (rehearsal, baseline) = crate::rehearsal::rehearse_with_baseline(&model);
+                assert!(
+                    rehearsal.records[0].started_at.is_some(),
+                    "seed {seed}: the rollout ran"
+                );
+                rehearsal.rollout_metrics(&baseline, Slo::of(&model))[0].min_serving_ratio
+            })
+            .collect()
+    }
+
+    #[test]
+    fn min_serving_ratio_is_at_most_one_for_every_strategy_on_the_scaled_live_model() {
+        // Scaled ÷ 60, new instances launch and boot in about a second, so some serve
+        // before the end of the rollout's first one-second window: seeds 5, 6 and 8
+        // reported 1.25 (5 of 4 serving) for red/black and highlander before the
+        // minimum included the rollout's start.
+        for strategy in Strategy::ALL {
+            let ratios = min_serving_ratios(&scaled_live_model(strategy), 1..9);
+            for (seed, ratio) in (1..).zip(&ratios) {
+                assert!(
+                    (0.0..=1.0).contains(ratio),
+                    "{strategy}, seed {seed}: min_serving_ratio {ratio}"
+                );
+            }
+            match strategy {
+                // The old cluster serves all along: exactly the fleet it began with.
+                Strategy::RedBlack
+                | Strategy::Highlander
+                | Strategy::Canary
+                | Strategy::RollingRedBlack => {
+                    assert!(ratios.iter().all(|r| *r == 1.0), "{strategy}: {ratios:?}")
+                }
+                // max_unavailable 25% of 4: one instance out at a time.
+                Strategy::Rolling => {
+                    assert!(ratios.iter().all(|r| *r == 0.75), "{strategy}: {ratios:?}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn min_serving_ratio_is_at_most_one_when_chaos_kills_around_the_start() {
+        // Kills every ~5 s of the scaled minute: replacements boot before, at and after
+        // the rollout's start, so the fleet serving at the start varies from run to run.
+        for strategy in Strategy::ALL {
+            let mut model = scaled_live_model(strategy);
+            model.chaos.kills.push(KillSpec {
+                layer: "web".into(),
+                rate: crate::engine::Rate::per_second_checked(0.2).expect("a rate"),
+            });
+            for (seed, ratio) in (1..).zip(min_serving_ratios(&model, 1..9)) {
+                assert!(
+                    (0.0..=1.0).contains(&ratio),
+                    "{strategy}, seed {seed}: min_serving_ratio {ratio}"
+                );
+            }
+        }
     }
 }
