@@ -57,25 +57,13 @@ pub(crate) fn import(
             "spec.minReadySeconds ({seconds}): rollsim counts an instance as soon as it is in service"
         ));
     }
-    let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
-    let present = deadline.is_some();
     // `progressDeadlineAbort` defaults to false: past the deadline Argo marks the
     // Rollout degraded and goes on waiting (Argo Rollouts docs, "Rollout Specification":
     // "progressDeadlineAbort ... Defaults to false").
     if spec.with("progressDeadlineAbort", |f| f.bool())? == Some(true) {
-        let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
-        draft.spec.red_black.healthy_deadline = deadline;
-        draft.spec.rolling.healthy_deadline = deadline;
-        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-            draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
-        }
-        // Kubernetes' progress condition: the wait restarts whenever a pod comes up.
-        draft.spec.red_black.progress_deadline = true;
-        draft.assumed(
-            "red_black.progress_deadline",
-            "Argo's progressDeadlineSeconds counts from the Rollout's last progress",
-        );
+        draft.progress_deadline_aborts(&spec, TOOL)?;
     } else {
+        spec.with("progressDeadlineSeconds", |f| f.seconds())?;
         draft.deadline_only_reports(
             "spec.progressDeadlineSeconds (spec.progressDeadlineAbort is false, Argo's default)",
             "marks the Rollout degraded",

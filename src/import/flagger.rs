@@ -67,22 +67,9 @@ pub(crate) fn import(
             "revertOnDeletion",
         ],
     );
-    let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
-    let present = deadline.is_some();
-    let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
-    draft.spec.red_black.healthy_deadline = deadline;
-    draft.spec.rolling.healthy_deadline = deadline;
-    for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-        draft.came_from_or_default(field, present, TOOL, "spec.progressDeadlineSeconds");
-    }
     // Flagger rolls back when the canary Deployment stops making progress for that long
-    // (Kubernetes' progress condition, which a pod coming up resets), not when it is not
-    // complete by then.
-    draft.spec.red_black.progress_deadline = true;
-    draft.assumed(
-        "red_black.progress_deadline",
-        "Flagger's progressDeadlineSeconds counts from the canary's last progress",
-    );
+    // (Kubernetes' progress condition), not when it is not complete by then.
+    draft.progress_deadline_aborts(&spec, TOOL)?;
     if spec.with("skipAnalysis", |f| f.bool())? == Some(true) {
         draft.not_represented(
             "spec.skipAnalysis: Flagger promotes without analysis; rollsim still runs the steps, \

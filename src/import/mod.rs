@@ -258,6 +258,31 @@ impl Draft {
         ));
     }
 
+    /// The tool aborts when its Kubernetes progress deadline (`progressDeadlineSeconds`
+    /// of `spec`, 600 s by default) passes without progress: both healthy deadlines
+    /// take it, counted from the last instance that came up (Kubernetes' progress
+    /// condition, which a pod coming up resets).
+    pub(crate) fn progress_deadline_aborts(
+        &mut self,
+        spec: &tree::Obj<'_>,
+        tool: &str,
+    ) -> Result<(), ScenarioError> {
+        let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
+        let present = deadline.is_some();
+        let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
+        self.spec.red_black.healthy_deadline = deadline;
+        self.spec.rolling.healthy_deadline = deadline;
+        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
+            self.came_from_or_default(field, present, tool, "spec.progressDeadlineSeconds");
+        }
+        self.spec.red_black.progress_deadline = true;
+        self.assumed(
+            "red_black.progress_deadline",
+            format!("{tool}'s progressDeadlineSeconds counts from the last progress"),
+        );
+        Ok(())
+    }
+
     /// Whether a template the rollout names was not given.
     pub(crate) fn has_missing_templates(&self) -> bool {
         self.missing_templates > 0
