@@ -602,6 +602,10 @@ impl World {
             // already count the refusals.
             return;
         }
+        if self.instances[instance.index()].impaired.blackholed {
+            // Lost on its way, as the sampled requests sent to it are (they count it).
+            return;
+        }
         let now = self.now();
         self.count_on_cluster(instance, true, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {

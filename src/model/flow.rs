@@ -78,6 +78,11 @@ impl World {
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         }
+        let impaired = self.instances[instance_id.index()].impaired;
+        if impaired.blackholed {
+            self.lose_attempt(layer_id, instance_id, deadline);
+            return;
+        }
         self.count_on_cluster(instance_id, false, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {
             call: call_handle,
@@ -94,6 +99,53 @@ impl World {
         });
         self.layers[layer_id.index()].attempts.in_flight += u64::from(weight);
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
+        if !impaired.added_latency.is_zero() {
+            // On its way: no worker taken until it arrives.
+            self.jobs.get_mut(job).expect("just inserted").stage = JobStage::InTransit;
+            self.instances[instance_id.index()].impaired.in_transit += 1;
+            self.scheduler
+                .schedule_at(now + impaired.added_latency, Event::Delivered { job });
+            return;
+        }
+        self.admit(job, instance_id, layer_id, call_handle);
+    }
+
+    /// A request lost to a blackholed instance: the layer counts it failed by timeout
+    /// (nothing will ever answer it), the caller learns so at its own timer, and a
+    /// balancer sees it outstanding on the instance until then.
+    fn lose_attempt(&mut self, layer: LayerId, instance: InstanceId, deadline: SimTime) {
+        self.layers[layer.index()].departed += u64::from(self.weight);
+        self.attempt_failed_at_layer(layer, None, FailureCause::Timeout);
+        self.instances[instance.index()].impaired.in_transit += 1;
+        self.scheduler
+            .schedule_at(deadline, Event::LostExpired { instance });
+    }
+
+    /// A delayed request reaches its instance (one that died meanwhile reset it).
+    pub(crate) fn delivered(&mut self, job_handle: Handle) {
+        let Some(job) = self.jobs.get_mut(job_handle) else {
+            return;
+        };
+        if job.stage != JobStage::InTransit {
+            return;
+        }
+        job.stage = JobStage::Queued;
+        let (instance, layer, call) = (job.instance, job.layer, job.call);
+        let on = &mut self.instances[instance.index()];
+        on.impaired.in_transit = on.impaired.in_transit.saturating_sub(1);
+        self.admit(job_handle, instance, layer, call);
+    }
+
+    /// Hands a job to its instance's station: served, queued, or shed.
+    fn admit(
+        &mut self,
+        job: Handle,
+        instance_id: InstanceId,
+        layer_id: LayerId,
+        call_handle: Handle,
+    ) {
+        let now = self.now();
+        let weight = self.weight;
         match self.instances[instance_id.index()].station.arrive(now, job) {
             Admission::Serving(job) => self.start_service(job),
             Admission::Queued => {}
@@ -138,7 +190,7 @@ impl World {
             .service_time
             .sample(&mut self.rng.service[layer.index()]);
         let on = &self.instances[instance.index()];
-        let mut factor = on.slowdown_at(now);
+        let mut factor = on.slowdown_at(now) * on.impaired.service_factor;
         if reconnect {
             factor *= 2.0;
         }

@@ -97,6 +97,8 @@ pub(crate) struct Call {
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JobStage {
+    /// On its way to the instance (an added latency holds it).
+    InTransit,
     /// Waiting for a worker.
     Queued,
     /// A worker is on it.

@@ -74,7 +74,7 @@ impl World {
             .iter()
             .map(|id| self.clusters[id.index()].entries.len())
             .sum();
-        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        let outstanding = |id: InstanceId| self.instances[id.index()].outstanding();
         if exact && total <= EXACT_LEAST_OUTSTANDING_MAX {
             let start = self.rng.route.random_range(0..total.max(1));
             let mut best: Option<(usize, usize, InstanceId)> = None;
@@ -101,7 +101,7 @@ impl World {
         };
         let first = draw()?;
         let second = draw()?;
-        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        let outstanding = |id: InstanceId| self.instances[id.index()].outstanding();
         Some(less_loaded(first, second, outstanding))
     }
 
@@ -170,7 +170,7 @@ impl World {
             Algorithm::RoundRobin if exact => round_robin(entries, cursor, view),
             Algorithm::RoundRobin => random_visible(entries, view, rng),
             Algorithm::LeastOutstanding => {
-                let outstanding = |id: InstanceId| instances[id.index()].station.in_system();
+                let outstanding = |id: InstanceId| instances[id.index()].outstanding();
                 if exact && entries.len() <= EXACT_LEAST_OUTSTANDING_MAX {
                     least_outstanding_exact(entries, cursor, view, outstanding)
                 } else {

@@ -64,6 +64,14 @@ pub(crate) enum Event {
     ChaosKill { kill: u32 },
     /// A zone is lost (outage spec `outage`).
     ZoneOutage { outage: u32 },
+    /// An impairment begins (see [`super::impairment`]).
+    ImpairmentStart { impairment: u32 },
+    /// An impairment ends.
+    ImpairmentEnd { impairment: u32 },
+    /// A delayed request reaches its instance.
+    Delivered { job: Handle },
+    /// The caller of a request lost to a blackholed instance has given up on it.
+    LostExpired { instance: InstanceId },
     /// A crash-looping release brings its instance down.
     Crash { instance: InstanceId },
     /// A cluster's autoscaler evaluates its metric.
@@ -100,6 +108,7 @@ pub(crate) struct Streams {
     pub(crate) lifecycle: SimRng,
     pub(crate) release: SimRng,
     pub(crate) chaos: SimRng,
+    pub(crate) impairment: SimRng,
 }
 
 /// The simulated world of one run.
@@ -121,6 +130,7 @@ pub struct World {
     pub(crate) herds: Vec<HerdPlan>,
     pub(crate) kills: Vec<(LayerId, f64)>,
     pub(crate) outages: Vec<(f64, Vec<LayerId>)>,
+    pub(crate) impairments: Vec<super::impairment::ImpairmentPlan>,
     pub(crate) rng: Streams,
     pub(crate) observations: Observations,
     pub(crate) cluster_windows: Vec<ClusterWindow>,
@@ -257,6 +267,7 @@ impl World {
                 (o.fraction, hit)
             })
             .collect();
+        let impairments = super::impairment::compile(scenario, order.len(), id_of);
         let mut world = World {
             scheduler: Scheduler::new(),
             end,
@@ -277,6 +288,7 @@ impl World {
             herds,
             kills,
             outages,
+            impairments,
             rng: Streams {
                 traffic: streams.stream("traffic"),
                 herd: streams.stream("herd"),
@@ -289,6 +301,7 @@ impl World {
                 lifecycle: streams.stream("lifecycle"),
                 release: streams.stream("release"),
                 chaos: streams.stream("chaos"),
+                impairment: streams.stream("impairment"),
             },
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
@@ -386,6 +399,7 @@ impl World {
                 );
             }
         }
+        self.schedule_impairments();
         for cluster in 0..self.clusters.len() {
             self.schedule_autoscale(ClusterId(cluster as u32));
         }
@@ -484,6 +498,10 @@ impl World {
             Event::ChaosKill { kill } => self.chaos_kill(kill),
             Event::Crash { instance } => self.crash_if_serving(instance),
             Event::ZoneOutage { outage } => self.zone_outage(outage),
+            Event::ImpairmentStart { impairment } => self.impairment_start(impairment),
+            Event::ImpairmentEnd { impairment } => self.impairment_end(impairment),
+            Event::Delivered { job } => self.delivered(job),
+            Event::LostExpired { instance } => self.lost_expired(instance),
             Event::Autoscale { cluster } => self.autoscale(cluster),
             Event::WindowEnd => self.window_end(),
             Event::FastTick => self.fast_tick(),
@@ -630,6 +648,7 @@ impl World {
             busy_seen_ns: 0,
             cohort: 0,
             sample_weight: 1.0,
+            impaired: Default::default(),
         });
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();
