@@ -33,6 +33,7 @@ impl World {
             awaiting: false,
             last_backoff: SimDuration::ZERO,
             reconnect,
+            counted_on: None,
         });
         self.send_attempt(call);
     }
@@ -70,6 +71,17 @@ impl World {
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         };
+        if let Caller::Job { instance, .. } = caller
+            && self.layers[layer_id.index()].balancer.counts_per_client()
+        {
+            *self.instances[instance.index()]
+                .outstanding_from_here
+                .entry(instance_id)
+                .or_insert(0) += 1;
+            if let Some(call) = self.calls.get_mut(call_handle) {
+                call.counted_on = Some(instance_id);
+            }
+        }
         if !self.instances[instance_id.index()].is_up() {
             // A dead instance still in the caller's view: refused. The instance never
             // sees it, so its version's (server-side) metrics do not either; a version
@@ -376,6 +388,7 @@ impl World {
     /// The current attempt failed: retry after the backoff, or give up.
     pub(crate) fn attempt_failed(&mut self, call_handle: Handle, cause: FailureCause) {
         let now = self.now();
+        self.uncount_attempt(call_handle);
         let Some(call) = self.calls.get_mut(call_handle) else {
             return;
         };
@@ -397,8 +410,28 @@ impl World {
             .schedule_at(now + wait, Event::Retry { call: call_handle });
     }
 
+    /// The current attempt of `call` is over for its caller: it no longer counts it
+    /// outstanding on the instance it went to.
+    fn uncount_attempt(&mut self, call_handle: Handle) {
+        let Some(call) = self.calls.get_mut(call_handle) else {
+            return;
+        };
+        let (Some(target), Caller::Job { instance, .. }) = (call.counted_on.take(), call.caller)
+        else {
+            return;
+        };
+        let counts = &mut self.instances[instance.index()].outstanding_from_here;
+        if let Some(n) = counts.get_mut(&target) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&target);
+            }
+        }
+    }
+
     /// The call is over: count it, and tell the job that made it.
     pub(crate) fn resolve_call(&mut self, call_handle: Handle, failure: Option<FailureCause>) {
+        self.uncount_attempt(call_handle);
         let now = self.now();
         let Some(call) = self.calls.remove(call_handle) else {
             return;

@@ -19,7 +19,7 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::queueing::Station;
 
-use super::ids::{ClusterId, LayerId};
+use super::ids::{ClusterId, InstanceId, LayerId};
 use super::slab::Handle;
 
 /// Where an instance is in its life.
@@ -118,6 +118,10 @@ pub(crate) struct Instance {
     pub(crate) sample_weight: f64,
     /// What impairments hit it now (see [`super::impairment`]).
     pub(crate) impaired: Impaired,
+    /// As a caller through a client-side least-outstanding balancer: its own requests
+    /// outstanding on each instance it calls (Ribbon's and Finagle's per-client
+    /// counts); only instances with some are kept.
+    pub(crate) outstanding_from_here: std::collections::BTreeMap<InstanceId, u32>,
 }
 
 /// The impairments on an instance now: the product of the service-time factors, the
@@ -210,6 +214,7 @@ mod tests {
             cohort: 0,
             sample_weight: 1.0,
             impaired: Impaired::default(),
+            outstanding_from_here: Default::default(),
         }
     }
 

@@ -92,6 +92,9 @@ pub(crate) struct Call {
     pub(crate) last_backoff: SimDuration,
     /// Each attempt costs twice the service (a reconnect: handshake plus request).
     pub(crate) reconnect: bool,
+    /// The instance the current attempt went to, when its caller keeps count of its
+    /// own outstanding requests (a client-side least-outstanding balancer).
+    pub(crate) counted_on: Option<InstanceId>,
 }
 
 /// Where a job is.

@@ -649,6 +649,7 @@ impl World {
             cohort: 0,
             sample_weight: 1.0,
             impaired: Default::default(),
+            outstanding_from_here: Default::default(),
         });
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();
