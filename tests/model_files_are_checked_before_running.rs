@@ -300,3 +300,20 @@ fn impairments_say_which_setting_their_kind_needs() {
     )
     .expect("a valid impairment");
 }
+
+#[test]
+fn server_options_are_checked() {
+    let error = error_of(&format!("{VALID_START}queue_timeout = \"0s\"\n"));
+    assert_eq!(error.field, "layers.edge.queue_timeout", "{error}");
+    assert!(error.message.contains("must be between 1ns and"), "{error}");
+    let error = error_of(&format!("{VALID_START}queue_order = \"lifo\"\n"));
+    assert!(
+        error.to_string().contains("fifo") && error.to_string().contains("adaptive-lifo"),
+        "lists the orders: {error}"
+    );
+    scenario::parse(
+        &format!("{VALID_START}drop_timed_out = true\nqueue_timeout = \"100ms\"\nqueue_order = \"adaptive-lifo\"\n"),
+        Path::new("ok.toml"),
+    )
+    .expect("valid server options");
+}

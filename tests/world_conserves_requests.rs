@@ -15,6 +15,14 @@ const LAYER_NAMES: [&str; 3] = ["edge", "middle", "backend"];
 const BACKOFFS: [&str; 3] = ["none", "fixed(10ms)", "exponential(base=5ms, cap=200ms)"];
 const JITTERS: [&str; 3] = ["none", "full", "decorrelated"];
 const LAUNCH_TIMES: [&str; 3] = ["uniform(1s, 3s)", "det(2s)", "exp(1s)"];
+/// Server options (one line each, or none).
+const SERVER_OPTIONS: [&str; 5] = [
+    "",
+    "drop_timed_out = true\n",
+    "queue_timeout = \"20ms\"\n",
+    "queue_order = \"adaptive-lifo\"\n",
+    "drop_timed_out = true\nqueue_order = \"adaptive-lifo\"\n",
+];
 const IMPAIRMENTS: [&str; 4] = [
     r#"kind = "cpu_cut", capacity = 0.5"#,
     r#"kind = "slowdown", factor = 3.0"#,
@@ -59,6 +67,8 @@ struct LayerGen {
     boot_time: usize,
     warmup_secs: u32,
     autoscaler: bool,
+    /// Index into [`SERVER_OPTIONS`].
+    server: usize,
 }
 
 /// The call a layer makes to the next one down the chain.
@@ -132,6 +142,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
         proptest::option::of(0u32..=10),
         balancer(),
         (0u32..=50, 0usize..3, 0usize..3, 0u32..=10, any::<bool>()),
+        0usize..SERVER_OPTIONS.len(),
     )
         .prop_map(
             |(
@@ -140,6 +151,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
                 retry_budget_tenths,
                 balancer,
                 (launch_failure_hundredths, launch_time, boot_time, warmup_secs, autoscaler),
+                server,
             )| LayerGen {
                 instances,
                 workers,
@@ -156,6 +168,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
                 boot_time,
                 warmup_secs,
                 autoscaler,
+                server,
             },
         )
 }
@@ -311,6 +324,7 @@ fn render(m: &ModelGen) -> String {
             "client = {{ timeout = \"{}ms\", retries = {}, backoff = \"{}\", jitter = \"{}\"{budget} }}\n",
             l.timeout_ms, l.retries, BACKOFFS[l.backoff], JITTERS[l.jitter]
         );
+        t += SERVER_OPTIONS[l.server];
         if l.autoscaler {
             t += "autoscaler = { min = 1, max = 8, metric_period = \"10s\", scale_out_cooldown = \"10s\", scale_in_cooldown = \"10s\" }\n";
         }
@@ -347,9 +361,10 @@ fn render(m: &ModelGen) -> String {
 }
 
 /// Every conservation law, for every layer of `summary`; the first one broken, if any.
-/// Attempts fail with `timeout` at the layer only when a blackhole lost them
-/// (`blackholes`): servers never see their callers' timers.
-fn conservation_problem(summary: &WorldSummary, blackholes: bool) -> Option<String> {
+/// Attempts fail with `timeout` at the layer only when a blackhole lost them or a server
+/// dropped them for their callers' timeouts (`timeouts_at_servers`): otherwise servers
+/// never see their callers' timers.
+fn conservation_problem(summary: &WorldSummary, timeouts_at_servers: bool) -> Option<String> {
     let timeout = FailureCause::Timeout.index();
     for layer in &summary.layers {
         let (c, a) = (&layer.calls, &layer.attempts);
@@ -370,8 +385,12 @@ fn conservation_problem(summary: &WorldSummary, blackholes: bool) -> Option<Stri
                 c.issued + c.retries,
             ),
             (
-                "attempts fail with timeout only when lost to a blackhole",
-                if blackholes { 0 } else { a.failed[timeout] },
+                "attempts fail with timeout only when lost or dropped for it",
+                if timeouts_at_servers {
+                    0
+                } else {
+                    a.failed[timeout]
+                },
                 0,
             ),
         ];
@@ -388,11 +407,15 @@ fn conservation_problem(summary: &WorldSummary, blackholes: bool) -> Option<Stri
 }
 
 /// Runs `world` with pauses at `stops` and at its end, checking at each one.
-fn check_run(world: &mut World, stops: &[SimTime], blackholes: bool) -> Result<(), String> {
+fn check_run(
+    world: &mut World,
+    stops: &[SimTime],
+    timeouts_at_servers: bool,
+) -> Result<(), String> {
     let end = world.end();
     for &stop in stops.iter().chain(std::iter::once(&end)) {
         world.run_until(stop);
-        if let Some(problem) = conservation_problem(&world.summary(), blackholes) {
+        if let Some(problem) = conservation_problem(&world.summary(), timeouts_at_servers) {
             return Err(format!("stopped at {stop:?}: {problem}"));
         }
     }
@@ -431,10 +454,13 @@ fn run_generated(m: &ModelGen) -> Result<(), TestCaseError> {
             SimTime::ZERO + SimDuration::from_nanos(duration.as_nanos() / 1000 * u64::from(*k))
         })
         .collect();
-    let blackholes = m
+    let timeouts_at_servers = m
         .impairment
-        .is_some_and(|(_, _, kind, _, _)| IMPAIRMENTS[kind].contains("blackhole"));
-    check_run(&mut world, &stops, blackholes)
+        .is_some_and(|(_, _, kind, _, _)| IMPAIRMENTS[kind].contains("blackhole"))
+        || m.layers
+            .iter()
+            .any(|l| SERVER_OPTIONS[l.server].contains("drop_timed_out"));
+    check_run(&mut world, &stops, timeouts_at_servers)
         .map_err(|problem| TestCaseError::fail(format!("{problem}\nmodel:\n{text}")))?;
     prop_assert!(
         world.summary().layers[0].calls.issued > 0,

@@ -5,7 +5,7 @@
 use rand::RngExt;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::queueing::Admission;
+use crate::queueing::{Admission, Started};
 
 use super::client::retry_delay;
 use super::fast::ClusterEvent;
@@ -326,14 +326,49 @@ impl World {
                 Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
             }
         }
-        if let Some(started) = next {
-            self.start_service(started.customer);
-        } else {
-            self.finish_drain_if_idle(job.instance);
-        }
+        self.serve_next(job.instance, next);
         if !job.background {
             self.answer(job.call, job.attempt, failure);
         }
+    }
+
+    /// A worker of `instance` is free and `next` waited for it: serve it, unless the
+    /// layer drops it (its caller timed out, or it waited past the queue timeout), then
+    /// try the next one; an instance left idle may finish draining.
+    fn serve_next(&mut self, instance: InstanceId, mut next: Option<Started<Handle>>) {
+        let now = self.now();
+        while let Some(started) = next {
+            let Some(job) = self.jobs.get(started.customer) else {
+                next = self.instances[instance.index()].station.complete(now);
+                continue;
+            };
+            let layer = &self.layers[job.layer.index()];
+            let cause = if layer.drop_timed_out && now >= job.arrived_at + layer.client.timeout {
+                FailureCause::Timeout
+            } else if layer
+                .queue_timeout
+                .is_some_and(|limit| started.waited > limit)
+            {
+                FailureCause::Shed
+            } else {
+                self.start_service(started.customer);
+                return;
+            };
+            let job = self.jobs.remove(started.customer).expect("looked up above");
+            if job.background {
+                self.count_on_cluster(instance, true, ClusterEvent::Failure(cause));
+            } else {
+                let weight = u64::from(self.weight);
+                let layer = &mut self.layers[job.layer.index()];
+                layer.attempts.in_flight -= weight;
+                layer.departed += weight;
+                layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
+                self.attempt_failed_at_layer(job.layer, Some(instance), cause);
+                self.answer(job.call, job.attempt, Some(cause));
+            }
+            next = self.instances[instance.index()].station.complete(now);
+        }
+        self.finish_drain_if_idle(instance);
     }
 
     /// The outcome of attempt `attempt` reaches its call, unless the caller moved on.

@@ -202,6 +202,10 @@ impl World {
                     name: name.clone(),
                     workers: spec.workers,
                     queue_capacity: spec.queue_capacity,
+                    drop_timed_out: spec.drop_timed_out,
+                    queue_timeout: spec.queue_timeout,
+                    adaptive_lifo: spec.queue_order
+                        == crate::scenario::layer::QueueOrder::AdaptiveLifo,
                     service_time: spec.service_time,
                     launch_time: spec.launch_time,
                     boot_time: spec.boot_time,
@@ -641,7 +645,14 @@ impl World {
             warm_at: SimTime::MAX,
             warmup_slowdown: layer.warmup_slowdown,
             terminated_at: SimTime::MAX,
-            station: crate::queueing::Station::new(workers, layer.queue_capacity as usize),
+            station: {
+                let station = crate::queueing::Station::new(workers, layer.queue_capacity as usize);
+                if layer.adaptive_lifo {
+                    station.serve_newest_above(workers as usize)
+                } else {
+                    station
+                }
+            },
             cache_lookups: vec![0; layer.caches].into_boxed_slice(),
             refresh_phase: SimDuration::ZERO,
             rep: false,

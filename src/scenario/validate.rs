@@ -150,6 +150,14 @@ fn check_layers(c: &mut Checker, layers: &BTreeMap<String, LayerSpec>) {
         check_dist(c, &[l, n, &"service_time"], &layer.service_time);
         check_dist(c, &[l, n, &"launch_time"], &layer.launch_time);
         check_dist(c, &[l, n, &"boot_time"], &layer.boot_time);
+        if let Some(wait) = layer.queue_timeout
+            && (wait.is_zero() || wait > MAX_SETTING_DURATION)
+        {
+            c.fail(
+                &[l, n, &"queue_timeout"],
+                format!("must be between 1ns and {MAX_SETTING_DURATION}, got {wait}"),
+            );
+        }
         if layer.warmup > MAX_SETTING_DURATION {
             c.fail(
                 &[l, n, &"warmup"],
