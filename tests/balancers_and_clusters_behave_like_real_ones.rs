@@ -98,9 +98,9 @@ fn an_elb_switch_moves_all_new_requests_at_once() {
 }
 
 #[test]
-fn a_discovery_switch_spreads_over_the_client_refresh_interval() {
+fn without_registry_and_balancer_caches_a_discovery_switch_spreads_over_one_client_refresh() {
     let (mut world, old, new) = with_new_cluster(
-        r#"balancer = { kind = "discovery", refresh_interval = "30s" }"#,
+        r#"balancer = { kind = "discovery", refresh_interval = "30s", server_cache_interval = "0s", list_refresh_interval = "0s" }"#,
         true,
     );
     world.set_enabled(new, true);
@@ -117,6 +117,54 @@ fn a_discovery_switch_spreads_over_the_client_refresh_interval() {
         shares[31..].iter().all(|s| *s > 0.999),
         "everyone refreshed after 30 s"
     );
+}
+
+#[test]
+fn eurekas_default_caches_make_a_switch_take_40_to_100_seconds() {
+    // Eureka's server response cache (30 s), the client's registry fetch (30 s) and
+    // Ribbon's list refresh (30 s) in a row: a change waits for all three, 45 s on
+    // average (three uniform residuals) and up to 90 s. The registry's cache phase is
+    // one per run, so the mean is taken over eight runs.
+    let mut means = Vec::new();
+    for seed in 1..=8 {
+        let model = TWO_CLUSTERS.replace("seed = 3", &format!("seed = {seed}"));
+        let mut world = world(&model.replace("BALANCER", r#"balancer = { kind = "discovery" }"#));
+        let api = world.layer_id("api").unwrap();
+        let old = world.clusters_of(api)[0];
+        world.run_until(at(20));
+        let version = world.add_release(api, &Default::default());
+        let new = world.launch_cluster(api, version, 10);
+        world.set_enabled(new, false);
+        world.run_until(at(60));
+        world.set_enabled(new, true);
+        world.set_enabled(old, false);
+        world.run_until(at(200));
+        let clusters = [old, new];
+        let shares: Vec<f64> = (60..195)
+            .map(|s| share(&world, new, &clusters, s))
+            .collect();
+        // A caller's mean wait for the switch: the area above the share curve.
+        let mean_switch_secs: f64 = shares.iter().map(|s| 1.0 - s).sum();
+        let all_by = shares.iter().position(|s| *s > 0.999).unwrap();
+        println!("seed {seed}: mean switch {mean_switch_secs:.1} s, everyone by {all_by} s");
+        assert!(
+            (28.0..=62.0).contains(&mean_switch_secs),
+            "{mean_switch_secs}"
+        );
+        assert!(
+            all_by <= 91,
+            "everyone within the three intervals: {all_by}"
+        );
+        assert!(
+            shares[29] < 0.6,
+            "one refresh is not enough: {}",
+            shares[29]
+        );
+        means.push(mean_switch_secs);
+    }
+    let mean = means.iter().sum::<f64>() / means.len() as f64;
+    println!("mean switch over runs: {mean:.1} s");
+    assert!((40.0..=100.0).contains(&mean), "{mean}");
 }
 
 #[test]
@@ -206,7 +254,7 @@ fn an_elb_refuses_requests_to_dead_instances_until_its_health_checks_fail() {
 fn discovery_clients_reach_dead_instances_until_eviction_and_their_refresh() {
     let mut world = world(&OUTAGE.replace(
         "BALANCER",
-        r#"balancer = { kind = "discovery", heartbeat_interval = "30s", eviction_timeout = "90s", refresh_interval = "30s" }"#,
+        r#"balancer = { kind = "discovery", heartbeat_interval = "30s", eviction_timeout = "90s", refresh_interval = "30s", server_cache_interval = "0s", list_refresh_interval = "0s" }"#,
     ));
     world.run();
     let (first, last) = refused_seconds(&world);

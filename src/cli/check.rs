@@ -47,8 +47,14 @@ fn describe(s: &Scenario) -> String {
                 ..
             } => format!("elb, draining {deregistration_delay}"),
             BalancerSpec::Discovery {
-                refresh_interval, ..
-            } => format!("discovery, client refresh {refresh_interval}"),
+                refresh_interval,
+                server_cache_interval,
+                list_refresh_interval,
+                ..
+            } => format!(
+                "discovery, server cache {server_cache_interval} + client refresh \
+                 {refresh_interval} + balancer list {list_refresh_interval}"
+            ),
         };
         let calls: Vec<String> = layer
             .calls

@@ -20,6 +20,8 @@ pub(crate) enum Balancer {
         heartbeat_interval: SimDuration,
         eviction_timeout: SimDuration,
         refresh_interval: SimDuration,
+        server_cache_interval: SimDuration,
+        list_refresh_interval: SimDuration,
     },
 }
 
@@ -44,27 +46,29 @@ impl Balancer {
                 heartbeat_interval,
                 eviction_timeout,
                 refresh_interval,
+                server_cache_interval,
+                list_refresh_interval,
             } => Balancer::Discovery {
                 algorithm,
                 heartbeat_interval,
                 eviction_timeout,
                 refresh_interval,
+                server_cache_interval,
+                list_refresh_interval,
             },
         }
     }
 
     /// How long a deregistered instance keeps serving before it shuts down: the ELB's
-    /// draining delay, or one client refresh behind discovery (so every client has
-    /// seen it go).
+    /// draining delay, or behind discovery the longest a change takes to reach every
+    /// client (so every client has seen it go).
     pub(crate) fn drain_time(&self) -> SimDuration {
         match *self {
             Balancer::Elb {
                 deregistration_delay,
                 ..
             } => deregistration_delay,
-            Balancer::Discovery {
-                refresh_interval, ..
-            } => refresh_interval,
+            Balancer::Discovery { .. } => self.view_lag(),
         }
     }
 
@@ -80,13 +84,17 @@ impl Balancer {
         )
     }
 
-    /// How long after its end a registration may still be in a caller's view.
+    /// How long after its end a registration may still be in a caller's view: the
+    /// three caches of discovery in a row (see [`crate::scenario::balancer`]).
     pub(crate) fn view_lag(&self) -> SimDuration {
         match *self {
             Balancer::Elb { .. } => SimDuration::ZERO,
             Balancer::Discovery {
-                refresh_interval, ..
-            } => refresh_interval,
+                refresh_interval,
+                server_cache_interval,
+                list_refresh_interval,
+                ..
+            } => refresh_interval + server_cache_interval + list_refresh_interval,
         }
     }
 }

@@ -98,6 +98,17 @@ const RATE_SMOOTHING_SECS: f64 = 1.0;
 /// Views averaged for a cluster's traffic share behind discovery.
 const SHARE_VIEWS: u64 = 4;
 
+/// `interval × φ_base(index)`, in ns: a point of the van der Corput sequence in `base`.
+fn spread(interval: SimDuration, index: u64, base: u64) -> u64 {
+    let (mut fraction, mut scale, mut n) = (0.0, 1.0 / base as f64, index);
+    while n > 0 {
+        fraction += (n % base) as f64 * scale;
+        n /= base;
+        scale /= base as f64;
+    }
+    (interval.as_nanos() as f64 * fraction) as u64
+}
+
 /// A cluster's sampling state in fast mode.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClusterSample {
@@ -512,11 +523,18 @@ impl World {
             .collect();
         for (index, &rate) in rates.iter().enumerate() {
             let layer = LayerId(index as u16);
-            let (elb, lag) = match self.layers[index].balancer {
-                Balancer::Elb { .. } => (true, SimDuration::ZERO),
+            let (elb, lag, caches) = match self.layers[index].balancer {
+                Balancer::Elb { .. } => (true, SimDuration::ZERO, [SimDuration::ZERO; 2]),
                 Balancer::Discovery {
-                    refresh_interval, ..
-                } => (false, refresh_interval),
+                    refresh_interval,
+                    server_cache_interval,
+                    list_refresh_interval,
+                    ..
+                } => (
+                    false,
+                    refresh_interval,
+                    [server_cache_interval, list_refresh_interval],
+                ),
             };
             for ci in 0..self.layers[index].clusters.len() {
                 let cluster = self.layers[index].clusters[ci];
@@ -529,11 +547,15 @@ impl World {
                         let share = if elb {
                             self.cluster_share(layer, cluster, now, true)
                         } else {
-                            // Callers' views spread over the last refresh interval.
+                            // Callers' views spread over the last refresh interval,
+                            // and over the registry's and balancers' caches (Halton
+                            // points in bases 3 and 5 spread those delays).
                             (0..SHARE_VIEWS)
                                 .map(|k| {
                                     let back = lag.as_nanos() / SHARE_VIEWS * k
-                                        + lag.as_nanos() / (2 * SHARE_VIEWS);
+                                        + lag.as_nanos() / (2 * SHARE_VIEWS)
+                                        + spread(caches[0], k + 1, 3)
+                                        + spread(caches[1], k + 1, 5);
                                     let view =
                                         SimTime::from_nanos(now.as_nanos().saturating_sub(back));
                                     self.cluster_share(layer, cluster, view, false)

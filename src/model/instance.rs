@@ -107,6 +107,9 @@ pub(crate) struct Instance {
     /// k × interval` (for each callee's interval): its start time, or a random offset
     /// for the starting fleet.
     pub(crate) refresh_phase: SimDuration,
+    /// Its client-side balancer copies the registry client's view at times
+    /// `list_phase + k × list_refresh_interval` (Ribbon's server-list refresh).
+    pub(crate) list_phase: SimDuration,
     /// Fast mode: whether it is (or, leaving, was) a representative that serves
     /// requests (see `model::fast`); registered instances that are not take none.
     pub(crate) rep: bool,
@@ -209,6 +212,7 @@ mod tests {
             station: Station::new(1, 0),
             cache_lookups: Box::new([]),
             refresh_phase: SimDuration::ZERO,
+            list_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
             cohort: 0,

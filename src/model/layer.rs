@@ -43,6 +43,9 @@ pub(crate) struct Layer {
     pub(crate) warmup_slowdown: f64,
     pub(crate) launch_failure_probability: f64,
     pub(crate) balancer: Balancer,
+    /// Behind discovery, when its registry's response cache is rebuilt: at this phase
+    /// of every `server_cache_interval`.
+    pub(crate) registry_cache_phase: SimDuration,
     pub(crate) client: ClientSpec,
     pub(crate) downstream: Vec<Downstream>,
     pub(crate) caches: usize,

@@ -25,6 +25,9 @@ use super::ids::{ClusterId, InstanceId};
 use super::instance::Phase;
 use super::world::{Balancer, Event, World};
 
+/// Ribbon's `PollingServerListUpdater` first refreshes its list a second after start.
+const BALANCER_LIST_INITIAL_DELAY: SimDuration = SimDuration::from_secs(1);
+
 impl World {
     /// Launches a new instance for `cluster`.
     pub(crate) fn launch(&mut self, cluster: ClusterId) -> InstanceId {
@@ -81,6 +84,8 @@ impl World {
         // As a caller, it fetches the registries of the layers it calls when it starts,
         // then every refresh interval.
         instance.refresh_phase = SimDuration::from_nanos(now.as_nanos());
+        // Ribbon's list refresh starts a second after the application.
+        instance.list_phase = SimDuration::from_nanos(now.as_nanos()) + BALANCER_LIST_INITIAL_DELAY;
         match balancer {
             Balancer::Elb {
                 health_check_interval,

@@ -30,7 +30,7 @@
 
 use rand::RngExt;
 
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::scenario::balancer::Algorithm;
 
 use super::cluster::{Cluster, LbEntry};
@@ -133,35 +133,53 @@ impl World {
             Balancer::Discovery {
                 algorithm,
                 refresh_interval,
+                server_cache_interval,
+                list_refresh_interval,
                 ..
             } => {
-                let phase = match caller {
-                    Caller::Job { instance, .. } => self.caller_phase(instance),
-                    Caller::User => crate::engine::SimDuration::from_nanos(
-                        self.rng.route.random_range(0..refresh_interval.as_nanos()),
-                    ),
+                let (fetch_phase, list_phase) = match caller {
+                    Caller::Job { instance, .. } => self.caller_phases(instance),
+                    Caller::User => {
+                        let mut draw = |interval: SimDuration| {
+                            SimDuration::from_nanos(if interval.is_zero() {
+                                0
+                            } else {
+                                self.rng.route.random_range(0..interval.as_nanos())
+                            })
+                        };
+                        (draw(refresh_interval), draw(list_refresh_interval))
+                    }
                 };
-                (last_refresh(now, phase, refresh_interval), algorithm, false)
+                // Three caches in a row: the caller's balancer copied its registry
+                // client's view, fetched earlier from the registry's response cache,
+                // rebuilt earlier still (a zero interval is no cache).
+                let listed = last_refresh(now, list_phase, list_refresh_interval);
+                let fetched = last_refresh(listed, fetch_phase, refresh_interval);
+                let cache_phase = self.layers[layer.index()].registry_cache_phase;
+                let view = last_refresh(fetched, cache_phase, server_cache_interval);
+                (view, algorithm, false)
             }
         }
     }
 
-    /// When a calling instance refreshes its registry views. In fast mode a
-    /// representative calls on behalf of its whole cluster, so each of its calls takes
-    /// the phase of a random serving member: the cluster's callers then see a change
-    /// spread over the refresh interval as the real fleet's would, not all at once.
-    fn caller_phase(&mut self, instance: InstanceId) -> crate::engine::SimDuration {
+    /// When a calling instance refreshes its registry views, and its balancer's lists.
+    /// In fast mode a representative calls on behalf of its whole cluster, so each of
+    /// its calls takes the phases of a random serving member: the cluster's callers
+    /// then see a change spread over the refresh intervals as the real fleet's would,
+    /// not all at once.
+    fn caller_phases(&mut self, instance: InstanceId) -> (SimDuration, SimDuration) {
         let own = &self.instances[instance.index()];
         let cluster = &self.clusters[own.cluster.index()];
+        let phases = |i: &super::instance::Instance| (i.refresh_phase, i.list_phase);
         if !cluster.sampled() || cluster.members.is_empty() {
-            return own.refresh_phase;
+            return phases(own);
         }
         let member = cluster.members[self.rng.route.random_range(0..cluster.members.len())];
         let member = &self.instances[member.index()];
         if member.phase == super::instance::Phase::Serving {
-            member.refresh_phase
+            phases(member)
         } else {
-            own.refresh_phase
+            phases(own)
         }
     }
 

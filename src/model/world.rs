@@ -16,6 +16,8 @@
 //! Nothing here reads a wall clock or an unseeded RNG: the same scenario and seed give
 //! the same run, event for event.
 
+use rand::RngExt;
+
 use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::Scenario;
@@ -109,6 +111,8 @@ pub(crate) struct Streams {
     pub(crate) release: SimRng,
     pub(crate) chaos: SimRng,
     pub(crate) impairment: SimRng,
+    /// Phases of discovery's caches (registry response caches, callers' balancers).
+    pub(crate) discovery: SimRng,
 }
 
 /// The simulated world of one run.
@@ -213,6 +217,7 @@ impl World {
                     warmup_slowdown: spec.warmup_slowdown,
                     launch_failure_probability: spec.launch_failure_probability,
                     balancer: Balancer::new(&spec.balancer),
+                    registry_cache_phase: SimDuration::ZERO,
                     client: spec.client.clone(),
                     downstream,
                     caches,
@@ -306,6 +311,7 @@ impl World {
                 release: streams.stream("release"),
                 chaos: streams.stream("chaos"),
                 impairment: streams.stream("impairment"),
+                discovery: streams.stream("discovery"),
             },
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
@@ -331,6 +337,12 @@ impl World {
 
     /// The starting fleet: warm, registered, serving since before time zero.
     fn populate(&mut self, scenario: &Scenario) {
+        // Each discovery layer's registry rebuilds its response cache at its own phase.
+        for layer in &mut self.layers {
+            let hour = SimDuration::from_hours(1).as_nanos();
+            layer.registry_cache_phase =
+                SimDuration::from_nanos(self.rng.discovery.random_range(0..hour));
+        }
         for layer_index in 0..self.layers.len() {
             let layer = LayerId(layer_index as u16);
             let size = scenario.layers[&self.layers[layer_index].name].instances;
@@ -344,14 +356,22 @@ impl World {
                 let warm: Vec<u64> = caches
                     .map(|(_, warmup, _)| (warmup * WARM_CACHE_WARMUPS) as u64)
                     .collect();
-                // Its registry fetches, as a caller, at a random phase of any interval.
+                // Its registry fetches, as a caller, at a random phase of any interval,
+                // and its balancer's list refreshes at another (long-running timers
+                // drift apart).
                 let phase = self.random_phase(SimDuration::from_hours(1));
+                let list_phase = SimDuration::from_nanos(
+                    self.rng
+                        .discovery
+                        .random_range(0..SimDuration::from_hours(1).as_nanos()),
+                );
                 let instance = &mut self.instances[id.index()];
                 instance.phase = Phase::Serving;
                 instance.ready_at = SimTime::ZERO;
                 instance.warm_at = SimTime::ZERO;
                 instance.cache_lookups = warm.into_boxed_slice();
                 instance.refresh_phase = phase;
+                instance.list_phase = list_phase;
                 let cohort = self.instances[id.index()].cohort;
                 let rep = self.clusters[cluster.index()].register(id, cohort, SimTime::ZERO);
                 self.instances[id.index()].rep = rep;
@@ -519,7 +539,6 @@ impl World {
 
     /// A uniformly random offset within `interval` (zero for a zero interval).
     pub(crate) fn random_phase(&mut self, interval: SimDuration) -> SimDuration {
-        use rand::RngExt;
         if interval.is_zero() {
             return SimDuration::ZERO;
         }
@@ -655,6 +674,7 @@ impl World {
             },
             cache_lookups: vec![0; layer.caches].into_boxed_slice(),
             refresh_phase: SimDuration::ZERO,
+            list_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
             cohort: 0,

@@ -12,7 +12,20 @@
 //! | `deregistration_delay` | `300s` | AWS ELB/ALB connection draining |
 //! | `heartbeat_interval` | `30s` | Eureka lease renewal |
 //! | `eviction_timeout` | `90s` | Eureka lease expiry (3 missed heartbeats) |
-//! | `refresh_interval` | `30s` | Eureka client registry fetch |
+//! | `refresh_interval` | `30s` | Eureka client registry fetch (`registryFetchIntervalSeconds`) |
+//! | `server_cache_interval` | `30s` | Eureka server's read-only response cache (`responseCacheUpdateIntervalMs`) |
+//! | `list_refresh_interval` | `30s` | Ribbon's server-list refresh (`ServerListRefreshInterval`) |
+//!
+//! # How a change reaches a discovery client
+//! A registration or cancellation reaches a caller through three caches in a row, as
+//! with Eureka and Ribbon: the server's read-only response cache is rebuilt every
+//! `server_cache_interval` (one phase per layer's registry); each client fetches the
+//! registry every `refresh_interval`, and its Ribbon load balancer copies the client's
+//! list every `list_refresh_interval` (each at the caller's own phase). So a change
+//! waits up to the sum of the three (90 s with the defaults; ~45 s on average, 85 s
+//! until 99% of callers see it), as Eureka's documentation warns ("up to 2 minutes").
+//! Setting `server_cache_interval` and `list_refresh_interval` to `0s` leaves only the
+//! client's fetch: a change waits at most one `refresh_interval`.
 
 use crate::engine::SimDuration;
 
@@ -53,6 +66,12 @@ pub enum BalancerSpec {
         /// How often each client refreshes its cached view.
         #[serde(default = "thirty_seconds")]
         refresh_interval: SimDuration,
+        /// How often the registry's response cache is rebuilt (0: answers are live).
+        #[serde(default = "thirty_seconds")]
+        server_cache_interval: SimDuration,
+        /// How often each client's balancer copies the client's view (0: at once).
+        #[serde(default = "thirty_seconds")]
+        list_refresh_interval: SimDuration,
     },
 }
 

@@ -325,18 +325,33 @@ fn check_balancer(c: &mut Checker, l: &dyn ToSegment, n: &dyn ToSegment, layer: 
             heartbeat_interval,
             eviction_timeout,
             refresh_interval,
+            server_cache_interval,
+            list_refresh_interval,
             ..
         } => vec![
             ("heartbeat_interval", *heartbeat_interval),
             ("eviction_timeout", *eviction_timeout),
             ("refresh_interval", *refresh_interval),
+            ("server_cache_interval", *server_cache_interval),
+            ("list_refresh_interval", *list_refresh_interval),
         ],
     };
+    // Caches that may be switched off; every other duration must be positive.
+    let may_be_zero = [
+        "deregistration_delay",
+        "server_cache_interval",
+        "list_refresh_interval",
+    ];
     for (field, value) in durations {
-        if value > MAX_SETTING_DURATION || (value.is_zero() && field != "deregistration_delay") {
+        let low = if may_be_zero.contains(&field) {
+            "0s"
+        } else {
+            "1ns"
+        };
+        if value > MAX_SETTING_DURATION || (value.is_zero() && low == "1ns") {
             c.fail(
                 &[l, n, b, &field],
-                format!("must be between 1ns and {MAX_SETTING_DURATION}, got {value}"),
+                format!("must be between {low} and {MAX_SETTING_DURATION}, got {value}"),
             );
         }
     }
