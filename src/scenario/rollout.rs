@@ -27,6 +27,7 @@
 //! | `rolling.max_surge` | `25%` | Kubernetes, Argo Rollouts |
 //! | `rolling.max_unavailable` | `25%` | Kubernetes, Argo Rollouts |
 //! | `rolling.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` |
+//! | `rolling.reaction_delay` | `1s` | Kubernetes' Deployment controller acts on watch events (pod ready) within about a second |
 //! | `analysis.interval` | `1m` | Flagger |
 //! | `analysis.delay` | `0s` | Spinnaker's `beginCanaryAnalysisAfterMins` (lets new instances warm up) |
 //! | `analysis.failure_limit` | `2` | consecutive failed checks (Flagger's threshold, 1–5) |
@@ -305,6 +306,14 @@ pub struct RollingSpec {
     /// Longest wait for a batch to become healthy before aborting.
     #[serde(default = "ten_minutes")]
     pub healthy_deadline: SimDuration,
+    /// How soon the controller acts on a batch's change (an instance ready or gone):
+    /// it looks this often while the upgrade moves.
+    #[serde(default = "one_second")]
+    pub reaction_delay: SimDuration,
+}
+
+fn one_second() -> SimDuration {
+    SimDuration::from_secs(1)
 }
 
 impl RollingSpec {
@@ -328,6 +337,7 @@ impl Default for RollingSpec {
             max_surge: quarter(),
             max_unavailable: quarter(),
             healthy_deadline: ten_minutes(),
+            reaction_delay: one_second(),
         }
     }
 }

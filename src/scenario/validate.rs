@@ -710,6 +710,13 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
             ),
             (vec![&"monitor"], rollout.monitor),
         ];
+        let reaction = rollout.rolling.reaction_delay;
+        if reaction < SimDuration::from_millis(1) || reaction > SimDuration::from_secs(300) {
+            c.fail(
+                &[r, &i, &"rolling", &"reaction_delay"],
+                format!("must be between 1ms and 5m, got {reaction}"),
+            );
+        }
         if let Some(canary) = &rb.canary {
             durations.push((vec![rbs, &"canary", &"duration"], canary.duration));
             if canary.instances == 0 || canary.instances > layer.instances {

@@ -29,7 +29,7 @@
 //! switch (disable the old cluster), bake and cleanup.
 //!
 //! # Rolling (Kubernetes' Deployment controller)
-//! Two clusters, old and new; every [`POLL`] the new one grows while the total stays
+//! Two clusters, old and new; every `rolling.reaction_delay` the new one grows while the total stays
 //! within `size + max_surge`, and the old one shrinks while the instances in the
 //! balancer stay at least `size − max_unavailable`. The new version is judged all
 //! along; a failure reverses the roles and rolls back batch by batch. No progress
@@ -565,7 +565,11 @@ impl Controller {
                 None => soonest(&[Some(now + POLL), Some(*deadline)]),
                 Some(until) => soonest(&[judge, Some(*until)]),
             },
-            Phase::Rolling { deadline, .. } => soonest(&[Some(now + POLL), Some(*deadline), judge]),
+            Phase::Rolling { deadline, .. } => soonest(&[
+                Some(now + self.spec.rolling.reaction_delay),
+                Some(*deadline),
+                judge,
+            ]),
         }
         // A phase still going always looks again.
         .or(Some(now + POLL))
