@@ -1,0 +1,330 @@
+//! Reading a sweep's results files and checking they make one sweep, before `merge`,
+//! `summarize` or `--resume` use them.
+//!
+//! [`check`] reads every non-blank line of every file as a [`ResultLine`] and refuses,
+//! naming `file:line`:
+//! - a line that is not a result line (garbage, a TOML file, a line cut short): only a
+//!   cut *last* line without its newline, what an interrupted sweep leaves, may be
+//!   dropped, and only where the caller allows it ([`CutLine::Drop`], for `--resume`);
+//! - lines of different sweeps (different [`SweepStamp`]s), saying what differs;
+//! - lines without a stamp (written before sweeps were fingerprinted) beside lines with
+//!   one, and a run that is not one of its sweep's (a point or seed out of range);
+//! - the same run (point and seed) twice with different contents, or one point with two
+//!   different sets of overrides. The same run twice with the same bytes is kept once.
+//!
+//! It returns the runs in canonical order ([`Checked::canonical`]). [`Checked::missing`]
+//! then lists the runs of the sweep that no file has, by shard when the files are
+//! shards (`--shard K/N` writes every N-th run from the K-th).
+
+use std::collections::BTreeMap;
+
+use crate::metrics::json::{ResultLine, SweepStamp};
+
+use super::fingerprint::{describe_difference, run_at, run_index, run_total};
+use super::sweep::RunKey;
+
+/// What to do with a last line cut short (no newline, not valid): what a sweep killed
+/// while writing leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CutLine {
+    /// Refuse it like any other bad line.
+    Refuse,
+    /// Drop it (and say so in [`Checked::dropped`]).
+    Drop,
+}
+
+/// Runs read from results files, checked to be of one sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Checked {
+    /// The sweep, or `None` for lines written before sweeps were fingerprinted (or no
+    /// line at all).
+    pub(crate) stamp: Option<SweepStamp>,
+    /// Each run's line (without newline), by run.
+    pub(crate) lines: BTreeMap<RunKey, String>,
+    /// Where each run was read (`file:line`), by run.
+    pub(crate) origin: BTreeMap<RunKey, String>,
+    /// Runs found more than once with identical lines (kept once).
+    pub(crate) identical_duplicates: usize,
+    /// `file:line` of a cut last line dropped ([`CutLine::Drop`]).
+    pub(crate) dropped: Option<String>,
+}
+
+/// One results file: its name (for messages) and its text.
+pub(crate) struct ResultsFile<'a> {
+    /// The path as the user gave it.
+    pub(crate) name: String,
+    /// Its contents.
+    pub(crate) text: &'a str,
+}
+
+const EXPECTED: &str = "expected one JSON result line per run, as `rollsim sweep` writes \
+                        (with `point`, `seed`, `rollouts` and `sweep`)";
+
+/// Checks `files` are results of one sweep; see the module's documentation.
+pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, String> {
+    let mut checked = Checked {
+        stamp: None,
+        lines: BTreeMap::new(),
+        origin: BTreeMap::new(),
+        identical_duplicates: 0,
+        dropped: None,
+    };
+    // The first line read with a stamp and the first without (file:line), to name them.
+    let mut stamped_at: Option<String> = None;
+    let mut unstamped_at: Option<String> = None;
+    let mut overrides: BTreeMap<usize, (String, String)> = BTreeMap::new();
+    for file in files {
+        let count = file.text.lines().count();
+        for (number, text) in file.text.lines().enumerate() {
+            let at = format!("{}:{}", file.name, number + 1);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let line: ResultLine = match serde_json::from_str(text) {
+                Ok(line) => line,
+                Err(_)
+                    if cut == CutLine::Drop
+                        && number + 1 == count
+                        && !file.text.ends_with('\n') =>
+                {
+                    checked.dropped = Some(at);
+                    continue;
+                }
+                Err(e) => return Err(not_a_result_line(&at, file, text, &e)),
+            };
+            match (&line.sweep, &checked.stamp) {
+                (None, _) => {
+                    if let Some(first) = &stamped_at {
+                        return Err(unstamped_beside_stamped(&at, first));
+                    }
+                    unstamped_at.get_or_insert_with(|| at.clone());
+                }
+                (Some(stamp), None) => {
+                    if let Some(first) = &unstamped_at {
+                        return Err(unstamped_beside_stamped(first, &at));
+                    }
+                    checked.stamp = Some(stamp.clone());
+                    stamped_at = Some(at.clone());
+                }
+                (Some(stamp), Some(first)) if stamp != first => {
+                    return Err(format!(
+                        "{at} is a result of another sweep than {}: {}; results of different \
+                         sweeps are never mixed: give only the files of one sweep",
+                        stamped_at.as_deref().unwrap_or("the first line"),
+                        describe_difference(first, stamp)
+                    ));
+                }
+                _ => {}
+            }
+            let key = RunKey {
+                point: line.point,
+                seed: line.seed,
+            };
+            if let Some(stamp) = &checked.stamp
+                && run_index(stamp, key).is_none()
+            {
+                return Err(format!(
+                    "{at}: point {} seed {} is not a run of its sweep ({} points × {} seeds from {})",
+                    key.point, key.seed, stamp.points, stamp.runs, stamp.first_seed
+                ));
+            }
+            let written = serde_json::to_string(&line.overrides).unwrap_or_default();
+            match overrides.get(&line.point) {
+                Some((first, first_at)) if *first != written => {
+                    return Err(format!(
+                        "{at}: point {} has overrides {written}, but {first_at} gives it {first}: \
+                         these are not results of one sweep",
+                        line.point
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    overrides.insert(line.point, (written, at.clone()));
+                }
+            }
+            match checked.lines.get(&key) {
+                Some(first) if first == text => checked.identical_duplicates += 1,
+                Some(_) => {
+                    return Err(format!(
+                        "{at} and {} both hold point {} seed {} with different results; a \
+                         run is deterministic, so one of them is of another sweep or was \
+                         altered: remove the wrong one",
+                        checked.origin[&key], key.point, key.seed
+                    ));
+                }
+                None => {
+                    checked.lines.insert(key, text.to_string());
+                    checked.origin.insert(key, at);
+                }
+            }
+        }
+    }
+    Ok(checked)
+}
+
+fn unstamped_beside_stamped(unstamped: &str, stamped: &str) -> String {
+    format!(
+        "{unstamped} has no sweep fingerprint (written by an earlier rollsim) but {stamped} \
+         has one: they cannot be checked to be of one sweep; rerun the old sweep with this \
+         version"
+    )
+}
+
+fn not_a_result_line(
+    at: &str,
+    file: &ResultsFile<'_>,
+    text: &str,
+    error: &serde_json::Error,
+) -> String {
+    let hint = if file.name.ends_with(".toml") || text.trim_start().starts_with('[') {
+        " (this looks like TOML: an experiment or model file, not its results)"
+    } else {
+        ""
+    };
+    let shown: String = text.chars().take(60).collect();
+    let more = if shown.len() < text.len() { "…" } else { "" };
+    format!("{at}: not a sweep result line{hint}: {error}; {EXPECTED}; the line: {shown:?}{more}")
+}
+
+/// The runs of a sweep that none of the files has.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Missing {
+    /// How many runs the sweep has.
+    pub(crate) total: usize,
+    /// The runs absent, in canonical order.
+    pub(crate) runs: Vec<RunKey>,
+    /// When the files are shards of N: per shard K with runs absent, `(K, N, absent, of)`.
+    pub(crate) shards: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Checked {
+    /// The canonical results file: every run's line in run order, each with a newline.
+    pub(crate) fn canonical(&self) -> String {
+        self.lines
+            .values()
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
+
+    /// The runs of the sweep no file has (none without a stamp: then nothing is known
+    /// of the sweep's size). `files` are the files read, to recognise shards.
+    pub(crate) fn missing(&self) -> Missing {
+        let Some(stamp) = &self.stamp else {
+            return Missing {
+                total: self.lines.len(),
+                runs: Vec::new(),
+                shards: Vec::new(),
+            };
+        };
+        let total = run_total(stamp);
+        let runs: Vec<RunKey> = (0..total)
+            .map(|index| run_at(stamp, index))
+            .filter(|key| !self.lines.contains_key(key))
+            .collect();
+        let shards = match (runs.is_empty(), self.shard_count(stamp)) {
+            (false, Some(n)) => {
+                let mut absent = vec![0usize; n];
+                for key in &runs {
+                    if let Some(index) = run_index(stamp, *key) {
+                        absent[index % n] += 1;
+                    }
+                }
+                absent
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| **a > 0)
+                    .map(|(k, a)| (k + 1, n, *a, total / n + usize::from(k < total % n)))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Missing {
+            total,
+            runs,
+            shards,
+        }
+    }
+
+    /// N, if every file read is (part of) one shard of N > 1 with the same N: the runs
+    /// of each file are every N-th, all in one class modulo N.
+    fn shard_count(&self, stamp: &SweepStamp) -> Option<usize> {
+        let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (key, at) in &self.origin {
+            let file = at.rsplit_once(':').map_or(at.as_str(), |(f, _)| f);
+            by_file
+                .entry(file)
+                .or_default()
+                .extend(run_index(stamp, *key));
+        }
+        let gcd = |mut a: usize, mut b: usize| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        let mut n = 0;
+        for indices in by_file.values_mut() {
+            indices.sort_unstable();
+            for pair in indices.windows(2) {
+                n = gcd(n, pair[1] - pair[0]);
+            }
+        }
+        let one_class = |indices: &Vec<usize>| indices.iter().all(|i| i % n == indices[0] % n);
+        (n > 1 && by_file.values().all(one_class)).then_some(n)
+    }
+}
+
+impl Missing {
+    /// What is missing, in words, with up to `examples` runs named by their point's
+    /// overrides (from `checked`, where any seed of the point is present).
+    pub(crate) fn describe(&self, checked: &Checked, examples: usize) -> String {
+        let mut out = format!(
+            "{} of the sweep's {} runs are absent",
+            self.runs.len(),
+            self.total
+        );
+        for (k, n, absent, of) in &self.shards {
+            out.push_str(&format!(
+                "\n  shard {k}/{n} (results-{k}-of-{n}.jsonl): {absent} of its {of} runs absent"
+            ));
+        }
+        for key in self.runs.iter().take(examples) {
+            out.push_str(&format!(
+                "\n  e.g. point {}{} seed {}",
+                key.point,
+                point_overrides(checked, key.point),
+                key.seed
+            ));
+        }
+        if self.runs.len() > examples {
+            out.push_str(&format!("\n  … and {} more", self.runs.len() - examples));
+        }
+        out
+    }
+}
+
+/// ` (path=value, …)` of `point`'s overrides, from any of its lines in `checked`.
+fn point_overrides(checked: &Checked, point: usize) -> String {
+    let line = checked
+        .lines
+        .range(
+            RunKey { point, seed: 0 }..=RunKey {
+                point,
+                seed: u64::MAX,
+            },
+        )
+        .next()
+        .and_then(|(_, text)| serde_json::from_str::<ResultLine>(text).ok());
+    match line {
+        Some(line) if !line.overrides.is_empty() => {
+            let parts: Vec<String> = line
+                .overrides
+                .iter()
+                .map(|(k, v)| format!("{k}={}", super::summary::plain(v)))
+                .collect();
+            format!(" ({})", parts.join(", "))
+        }
+        _ => String::new(),
+    }
+}
