@@ -71,6 +71,8 @@ pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, 
     };
     // The first line read with a stamp and the first without (file:line), to name them.
     let mut stamped_at: Option<String> = None;
+    // The first stamped line's point, as words, to show how two grids differ.
+    let mut first_point = String::new();
     let mut unstamped_at: Option<String> = None;
     let mut overrides: BTreeMap<usize, (String, String)> = BTreeMap::new();
     for file in files {
@@ -106,12 +108,21 @@ pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, 
                     }
                     checked.stamp = Some(stamp.clone());
                     stamped_at = Some(at.clone());
+                    first_point = point_in_words(line.point, &line.overrides);
                 }
                 (Some(stamp), Some(first)) if stamp != first => {
+                    let first_at = stamped_at.as_deref().unwrap_or("the first line");
+                    let points = if stamp.grid == first.grid {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({first_at} is {first_point}; {at} is {})",
+                            point_in_words(line.point, &line.overrides)
+                        )
+                    };
                     return Err(format!(
-                        "{at} is a result of another sweep than {}: {}; results of different \
-                         sweeps are never mixed: give only the files of one sweep",
-                        stamped_at.as_deref().unwrap_or("the first line"),
+                        "{at} is a result of another sweep than {first_at}: {}{points}; results \
+                         of different sweeps are never mixed: give only the files of one sweep",
                         describe_difference(first, stamp)
                     ));
                 }
@@ -208,7 +219,7 @@ impl Checked {
     }
 
     /// The runs of the sweep no file has (none without a stamp: then nothing is known
-    /// of the sweep's size). `files` are the files read, to recognise shards.
+    /// of the sweep's size), by shard when the files read are shards.
     pub(crate) fn missing(&self) -> Missing {
         let Some(stamp) = &self.stamp else {
             return Missing {
@@ -291,9 +302,8 @@ impl Missing {
         }
         for key in self.runs.iter().take(examples) {
             out.push_str(&format!(
-                "\n  e.g. point {}{} seed {}",
-                key.point,
-                point_overrides(checked, key.point),
+                "\n  e.g. {} seed {}",
+                point_of(checked, key.point),
                 key.seed
             ));
         }
@@ -304,8 +314,22 @@ impl Missing {
     }
 }
 
-/// ` (path=value, …)` of `point`'s overrides, from any of its lines in `checked`.
-fn point_overrides(checked: &Checked, point: usize) -> String {
+/// "point P (path=value, …)".
+fn point_in_words(point: usize, overrides: &BTreeMap<String, serde_json::Value>) -> String {
+    let parts: Vec<String> = overrides
+        .iter()
+        .map(|(k, v)| format!("{k}={}", super::summary::plain(v)))
+        .collect();
+    if parts.is_empty() {
+        format!("point {point}")
+    } else {
+        format!("point {point} ({})", parts.join(", "))
+    }
+}
+
+/// `point` in words, its overrides from any of its lines in `checked` (just its
+/// number if none is there).
+fn point_of(checked: &Checked, point: usize) -> String {
     let line = checked
         .lines
         .range(
@@ -317,14 +341,121 @@ fn point_overrides(checked: &Checked, point: usize) -> String {
         .next()
         .and_then(|(_, text)| serde_json::from_str::<ResultLine>(text).ok());
     match line {
-        Some(line) if !line.overrides.is_empty() => {
-            let parts: Vec<String> = line
-                .overrides
-                .iter()
-                .map(|(k, v)| format!("{k}={}", super::summary::plain(v)))
-                .collect();
-            format!(" ({})", parts.join(", "))
+        Some(line) => point_in_words(point, &line.overrides),
+        None => format!("point {point}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp() -> SweepStamp {
+        SweepStamp {
+            fingerprint: "0123456789abcdef".into(),
+            model: "m".into(),
+            grid: "g".into(),
+            points: 4,
+            runs: 3,
+            first_seed: 1,
         }
-        _ => String::new(),
+    }
+
+    /// The lines of runs `indices` (of the canonical order) of [`stamp`]'s sweep.
+    fn lines(indices: impl IntoIterator<Item = usize>) -> String {
+        let s = stamp();
+        indices
+            .into_iter()
+            .map(|i| {
+                let key = run_at(&s, i);
+                let line = ResultLine {
+                    point: key.point,
+                    seed: key.seed,
+                    overrides: BTreeMap::from([("tag.p".into(), key.point.into())]),
+                    rollouts: Vec::new(),
+                    fidelity: None,
+                    sampling_step: None,
+                    sweep: Some(s.clone()),
+                };
+                line.to_line() + "\n"
+            })
+            .collect()
+    }
+
+    fn file<'a>(name: &str, text: &'a str) -> ResultsFile<'a> {
+        ResultsFile {
+            name: name.into(),
+            text,
+        }
+    }
+
+    #[test]
+    fn missing_runs_are_counted_per_shard_of_the_files_given() {
+        let first = lines([0, 3, 6, 9]);
+        let third_in_part = lines([2, 5]);
+        let checked = check(
+            &[file("one", &first), file("three", &third_in_part)],
+            CutLine::Refuse,
+        )
+        .unwrap();
+        let missing = checked.missing();
+        assert_eq!(missing.total, 12);
+        assert_eq!(missing.runs.len(), 6);
+        assert_eq!(missing.shards, [(2, 3, 4, 4), (3, 3, 2, 4)]);
+        let said = missing.describe(&checked, 2);
+        assert!(said.contains("e.g. point 0 (tag.p=0) seed 2"), "{said}");
+        assert!(said.contains("… and 4 more"), "{said}");
+    }
+
+    #[test]
+    fn a_partial_unsharded_file_lists_its_missing_runs_without_shards() {
+        let part = lines(0..7);
+        let checked = check(&[file("part", &part)], CutLine::Refuse).unwrap();
+        let missing = checked.missing();
+        assert_eq!(
+            missing.runs,
+            (7..12).map(|i| run_at(&stamp(), i)).collect::<Vec<_>>()
+        );
+        assert!(missing.shards.is_empty());
+        assert_eq!(
+            check(&[file("all", &lines(0..12))], CutLine::Refuse)
+                .unwrap()
+                .missing()
+                .runs,
+            []
+        );
+    }
+
+    #[test]
+    fn only_a_cut_last_line_may_be_dropped() {
+        let whole = lines(0..2);
+        let cut = format!("{whole}{{\"point\":2,\"se");
+        assert!(
+            check(&[file("f", &cut)], CutLine::Refuse)
+                .unwrap_err()
+                .starts_with("f:3: not a sweep result line")
+        );
+        let kept = check(&[file("f", &cut)], CutLine::Drop).unwrap();
+        assert_eq!(kept.dropped.as_deref(), Some("f:3"));
+        assert_eq!(kept.canonical(), whole);
+        let ended = format!("{cut}\n");
+        assert!(
+            check(&[file("f", &ended)], CutLine::Drop).is_err(),
+            "a whole bad line"
+        );
+    }
+
+    #[test]
+    fn a_run_outside_its_sweep_or_a_point_with_two_overrides_is_refused() {
+        let outside = lines([0]).replace("\"seed\":1", "\"seed\":9");
+        let error = check(&[file("f", &outside)], CutLine::Refuse).unwrap_err();
+        assert!(
+            error.contains("f:1: point 0 seed 9 is not a run of its sweep"),
+            "{error}"
+        );
+        let relabelled = lines([1]).replace("\"tag.p\":0", "\"tag.p\":5");
+        let both = lines([0]) + &relabelled;
+        let error = check(&[file("f", &both)], CutLine::Refuse).unwrap_err();
+        assert!(error.contains("f:2: point 0 has overrides"), "{error}");
     }
 }
