@@ -433,9 +433,19 @@ fn a_second_sweep_on_the_same_results_file_is_refused_by_its_lock() {
     refused(
         &["sweep", text(&sweep), "--out", text(&out)],
         &[
-            "results.jsonl.lock: another sweep (process",
+            "results.jsonl.lock: another sweep or merge (process",
             "delete the lock file",
         ],
+    );
+    // Nor is a merge written into it.
+    refused(
+        &[
+            "merge",
+            text(&sweep),
+            "--out",
+            text(&out.join("results.jsonl")),
+        ],
+        &["results.jsonl.lock: another sweep or merge"],
     );
     assert!(lock.exists(), "another's lock is left alone");
     assert!(!out.join("results.jsonl").exists(), "nothing written");

@@ -1,5 +1,5 @@
-//! The lock a sweep holds on the results file it writes, so two sweeps never write the
-//! same file at once (duplicated lines, a lost `summary.csv`).
+//! The lock a sweep (or a merge) holds on the results file it writes, so two never
+//! write the same file at once (duplicated lines, a lost `summary.csv`).
 //!
 //! [`ResultsLock::take`] creates `FILE.lock` beside the results file with `create_new`
 //! (O_EXCL: it fails if anything, even a dangling link, is there) and writes the pid and
@@ -62,7 +62,7 @@ impl ResultsLock {
         name.push(".lock");
         let path = results.with_file_name(name);
         let contents = format!(
-            "rollsim sweep writing {}\npid {}\nhost {}\n",
+            "rollsim writing {}\npid {}\nhost {}\n",
             results.display(),
             std::process::id(),
             host()
@@ -113,8 +113,8 @@ fn busy(lock: &Path, results: &Path, held: &str) -> String {
         None => "another process".to_string(),
     };
     format!(
-        "{}: another sweep ({by}) is writing {}; wait for it to end, or, if no sweep is \
-         running, delete the lock file {}",
+        "{}: another sweep or merge ({by}) is writing {}; wait for it to end, or, if none \
+         is running, delete the lock file {}",
         lock.display(),
         results.display(),
         lock.display()

@@ -4,8 +4,8 @@
 //!
 //! Results stream to `DIR/results.jsonl` (`results-K-of-N.jsonl` for a shard), one JSON
 //! line per run, each written whole and flushed as its run finishes, so an interrupted
-//! sweep keeps what it finished. A sweep holds `FILE.lock` beside its results file
-//! while it writes ([`super::lock`]): a second sweep on the same file is refused. Every
+//! sweep keeps what it finished. A sweep (and a merge) holds `FILE.lock` beside the
+//! results file it writes ([`super::lock`]): a second one on the same file is refused. Every
 //! line carries its sweep's fingerprint (`plan::fingerprint`); `--resume` checks the
 //! file's lines are of this very sweep and runs only what is missing (a last line cut
 //! short by the interruption is dropped, and said; any other bad line is refused).
@@ -436,6 +436,9 @@ fn write_summary(
 /// `rollsim merge FILE… --out FILE [--allow-partial]`: the files' runs in one
 /// canonical file, once they are checked to make one sweep and to be complete.
 pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
+    // Not into a file a sweep (or another merge) is writing, nor through a link.
+    let _lock = ResultsLock::take(&args.out)?;
+    check_writable(&args.out, "merged results")?;
     let texts: Vec<String> = args
         .files
         .iter()
