@@ -172,7 +172,7 @@ fn prepare(experiment: &Path, check_every_point: bool) -> Result<Prepared, Strin
 
 /// The runs of `out` (a results file of the sweep `ours`, being resumed), checked: a
 /// last line cut short is dropped (and said), anything else wrong is refused.
-fn resumable(out: &Path, text: &str, ours: &SweepStamp) -> Result<Checked, String> {
+fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked<'a>, String> {
     let file = ResultsFile {
         name: out.display().to_string(),
         text,
@@ -462,7 +462,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
         return Err(format!("no result lines in {}", names()));
     }
     if checked.stamp.is_none() {
-        let first = checked.origin.values().next().cloned().unwrap_or_default();
+        let first = checked.first_at().unwrap_or_default();
         return Err(format!(
             "{first}: no sweep fingerprint (written by an earlier rollsim): merge cannot \
              check that {} are of one sweep and complete; run the sweep (or its shards) \

@@ -35,14 +35,16 @@ pub(crate) enum CutLine {
 
 /// Runs read from results files, checked to be of one sweep.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Checked {
+pub(crate) struct Checked<'a> {
     /// The sweep, or `None` for lines written before sweeps were fingerprinted (or no
     /// line at all).
     pub(crate) stamp: Option<SweepStamp>,
-    /// Each run's line (without newline), by run.
-    pub(crate) lines: BTreeMap<RunKey, String>,
-    /// Where each run was read (`file:line`), by run.
-    pub(crate) origin: BTreeMap<RunKey, String>,
+    /// Each run's line (without newline, borrowed from the files' text), by run.
+    pub(crate) lines: BTreeMap<RunKey, &'a str>,
+    /// Where each run was read: the file's index in `names` and the line's number.
+    origin: BTreeMap<RunKey, (usize, usize)>,
+    /// The files' names.
+    names: Vec<String>,
     /// Runs found more than once with identical lines (kept once).
     pub(crate) identical_duplicates: usize,
     /// `file:line` of a cut last line dropped ([`CutLine::Drop`]).
@@ -61,11 +63,12 @@ const EXPECTED: &str = "expected one JSON result line per run, as `rollsim sweep
                         (with `point`, `seed`, `rollouts` and `sweep`)";
 
 /// Checks `files` are results of one sweep; see the module's documentation.
-pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, String> {
+pub(crate) fn check<'a>(files: &[ResultsFile<'a>], cut: CutLine) -> Result<Checked<'a>, String> {
     let mut checked = Checked {
         stamp: None,
         lines: BTreeMap::new(),
         origin: BTreeMap::new(),
+        names: files.iter().map(|f| f.name.clone()).collect(),
         identical_duplicates: 0,
         dropped: None,
     };
@@ -75,7 +78,7 @@ pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, 
     let mut first_point = String::new();
     let mut unstamped_at: Option<String> = None;
     let mut overrides: BTreeMap<usize, (String, String)> = BTreeMap::new();
-    for file in files {
+    for (index, file) in files.iter().enumerate() {
         let count = file.text.lines().count();
         for (number, text) in file.text.lines().enumerate() {
             let at = format!("{}:{}", file.name, number + 1);
@@ -155,18 +158,20 @@ pub(crate) fn check(files: &[ResultsFile<'_>], cut: CutLine) -> Result<Checked, 
                 }
             }
             match checked.lines.get(&key) {
-                Some(first) if first == text => checked.identical_duplicates += 1,
+                Some(first) if *first == text => checked.identical_duplicates += 1,
                 Some(_) => {
                     return Err(format!(
                         "{at} and {} both hold point {} seed {} with different results; a \
                          run is deterministic, so one of them is of another sweep or was \
                          altered: remove the wrong one",
-                        checked.origin[&key], key.point, key.seed
+                        checked.at(key).unwrap_or_default(),
+                        key.point,
+                        key.seed
                     ));
                 }
                 None => {
-                    checked.lines.insert(key, text.to_string());
-                    checked.origin.insert(key, at);
+                    checked.lines.insert(key, text);
+                    checked.origin.insert(key, (index, number + 1));
                 }
             }
         }
@@ -209,7 +214,18 @@ pub(crate) struct Missing {
     pub(crate) shards: Vec<(usize, usize, usize, usize)>,
 }
 
-impl Checked {
+impl Checked<'_> {
+    /// Where run `key` was read, as `file:line`.
+    pub(crate) fn at(&self, key: RunKey) -> Option<String> {
+        let (file, line) = self.origin.get(&key)?;
+        Some(format!("{}:{line}", self.names[*file]))
+    }
+
+    /// Where the first run (in canonical order) was read, as `file:line`.
+    pub(crate) fn first_at(&self) -> Option<String> {
+        self.at(*self.lines.keys().next()?)
+    }
+
     /// The canonical results file: every run's line in run order, each with a newline.
     pub(crate) fn canonical(&self) -> String {
         self.lines
@@ -260,11 +276,10 @@ impl Checked {
     /// N, if every file read is (part of) one shard of N > 1 with the same N: the runs
     /// of each file are every N-th, all in one class modulo N.
     fn shard_count(&self, stamp: &SweepStamp) -> Option<usize> {
-        let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (key, at) in &self.origin {
-            let file = at.rsplit_once(':').map_or(at.as_str(), |(f, _)| f);
+        let mut by_file: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (key, (file, _)) in &self.origin {
             by_file
-                .entry(file)
+                .entry(*file)
                 .or_default()
                 .extend(run_index(stamp, *key));
         }
@@ -289,7 +304,7 @@ impl Checked {
 impl Missing {
     /// What is missing, in words, with up to `examples` runs named by their point's
     /// overrides (from `checked`, where any seed of the point is present).
-    pub(crate) fn describe(&self, checked: &Checked, examples: usize) -> String {
+    pub(crate) fn describe(&self, checked: &Checked<'_>, examples: usize) -> String {
         let mut out = format!(
             "{} of the sweep's {} runs are absent",
             self.runs.len(),
@@ -329,7 +344,7 @@ fn point_in_words(point: usize, overrides: &BTreeMap<String, serde_json::Value>)
 
 /// `point` in words, its overrides from any of its lines in `checked` (just its
 /// number if none is there).
-fn point_of(checked: &Checked, point: usize) -> String {
+fn point_of(checked: &Checked<'_>, point: usize) -> String {
     let line = checked
         .lines
         .range(
