@@ -114,7 +114,7 @@ fn mixture_p99_secs(parts: &[(f64, f64)]) -> f64 {
     low
 }
 
-/// Ten percent of `instances` M/M/1 queues behind a uniform pick, 2× slower.
+/// M/M/1 queues at ρ = 0.3 behind a uniform pick, with `impairments`.
 fn one_in_ten_slowed(instances: u32, fidelity: &str, impairments: &str) -> String {
     format!(
         r#"
@@ -136,7 +136,7 @@ client = {{ timeout = "60s", retries = 0 }}
 [chaos]
 impairments = [{impairments}]
 "#,
-        rate = 40 * instances
+        rate = 30 * instances
     )
 }
 
@@ -156,12 +156,12 @@ fn p99_secs(text: &str) -> f64 {
 #[test]
 fn a_slowdown_of_one_instance_in_ten_raises_p99_as_queueing_theory_predicts() {
     // Ten M/M/1 queues behind a uniform pick (discovery's rotation over a list): each
-    // gets Poisson 40/s at μ = 100/s, so its sojourn is exponential with rate μ − λ.
-    // One instance slowed 2× has μ = 50/s: sojourn rate 10/s, on 10% of the requests.
+    // gets Poisson 30/s at μ = 100/s, so its sojourn is exponential with rate μ − λ.
+    // One instance slowed 2× has μ = 50/s: sojourn rate 20/s, on 10% of the requests.
     let healthy = p99_secs(&one_in_ten_slowed(10, "exact", ""));
     let slowed = p99_secs(&one_in_ten_slowed(10, "exact", ONE_IN_TEN_SLOWER));
-    let healthy_theory = mixture_p99_secs(&[(1.0, 60.0)]);
-    let slowed_theory = mixture_p99_secs(&[(0.9, 60.0), (0.1, 10.0)]);
+    let healthy_theory = mixture_p99_secs(&[(1.0, 70.0)]);
+    let slowed_theory = mixture_p99_secs(&[(0.9, 70.0), (0.1, 20.0)]);
     println!(
         "p99 healthy {:.1} ms (theory {:.1}), one in ten 2× slower {:.1} ms (theory {:.1})",
         healthy * 1e3,
@@ -175,7 +175,7 @@ fn a_slowdown_of_one_instance_in_ten_raises_p99_as_queueing_theory_predicts() {
             "{simulated} vs {theory}"
         );
     }
-    assert!(slowed > 2.5 * healthy, "the slow tenth dominates the tail");
+    assert!(slowed > 1.5 * healthy, "the slow tenth dominates the tail");
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn the_fast_mode_hits_its_representatives_in_the_fleet_s_proportion() {
     // 200 instances through 20 representatives: two of them slowed stand for the 20
     // slowed instances, so the tail is the same mixture as at request level.
     let slowed = p99_secs(&one_in_ten_slowed(200, "fast", ONE_IN_TEN_SLOWER));
-    let theory = mixture_p99_secs(&[(0.9, 60.0), (0.1, 10.0)]);
+    let theory = mixture_p99_secs(&[(0.9, 70.0), (0.1, 20.0)]);
     println!(
         "fast mode: p99 {:.1} ms (theory {:.1})",
         slowed * 1e3,
