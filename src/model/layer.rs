@@ -56,6 +56,12 @@ pub(crate) struct Layer {
     pub(crate) sojourn_ns: u128,
     /// Attempts that left an instance (completed, failed, shed or reset).
     pub(crate) departed: u64,
+    /// Attempts a worker took (each after its wait in the queue, possibly none).
+    pub(crate) service_starts: u64,
+    /// Σ time those attempts waited in an instance's queue, in ns.
+    pub(crate) waited_ns: u128,
+    /// Those of them that waited at all (found every worker busy).
+    pub(crate) delayed: u64,
     /// Callers' timers for attempts to this layer, `(deadline, call, attempt)`. All
     /// callers of a layer share its timeout, so deadlines come in the order attempts
     /// were made: a FIFO, with one event in the queue for its head, instead of one
