@@ -6,8 +6,7 @@
 use crate::engine::{DurationDist, SimDuration, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::client::ClientSpec;
-use crate::stats::LatencyHistogram;
-use crate::stats::histogram::HistogramRecorder;
+use crate::stats::histogram::{HistogramRecorder, HistogramTotal};
 
 use super::balancer::Balancer;
 use super::client::RetryBudget;
@@ -49,7 +48,7 @@ pub(crate) struct Layer {
     pub(crate) calls: CallCounts,
     pub(crate) attempts: AttemptCounts,
     /// Latency of every successful call, whole run, up to the last closed window.
-    pub(crate) latency: LatencyHistogram,
+    pub(crate) latency: HistogramTotal,
     /// Station statistics of instances that are gone.
     pub(crate) gone_stations: StationStats,
     /// Σ time on an instance of attempts that left it, in ns (for Little's law).

@@ -224,7 +224,7 @@ impl World {
                     calls: layer.calls,
                     attempts: layer.attempts,
                     latency: {
-                        let mut latency = layer.latency.clone();
+                        let mut latency = layer.latency.snapshot();
                         latency.merge(&layer.window_latency.snapshot());
                         latency
                     },

@@ -20,8 +20,7 @@ use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::Scenario;
 use crate::scenario::traffic::HerdKind;
-use crate::stats::LatencyHistogram;
-use crate::stats::histogram::{HistogramRecorder, Precision};
+use crate::stats::histogram::{HistogramRecorder, HistogramTotal, Precision};
 
 pub(crate) use super::balancer::Balancer;
 use super::client::RetryBudget;
@@ -208,7 +207,7 @@ impl World {
                     budget: RetryBudget::new(spec.client.retry_budget),
                     calls: CallCounts::default(),
                     attempts: AttemptCounts::default(),
-                    latency: LatencyHistogram::default(),
+                    latency: HistogramTotal::default(),
                     gone_stations: StationStats::default(),
                     sojourn_ns: 0,
                     departed: 0,
@@ -530,13 +529,12 @@ impl World {
             let layer = &mut self.layers[index];
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
-            let latency = layer.window_latency.take();
-            layer.latency.merge(&latency);
+            layer.latency.absorb(&layer.window_latency);
             // Only the entry layer keeps fine windows (see observe.rs: Size).
             window.latency = if index == 0 {
-                latency
+                layer.window_latency.take()
             } else {
-                latency.coarsened(Precision::Window)
+                layer.window_latency.take_at(Precision::Window)
             };
             window.in_flight = layer.calls.in_flight.min(u32::MAX as u64) as u32;
             window.instances = states[index];

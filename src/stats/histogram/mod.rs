@@ -80,7 +80,7 @@ use crate::engine::SimDuration;
 use encoding::{Encoder, Entries, Varint, read_varint};
 pub use layout::Precision;
 use layout::{bucket_high, bucket_low, bucket_midpoint, bucket_of, coarsen, rank_of};
-pub(crate) use recorder::HistogramRecorder;
+pub(crate) use recorder::{HistogramRecorder, HistogramTotal};
 
 /// A log-linear histogram of durations with exact count, min, max and mean.
 ///
