@@ -198,6 +198,16 @@ impl World {
         };
         job.stage = JobStage::Serving;
         let (layer, instance, reconnect) = (job.layer, job.instance, job.reconnect);
+        if !job.background {
+            let waited = now - job.arrived_at;
+            let weight = u64::from(self.weight);
+            let totals = &mut self.layers[layer.index()];
+            totals.service_starts += weight;
+            totals.waited_ns += u128::from(waited.as_nanos()) * u128::from(weight);
+            if !waited.is_zero() {
+                totals.delayed += weight;
+            }
+        }
         let base = self.layers[layer.index()]
             .service_time
             .sample(&mut self.rng.service[layer.index()]);

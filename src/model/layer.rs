@@ -6,8 +6,7 @@
 use crate::engine::{DurationDist, SimDuration, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::client::ClientSpec;
-use crate::stats::LatencyHistogram;
-use crate::stats::histogram::HistogramRecorder;
+use crate::stats::histogram::{HistogramRecorder, HistogramTotal};
 
 use super::balancer::Balancer;
 use super::client::RetryBudget;
@@ -58,13 +57,19 @@ pub(crate) struct Layer {
     pub(crate) calls: CallCounts,
     pub(crate) attempts: AttemptCounts,
     /// Latency of every successful call, whole run, up to the last closed window.
-    pub(crate) latency: LatencyHistogram,
+    pub(crate) latency: HistogramTotal,
     /// Station statistics of instances that are gone.
     pub(crate) gone_stations: StationStats,
     /// Σ time on an instance of attempts that left it, in ns (for Little's law).
     pub(crate) sojourn_ns: u128,
     /// Attempts that left an instance (completed, failed, shed or reset).
     pub(crate) departed: u64,
+    /// Attempts a worker took (each after its wait in the queue, possibly none).
+    pub(crate) service_starts: u64,
+    /// Σ time those attempts waited in an instance's queue, in ns.
+    pub(crate) waited_ns: u128,
+    /// Those of them that waited at all (found every worker busy).
+    pub(crate) delayed: u64,
     /// Callers' timers for attempts to this layer, `(deadline, call, attempt)`. All
     /// callers of a layer share its timeout, so deadlines come in the order attempts
     /// were made: a FIFO, with one event in the queue for its head, instead of one

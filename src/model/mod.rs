@@ -47,5 +47,5 @@ mod world;
 pub use ids::{ClusterId, InstanceId, LayerId};
 pub use instance::InstanceState;
 pub use request::FailureCause;
-pub use summary::{Footprint, LayerSummary, WorldSummary};
+pub use summary::{Footprint, LayerSummary, QueueingFigures, WorldSummary};
 pub use world::World;

@@ -5,8 +5,16 @@
 //!
 //! # Size
 //! A window is a few counters plus a sparse latency histogram (only the buckets that
-//! were hit), about 100–300 bytes per layer per second: a simulated day of three
-//! layers is a few tens of MB, whatever the request rate. Totals are exact counters.
+//! were hit). The entry layer's windows are [`Precision::Fine`] (within 0.1%: rollout,
+//! SLO-minute and capacity quantiles are taken from them), about 2 bytes per distinct
+//! latency, so they grow with the entry rate up to a few KB a second; every other
+//! layer's and every cluster's windows are [`Precision::Window`] (within 3.1%, for plots
+//! and the controller's per-version view), about 100–300 bytes a second whatever the
+//! rate. Each layer's whole-run latency ([`super::summary::LayerSummary`]) is fine.
+//! Totals are exact counters.
+//!
+//! [`Precision::Fine`]: crate::stats::histogram::Precision::Fine
+//! [`Precision::Window`]: crate::stats::histogram::Precision::Window
 
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::LatencyHistogram;
@@ -79,7 +87,8 @@ pub struct LayerWindow {
     pub instances: [u32; 6],
     /// Mean busy workers over the window.
     pub busy_workers: f32,
-    /// Latency of the calls that succeeded in the window.
+    /// Latency of the calls that succeeded in the window: fine for the entry layer,
+    /// window precision for the others (see the module's Size).
     pub latency: LatencyHistogram,
 }
 

@@ -40,9 +40,82 @@ pub struct LayerSummary {
     pub arrival_rate_per_second: f64,
     /// Mean time an attempt spends on an instance, in seconds (W).
     pub mean_sojourn_secs: f64,
+    /// Mean time an attempt waited in an instance's queue before a worker took it, in
+    /// seconds (Wq; 0 if none was taken).
+    pub mean_queueing_delay_secs: f64,
+    /// Share of the attempts taken by a worker that had to wait first (P(wait); 0 if
+    /// none was taken).
+    pub wait_probability: f64,
+}
+
+/// A layer's queueing figures over a run, in the units `run --json` and `compare --json`
+/// print them: what Little's law (L = λW) and Erlang C are checked against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueueingFigures {
+    /// Mean latency of successful calls, as callers saw it (retries included), in ms.
+    pub latency_mean_ms: Option<f64>,
+    /// p99 of the same, in ms (within 0.1%).
+    pub latency_p99_ms: Option<f64>,
+    /// Mean time an attempt waited in an instance's queue before a worker took it (Wq).
+    pub queueing_delay_mean_ms: f64,
+    /// Share of attempts taken by a worker that waited first (P(wait)).
+    pub wait_probability: f64,
+    /// Time-average attempts on the layer's instances, queued or served (L).
+    pub mean_in_system: f64,
+    /// Mean time an attempt spent on an instance (W), in ms.
+    pub mean_time_in_system_ms: f64,
+    /// Attempts arriving at the layer's instances per second (λ).
+    pub throughput_per_s: f64,
+}
+
+impl QueueingFigures {
+    /// The names and units of [`QueueingFigures::named`], in its order.
+    pub const NAMES: [(&'static str, &'static str); 7] = [
+        ("latency_mean_ms", "ms"),
+        ("latency_p99_ms", "ms"),
+        ("queueing_delay_mean_ms", "ms"),
+        ("wait_probability", "share"),
+        ("mean_in_system", "attempts"),
+        ("mean_time_in_system_ms", "ms"),
+        ("throughput_per_s", "1/s"),
+    ];
+
+    /// Every figure with its name and unit, in report order.
+    pub fn named(&self) -> [(&'static str, &'static str, Option<f64>); 7] {
+        [
+            ("latency_mean_ms", "ms", self.latency_mean_ms),
+            ("latency_p99_ms", "ms", self.latency_p99_ms),
+            (
+                "queueing_delay_mean_ms",
+                "ms",
+                Some(self.queueing_delay_mean_ms),
+            ),
+            ("wait_probability", "share", Some(self.wait_probability)),
+            ("mean_in_system", "attempts", Some(self.mean_in_system)),
+            (
+                "mean_time_in_system_ms",
+                "ms",
+                Some(self.mean_time_in_system_ms),
+            ),
+            ("throughput_per_s", "1/s", Some(self.throughput_per_s)),
+        ]
+    }
 }
 
 impl LayerSummary {
+    /// Its queueing figures.
+    pub fn queueing(&self) -> QueueingFigures {
+        QueueingFigures {
+            latency_mean_ms: self.latency.mean().map(SimDuration::as_millis_f64),
+            latency_p99_ms: self.latency.quantile(0.99).map(SimDuration::as_millis_f64),
+            queueing_delay_mean_ms: self.mean_queueing_delay_secs * 1e3,
+            wait_probability: self.wait_probability,
+            mean_in_system: self.mean_in_system,
+            mean_time_in_system_ms: self.mean_sojourn_secs * 1e3,
+            throughput_per_s: self.arrival_rate_per_second,
+        }
+    }
+
     /// Successful calls ÷ resolved calls (1 if none resolved).
     pub fn success_ratio(&self) -> f64 {
         let resolved = self.calls.succeeded + self.calls.failed_total();
@@ -151,7 +224,7 @@ impl World {
                     calls: layer.calls,
                     attempts: layer.attempts,
                     latency: {
-                        let mut latency = layer.latency.clone();
+                        let mut latency = layer.latency.snapshot();
                         latency.merge(&layer.window_latency.snapshot());
                         latency
                     },
@@ -174,6 +247,16 @@ impl World {
                     } else {
                         0.0
                     },
+                    mean_queueing_delay_secs: if layer.service_starts > 0 {
+                        layer.waited_ns as f64 / layer.service_starts as f64 / 1e9
+                    } else {
+                        0.0
+                    },
+                    wait_probability: if layer.service_starts > 0 {
+                        layer.delayed as f64 / layer.service_starts as f64
+                    } else {
+                        0.0
+                    },
                 }
             })
             .collect();
@@ -191,5 +274,32 @@ impl World {
     /// The per-second series recorded so far.
     pub fn observations(&self) -> &super::observe::Observations {
         &self.observations
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queueing_figure_names_are_listed_in_the_order_they_are_given() {
+        let figures = QueueingFigures {
+            latency_mean_ms: Some(1.0),
+            latency_p99_ms: Some(2.0),
+            queueing_delay_mean_ms: 3.0,
+            wait_probability: 4.0,
+            mean_in_system: 5.0,
+            mean_time_in_system_ms: 6.0,
+            throughput_per_s: 7.0,
+        };
+        for (i, ((name, unit, value), (listed, listed_unit))) in figures
+            .named()
+            .into_iter()
+            .zip(QueueingFigures::NAMES)
+            .enumerate()
+        {
+            assert_eq!((name, unit), (listed, listed_unit));
+            assert_eq!(value, Some(i as f64 + 1.0));
+        }
     }
 }

@@ -22,8 +22,7 @@ use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::Scenario;
 use crate::scenario::traffic::HerdKind;
-use crate::stats::LatencyHistogram;
-use crate::stats::histogram::HistogramRecorder;
+use crate::stats::histogram::{HistogramRecorder, HistogramTotal, Precision};
 
 pub(crate) use super::balancer::Balancer;
 use super::client::RetryBudget;
@@ -227,10 +226,13 @@ impl World {
                     budget: RetryBudget::new(spec.client.retry_budget),
                     calls: CallCounts::default(),
                     attempts: AttemptCounts::default(),
-                    latency: LatencyHistogram::default(),
+                    latency: HistogramTotal::default(),
                     gone_stations: StationStats::default(),
                     sojourn_ns: 0,
                     departed: 0,
+                    service_starts: 0,
+                    waited_ns: 0,
+                    delayed: 0,
                     timeouts: std::collections::VecDeque::new(),
                     timeouts_armed: false,
                     window: LayerWindow::default(),
@@ -568,8 +570,13 @@ impl World {
             let layer = &mut self.layers[index];
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
-            window.latency = layer.window_latency.take();
-            layer.latency.merge(&window.latency);
+            layer.latency.absorb(&layer.window_latency);
+            // Only the entry layer keeps fine windows (see observe.rs: Size).
+            window.latency = if index == 0 {
+                layer.window_latency.take()
+            } else {
+                layer.window_latency.take_at(Precision::Window)
+            };
             window.in_flight = layer.calls.in_flight.min(u32::MAX as u64) as u32;
             window.instances = states[index];
             window.busy_workers = match &scaled_busy {
@@ -642,7 +649,8 @@ impl World {
         if let Some(fast) = &mut self.fast {
             fast.clusters.push(super::fast::ClusterTally::default());
         }
-        self.cluster_latency.push(HistogramRecorder::default());
+        self.cluster_latency
+            .push(HistogramRecorder::new(Precision::Window));
         id
     }
 

@@ -12,10 +12,13 @@
 //! 4. Per metric and strategy: the mean and its 95% confidence interval (Student's t
 //!    over runs, an [`Estimate`]); per other strategy, the paired difference with the
 //!    first strategy and its interval (paired, since run `i` shares its seed).
+//! 5. Per layer and strategy, the same for the layer's queueing figures over the whole
+//!    rehearsal ([`QueueingFigures`]: mean latency, p99, Wq, P(wait), L, W, λ).
 
 use rayon::prelude::*;
 
 use crate::metrics::{RolloutMetrics, Slo};
+use crate::model::QueueingFigures;
 use crate::rehearsal::{baseline, rehearse};
 use crate::scenario::Scenario;
 use crate::scenario::rollout::Strategy;
@@ -34,6 +37,11 @@ pub struct Comparison {
     pub rollouts: Vec<String>,
     /// `metrics[strategy][run][rollout]`.
     pub metrics: Vec<Vec<Vec<RolloutMetrics>>>,
+    /// The model's layers, entry layer first.
+    pub layers: Vec<String>,
+    /// Each layer's queueing figures over the whole rehearsal:
+    /// `queueing[strategy][run][layer]`.
+    pub queueing: Vec<Vec<Vec<QueueingFigures>>>,
     /// Real requests each simulated one stood for (1: request level; see
     /// [`crate::model::fast`]).
     pub sampling_step: u32,
@@ -54,7 +62,8 @@ pub fn compare(
     let slo = Slo::of(model);
     let seeds: Vec<u64> = (0..runs as u64).map(|i| seed.wrapping_add(i)).collect();
     // One run: the baseline and every strategy, for one seed.
-    let per_run: Vec<Vec<Vec<RolloutMetrics>>> = seeds
+    type PerStrategy = (Vec<RolloutMetrics>, Vec<QueueingFigures>, Vec<String>);
+    let per_run: Vec<Vec<PerStrategy>> = seeds
         .par_iter()
         .with_max_len(1)
         .map(|&run_seed| {
@@ -70,16 +79,23 @@ pub fn compare(
                     for rollout in &mut variant.rollouts {
                         rollout.strategy = strategy;
                     }
-                    let metrics = rehearse(&variant).rollout_metrics(&baseline, slo);
+                    let mut rehearsal = rehearse(&variant);
+                    let metrics = rehearsal.rollout_metrics(&baseline, slo);
+                    let summary = rehearsal.world.summary();
+                    let queueing = summary.layers.iter().map(|l| l.queueing()).collect();
+                    let names = summary.layers.iter().map(|l| l.name.clone()).collect();
                     on_rehearsal_done();
-                    metrics
+                    (metrics, queueing, names)
                 })
                 .collect()
         })
         .collect();
     // per_run[run][strategy][rollout] → metrics[strategy][run][rollout]
-    let metrics = (0..strategies.len())
-        .map(|s| per_run.iter().map(|run| run[s].clone()).collect())
+    let metrics: Vec<Vec<Vec<RolloutMetrics>>> = (0..strategies.len())
+        .map(|s| per_run.iter().map(|run| run[s].0.clone()).collect())
+        .collect();
+    let queueing = (0..strategies.len())
+        .map(|s| per_run.iter().map(|run| run[s].1.clone()).collect())
         .collect();
     Comparison {
         model: model.name.clone(),
@@ -87,6 +103,12 @@ pub fn compare(
         seeds,
         rollouts: model.rollouts.iter().map(|r| r.layer.clone()).collect(),
         metrics,
+        // In the world's order (entry layer first), as every run has them.
+        layers: per_run
+            .first()
+            .and_then(|run| run.first())
+            .map_or_else(Vec::new, |first| first.2.clone()),
+        queueing,
         sampling_step: model.sampling_step(),
     }
 }
@@ -118,6 +140,27 @@ impl Comparison {
             .iter()
             .zip(&self.metrics[0])
             .filter_map(|(a, b)| Some(metric(&a[k])? - metric(&b[k])?))
+            .collect();
+        Estimate::of(&values)
+    }
+
+    /// The interval of queueing figure `f` (an index into [`QueueingFigures::named`])
+    /// of layer `l` for strategy `s`, over the runs that have it.
+    pub fn layer_interval(&self, s: usize, l: usize, f: usize) -> Option<Estimate> {
+        let values: Vec<f64> = self.queueing[s]
+            .iter()
+            .filter_map(|run| run.get(l)?.named()[f].2)
+            .collect();
+        Estimate::of(&values)
+    }
+
+    /// The paired difference (strategy `s` − strategy 0) of queueing figure `f` of
+    /// layer `l`, over the runs where both have it.
+    pub fn layer_difference(&self, s: usize, l: usize, f: usize) -> Option<Estimate> {
+        let values: Vec<f64> = self.queueing[s]
+            .iter()
+            .zip(&self.queueing[0])
+            .filter_map(|(a, b)| Some(a.get(l)?.named()[f].2? - b.get(l)?.named()[f].2?))
             .collect();
         Estimate::of(&values)
     }

@@ -1,12 +1,14 @@
 //! The comparison table of `rollsim compare`: per rollout, every metric per strategy as
 //! a mean with its 95% interval, and each strategy's paired difference with the first;
-//! as text, JSON and CSV.
+//! as text, JSON and CSV. The JSON also has, per layer, its queueing figures over the
+//! whole rehearsal (`layers`: mean latency, p99, Wq, P(wait), L, W, λ) the same way.
 
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
 use crate::metrics::RolloutMetrics;
+use crate::model::QueueingFigures;
 use crate::plan::compare::Comparison;
 use crate::rollout::Outcome;
 use crate::stats::Estimate;
@@ -196,6 +198,34 @@ pub fn to_json(c: &Comparison) -> Value {
             json!({"layer": layer, "metrics": metrics})
         })
         .collect();
+    let layers: Vec<Value> = c
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let figures: Vec<Value> = QueueingFigures::NAMES
+                .iter()
+                .enumerate()
+                .map(|(f, (name, unit))| {
+                    let by: serde_json::Map<String, Value> = c
+                        .strategies
+                        .iter()
+                        .enumerate()
+                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.layer_interval(s, l, f))))
+                        .collect();
+                    let diff: serde_json::Map<String, Value> = c
+                        .strategies
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.layer_difference(s, l, f))))
+                        .collect();
+                    json!({"figure": name, "unit": unit, "by_strategy": by, "difference_vs_first": diff})
+                })
+                .collect();
+            json!({"layer": layer, "figures": figures})
+        })
+        .collect();
     json!({
         "model": c.model,
         "fidelity": if c.sampling_step > 1 { "fast" } else { "exact" },
@@ -203,6 +233,7 @@ pub fn to_json(c: &Comparison) -> Value {
         "strategies": c.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "seeds": c.seeds,
         "rollouts": rollouts,
+        "layers": layers,
     })
 }
 

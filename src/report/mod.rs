@@ -1,6 +1,7 @@
 //! Turning runs into what people read: text tables and JSON.
 //!
 //! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
+//! - [`series`]: the per-second series of a run as CSV (`run --series`).
 //! - [`rollout`]: the rollout metrics and the controller's timeline.
 //! - [`compare`]: strategies side by side with intervals and paired differences.
 //! - [`plan`]: fleet sizes, rollout costs and advice, safe hours.
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod plot;
 pub mod rollout;
 pub mod run_summary;
+pub mod series;
 pub(crate) mod table;
 #[cfg(feature = "live")]
 pub(crate) mod versus;

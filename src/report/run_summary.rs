@@ -2,6 +2,15 @@
 //! ratio, latency percentiles, utilisation, instances and failures by cause; after its
 //! header, any warning about the whole run (rollouts it ended too soon for).
 //!
+//! # JSON fields per layer
+//! Besides counts, instances and failures: `latency_mean_ms`, `latency_p50_ms`,
+//! `latency_p90_ms`, `latency_p99_ms`, `latency_p999_ms` (successful calls as their
+//! callers saw them, retries included; quantiles within 0.1%), and the queueing
+//! figures of the layer's instances ([`crate::model::QueueingFigures`]):
+//! `queueing_delay_mean_ms` (Wq), `wait_probability` (P(wait)), `mean_in_system` (L),
+//! `mean_time_in_system_ms` (W) and `throughput_per_s` (λ, attempts arriving at its
+//! instances), so that L = λW can be checked from the output.
+//!
 //! Output depends only on the summary (no wall-clock figures), so the same model and
 //! seed print the same bytes.
 
@@ -118,7 +127,7 @@ pub fn to_json(summary: &WorldSummary) -> serde_json::Value {
                 .iter()
                 .map(|c| (c.name().to_string(), l.calls.failed[c.index()].into()))
                 .collect();
-            serde_json::json!({
+            let mut value = serde_json::json!({
                 "layer": l.name,
                 "requests": l.calls.issued,
                 "succeeded": l.calls.succeeded,
@@ -127,7 +136,9 @@ pub fn to_json(summary: &WorldSummary) -> serde_json::Value {
                 "retries": l.calls.retries,
                 "success_ratio": l.success_ratio(),
                 "latency_p50_ms": l.latency.quantile(0.5).map(SimDuration::as_millis_f64),
+                "latency_p90_ms": l.latency.quantile(0.9).map(SimDuration::as_millis_f64),
                 "latency_p99_ms": l.latency.quantile(0.99).map(SimDuration::as_millis_f64),
+                "latency_p999_ms": l.latency.quantile(0.999).map(SimDuration::as_millis_f64),
                 "attempts": l.attempts.arrived,
                 "utilisation": l.utilisation,
                 "instances_start": l.instances_start,
@@ -137,7 +148,11 @@ pub fn to_json(summary: &WorldSummary) -> serde_json::Value {
                 "instance_hours": l.instance_hours,
                 "instances_crashed": l.crashed,
                 "instances_launched": l.launched,
-            })
+            });
+            for (name, _, figure) in l.queueing().named() {
+                value[name] = figure.into();
+            }
+            value
         })
         .collect();
     serde_json::json!({
