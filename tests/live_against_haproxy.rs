@@ -139,6 +139,28 @@ fn a_healthy_release_is_promoted_live_in_under_a_minute() {
 
 #[test]
 #[ignore = "needs haproxy; .ci/run runs them with --ignored"]
+fn a_temporary_directory_with_a_space_in_its_path_works() {
+    // HAProxy's configuration names the admin socket inside the run's directory; an
+    // unquoted path with a space was refused, and `haproxy -c -q` said nothing why.
+    let marker = "spaced-tmpdir";
+    let tmp = std::env::temp_dir().join(format!("rollsim live test {}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("a temporary directory");
+    let output = live(marker, &[])
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("rollsim runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}\n{stdout}");
+    assert!(stdout.contains("promoted"), "{stdout}");
+    let dir = run_directory(&stderr);
+    assert!(dir.contains("rollsim live test"), "ran in {dir}");
+    assert_nothing_left(marker, &dir);
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
+#[ignore = "needs haproxy; .ci/run runs them with --ignored"]
 fn a_defective_release_is_rolled_back_live_in_under_a_minute() {
     let marker = "defective";
     let (stdout, stderr) =
