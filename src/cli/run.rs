@@ -48,12 +48,15 @@ pub(crate) struct RunArgs {
     rollout: super::model_source::RolloutFile,
     #[command(flatten)]
     fidelity: super::model_source::FidelityChoice,
+    #[command(flatten)]
+    force: super::model_source::Force,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
+    args.force.check(&model, &file)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }

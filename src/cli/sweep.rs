@@ -46,6 +46,8 @@ pub(crate) struct SweepArgs {
     /// No progress bar or summary on stderr.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    force: super::model_source::Force,
 }
 
 #[derive(Debug, Args)]
@@ -115,9 +117,15 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         let (_, text) = scenario::load_with_source(&path).map_err(|e| e.to_string())?;
         (text, path)
     };
-    // Every point's model is built and checked before anything runs (and dropped: each
-    // run builds its own again).
-    let model_of = |point: usize| sweep::model_of(&source, &model_file, &grid.point(point));
+    // Every point's model is built and checked, its work estimate included, before
+    // anything runs (and dropped: each run builds its own again).
+    let model_of = |point: usize| {
+        let model = sweep::model_of(&source, &model_file, &grid.point(point))?;
+        args.force
+            .check(&model, &model_file)
+            .map_err(|e| format!("point {} of the grid: {e}", point + 1))?;
+        Ok::<_, String>(model)
+    };
     let first_seed = spec.seed.unwrap_or(model_of(0)?.seed);
     if let Some(error) = (1..grid.len())
         .into_par_iter()
