@@ -77,6 +77,9 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
+    if let Some(dir) = &args.plot {
+        crate::report::plot::prepare_dir(dir)?;
+    }
     if model.rollouts.is_empty() {
         return Err(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",

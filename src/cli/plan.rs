@@ -71,6 +71,9 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
+    if let Some(dir) = &args.plot {
+        crate::report::plot::prepare_dir(dir)?;
+    }
     if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
         return Err(format!(
             "--every must be between 15m and 12h, got {}",

@@ -518,7 +518,7 @@ fn request_driver(
 fn wall_time(events: f64) -> String {
     let seconds = events / EVENTS_PER_WALL_SECOND;
     if seconds < 1.0 {
-        "under 1 s".to_string()
+        format!("{seconds:.1} s")
     } else if seconds < 120.0 {
         format!("{seconds:.0} s")
     } else if seconds < 7200.0 {
