@@ -7,13 +7,15 @@
 //! comparison, and memory (peak attempts in flight, the per-second series, the
 //! process's peak resident set) are printed once before the measurement.
 //!
-//! Run: `cargo bench --bench world`.
+//! Run: `cargo bench --bench world`; with std's `BinaryHeap` as the event queue
+//! instead of the 4-ary heap: `cargo bench --bench world --features std-event-heap`
+//! (the two compared in `src/engine/queue.rs`).
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use rollsim::engine::SimDuration;
 use rollsim::model::World;
 use rollsim::scenario::overrides::{self, Override};
@@ -82,6 +84,8 @@ fn world(c: &mut Criterion) {
     let model = netflix("1h");
     let mut group = c.benchmark_group("world_netflix_2011_1h");
     group.sample_size(10);
+    // Seconds per iteration: one iteration per sample (linear sampling would run 55).
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(std::time::Duration::from_secs(60));
     group.throughput(Throughput::Elements(requests));
     group.bench_function("simulated_requests", |b| {

@@ -410,3 +410,56 @@ fn least_outstanding_balances_old_and_new_clusters_as_one_pool() {
         );
     }
 }
+
+/// 1 000 edge workers on `callers` instances call a discovery layer of ten single-worker
+/// instances, one of them 4× slower, through client-side least outstanding requests.
+fn one_slow_backend_behind_client_side_balancers(callers: u32) -> String {
+    format!(
+        r#"
+name = "client-side"
+seed = 4
+duration = "5m"
+[traffic]
+entry = "edge"
+rate = "600/s"
+[layers.edge]
+instances = {callers}
+workers = {workers}
+queue_capacity = 1000
+service_time = "exp(1ms)"
+calls = [{{ layer = "backend", count = 1 }}]
+balancer = {{ kind = "elb" }}
+client = {{ timeout = "60s", retries = 0 }}
+[layers.backend]
+instances = 10
+workers = 1
+queue_capacity = 100000
+service_time = "exp(10ms)"
+balancer = {{ kind = "discovery", algorithm = "least-outstanding", refresh_interval = "5s" }}
+client = {{ timeout = "60s", retries = 0 }}
+[chaos]
+impairments = [{{ kind = "slowdown", factor = 4.0, share = 0.1, at = "0s", duration = "1h", layers = ["backend"] }}]
+"#,
+        workers = 1000 / callers
+    )
+}
+
+#[test]
+fn a_client_side_balancer_knows_only_its_own_outstanding_requests() {
+    // One caller sees every request on the slow instance and steers around it; fifty
+    // callers each see a fiftieth of them, so the slow instance keeps getting traffic
+    // (as Ribbon's or Finagle's per-client counts would): the tail grows with callers.
+    let p99 = |callers: u32| {
+        let mut world = world(&one_slow_backend_behind_client_side_balancers(callers));
+        world.run();
+        let summary = world.summary();
+        summary.layers[1].latency.quantile(0.99).unwrap()
+    };
+    let (one, two, fifty) = (p99(1), p99(2), p99(50));
+    println!("backend p99 with 1, 2, 50 callers: {one:?}, {two:?}, {fifty:?}");
+    assert!(one < two && two < fifty, "{one:?} {two:?} {fifty:?}");
+    assert!(
+        fifty.as_secs_f64() > 3.0 * one.as_secs_f64(),
+        "{one:?} → {fifty:?}"
+    );
+}

@@ -242,3 +242,78 @@ fn the_cli_exits_2_with_the_error_and_never_panics() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn impairments_say_which_setting_their_kind_needs() {
+    let with = |impairment: &str| format!("{VALID_START}[chaos]\nimpairments = [{impairment}]\n");
+    let refused = |impairment: &str, field: &str, needle: &str| {
+        let error = error_of(&with(impairment));
+        assert_eq!(error.field, field, "{error}");
+        assert!(error.message.contains(needle), "{needle:?} in {error}");
+        assert_eq!(error.position.map(|p| p.0), Some(6), "{error}");
+    };
+    refused(
+        r#"{ kind = "cpu_cut", at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].capacity",
+        "needs `capacity`",
+    );
+    refused(
+        r#"{ kind = "cpu_cut", capacity = 1.5, at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].capacity",
+        "must be in [0.001, 1)",
+    );
+    refused(
+        r#"{ kind = "slowdown", factor = 0.5, at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].factor",
+        "must be in (1, 1000]",
+    );
+    refused(
+        r#"{ kind = "blackhole", factor = 2.0, at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].factor",
+        "not a setting of `blackhole` (it takes no parameter)",
+    );
+    refused(
+        r#"{ kind = "latency", added = "0s", at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].added",
+        "must be in (0s,",
+    );
+    refused(
+        r#"{ kind = "blackhole", share = 0, at = "1m", duration = "1m" }"#,
+        "chaos.impairments[0].share",
+        "must be in (0, 1]",
+    );
+    refused(
+        r#"{ kind = "blackhole", at = "1m", duration = "1m", layers = ["edg"] }"#,
+        "chaos.impairments[0].layers[0]",
+        "no layer \"edg\"; the layers are \"edge\"",
+    );
+    let error = error_of(&with(
+        r#"{ kind = "partition", at = "1m", duration = "1m" }"#,
+    ));
+    assert!(
+        error.to_string().contains("cpu_cut") && error.to_string().contains("blackhole"),
+        "lists the kinds: {error}"
+    );
+    scenario::parse(
+        &with(r#"{ kind = "latency", added = "200ms", share = 0.5, at = "1m", duration = "30s" }"#),
+        Path::new("ok.toml"),
+    )
+    .expect("a valid impairment");
+}
+
+#[test]
+fn server_options_are_checked() {
+    let error = error_of(&format!("{VALID_START}queue_timeout = \"0s\"\n"));
+    assert_eq!(error.field, "layers.edge.queue_timeout", "{error}");
+    assert!(error.message.contains("must be between 1ns and"), "{error}");
+    let error = error_of(&format!("{VALID_START}queue_order = \"lifo\"\n"));
+    assert!(
+        error.to_string().contains("fifo") && error.to_string().contains("adaptive-lifo"),
+        "lists the orders: {error}"
+    );
+    scenario::parse(
+        &format!("{VALID_START}drop_timed_out = true\nqueue_timeout = \"100ms\"\nqueue_order = \"adaptive-lifo\"\n"),
+        Path::new("ok.toml"),
+    )
+    .expect("valid server options");
+}

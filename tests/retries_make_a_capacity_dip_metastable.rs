@@ -83,3 +83,48 @@ fn jittered_backoff_with_load_shedding_lets_the_system_recover() {
     println!("jittered backoff + shedding: {late:.4}");
     assert!(late > 0.99, "{late}");
 }
+
+/// The model with `setting` added to its layer (a server option).
+fn with_server_option(setting: &str) -> String {
+    variant(
+        "queue_capacity = 200 ",
+        &format!("{setting}\nqueue_capacity = 200 "),
+    )
+}
+
+#[test]
+fn a_queue_timeout_lets_the_system_recover() {
+    // Requests that waited past 150 ms are shed unserved: the queue holds only work
+    // whose callers still wait, and goodput returns with capacity.
+    let late = success_ratio(&with_server_option(r#"queue_timeout = "150ms""#), 900, 1200);
+    println!("queue timeout 150 ms: {late:.4}");
+    assert!(late > 0.99, "{late}");
+}
+
+#[test]
+fn adaptive_lifo_lets_the_system_recover() {
+    // Under congestion the newest request, whose caller still waits, is served first.
+    let late = success_ratio(
+        &with_server_option(r#"queue_order = "adaptive-lifo""#),
+        900,
+        1200,
+    );
+    println!("adaptive LIFO: {late:.4}");
+    assert!(late > 0.99, "{late}");
+}
+
+#[test]
+fn dropping_timed_out_requests_alone_does_not_unstick_a_fifo_queue() {
+    // In FIFO order every request served has waited nearly the whole timeout, so it
+    // times out during its service anyway: the server still works for nobody.
+    let late = success_ratio(&with_server_option("drop_timed_out = true"), 900, 1200);
+    println!("drop timed out, FIFO: {late:.4}");
+    assert!(late < 0.5, "{late}");
+    let with_lifo = success_ratio(
+        &with_server_option("drop_timed_out = true\nqueue_order = \"adaptive-lifo\""),
+        900,
+        1200,
+    );
+    println!("drop timed out, adaptive LIFO: {with_lifo:.4}");
+    assert!(with_lifo > 0.99, "{with_lifo}");
+}

@@ -1,6 +1,7 @@
 //! No request is lost or invented: at any moment, in every layer, every call and every
 //! attempt is either resolved or still in flight, and every attempt is a first attempt
-//! or a retry, whatever the model (retries, herds, caches, chaos, autoscaling).
+//! or a retry, whatever the model (retries, herds, caches, chaos, impairments,
+//! autoscaling).
 
 use std::path::Path;
 
@@ -14,6 +15,20 @@ const LAYER_NAMES: [&str; 3] = ["edge", "middle", "backend"];
 const BACKOFFS: [&str; 3] = ["none", "fixed(10ms)", "exponential(base=5ms, cap=200ms)"];
 const JITTERS: [&str; 3] = ["none", "full", "decorrelated"];
 const LAUNCH_TIMES: [&str; 3] = ["uniform(1s, 3s)", "det(2s)", "exp(1s)"];
+/// Server options (one line each, or none).
+const SERVER_OPTIONS: [&str; 5] = [
+    "",
+    "drop_timed_out = true\n",
+    "queue_timeout = \"20ms\"\n",
+    "queue_order = \"adaptive-lifo\"\n",
+    "drop_timed_out = true\nqueue_order = \"adaptive-lifo\"\n",
+];
+const IMPAIRMENTS: [&str; 4] = [
+    r#"kind = "cpu_cut", capacity = 0.5"#,
+    r#"kind = "slowdown", factor = 3.0"#,
+    r#"kind = "latency", added = "50ms""#,
+    r#"kind = "blackhole""#,
+];
 const BOOT_TIMES: [&str; 3] = ["det(2s)", "uniform(1s, 3s)", "lognormal(mean=2s, p99=5s)"];
 
 /// A balancer with short intervals, so that instances come and go within a short run.
@@ -52,6 +67,8 @@ struct LayerGen {
     boot_time: usize,
     warmup_secs: u32,
     autoscaler: bool,
+    /// Index into [`SERVER_OPTIONS`].
+    server: usize,
 }
 
 /// The call a layer makes to the next one down the chain.
@@ -84,6 +101,8 @@ struct ModelGen {
     kill: Option<(usize, u32)>,
     /// `(at, fraction in tenths, only this layer or all)`.
     outage: Option<(u32, u32, Option<usize>)>,
+    /// `(at, duration, kind, share in tenths, layer)`: an impairment.
+    impairment: Option<(u32, u32, usize, u32, Option<usize>)>,
     layers: Vec<LayerGen>,
     /// `calls[i]`: layer i → layer i + 1.
     calls: Vec<CallGen>,
@@ -123,6 +142,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
         proptest::option::of(0u32..=10),
         balancer(),
         (0u32..=50, 0usize..3, 0usize..3, 0u32..=10, any::<bool>()),
+        0usize..SERVER_OPTIONS.len(),
     )
         .prop_map(
             |(
@@ -131,6 +151,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
                 retry_budget_tenths,
                 balancer,
                 (launch_failure_hundredths, launch_time, boot_time, warmup_secs, autoscaler),
+                server,
             )| LayerGen {
                 instances,
                 workers,
@@ -147,6 +168,7 @@ fn layer() -> impl Strategy<Value = LayerGen> {
                 boot_time,
                 warmup_secs,
                 autoscaler,
+                server,
             },
         )
 }
@@ -170,12 +192,29 @@ fn model() -> impl Strategy<Value = ModelGen> {
             )),
             proptest::option::of((0..depth, 1u32..=60)),
             proptest::option::of((0..duration_secs, 1u32..=10, proptest::option::of(0..depth))),
+            proptest::option::of((
+                0..duration_secs,
+                1u32..=60,
+                0usize..IMPAIRMENTS.len(),
+                1u32..=10,
+                proptest::option::of(0..depth),
+            )),
             proptest::collection::vec(layer(), depth),
             proptest::collection::vec(call(), depth - 1),
             proptest::collection::btree_set(1u32..1000, 2..=3),
         )
             .prop_map(
-                move |((seed, rate), burst, herd, kill, outage, layers, calls, stops)| ModelGen {
+                move |(
+                    (seed, rate),
+                    burst,
+                    herd,
+                    kill,
+                    outage,
+                    impairment,
+                    layers,
+                    calls,
+                    stops,
+                )| ModelGen {
                     seed,
                     duration_secs,
                     rate,
@@ -189,6 +228,7 @@ fn model() -> impl Strategy<Value = ModelGen> {
                     }),
                     kill,
                     outage,
+                    impairment,
                     layers,
                     calls,
                     stops: stops.into_iter().collect(),
@@ -284,11 +324,12 @@ fn render(m: &ModelGen) -> String {
             "client = {{ timeout = \"{}ms\", retries = {}, backoff = \"{}\", jitter = \"{}\"{budget} }}\n",
             l.timeout_ms, l.retries, BACKOFFS[l.backoff], JITTERS[l.jitter]
         );
+        t += SERVER_OPTIONS[l.server];
         if l.autoscaler {
             t += "autoscaler = { min = 1, max = 8, metric_period = \"10s\", scale_out_cooldown = \"10s\", scale_in_cooldown = \"10s\" }\n";
         }
     }
-    if m.kill.is_some() || m.outage.is_some() {
+    if m.kill.is_some() || m.outage.is_some() || m.impairment.is_some() {
         t += "\n[chaos]\n";
     }
     if let Some((layer, per_minute)) = m.kill {
@@ -306,11 +347,24 @@ fn render(m: &ModelGen) -> String {
             fraction as f64 / 10.0
         );
     }
+    if let Some((at, duration, kind, share, layer)) = m.impairment {
+        let layers = layer.map_or(String::new(), |l| {
+            format!(", layers = [\"{}\"]", LAYER_NAMES[l])
+        });
+        t += &format!(
+            "impairments = [{{ {}, at = \"{at}s\", duration = \"{duration}s\", share = {}{layers} }}]\n",
+            IMPAIRMENTS[kind],
+            share as f64 / 10.0
+        );
+    }
     t
 }
 
 /// Every conservation law, for every layer of `summary`; the first one broken, if any.
-fn conservation_problem(summary: &WorldSummary) -> Option<String> {
+/// Attempts fail with `timeout` at the layer only when a blackhole lost them or a server
+/// dropped them for their callers' timeouts (`timeouts_at_servers`): otherwise servers
+/// never see their callers' timers.
+fn conservation_problem(summary: &WorldSummary, timeouts_at_servers: bool) -> Option<String> {
     let timeout = FailureCause::Timeout.index();
     for layer in &summary.layers {
         let (c, a) = (&layer.calls, &layer.attempts);
@@ -330,7 +384,15 @@ fn conservation_problem(summary: &WorldSummary) -> Option<String> {
                 a.arrived,
                 c.issued + c.retries,
             ),
-            ("attempts never fail with timeout", a.failed[timeout], 0),
+            (
+                "attempts fail with timeout only when lost or dropped for it",
+                if timeouts_at_servers {
+                    0
+                } else {
+                    a.failed[timeout]
+                },
+                0,
+            ),
         ];
         for (law, left, right) in checks {
             if left != right {
@@ -345,11 +407,15 @@ fn conservation_problem(summary: &WorldSummary) -> Option<String> {
 }
 
 /// Runs `world` with pauses at `stops` and at its end, checking at each one.
-fn check_run(world: &mut World, stops: &[SimTime]) -> Result<(), String> {
+fn check_run(
+    world: &mut World,
+    stops: &[SimTime],
+    timeouts_at_servers: bool,
+) -> Result<(), String> {
     let end = world.end();
     for &stop in stops.iter().chain(std::iter::once(&end)) {
         world.run_until(stop);
-        if let Some(problem) = conservation_problem(&world.summary()) {
+        if let Some(problem) = conservation_problem(&world.summary(), timeouts_at_servers) {
             return Err(format!("stopped at {stop:?}: {problem}"));
         }
     }
@@ -388,7 +454,13 @@ fn run_generated(m: &ModelGen) -> Result<(), TestCaseError> {
             SimTime::ZERO + SimDuration::from_nanos(duration.as_nanos() / 1000 * u64::from(*k))
         })
         .collect();
-    check_run(&mut world, &stops)
+    let timeouts_at_servers = m
+        .impairment
+        .is_some_and(|(_, _, kind, _, _)| IMPAIRMENTS[kind].contains("blackhole"))
+        || m.layers
+            .iter()
+            .any(|l| SERVER_OPTIONS[l.server].contains("drop_timed_out"));
+    check_run(&mut world, &stops, timeouts_at_servers)
         .map_err(|problem| TestCaseError::fail(format!("{problem}\nmodel:\n{text}")))?;
     prop_assert!(
         world.summary().layers[0].calls.issued > 0,
@@ -416,7 +488,7 @@ fn requests_are_conserved_in_the_netflix_2011_model_for_two_minutes() {
     for stop in [at(20_000), at(61_500), at(97_250), at(120_000)] {
         world.run_until(stop);
         let summary = world.summary();
-        if let Some(problem) = conservation_problem(&summary) {
+        if let Some(problem) = conservation_problem(&summary, false) {
             panic!("stopped at {stop:?}: {problem}");
         }
         assert!(summary.layers.iter().all(|l| l.calls.issued > 0));

@@ -110,8 +110,8 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
         live.layer,
         model.name,
         args.time_scale,
-        run.records.requests.len(),
-        run.records.attempts.len(),
+        run.load.requests(),
+        run.load.attempts(),
         run.frontend,
         clock(run.end),
     );

@@ -10,6 +10,7 @@ mod import;
 mod instance;
 #[cfg(feature = "live")]
 mod live;
+mod lock;
 mod model_source;
 mod plan;
 mod progress;

@@ -1,15 +1,23 @@
 //! `rollsim sweep EXPERIMENT.toml [--out DIR] [--resume] [--shard K/N] [--limit N]`,
-//! `rollsim merge FILE… --out FILE` and `rollsim summarize EXPERIMENT.toml`.
+//! `rollsim merge FILE… --out FILE [--allow-partial]` and `rollsim summarize
+//! EXPERIMENT.toml [--allow-partial]`.
 //!
 //! Results stream to `DIR/results.jsonl` (`results-K-of-N.jsonl` for a shard), one JSON
-//! line per run, flushed as each run finishes, so an interrupted sweep keeps what it
-//! finished; `--resume` runs only what is missing (a half-written last line is
-//! dropped). When a sweep (or shard) has every run, its file is rewritten in canonical
-//! order, so it is the same bytes however many threads, shards or resumptions made it,
-//! and `merge` of the shards' files equals the unsharded file. A finished unsharded
-//! sweep also writes `summary.csv` (per point and metric, the mean and 95% interval over
-//! seeds) and, if the experiment has a `[report]`, its figures; `summarize` writes them
-//! from any results file (e.g. merged shards).
+//! line per run, each written whole and flushed as its run finishes, so an interrupted
+//! sweep keeps what it finished. A sweep (and a merge) holds `FILE.lock` beside the
+//! results file it writes ([`super::lock`]): a second one on the same file is refused. Every
+//! line carries its sweep's fingerprint (`plan::fingerprint`); `--resume` checks the
+//! file's lines are of this very sweep and runs only what is missing (a last line cut
+//! short by the interruption is dropped, and said; any other bad line is refused).
+//! When a sweep (or shard) has every run, its file is rewritten in canonical order, so
+//! it is the same bytes however many threads, shards or resumptions made it, and
+//! `merge` of the shards' files equals the unsharded file. `merge` and `summarize`
+//! check their input makes one sweep (`plan::results`: no other sweep's lines, no
+//! conflicting duplicates, no garbage) and is complete, or say exactly which runs are
+//! missing (refused unless `--allow-partial`). A finished unsharded sweep also writes
+//! `summary.csv` (per point and metric, the mean and 95% interval over seeds) and, if
+//! the experiment has a `[report]`, its figures; `summarize` writes them from any
+//! results file (e.g. merged shards) of the experiment.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -21,11 +29,18 @@ use std::time::Instant;
 use clap::Args;
 use rayon::prelude::*;
 
+use crate::metrics::json::SweepStamp;
+use crate::plan::fingerprint::{self, describe_difference};
+use crate::plan::results::{self, Checked, CutLine, ResultsFile};
 use crate::plan::sweep::{self, ExperimentSpec, Grid, MAX_RUNS, RunKey};
 use crate::scenario;
 use crate::scenario::files::{check_writable, read_bounded};
 
+use super::lock::ResultsLock;
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
+
+/// Missing runs named by example in a refusal.
+const EXAMPLES: usize = 5;
 
 #[derive(Debug, Args)]
 pub(crate) struct SweepArgs {
@@ -58,6 +73,9 @@ pub(crate) struct MergeArgs {
     /// The merged file.
     #[arg(long)]
     out: PathBuf,
+    /// Merge even if runs of the sweep are missing (they are listed on stderr).
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -96,20 +114,37 @@ fn load_experiment(path: &Path) -> Result<ExperimentSpec, String> {
     })
 }
 
-pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
-    let spec = load_experiment(&args.experiment)?;
-    let base = args.experiment.parent().unwrap_or(Path::new("."));
+/// An experiment ready to run or to check results against.
+struct Prepared {
+    spec: ExperimentSpec,
+    grid: Grid,
+    /// The model's text and file (for messages).
+    source: String,
+    model_file: PathBuf,
+    stamp: SweepStamp,
+}
+
+/// Reads `experiment` and its model and fingerprints the sweep; with `checks` (a
+/// sweep about to run), first builds every point's model and checks it, its work
+/// estimate against those limits included; with none (a summary of results already
+/// made), checks nothing more.
+fn prepare(
+    experiment: &Path,
+    checks: Option<&super::model_source::Force>,
+) -> Result<Prepared, String> {
+    let spec = load_experiment(experiment)?;
+    let base = experiment.parent().unwrap_or(Path::new("."));
     if spec.runs == 0 || spec.runs > MAX_RUNS {
         return Err(format!(
             "{}: field `runs`: must be between 1 and {MAX_RUNS}, got {}",
-            args.experiment.display(),
+            experiment.display(),
             spec.runs
         ));
     }
     // Counted before anything is built: points are made one at a time from here on.
-    let grid = Grid::new(&spec).map_err(|e| format!("{}: {e}", args.experiment.display()))?;
+    let grid = Grid::new(&spec).map_err(|e| format!("{}: {e}", experiment.display()))?;
     sweep::run_count(grid.len(), spec.runs)
-        .map_err(|e| format!("{}: {e}", args.experiment.display()))?;
+        .map_err(|e| format!("{}: {e}", experiment.display()))?;
     let (source, model_file) = if spec.model == "builtin" {
         (DEFAULT_MODEL.to_string(), PathBuf::from(DEFAULT_MODEL_NAME))
     } else {
@@ -121,19 +156,77 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     // anything runs (and dropped: each run builds its own again).
     let model_of = |point: usize| {
         let model = sweep::model_of(&source, &model_file, &grid.point(point))?;
-        args.force
-            .check(&model, &model_file)
-            .map_err(|e| format!("point {} of the grid: {e}", point + 1))?;
+        if let Some(force) = checks {
+            force
+                .check(&model, &model_file)
+                .map_err(|e| format!("point {} of the grid: {e}", point + 1))?;
+        }
         Ok::<_, String>(model)
     };
-    let first_seed = spec.seed.unwrap_or(model_of(0)?.seed);
-    if let Some(error) = (1..grid.len())
-        .into_par_iter()
-        .find_map_first(|point| model_of(point).err())
+    let first_seed = match spec.seed {
+        Some(seed) => seed,
+        None => model_of(0)?.seed,
+    };
+    if checks.is_some()
+        && let Some(error) = (0..grid.len())
+            .into_par_iter()
+            .find_map_first(|point| model_of(point).err())
     {
         return Err(error);
     }
-    let all = sweep::runs(grid.len(), spec.runs, first_seed)?;
+    let stamp = fingerprint::stamp(&source, &spec, grid.len(), first_seed)
+        .map_err(|e| format!("{}: {e}", model_file.display()))?;
+    Ok(Prepared {
+        spec,
+        grid,
+        source,
+        model_file,
+        stamp,
+    })
+}
+
+/// The runs of `out` (a results file of the sweep `ours`, being resumed), checked: a
+/// last line cut short is dropped (and said), anything else wrong is refused.
+fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked<'a>, String> {
+    let file = ResultsFile {
+        name: out.display().to_string(),
+        text,
+    };
+    let checked = results::check(&[file], CutLine::Drop)?;
+    if let Some(at) = &checked.dropped {
+        eprintln!(
+            "note: {at}: dropped a last line cut short (an interrupted write); its run runs again"
+        );
+    }
+    match &checked.stamp {
+        None if !checked.lines.is_empty() => Err(format!(
+            "{}: these results were written by an earlier rollsim, without a sweep \
+             fingerprint, so they cannot be checked to be of this sweep; move the file \
+             away and run the sweep again",
+            out.display()
+        )),
+        Some(theirs) if theirs != ours => Err(format!(
+            "{} holds results of another sweep ({}; the file's vs this experiment's); \
+             --resume only continues the same sweep: choose another --out or move the \
+             file away",
+            out.display(),
+            describe_difference(theirs, ours)
+        )),
+        _ => Ok(checked),
+    }
+}
+
+pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
+    let prepared = prepare(&args.experiment, Some(&args.force))?;
+    let Prepared {
+        spec,
+        grid,
+        source,
+        model_file,
+        stamp,
+    } = &prepared;
+    let base = args.experiment.parent().unwrap_or(Path::new("."));
+    let all = sweep::runs(grid.len(), spec.runs, stamp.first_seed)?;
     let (mine, file_name) = match &args.shard {
         Some(text) => {
             let (k, n) = parse_shard(text)?;
@@ -147,25 +240,28 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let out = out_dir.join(file_name);
+    // Held until this function returns, whichever way.
+    let _lock = ResultsLock::take(&out)?;
     // Never through a link, never a device or FIFO, and a file that cannot be read is
     // an error rather than results to overwrite.
-    let existing: Vec<String> = if check_writable(&out, "results")? {
-        read_results(&out)?.lines().map(str::to_string).collect()
+    let existing = if check_writable(&out, "results")? {
+        read_results(&out)?
     } else {
-        Vec::new()
+        String::new()
     };
-    if !existing.is_empty() && !args.resume {
+    if !existing.trim().is_empty() && !args.resume {
         return Err(format!(
             "{} already has results; add --resume to keep them and run the rest, or choose another --out",
             out.display()
         ));
     }
-    // Keep complete lines only (a killed sweep may have left half a line).
-    let done: std::collections::BTreeSet<RunKey> =
-        existing.iter().filter_map(|l| sweep::key_of(l)).collect();
-    let kept = sweep::canonical(existing);
-    write_atomically(&out, &kept, "results")?;
-    let mut todo: Vec<RunKey> = mine.iter().copied().filter(|k| !done.contains(k)).collect();
+    let kept = resumable(&out, &existing, stamp)?;
+    write_atomically(&out, &kept.canonical(), "results")?;
+    let mut todo: Vec<RunKey> = mine
+        .iter()
+        .copied()
+        .filter(|k| !kept.lines.contains_key(k))
+        .collect();
     if let Some(limit) = args.limit {
         todo.truncate(limit);
     }
@@ -179,30 +275,34 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
     let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
     let written: Result<(), String> = todo.par_iter().with_max_len(1).try_for_each(|key| {
         let point = grid.point(key.point);
-        let model = sweep::model_of(&source, &model_file, &point)?;
-        let line = sweep::run_one(&model, &point, *key).to_line();
+        let model = sweep::model_of(source, model_file, &point)?;
+        // One write of the whole line: an interruption cuts at most the last line.
+        let line = sweep::run_one(&model, &point, *key, stamp).to_line() + "\n";
         bar.inc(1);
         let mut file = file.lock().map_err(|_| "a writer panicked".to_string())?;
-        writeln!(file, "{line}")
+        file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
             .map_err(|e| format!("{}: {e}", out.display()))
     });
     bar.finish_and_clear();
     written?;
     drop(file);
-    let lines: Vec<String> = read_results(&out)?.lines().map(str::to_string).collect();
-    let wanted: std::collections::BTreeSet<RunKey> = mine.iter().copied().collect();
-    let have = lines
+    let now = read_results(&out)?;
+    let file = ResultsFile {
+        name: out.display().to_string(),
+        text: &now,
+    };
+    let checked = results::check(&[file], CutLine::Refuse)?;
+    let have = mine
         .iter()
-        .filter_map(|l| sweep::key_of(l))
-        .collect::<std::collections::BTreeSet<RunKey>>()
-        .intersection(&wanted)
+        .filter(|k| checked.lines.contains_key(k))
         .count();
     let complete = have == mine.len();
     if complete {
-        write_atomically(&out, &sweep::canonical(lines), "results")?;
+        let canonical = checked.canonical();
+        write_atomically(&out, &canonical, "results")?;
         if args.shard.is_none() {
-            for file in write_summary(&spec, &args.experiment, &out, &out_dir)? {
+            for file in write_summary(spec, &args.experiment, &canonical, &out_dir)? {
                 if !args.quiet {
                     eprintln!("wrote {}", file.display());
                 }
@@ -242,35 +342,91 @@ pub(crate) struct SummarizeArgs {
     /// Directory for the summary and its figures (default: the experiment file's directory).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Summarise even if runs of the sweep are missing (they are listed on stderr).
+    #[arg(long)]
+    allow_partial: bool,
 }
 
-/// `rollsim summarize EXPERIMENT.toml [--results FILE] [--out DIR]`: the summary (and
-/// figures) of a finished sweep, e.g. after `merge`, without running anything.
+/// `rollsim summarize EXPERIMENT.toml [--results FILE] [--out DIR] [--allow-partial]`:
+/// the summary (and figures) of a finished sweep of the experiment, e.g. after
+/// `merge`, without running anything. Results of another sweep (another model content,
+/// grid, seeds…) are refused, and so are incomplete ones unless `--allow-partial`. A
+/// results file written before sweeps were fingerprinted is summarised alone, as it is,
+/// with a note that it could not be checked.
 pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
-    let spec = load_experiment(&args.experiment)?;
+    let prepared = prepare(&args.experiment, None)?;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
-    let results = args
+    let path = args
         .results
         .clone()
         .unwrap_or_else(|| out_dir.join("results.jsonl"));
-    for file in write_summary(&spec, &args.experiment, &results, &out_dir)? {
+    let text = read_results(&path)?;
+    let file = ResultsFile {
+        name: path.display().to_string(),
+        text: &text,
+    };
+    let checked = results::check(&[file], CutLine::Refuse)?;
+    if checked.lines.is_empty() {
+        return Err(format!("{}: no result lines to summarise", path.display()));
+    }
+    match &checked.stamp {
+        None => eprintln!(
+            "note: {}: written by an earlier rollsim, without sweep fingerprints: summarised \
+             as it is, not checked to be complete or of {}",
+            path.display(),
+            args.experiment.display()
+        ),
+        Some(theirs) if *theirs != prepared.stamp => {
+            return Err(format!(
+                "{} holds results of another sweep than {} ({}; the results' vs the \
+                 experiment's): summarise them with the experiment that made them",
+                path.display(),
+                args.experiment.display(),
+                describe_difference(theirs, &prepared.stamp)
+            ));
+        }
+        Some(_) => {
+            let missing = checked.missing();
+            if !missing.runs.is_empty() {
+                let said = missing.describe(&checked, EXAMPLES);
+                if !args.allow_partial {
+                    return Err(format!(
+                        "{}: {said}\nsummarize needs every run: merge or finish the rest \
+                         (`rollsim sweep … --resume`), or pass --allow-partial to summarise \
+                         what there is",
+                        path.display()
+                    ));
+                }
+                eprintln!(
+                    "warning: {}: {said}\nsummarised the runs present (`n` in summary.csv \
+                     says how many each point has)",
+                    path.display()
+                );
+            }
+        }
+    }
+    for file in write_summary(
+        &prepared.spec,
+        &args.experiment,
+        &checked.canonical(),
+        &out_dir,
+    )? {
         eprintln!("wrote {}", file.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `summary.csv` of `results` into `out_dir`, and the figures of the experiment's
-/// `[report]` if it has one; returns the files written.
+/// Writes `summary.csv` of `results` (a checked, canonical results text) into
+/// `out_dir`, and the figures of the experiment's `[report]` if it has one; returns the
+/// files written.
 fn write_summary(
     spec: &ExperimentSpec,
     experiment: &Path,
-    results: &Path,
+    results: &str,
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, String> {
-    let text = read_results(results)?;
-    let rows = crate::plan::summary::summarize(&text)
-        .map_err(|e| format!("{}: {e}", results.display()))?;
+    let rows = crate::plan::summary::summarize(results)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let csv = out_dir.join("summary.csv");
     write_atomically(&csv, &crate::plan::summary::to_csv(&rows), "summary")?;
@@ -292,17 +448,74 @@ fn write_summary(
     Ok(written)
 }
 
+/// `rollsim merge FILE… --out FILE [--allow-partial]`: the files' runs in one
+/// canonical file, once they are checked to make one sweep and to be complete.
 pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
-    let mut lines = Vec::new();
-    for path in &args.files {
-        let text = read_results(path)?;
-        lines.extend(text.lines().map(str::to_string));
+    // Not into a file a sweep (or another merge) is writing, nor through a link.
+    let _lock = ResultsLock::take(&args.out)?;
+    check_writable(&args.out, "merged results")?;
+    let texts: Vec<String> = args
+        .files
+        .iter()
+        .map(|path| read_results(path))
+        .collect::<Result<_, _>>()?;
+    let files: Vec<ResultsFile<'_>> = args
+        .files
+        .iter()
+        .zip(&texts)
+        .map(|(path, text)| ResultsFile {
+            name: path.display().to_string(),
+            text,
+        })
+        .collect();
+    let checked = results::check(&files, CutLine::Refuse)?;
+    let names = || {
+        let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+        names.join(", ")
+    };
+    if checked.lines.is_empty() {
+        return Err(format!("no result lines in {}", names()));
     }
-    let merged = sweep::canonical(lines);
-    write_atomically(&args.out, &merged, "merged results")?;
+    if checked.stamp.is_none() {
+        let first = checked.first_at().unwrap_or_default();
+        return Err(format!(
+            "{first}: no sweep fingerprint (written by an earlier rollsim): merge cannot \
+             check that {} are of one sweep and complete; run the sweep (or its shards) \
+             again with this version (`summarize` still reads an old results file alone)",
+            names()
+        ));
+    }
+    let missing = checked.missing();
+    if !missing.runs.is_empty() {
+        let said = missing.describe(&checked, EXAMPLES);
+        if !args.allow_partial {
+            return Err(format!(
+                "the merge would be incomplete: {said}\ngive the missing shards' files \
+                 too, finish them (`rollsim sweep EXPERIMENT --shard K/N --resume`), or pass \
+                 --allow-partial to merge what there is"
+            ));
+        }
+        eprintln!("warning: a partial merge: {said}");
+    }
+    if checked.identical_duplicates > 0 {
+        eprintln!(
+            "note: {} runs were given more than once, with identical lines: kept once",
+            checked.identical_duplicates
+        );
+    }
+    write_atomically(&args.out, &checked.canonical(), "merged results")?;
+    let partial = if missing.runs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (partial: {} of the sweep's {} runs absent)",
+            missing.runs.len(),
+            missing.total
+        )
+    };
     eprintln!(
-        "{} results in {}",
-        merged.lines().count(),
+        "{} results in {}{partial}",
+        checked.lines.len(),
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -9,6 +9,22 @@
 //!
 //! Events are stored by value: keep them small (ids into arenas, not boxed payloads).
 //!
+//! # Why not std's `BinaryHeap`
+//! The heap is unsafe code (raw reads and writes into the `Vec`, run under Miri by
+//! `.ci/run`), kept because it is measurably faster on whole worlds, not just on the
+//! engine's own hold bench. Built with `--features std-event-heap`, the queue is std's
+//! `BinaryHeap` on the same `(time, sequence)` key: ties break identically and every
+//! output is byte-identical (`run --json` of quickstart, netflix-2011, metastable and
+//! api-300 diffed). Measured both ways on this project's 2 shared cores (load ~8):
+//! - `cargo bench --bench world` (netflix-2011, one simulated hour, ~240 pending
+//!   events), two interleaved runs each: criterion medians 14.59 s and 11.97 s with
+//!   the 4-ary heap, 14.86 s and 13.80 s with std's;
+//! - CPU time (less disturbed by the load than wall time), median of four interleaved
+//!   runs: `RAYON_NUM_THREADS=1 rollsim run models/netflix-2011.toml --set duration=1h
+//!   --json` (the rehearsal and its baseline, 2 × 37 M events) 12.13 s against 12.75 s
+//!   (−5%); the scale bench's one layer of 3 000 instances at request level (`--exact`,
+//!   20 s, 24 M events, ~12 400 requests on instances) 5.84 s against 7.56 s (−23%).
+//!
 //! ```
 //! use rollsim::engine::{EventQueue, SimTime};
 //! let mut queue = EventQueue::new();
@@ -24,6 +40,7 @@
 use super::time::SimTime;
 
 /// Children per heap node.
+#[cfg(not(feature = "std-event-heap"))]
 const ARITY: usize = 4;
 
 /// One pending event and its ordering key. Time and sequence are two `u64`s (not one
@@ -43,10 +60,35 @@ impl<E> Entry<E> {
     }
 }
 
+#[cfg(feature = "std-event-heap")]
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+#[cfg(feature = "std-event-heap")]
+impl<E> Eq for Entry<E> {}
+#[cfg(feature = "std-event-heap")]
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+#[cfg(feature = "std-event-heap")]
+impl<E> Ord for Entry<E> {
+    /// Reversed: std's `BinaryHeap` is a max-heap, the queue pops the smallest key.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
 /// A priority queue of events, earliest first, ties in insertion order.
 #[derive(Clone)]
 pub struct EventQueue<E> {
+    #[cfg(not(feature = "std-event-heap"))]
     heap: Vec<Entry<E>>,
+    #[cfg(feature = "std-event-heap")]
+    heap: std::collections::BinaryHeap<Entry<E>>,
     next_sequence: u64,
 }
 
@@ -65,7 +107,10 @@ impl<E> EventQueue<E> {
     /// An empty queue with room for `capacity` events before it reallocates.
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
+            #[cfg(not(feature = "std-event-heap"))]
             heap: Vec::with_capacity(capacity),
+            #[cfg(feature = "std-event-heap")]
+            heap: std::collections::BinaryHeap::with_capacity(capacity),
             next_sequence: 0,
         }
     }
@@ -82,7 +127,11 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| SimTime::from_nanos(e.time))
+        #[cfg(not(feature = "std-event-heap"))]
+        let first = self.heap.first();
+        #[cfg(feature = "std-event-heap")]
+        let first = self.heap.peek();
+        first.map(|e| SimTime::from_nanos(e.time))
     }
 
     /// Adds `event` at `time`, after every event already pending at that same time.
@@ -95,11 +144,21 @@ impl<E> EventQueue<E> {
             sequence,
             event,
         });
+        #[cfg(not(feature = "std-event-heap"))]
         self.sift_up(self.heap.len() - 1);
     }
 
     /// Removes and returns the earliest event (the first scheduled, among equals).
     #[inline]
+    #[cfg(feature = "std-event-heap")]
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let entry = self.heap.pop()?;
+        Some((SimTime::from_nanos(entry.time), entry.event))
+    }
+
+    /// Removes and returns the earliest event (the first scheduled, among equals).
+    #[inline]
+    #[cfg(not(feature = "std-event-heap"))]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let mut entry = self.heap.pop()?;
         if !self.heap.is_empty() {
@@ -117,6 +176,7 @@ impl<E> EventQueue<E> {
     /// Moves the entry at `index` up to its place, shifting larger parents down into
     /// the hole it leaves (one write per level instead of a swap).
     #[inline]
+    #[cfg(not(feature = "std-event-heap"))]
     fn sift_up(&mut self, mut index: usize) {
         assert!(index < self.heap.len());
         let base = self.heap.as_mut_ptr();
@@ -143,6 +203,7 @@ impl<E> EventQueue<E> {
     /// large) straight down the path of smallest children to a leaf, then up to its
     /// place: one unpredictable branch fewer per level than a classic sift-down.
     #[inline]
+    #[cfg(not(feature = "std-event-heap"))]
     fn sift_down(&mut self, mut index: usize) {
         let len = self.heap.len();
         assert!(index < len);
@@ -182,6 +243,7 @@ impl<E> EventQueue<E> {
 /// # Safety
 /// `first` must point at four initialised entries.
 #[inline(always)]
+#[cfg(not(feature = "std-event-heap"))]
 unsafe fn smallest_of_four<E>(first: *const Entry<E>) -> usize {
     // SAFETY: the caller guarantees four entries from `first`.
     let key = |i: usize| unsafe { (*first.add(i)).key() };

@@ -11,7 +11,8 @@
 //!    replaced) and its size sampled.
 //! 4. At a wake-up: the [`Observation`] is built from the fleet (versions as HAProxy
 //!    sees their servers) and from the load generator's attempts since the previous
-//!    observation (per version: answered, failed, time on the instance); the very
+//!    observation (per version: answered, failed, time on the instance; taken from
+//!    the generator every tick, so neither keeps them long); the very
 //!    controller the simulator drives decides; its commands go to the fleet (scale =
 //!    start or drain-and-stop processes, enable/disable = ready/drain in HAProxy,
 //!    destroy, weights).
@@ -23,10 +24,12 @@ use std::net::SocketAddr;
 use super::clock::Clock;
 use super::fleet::{Fleet, FleetSample};
 use super::haproxy::{self, BalancerConfig};
-use super::load::{AttemptOutcome, LoadGenerator, LoadSpec, Records, SharedRecords};
+use super::load::{Attempt, AttemptOutcome, LoadGenerator, LoadSpec, SharedRecords};
 use super::processes::Supervisor;
 use super::scale::LiveModel;
+use super::tally::LoadTally;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::observe::window_of;
 use crate::rollout::{Command, Controller, Observation, RolloutRecord, VersionMetrics};
 use crate::scenario::balancer::BalancerSpec;
 use crate::scenario::rollout::ReleaseSpec;
@@ -46,8 +49,8 @@ const NEW_VERSION: u32 = 1;
 pub(crate) struct LiveRun {
     /// The controller's account.
     pub(crate) record: RolloutRecord,
-    /// Every attempt and request of the load generator.
-    pub(crate) records: Records,
+    /// The load generator's attempts and requests, per second to the one `end` is in.
+    pub(crate) load: LoadTally,
     /// The fleet's size over time.
     pub(crate) fleet: Vec<FleetSample>,
     /// When traffic stopped.
@@ -109,6 +112,7 @@ pub(crate) async fn drive(
     let mut controller = Controller::new(model.rollout(), OLD_VERSION, NEW_VERSION);
     let mut wake = Some(controller.first_wake());
     let mut window = Window::default();
+    let look_back = model.rollout().analysis.interval;
     let mut samples = Vec::new();
     let mut stop_at: Option<SimTime> = None;
     loop {
@@ -118,13 +122,14 @@ pub(crate) async fn drive(
         }
         fleet.tick(supervisor, now).await?;
         samples.push(fleet.sample(now));
+        window.absorb(load.records(), now, look_back);
         if let Some(at) = wake
             && now >= at
         {
             let observation = Observation {
                 now,
                 versions: fleet.versions(),
-                metrics: window.take(load.records(), now, model.rollout()),
+                metrics: window.take(now, look_back),
             };
             let decision = controller.step(&observation);
             for note in &decision.notes {
@@ -151,10 +156,10 @@ pub(crate) async fn drive(
         tokio::time::sleep_until(clock.instant(next)).await;
     }
     let end = clock.now_ms();
-    let records = load.finish().await;
+    let load = load.finish().await.ending_at(window_of(end));
     Ok(LiveRun {
         record: controller.record().clone(),
-        records,
+        load,
         fleet: samples,
         end,
         frontend: proxy.frontend,
@@ -193,62 +198,139 @@ async fn apply(
     }
 }
 
-/// The attempts not yet shown to the controller.
+/// The attempts not yet shown to the controller, taken from the load generator every
+/// tick so that neither side keeps more than a few seconds of them.
 #[derive(Debug, Default)]
 struct Window {
-    /// Attempts before this index were shown.
-    seen: usize,
+    /// Before the first observation: the attempts that may fall in its look-back.
+    recent: Vec<Attempt>,
+    /// Since: per version, what its instances answered since the previous observation.
+    since: Vec<(u32, VersionMetrics)>,
     /// Whether the controller has looked before.
     started: bool,
 }
 
 impl Window {
-    /// Per version, what its instances answered since the previous observation (the
-    /// first looks back one analysis interval, as the simulator's driver does).
-    fn take(
-        &mut self,
-        records: &SharedRecords,
-        now: SimTime,
-        spec: &crate::scenario::rollout::RolloutSpec,
-    ) -> Vec<(u32, VersionMetrics)> {
-        let records = records.lock().unwrap_or_else(|e| e.into_inner());
-        let from = if self.started {
-            SimTime::ZERO
+    /// Takes the attempts that ended since the previous call; `now` is the time of
+    /// the tick, `look_back` how far the first observation looks back.
+    fn absorb(&mut self, records: &SharedRecords, now: SimTime, look_back: SimDuration) {
+        let fresh =
+            std::mem::take(&mut records.lock().unwrap_or_else(|e| e.into_inner()).unobserved);
+        if self.started {
+            for attempt in &fresh {
+                add(&mut self.since, attempt);
+            }
         } else {
-            SimTime::from_nanos(
-                now.as_nanos()
-                    .saturating_sub(spec.analysis.interval.as_nanos()),
-            )
-        };
-        self.started = true;
-        let mut out: Vec<(u32, VersionMetrics)> = Vec::new();
-        for attempt in records.attempts[self.seen..]
-            .iter()
-            .filter(|a| a.end >= from)
-        {
-            let Some(version) = attempt.version else {
-                continue;
-            };
-            let index = match out.iter().position(|(v, _)| *v == version) {
-                Some(i) => i,
-                None => {
-                    out.push((version, VersionMetrics::default()));
-                    out.len() - 1
+            // The first observation, at `now` or later, looks back from then: what
+            // ended before `now` − the interval cannot be in it.
+            let from = before(now, look_back);
+            self.recent.retain(|a| a.end >= from);
+            self.recent
+                .extend(fresh.into_iter().filter(|a| a.end >= from));
+        }
+    }
+
+    /// Per version, what its instances answered since the previous observation (the
+    /// first looks back `look_back`, the analysis interval, as the simulator's driver
+    /// does).
+    fn take(&mut self, now: SimTime, look_back: SimDuration) -> Vec<(u32, VersionMetrics)> {
+        if !self.started {
+            self.started = true;
+            let from = before(now, look_back);
+            for attempt in std::mem::take(&mut self.recent) {
+                if attempt.end >= from {
+                    add(&mut self.since, &attempt);
                 }
-            };
-            let metrics = &mut out[index].1;
-            metrics.requests += 1;
-            match attempt.outcome {
-                AttemptOutcome::Ok => {
-                    if let Some(time) = attempt.instance_time {
-                        metrics.latency.record(time);
-                    }
-                }
-                _ => metrics.errors += 1,
             }
         }
-        self.seen = records.attempts.len();
+        let mut out = std::mem::take(&mut self.since);
         out.sort_by_key(|(v, _)| *v);
         out
+    }
+}
+
+/// `span` before `now`, or time zero.
+fn before(now: SimTime, span: SimDuration) -> SimTime {
+    SimTime::from_nanos(now.as_nanos().saturating_sub(span.as_nanos()))
+}
+
+/// Counts `attempt` for the version that answered it, if one did.
+fn add(metrics: &mut Vec<(u32, VersionMetrics)>, attempt: &Attempt) {
+    let Some(version) = attempt.version else {
+        return;
+    };
+    let index = match metrics.iter().position(|(v, _)| *v == version) {
+        Some(i) => i,
+        None => {
+            metrics.push((version, VersionMetrics::default()));
+            metrics.len() - 1
+        }
+    };
+    let metrics = &mut metrics[index].1;
+    metrics.requests += 1;
+    match attempt.outcome {
+        AttemptOutcome::Ok => {
+            if let Some(time) = attempt.instance_time {
+                metrics.latency.record(time);
+            }
+        }
+        _ => metrics.errors += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::load::Records;
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::from_nanos(ms * 1_000_000)
+    }
+
+    /// An attempt of `version` ending at `end_ms`, ok or failed.
+    fn ended(records: &SharedRecords, end_ms: u64, version: u32, ok: bool) {
+        let mut records = records.lock().expect("unpoisoned");
+        records.unobserved.push(Attempt {
+            start: at(end_ms.saturating_sub(5)),
+            end: at(end_ms),
+            outcome: if ok {
+                AttemptOutcome::Ok
+            } else {
+                AttemptOutcome::Failed
+            },
+            version: Some(version),
+            instance_time: Some(SimDuration::from_millis(4)),
+        });
+    }
+
+    #[test]
+    fn the_first_observation_looks_back_one_interval_and_later_ones_see_all_since() {
+        let records = SharedRecords::new(std::sync::Mutex::new(Records::default()));
+        let interval = SimDuration::from_secs(10);
+        let mut window = Window::default();
+        // Taken tick by tick for 30 s; the first observation is at 30 s.
+        for ms in (0..30_000).step_by(50) {
+            ended(&records, ms, 0, ms % 1000 != 0);
+            window.absorb(&records, at(ms), interval);
+        }
+        assert!(window.recent.len() <= 201, "kept {}", window.recent.len());
+        let first = window.take(at(30_000), interval);
+        // From 20 s (included) to 29.95 s: 200 attempts, 10 of them failed.
+        assert_eq!(first.len(), 1);
+        assert_eq!((first[0].1.requests, first[0].1.errors), (200, 10));
+        assert_eq!(first[0].1.latency.count(), 190);
+        // Then everything that ended since, whenever it ended, per version in order.
+        ended(&records, 29_000, 1, true);
+        ended(&records, 30_100, 0, false);
+        window.absorb(&records, at(30_100), interval);
+        ended(&records, 30_150, 1, true);
+        window.absorb(&records, at(30_150), interval);
+        let second = window.take(at(30_150), interval);
+        let counts: Vec<_> = second
+            .iter()
+            .map(|(v, m)| (*v, m.requests, m.errors))
+            .collect();
+        assert_eq!(counts, [(0, 1, 1), (1, 2, 0)]);
+        assert!(records.lock().expect("unpoisoned").unobserved.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! The load generator: the layer's callers, live. Open-loop arrivals at the model's
 //! rate through HAProxy, each request with the model client's timeout, retries,
-//! backoff and retry budget; every attempt and every request recorded.
+//! backoff and retry budget; every attempt and every request counted, second by
+//! second ([`super::tally`]), not kept.
 //!
 //! # How it runs
 //! 1. Arrival times come from the simulator's own arrival process
@@ -13,9 +14,11 @@
 //!    retries and the budget allow.
 //! 3. Each attempt is recorded when it ends: start, end, outcome, the version that
 //!    served it (the instance's `x-version` header) and its time on the instance
-//!    (`x-instance-us`). Each request is recorded with its outcome after retries.
+//!    (`x-instance-us`); each request with its outcome after retries. Both are
+//!    counted at once in the run's [`LoadTally`]; the attempt is also queued for the
+//!    driver, which takes the queue every tick for the controller's observations.
 //! 4. [`LoadGenerator::stop_at`] ends arrivals at a time; [`LoadGenerator::finish`]
-//!    waits for the requests under way and returns the records.
+//!    waits for the requests under way and returns the tally.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +33,7 @@ use tokio::task::JoinSet;
 
 use super::clock::Clock;
 use super::instance::{INSTANCE_TIME_HEADER, VERSION_HEADER};
+use super::tally::LoadTally;
 use crate::engine::{RngStreams, SimDuration, SimTime};
 use crate::model::client::{RetryBudget, retry_delay};
 use crate::model::traffic::TrafficCurve;
@@ -81,13 +85,21 @@ pub(crate) struct RequestRecord {
     pub(crate) ok: bool,
 }
 
-/// Everything the generator saw, in order of ending.
+/// What the generator saw: every attempt and request counted per second, and the
+/// attempts the driver has not taken yet.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Records {
-    /// Every attempt.
-    pub(crate) attempts: Vec<Attempt>,
-    /// Every request.
-    pub(crate) requests: Vec<RequestRecord>,
+    /// Every attempt and request, per second.
+    pub(crate) tally: LoadTally,
+    /// Attempts ended since the driver last took them, in order of ending.
+    pub(crate) unobserved: Vec<Attempt>,
+}
+
+impl Records {
+    fn attempt(&mut self, attempt: Attempt) {
+        self.tally.record_attempt(&attempt);
+        self.unobserved.push(attempt);
+    }
 }
 
 /// Records shared between the generator's tasks and the driver.
@@ -133,7 +145,7 @@ impl LoadGenerator {
         }
     }
 
-    /// The records so far (shared: the driver reads the windows from it).
+    /// The records so far (shared: the driver takes the attempts from it).
     pub(crate) fn records(&self) -> &SharedRecords {
         &self.records
     }
@@ -143,12 +155,11 @@ impl LoadGenerator {
         self.stop_ns.fetch_min(at.as_nanos(), Ordering::SeqCst);
     }
 
-    /// Waits for the requests under way and returns every record.
-    pub(crate) async fn finish(mut self) -> Records {
+    /// Waits for the requests under way and returns the traffic, per second.
+    pub(crate) async fn finish(mut self) -> LoadTally {
         let _ = (&mut self.task).await;
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        // Taken, not cloned: a long run's records are its largest allocation.
-        std::mem::take(&mut *records)
+        std::mem::take(&mut records.tally)
     }
 }
 
@@ -184,7 +195,7 @@ async fn arrivals(spec: LoadSpec, clock: Clock, records: SharedRecords, stop_ns:
         tokio::time::sleep_until(clock.instant(at)).await;
         while tasks.try_join_next().is_some() {}
         if tasks.len() >= MAX_IN_FLIGHT {
-            lock(&records).requests.push(RequestRecord {
+            lock(&records).tally.record_request(&RequestRecord {
                 start: at,
                 end: clock.now().max(at),
                 ok: false,
@@ -234,7 +245,7 @@ impl Call {
         let ok = loop {
             let attempt = self.attempt().await;
             let ok = attempt.outcome == AttemptOutcome::Ok;
-            lock(&self.records).attempts.push(attempt);
+            lock(&self.records).attempt(attempt);
             if ok {
                 break true;
             }
@@ -248,8 +259,8 @@ impl Call {
         };
         let end = self.clock.now();
         lock(&self.records)
-            .requests
-            .push(RequestRecord { start, end, ok });
+            .tally
+            .record_request(&RequestRecord { start, end, ok });
     }
 
     async fn attempt(&self) -> Attempt {
@@ -310,7 +321,8 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("a port");
         let clock = Clock::starting_now();
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Into the run's second second: the attempt's window is not the arrival's.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let records = SharedRecords::default();
         let client = ClientSpec {
             retries: 0,
@@ -328,10 +340,13 @@ mod tests {
         };
         call.run().await;
         let records = lock(&records);
-        assert_eq!(records.requests.len(), 1);
-        // Sent ~100 ms late: the request starts at its arrival, its attempt when sent.
-        assert_eq!(records.requests[0].start, SimTime::from_nanos(20_000_000));
-        assert!(records.attempts[0].start >= SimTime::from_nanos(100_000_000));
+        assert_eq!((records.tally.requests(), records.tally.attempts()), (1, 1));
+        // Sent ~1.1 s late: the request counts in the second of its arrival (it failed:
+        // nobody listens), its attempt in the second it was sent.
+        let seconds = records.tally.seconds();
+        assert_eq!((seconds[0].failed, seconds[0].sent), (1, 0));
+        assert_eq!((seconds[1].failed, seconds[1].sent), (0, 1));
+        assert!(records.unobserved[0].start >= SimTime::from_nanos(1_100_000_000));
     }
 
     #[tokio::test]
@@ -353,7 +368,7 @@ mod tests {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         drop(generator);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let count = || lock(&records).attempts.len();
+        let count = || lock(&records).tally.attempts();
         let after_drop = count();
         assert!(after_drop > 0, "the generator sent traffic before the drop");
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -12,11 +12,12 @@
 //! 4. [`fleet`]: instance processes ([`instance`], `rollsim instance`) per version,
 //!    added to and taken out of HAProxy as the controller commands.
 //! 5. [`load`]: open-loop traffic with the model client's timeouts and retries,
-//!    recording every attempt and request; [`clock`] is the run's time.
+//!    counting every attempt and request per second in a [`tally`] (memory grows with
+//!    the run's seconds, not its requests); [`clock`] is the run's time.
 //! 6. [`driver`]: the tokio loop that observes, asks the controller and applies its
 //!    commands, as [`crate::rehearsal::driver`] does in the simulator.
 //! 7. [`metrics`]: the rollout report's metrics ([`crate::metrics`]) from the real
-//!    requests. `--vs-sim` sets the same model, simulated, beside them
+//!    requests' tally. `--vs-sim` sets the same model, simulated, beside them
 //!    (`report::versus`, on the model of [`scale::LiveModel::ending_at`]).
 //!
 //! It depends on the engine, the scenario, the model's pieces it shares with the
@@ -32,3 +33,4 @@ pub(crate) mod load;
 pub(crate) mod metrics;
 pub(crate) mod processes;
 pub(crate) mod scale;
+pub(crate) mod tally;

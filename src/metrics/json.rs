@@ -5,6 +5,9 @@
 //! are those of DESIGN.md §2; durations are in seconds, latencies in milliseconds, as
 //! `units` says.
 //!
+//! A result line carries its sweep's [`SweepStamp`] (fingerprint, point count, seeds),
+//! which `merge`, `summarize` and `--resume` check before using it.
+//!
 //! Keys come out in sorted order wherever the value goes through
 //! [`serde_json::Value`], whose map keeps them sorted: every results file written so far
 //! has them so.
@@ -184,6 +187,30 @@ pub(crate) struct ResultLine {
     /// Real requests each simulated one stood for, in fast mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sampling_step: Option<u32>,
+    /// Which sweep the run belongs to; absent only in lines written before sweeps were
+    /// fingerprinted (see `plan::fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sweep: Option<SweepStamp>,
+}
+
+/// The sweep a result line belongs to: its fingerprint and what it is made of, so a
+/// merge can say how two sweeps differ and which runs are missing. Computed by
+/// `plan::fingerprint`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepStamp {
+    /// The sweep's identity (16 hex digits): a hash of every field below.
+    pub(crate) fingerprint: String,
+    /// A hash of the model's content (its TOML as data: comments and layout do not count).
+    pub(crate) model: String,
+    /// A hash of the experiment's `set`, `grid` and `points`.
+    pub(crate) grid: String,
+    /// How many points the sweep has.
+    pub(crate) points: usize,
+    /// Seeds per point.
+    pub(crate) runs: usize,
+    /// The first seed of every point.
+    pub(crate) first_seed: u64,
 }
 
 impl ResultLine {

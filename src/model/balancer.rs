@@ -68,6 +68,18 @@ impl Balancer {
         }
     }
 
+    /// Whether each caller balances on its own outstanding requests (client-side least
+    /// outstanding behind discovery), not on the instances' true load.
+    pub(crate) fn counts_per_client(&self) -> bool {
+        matches!(
+            self,
+            Balancer::Discovery {
+                algorithm: Algorithm::LeastOutstanding,
+                ..
+            }
+        )
+    }
+
     /// How long after its end a registration may still be in a caller's view.
     pub(crate) fn view_lag(&self) -> SimDuration {
         match *self {

@@ -594,12 +594,16 @@ impl World {
         self.schedule_background(cluster, sample.rate_per_second, generation);
         let layer = self.clusters[cluster.index()].layer;
         let (view, algorithm, exact) = self.view_of(layer, super::request::Caller::User);
-        let Some(instance) = self.pick_instance(cluster, view, algorithm, exact) else {
+        let Some(instance) = self.pick_instance(cluster, view, algorithm, exact, None) else {
             return;
         };
         if !self.instances[instance.index()].is_up() {
             // A dead representative still in view: the sampled requests sent to it
             // already count the refusals.
+            return;
+        }
+        if self.instances[instance.index()].impaired.blackholed {
+            // Lost on its way, as the sampled requests sent to it are (they count it).
             return;
         }
         let now = self.now();

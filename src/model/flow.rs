@@ -5,7 +5,7 @@
 use rand::RngExt;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::queueing::Admission;
+use crate::queueing::{Admission, Started};
 
 use super::client::retry_delay;
 use super::fast::ClusterEvent;
@@ -33,6 +33,7 @@ impl World {
             awaiting: false,
             last_backoff: SimDuration::ZERO,
             reconnect,
+            counted_on: None,
         });
         self.send_attempt(call);
     }
@@ -70,12 +71,28 @@ impl World {
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         };
+        if let Caller::Job { instance, .. } = caller
+            && self.layers[layer_id.index()].balancer.counts_per_client()
+        {
+            *self.instances[instance.index()]
+                .outstanding_from_here
+                .entry(instance_id)
+                .or_insert(0) += 1;
+            if let Some(call) = self.calls.get_mut(call_handle) {
+                call.counted_on = Some(instance_id);
+            }
+        }
         if !self.instances[instance_id.index()].is_up() {
             // A dead instance still in the caller's view: refused. The instance never
             // sees it, so its version's (server-side) metrics do not either; a version
             // whose instances keep dying shows in its crash count instead.
             self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
             self.attempt_failed(call_handle, FailureCause::Refused);
+            return;
+        }
+        let impaired = self.instances[instance_id.index()].impaired;
+        if impaired.blackholed {
+            self.lose_attempt(layer_id, instance_id, deadline);
             return;
         }
         self.count_on_cluster(instance_id, false, ClusterEvent::Attempt);
@@ -94,6 +111,53 @@ impl World {
         });
         self.layers[layer_id.index()].attempts.in_flight += u64::from(weight);
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
+        if !impaired.added_latency.is_zero() {
+            // On its way: no worker taken until it arrives.
+            self.jobs.get_mut(job).expect("just inserted").stage = JobStage::InTransit;
+            self.instances[instance_id.index()].impaired.in_transit += 1;
+            self.scheduler
+                .schedule_at(now + impaired.added_latency, Event::Delivered { job });
+            return;
+        }
+        self.admit(job, instance_id, layer_id, call_handle);
+    }
+
+    /// A request lost to a blackholed instance: the layer counts it failed by timeout
+    /// (nothing will ever answer it), the caller learns so at its own timer, and a
+    /// balancer sees it outstanding on the instance until then.
+    fn lose_attempt(&mut self, layer: LayerId, instance: InstanceId, deadline: SimTime) {
+        self.layers[layer.index()].departed += u64::from(self.weight);
+        self.attempt_failed_at_layer(layer, None, FailureCause::Timeout);
+        self.instances[instance.index()].impaired.in_transit += 1;
+        self.scheduler
+            .schedule_at(deadline, Event::LostExpired { instance });
+    }
+
+    /// A delayed request reaches its instance (one that died meanwhile reset it).
+    pub(crate) fn delivered(&mut self, job_handle: Handle) {
+        let Some(job) = self.jobs.get_mut(job_handle) else {
+            return;
+        };
+        if job.stage != JobStage::InTransit {
+            return;
+        }
+        job.stage = JobStage::Queued;
+        let (instance, layer, call) = (job.instance, job.layer, job.call);
+        let on = &mut self.instances[instance.index()];
+        on.impaired.in_transit = on.impaired.in_transit.saturating_sub(1);
+        self.admit(job_handle, instance, layer, call);
+    }
+
+    /// Hands a job to its instance's station: served, queued, or shed.
+    fn admit(
+        &mut self,
+        job: Handle,
+        instance_id: InstanceId,
+        layer_id: LayerId,
+        call_handle: Handle,
+    ) {
+        let now = self.now();
+        let weight = self.weight;
         match self.instances[instance_id.index()].station.arrive(now, job) {
             Admission::Serving(job) => self.start_service(job),
             Admission::Queued => {}
@@ -138,7 +202,7 @@ impl World {
             .service_time
             .sample(&mut self.rng.service[layer.index()]);
         let on = &self.instances[instance.index()];
-        let mut factor = on.slowdown_at(now);
+        let mut factor = on.slowdown_at(now) * on.impaired.service_factor;
         if reconnect {
             factor *= 2.0;
         }
@@ -262,14 +326,49 @@ impl World {
                 Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
             }
         }
-        if let Some(started) = next {
-            self.start_service(started.customer);
-        } else {
-            self.finish_drain_if_idle(job.instance);
-        }
+        self.serve_next(job.instance, next);
         if !job.background {
             self.answer(job.call, job.attempt, failure);
         }
+    }
+
+    /// A worker of `instance` is free and `next` waited for it: serve it, unless the
+    /// layer drops it (its caller timed out, or it waited past the queue timeout), then
+    /// try the next one; an instance left idle may finish draining.
+    fn serve_next(&mut self, instance: InstanceId, mut next: Option<Started<Handle>>) {
+        let now = self.now();
+        while let Some(started) = next {
+            let Some(job) = self.jobs.get(started.customer) else {
+                next = self.instances[instance.index()].station.complete(now);
+                continue;
+            };
+            let layer = &self.layers[job.layer.index()];
+            let cause = if layer.drop_timed_out && now >= job.arrived_at + layer.client.timeout {
+                FailureCause::Timeout
+            } else if layer
+                .queue_timeout
+                .is_some_and(|limit| started.waited > limit)
+            {
+                FailureCause::Shed
+            } else {
+                self.start_service(started.customer);
+                return;
+            };
+            let job = self.jobs.remove(started.customer).expect("looked up above");
+            if job.background {
+                self.count_on_cluster(instance, true, ClusterEvent::Failure(cause));
+            } else {
+                let weight = u64::from(self.weight);
+                let layer = &mut self.layers[job.layer.index()];
+                layer.attempts.in_flight -= weight;
+                layer.departed += weight;
+                layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
+                self.attempt_failed_at_layer(job.layer, Some(instance), cause);
+                self.answer(job.call, job.attempt, Some(cause));
+            }
+            next = self.instances[instance.index()].station.complete(now);
+        }
+        self.finish_drain_if_idle(instance);
     }
 
     /// The outcome of attempt `attempt` reaches its call, unless the caller moved on.
@@ -324,6 +423,7 @@ impl World {
     /// The current attempt failed: retry after the backoff, or give up.
     pub(crate) fn attempt_failed(&mut self, call_handle: Handle, cause: FailureCause) {
         let now = self.now();
+        self.uncount_attempt(call_handle);
         let Some(call) = self.calls.get_mut(call_handle) else {
             return;
         };
@@ -345,8 +445,28 @@ impl World {
             .schedule_at(now + wait, Event::Retry { call: call_handle });
     }
 
+    /// The current attempt of `call` is over for its caller: it no longer counts it
+    /// outstanding on the instance it went to.
+    fn uncount_attempt(&mut self, call_handle: Handle) {
+        let Some(call) = self.calls.get_mut(call_handle) else {
+            return;
+        };
+        let (Some(target), Caller::Job { instance, .. }) = (call.counted_on.take(), call.caller)
+        else {
+            return;
+        };
+        let counts = &mut self.instances[instance.index()].outstanding_from_here;
+        if let Some(n) = counts.get_mut(&target) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&target);
+            }
+        }
+    }
+
     /// The call is over: count it, and tell the job that made it.
     pub(crate) fn resolve_call(&mut self, call_handle: Handle, failure: Option<FailureCause>) {
+        self.uncount_attempt(call_handle);
         let now = self.now();
         let Some(call) = self.calls.remove(call_handle) else {
             return;

@@ -19,7 +19,7 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::queueing::Station;
 
-use super::ids::{ClusterId, LayerId};
+use super::ids::{ClusterId, InstanceId, LayerId};
 use super::slab::Handle;
 
 /// Where an instance is in its life.
@@ -116,6 +116,34 @@ pub(crate) struct Instance {
     pub(crate) cohort: u16,
     /// Fast mode, for a representative: the registered instances it stands for.
     pub(crate) sample_weight: f64,
+    /// What impairments hit it now (see [`super::impairment`]).
+    pub(crate) impaired: Impaired,
+    /// As a caller through a client-side least-outstanding balancer: its own requests
+    /// outstanding on each instance it calls (Ribbon's and Finagle's per-client
+    /// counts); only instances with some are kept.
+    pub(crate) outstanding_from_here: std::collections::BTreeMap<InstanceId, u32>,
+}
+
+/// The impairments on an instance now: the product of the service-time factors, the
+/// sum of the added latencies, whether any blackhole; and the requests on their way to
+/// it (delayed or lost), which a balancer counts as outstanding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Impaired {
+    pub(crate) service_factor: f64,
+    pub(crate) added_latency: SimDuration,
+    pub(crate) blackholed: bool,
+    pub(crate) in_transit: u32,
+}
+
+impl Default for Impaired {
+    fn default() -> Self {
+        Impaired {
+            service_factor: 1.0,
+            added_latency: SimDuration::ZERO,
+            blackholed: false,
+            in_transit: 0,
+        }
+    }
 }
 
 impl Instance {
@@ -135,6 +163,12 @@ impl Instance {
     #[inline]
     pub(crate) fn is_up(&self) -> bool {
         matches!(self.phase, Phase::Serving | Phase::Draining)
+    }
+
+    /// Requests a balancer sees outstanding on it: in its station, and on their way.
+    #[inline]
+    pub(crate) fn outstanding(&self) -> usize {
+        self.station.in_system() + self.impaired.in_transit as usize
     }
 
     /// Time it has been alive (launch to termination, or to `now`).
@@ -179,6 +213,8 @@ mod tests {
             busy_seen_ns: 0,
             cohort: 0,
             sample_weight: 1.0,
+            impaired: Impaired::default(),
+            outstanding_from_here: Default::default(),
         }
     }
 

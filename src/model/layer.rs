@@ -30,6 +30,12 @@ pub(crate) struct Layer {
     pub(crate) name: String,
     pub(crate) workers: u32,
     pub(crate) queue_capacity: u32,
+    /// Drop a request whose caller timed out when it reaches a worker.
+    pub(crate) drop_timed_out: bool,
+    /// Drop a request that waited longer than this for a worker.
+    pub(crate) queue_timeout: Option<SimDuration>,
+    /// Adaptive LIFO: serve the newest while more requests wait than workers.
+    pub(crate) adaptive_lifo: bool,
     pub(crate) service_time: DurationDist,
     pub(crate) launch_time: DurationDist,
     pub(crate) boot_time: DurationDist,

@@ -228,7 +228,7 @@ impl World {
     pub(crate) fn finish_drain_if_idle(&mut self, id: InstanceId) {
         let instance = &self.instances[id.index()];
         if instance.phase == Phase::Draining
-            && instance.station.in_system() == 0
+            && instance.outstanding() == 0
             && matches!(
                 self.layers[instance.layer.index()].balancer,
                 Balancer::Elb { .. }

@@ -12,7 +12,8 @@
 //! - [`release`]: how each version behaves (healthy, or with defects).
 //! - [`client`]: backoff, jitter and retry budgets.
 //! - [`traffic`]: the entry rate over time and herd timing.
-//! - [`chaos`]: Chaos Monkey kills and zone outages.
+//! - [`chaos`]: Chaos Monkey kills and zone outages; [`impairment`]: CPU cuts,
+//!   slowdowns, added latency and blackholes that take capacity without killing.
 //! - [`observe`] and [`summary`]: what the run records and how it is condensed.
 //! - [`slab`] and [`ids`]: the arenas that keep events small.
 //! - [`fast`]: the fast mode, where big clusters are simulated through a few
@@ -30,6 +31,7 @@ pub mod control;
 pub mod fast;
 mod flow;
 mod ids;
+mod impairment;
 mod instance;
 mod layer;
 mod lifecycle;

@@ -92,11 +92,16 @@ pub(crate) struct Call {
     pub(crate) last_backoff: SimDuration,
     /// Each attempt costs twice the service (a reconnect: handshake plus request).
     pub(crate) reconnect: bool,
+    /// The instance the current attempt went to, when its caller keeps count of its
+    /// own outstanding requests (a client-side least-outstanding balancer).
+    pub(crate) counted_on: Option<InstanceId>,
 }
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JobStage {
+    /// On its way to the instance (an added latency holds it).
+    InTransit,
     /// Waiting for a worker.
     Queued,
     /// A worker is on it.

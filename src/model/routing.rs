@@ -13,7 +13,16 @@
 //!    discovery each client's rotation over a stale list is modelled as a uniform
 //!    pick), or least outstanding requests (exact behind an ELB up to
 //!    [`EXACT_LEAST_OUTSTANDING_MAX`] instances; best of two random picks otherwise,
-//!    as client-side balancers do).
+//!    as client-side balancers do). Behind discovery a calling instance knows only
+//!    its own requests outstanding on each instance (Ribbon's and Finagle's counts are
+//!    per client), so many small callers balance worse than one big one; picks with
+//!    no calling instance (outside users, the fast mode's background) use the
+//!    instances' true counts.
+//!
+//! Behind an ELB with least outstanding requests, a dead instance that is still
+//! registered has no requests in flight and wins most picks until the health checks
+//! remove it: its share of attempts is refused meanwhile. A real ALB routing by least
+//! outstanding requests does the same until it marks the target unhealthy.
 //!
 //! The pick may be an instance that has died but is still registered (an ELB before
 //! its health checks fail, a discovery view before eviction and refresh): the attempt
@@ -26,6 +35,7 @@ use crate::scenario::balancer::Algorithm;
 
 use super::cluster::{Cluster, LbEntry};
 use super::ids::{ClusterId, InstanceId, LayerId};
+use super::instance::Instance;
 use super::request::Caller;
 use super::world::{Balancer, World};
 
@@ -40,11 +50,19 @@ impl World {
     /// The instance an attempt from `caller` to `layer` goes to, if any is visible.
     pub(crate) fn route(&mut self, layer: LayerId, caller: Caller) -> Option<InstanceId> {
         let (view, algorithm, exact) = self.view_of(layer, caller);
+        let asker = match caller {
+            Caller::Job { instance, .. }
+                if self.layers[layer.index()].balancer.counts_per_client() =>
+            {
+                Some(instance)
+            }
+            _ => None,
+        };
         if algorithm == Algorithm::LeastOutstanding && self.one_pool(layer) {
-            return self.least_outstanding_in_pool(layer, view, exact);
+            return self.least_outstanding_in_pool(layer, view, exact, asker);
         }
         let cluster = self.pick_cluster(layer, view, exact)?;
-        self.pick_instance(cluster, view, algorithm, exact)
+        self.pick_instance(cluster, view, algorithm, exact, asker)
     }
 
     /// Whether `layer`'s clusters form one pool: several, none weighted (no traffic
@@ -68,13 +86,14 @@ impl World {
         layer: LayerId,
         view: SimTime,
         exact: bool,
+        asker: Option<InstanceId>,
     ) -> Option<InstanceId> {
         let clusters = &self.layers[layer.index()].clusters;
         let total: usize = clusters
             .iter()
             .map(|id| self.clusters[id.index()].entries.len())
             .sum();
-        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        let outstanding = |id: InstanceId| load(&self.instances, asker, id);
         if exact && total <= EXACT_LEAST_OUTSTANDING_MAX {
             let start = self.rng.route.random_range(0..total.max(1));
             let mut best: Option<(usize, usize, InstanceId)> = None;
@@ -101,7 +120,7 @@ impl World {
         };
         let first = draw()?;
         let second = draw()?;
-        let outstanding = |id: InstanceId| self.instances[id.index()].station.in_system();
+        let outstanding = |id: InstanceId| load(&self.instances, asker, id);
         Some(less_loaded(first, second, outstanding))
     }
 
@@ -155,6 +174,7 @@ impl World {
         view: SimTime,
         algorithm: Algorithm,
         exact: bool,
+        asker: Option<InstanceId>,
     ) -> Option<InstanceId> {
         let rng = &mut self.rng.route;
         let instances = &self.instances;
@@ -170,7 +190,7 @@ impl World {
             Algorithm::RoundRobin if exact => round_robin(entries, cursor, view),
             Algorithm::RoundRobin => random_visible(entries, view, rng),
             Algorithm::LeastOutstanding => {
-                let outstanding = |id: InstanceId| instances[id.index()].station.in_system();
+                let outstanding = |id: InstanceId| load(instances, asker, id);
                 if exact && entries.len() <= EXACT_LEAST_OUTSTANDING_MAX {
                     least_outstanding_exact(entries, cursor, view, outstanding)
                 } else {
@@ -319,6 +339,19 @@ fn random_visible(
         .map(|e| e.instance)
         .collect();
     (!visible.is_empty()).then(|| visible[rng.random_range(0..visible.len())])
+}
+
+/// Requests outstanding on `id` as the balancer knows them: the instance's own count
+/// (an ELB, or any pick without a calling instance), or only the asking caller's
+/// requests to it (a client-side balancer knows nothing else).
+fn load(instances: &[Instance], asker: Option<InstanceId>, id: InstanceId) -> usize {
+    match asker {
+        Some(caller) => instances[caller.index()]
+            .outstanding_from_here
+            .get(&id)
+            .map_or(0, |n| *n as usize),
+        None => instances[id.index()].outstanding(),
+    }
 }
 
 /// The less loaded of two random visible picks (client-side least outstanding).

@@ -64,6 +64,14 @@ pub(crate) enum Event {
     ChaosKill { kill: u32 },
     /// A zone is lost (outage spec `outage`).
     ZoneOutage { outage: u32 },
+    /// An impairment begins (see [`super::impairment`]).
+    ImpairmentStart { impairment: u32 },
+    /// An impairment ends.
+    ImpairmentEnd { impairment: u32 },
+    /// A delayed request reaches its instance.
+    Delivered { job: Handle },
+    /// The caller of a request lost to a blackholed instance has given up on it.
+    LostExpired { instance: InstanceId },
     /// A crash-looping release brings its instance down.
     Crash { instance: InstanceId },
     /// A cluster's autoscaler evaluates its metric.
@@ -100,6 +108,7 @@ pub(crate) struct Streams {
     pub(crate) lifecycle: SimRng,
     pub(crate) release: SimRng,
     pub(crate) chaos: SimRng,
+    pub(crate) impairment: SimRng,
 }
 
 /// The simulated world of one run.
@@ -121,6 +130,7 @@ pub struct World {
     pub(crate) herds: Vec<HerdPlan>,
     pub(crate) kills: Vec<(LayerId, f64)>,
     pub(crate) outages: Vec<(f64, Vec<LayerId>)>,
+    pub(crate) impairments: Vec<super::impairment::ImpairmentPlan>,
     pub(crate) rng: Streams,
     pub(crate) observations: Observations,
     pub(crate) cluster_windows: Vec<ClusterWindow>,
@@ -192,6 +202,10 @@ impl World {
                     name: name.clone(),
                     workers: spec.workers,
                     queue_capacity: spec.queue_capacity,
+                    drop_timed_out: spec.drop_timed_out,
+                    queue_timeout: spec.queue_timeout,
+                    adaptive_lifo: spec.queue_order
+                        == crate::scenario::layer::QueueOrder::AdaptiveLifo,
                     service_time: spec.service_time,
                     launch_time: spec.launch_time,
                     boot_time: spec.boot_time,
@@ -257,6 +271,7 @@ impl World {
                 (o.fraction, hit)
             })
             .collect();
+        let impairments = super::impairment::compile(scenario, order.len(), id_of);
         let mut world = World {
             scheduler: Scheduler::new(),
             end,
@@ -277,6 +292,7 @@ impl World {
             herds,
             kills,
             outages,
+            impairments,
             rng: Streams {
                 traffic: streams.stream("traffic"),
                 herd: streams.stream("herd"),
@@ -289,6 +305,7 @@ impl World {
                 lifecycle: streams.stream("lifecycle"),
                 release: streams.stream("release"),
                 chaos: streams.stream("chaos"),
+                impairment: streams.stream("impairment"),
             },
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
@@ -386,6 +403,7 @@ impl World {
                 );
             }
         }
+        self.schedule_impairments();
         for cluster in 0..self.clusters.len() {
             self.schedule_autoscale(ClusterId(cluster as u32));
         }
@@ -484,6 +502,10 @@ impl World {
             Event::ChaosKill { kill } => self.chaos_kill(kill),
             Event::Crash { instance } => self.crash_if_serving(instance),
             Event::ZoneOutage { outage } => self.zone_outage(outage),
+            Event::ImpairmentStart { impairment } => self.impairment_start(impairment),
+            Event::ImpairmentEnd { impairment } => self.impairment_end(impairment),
+            Event::Delivered { job } => self.delivered(job),
+            Event::LostExpired { instance } => self.lost_expired(instance),
             Event::Autoscale { cluster } => self.autoscale(cluster),
             Event::WindowEnd => self.window_end(),
             Event::FastTick => self.fast_tick(),
@@ -623,13 +645,22 @@ impl World {
             warm_at: SimTime::MAX,
             warmup_slowdown: layer.warmup_slowdown,
             terminated_at: SimTime::MAX,
-            station: crate::queueing::Station::new(workers, layer.queue_capacity as usize),
+            station: {
+                let station = crate::queueing::Station::new(workers, layer.queue_capacity as usize);
+                if layer.adaptive_lifo {
+                    station.serve_newest_above(workers as usize)
+                } else {
+                    station
+                }
+            },
             cache_lookups: vec![0; layer.caches].into_boxed_slice(),
             refresh_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
             cohort: 0,
             sample_weight: 1.0,
+            impaired: Default::default(),
+            outstanding_from_here: Default::default(),
         });
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();

@@ -5,7 +5,9 @@
 
 pub mod capacity;
 pub mod compare;
+pub(crate) mod fingerprint;
 pub mod recommend;
+pub(crate) mod results;
 pub mod summary;
 pub mod sweep;
 pub mod windows;

@@ -24,7 +24,9 @@
 //! ([`ResultLine`]: the point's overrides and its rollouts' metrics) keyed by `point`
 //! and `seed`, independent of when or where it ran, so results from shards
 //! (`--shard K/N` takes every N-th run from the K-th) and from resumed sweeps merge into
-//! exactly the file a single uninterrupted run writes.
+//! exactly the file a single uninterrupted run writes. Every line carries its sweep's
+//! fingerprint ([`super::fingerprint`]), and `merge`, `summarize` and `--resume` check
+//! the lines they read make one sweep ([`super::results`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,7 +35,7 @@ use serde_json::Value as Json;
 use toml::Value;
 
 use crate::metrics::Slo;
-use crate::metrics::json::{ResultLine, RolloutJson};
+use crate::metrics::json::{ResultLine, RolloutJson, SweepStamp};
 use crate::rehearsal::rehearse_with_baseline;
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{self, Override};
@@ -278,8 +280,14 @@ pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, St
     })
 }
 
-/// Runs one point with one seed: its rehearsal against its baseline; the result line.
-pub(crate) fn run_one(model: &Scenario, point: &Point, key: RunKey) -> ResultLine {
+/// Runs one point with one seed: its rehearsal against its baseline; the result line,
+/// stamped with its sweep's `stamp`.
+pub(crate) fn run_one(
+    model: &Scenario,
+    point: &Point,
+    key: RunKey,
+    stamp: &SweepStamp,
+) -> ResultLine {
     let mut model = model.clone();
     model.seed = key.seed;
     let (rehearsal, baseline) = rehearse_with_baseline(&model);
@@ -301,6 +309,7 @@ pub(crate) fn run_one(model: &Scenario, point: &Point, key: RunKey) -> ResultLin
         rollouts,
         fidelity: (step > 1).then(|| "fast".to_string()),
         sampling_step: (step > 1).then_some(step),
+        sweep: Some(stamp.clone()),
     }
 }
 
@@ -309,7 +318,8 @@ pub(crate) fn key_of(line: &str) -> Option<RunKey> {
     serde_json::from_str(line).ok()
 }
 
-/// Sorts result lines by key and drops duplicates and broken lines: the canonical file.
+/// Sorts result lines by key and drops duplicates and broken lines: the canonical order
+/// of a file already checked (the commands check files with `plan::results` first).
 pub fn canonical(lines: impl IntoIterator<Item = String>) -> String {
     let mut keyed: BTreeMap<RunKey, String> = BTreeMap::new();
     for line in lines {

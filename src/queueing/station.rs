@@ -98,6 +98,8 @@ pub struct Station<C> {
     busy: u32,
     queue: VecDeque<(C, SimTime)>,
     queue_capacity: usize,
+    /// Serve the newest waiting customer while more than this many wait.
+    lifo_above: Option<usize>,
     stats: StationStats,
 }
 
@@ -115,8 +117,16 @@ impl<C> Station<C> {
             busy: 0,
             queue: VecDeque::new(),
             queue_capacity,
+            lifo_above: None,
             stats: StationStats::default(),
         }
+    }
+
+    /// Serves the newest waiting customer first while more than `waiting` wait (adaptive
+    /// LIFO); the oldest otherwise.
+    pub fn serve_newest_above(mut self, waiting: usize) -> Self {
+        self.lifo_above = Some(waiting);
+        self
     }
 
     /// Parallel servers.
@@ -162,7 +172,13 @@ impl<C> Station<C> {
         assert!(self.busy > 0, "completion at an idle station");
         self.advance(now);
         self.stats.completed += 1;
-        match self.queue.pop_front() {
+        let congested = self.lifo_above.is_some_and(|k| self.queue.len() > k);
+        let next = if congested {
+            self.queue.pop_back()
+        } else {
+            self.queue.pop_front()
+        };
+        match next {
             Some((customer, queued_at)) => Some(Started {
                 customer,
                 waited: now - queued_at,
@@ -228,6 +244,19 @@ mod tests {
         assert_eq!(station.busy(), 1);
         let stats = station.stats_at(ms(4));
         assert_eq!((stats.arrivals, stats.rejected, stats.completed), (4, 1, 2));
+    }
+
+    #[test]
+    fn adaptive_lifo_serves_the_newest_only_while_congested() {
+        let mut station = Station::new(1, UNBOUNDED).serve_newest_above(2);
+        for id in 0..5 {
+            station.arrive(ms(id), id);
+        }
+        // Waiting: 1, 2, 3, 4 (more than 2): the newest first, until two wait.
+        let order: Vec<u64> = (0..4)
+            .map(|k| station.complete(ms(10 + k)).unwrap().customer)
+            .collect();
+        assert_eq!(order, vec![4, 3, 1, 2]);
     }
 
     #[test]

@@ -16,6 +16,23 @@
 //! | `client` | see [`ClientSpec`] | |
 //! | `calls` | none | |
 //! | `autoscaler` | none (fixed size) | |
+//! | `drop_timed_out` | `false` | most servers serve what their callers gave up on |
+//! | `queue_timeout` | none | |
+//! | `queue_order` | `fifo` | |
+//!
+//! # Servers that fight overload
+//! By default an instance serves every request it queued, in arrival order, even when
+//! its caller has long given up (a thread-per-request server without deadlines). Three
+//! settings change that, each a known defence against metastable overload:
+//! - `drop_timed_out = true`: a request whose caller's timeout has passed when it
+//!   reaches a worker is dropped unserved (deadline propagation, as gRPC servers do);
+//!   it counts as a `timeout` of the layer.
+//! - `queue_timeout = "100ms"`: a request that waited longer than this for a worker is
+//!   dropped unserved and its caller told at once (CoDel-style queue timeouts); it
+//!   counts as `shed`.
+//! - `queue_order = "adaptive-lifo"`: while more requests wait than the instance has
+//!   workers, the newest is served first (Facebook's adaptive LIFO): under overload
+//!   fresh requests, whose callers still wait, go first.
 
 use crate::engine::{DurationDist, SimDuration};
 
@@ -64,6 +81,32 @@ pub struct LayerSpec {
     /// Target-tracking autoscaling; none keeps the size fixed.
     #[serde(default)]
     pub autoscaler: Option<AutoscalerSpec>,
+    /// Drop, unserved, a request whose caller has timed out when it reaches a worker.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_timed_out: bool,
+    /// Drop, unserved, a request that waited longer than this for a worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_timeout: Option<SimDuration>,
+    /// Which waiting request a free worker takes.
+    #[serde(default, skip_serializing_if = "QueueOrder::is_fifo")]
+    pub queue_order: QueueOrder,
+}
+
+/// Which waiting request a free worker takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueOrder {
+    /// The oldest.
+    #[default]
+    Fifo,
+    /// The oldest, but the newest while more requests wait than there are workers.
+    AdaptiveLifo,
+}
+
+impl QueueOrder {
+    fn is_fifo(&self) -> bool {
+        *self == QueueOrder::Fifo
+    }
 }
 
 /// A call from one layer to another, made for every request served.

@@ -71,6 +71,7 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     check_layers(&mut c, &scenario.layers);
     check_traffic(&mut c, scenario);
     check_chaos(&mut c, scenario);
+    check_impairments(&mut c, scenario);
     check_rollouts(&mut c, scenario);
     if let Some(price) = scenario.instance_hour_price
         && !(price.is_finite() && (0.0..=1e6).contains(&price))
@@ -149,6 +150,14 @@ fn check_layers(c: &mut Checker, layers: &BTreeMap<String, LayerSpec>) {
         check_dist(c, &[l, n, &"service_time"], &layer.service_time);
         check_dist(c, &[l, n, &"launch_time"], &layer.launch_time);
         check_dist(c, &[l, n, &"boot_time"], &layer.boot_time);
+        if let Some(wait) = layer.queue_timeout
+            && (wait.is_zero() || wait > MAX_SETTING_DURATION)
+        {
+            c.fail(
+                &[l, n, &"queue_timeout"],
+                format!("must be between 1ns and {MAX_SETTING_DURATION}, got {wait}"),
+            );
+        }
         if layer.warmup > MAX_SETTING_DURATION {
             c.fail(
                 &[l, n, &"warmup"],
@@ -498,6 +507,7 @@ fn check_chaos(c: &mut Checker, scenario: &Scenario) {
     for (field, len) in [
         ("kills", scenario.chaos.kills.len()),
         ("zone_outages", scenario.chaos.zone_outages.len()),
+        ("impairments", scenario.chaos.impairments.len()),
     ] {
         if len > MAX_LIST_LEN {
             c.fail(
@@ -949,6 +959,94 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 &[r, &i, an, &"max_latency_p99_ratio"],
                 format!("must be at least 1, got {}", a.max_latency_p99_ratio),
             );
+        }
+    }
+}
+
+/// Most a `slowdown` may multiply service times by (and least CPU a `cpu_cut` leaves).
+pub(crate) const MAX_IMPAIRMENT_FACTOR: f64 = 1000.0;
+
+fn check_impairments(c: &mut Checker, scenario: &Scenario) {
+    use super::chaos::ImpairmentKind;
+    let ch: &dyn ToSegment = &"chaos";
+    let im: &dyn ToSegment = &"impairments";
+    for (i, impairment) in scenario.chaos.impairments.iter().enumerate() {
+        let kind = impairment.kind;
+        if !(impairment.share > 0.0 && impairment.share <= 1.0) {
+            c.fail(
+                &[ch, im, &i, &"share"],
+                format!("must be in (0, 1], got {}", impairment.share),
+            );
+        }
+        if impairment.duration.is_zero() {
+            c.fail(&[ch, im, &i, &"duration"], "must be longer than 0s");
+        }
+        for (j, layer) in impairment.layers.iter().enumerate() {
+            if !scenario.layers.contains_key(layer) {
+                c.fail(
+                    &[ch, im, &i, &"layers", &j],
+                    format!(
+                        "no layer {layer:?}; the layers are {}",
+                        names(&scenario.layers)
+                    ),
+                );
+            }
+        }
+        let given = [
+            ("capacity", impairment.capacity.is_some()),
+            ("factor", impairment.factor.is_some()),
+            ("added", impairment.added.is_some()),
+        ];
+        for (field, present) in given {
+            if present && kind.parameter() != Some(field) {
+                let wanted = kind
+                    .parameter()
+                    .map_or("no parameter".to_string(), |p| format!("`{p}`"));
+                c.fail(
+                    &[ch, im, &i, &field],
+                    format!("not a setting of `{}` (it takes {wanted})", kind.name()),
+                );
+            }
+        }
+        match kind {
+            ImpairmentKind::CpuCut => match impairment.capacity {
+                None => c.fail(
+                    &[ch, im, &i, &"capacity"],
+                    "`cpu_cut` needs `capacity`: the share of CPU left, in (0, 1)",
+                ),
+                Some(capacity) if !(1.0 / MAX_IMPAIRMENT_FACTOR..1.0).contains(&capacity) => c
+                    .fail(
+                        &[ch, im, &i, &"capacity"],
+                        format!(
+                            "must be in [{}, 1), got {capacity}",
+                            1.0 / MAX_IMPAIRMENT_FACTOR
+                        ),
+                    ),
+                Some(_) => {}
+            },
+            ImpairmentKind::Slowdown => match impairment.factor {
+                None => c.fail(
+                    &[ch, im, &i, &"factor"],
+                    "`slowdown` needs `factor`: the service-time multiplier, above 1",
+                ),
+                Some(factor) if !(factor > 1.0 && factor <= MAX_IMPAIRMENT_FACTOR) => c.fail(
+                    &[ch, im, &i, &"factor"],
+                    format!("must be in (1, {MAX_IMPAIRMENT_FACTOR}], got {factor}"),
+                ),
+                Some(_) => {}
+            },
+            ImpairmentKind::Latency => match impairment.added {
+                None => c.fail(
+                    &[ch, im, &i, &"added"],
+                    "`latency` needs `added`: the delay added to each request, e.g. \"200ms\"",
+                ),
+                Some(added) if added.is_zero() || added > MAX_SETTING_DURATION => c.fail(
+                    &[ch, im, &i, &"added"],
+                    format!("must be in (0s, {MAX_SETTING_DURATION}]"),
+                ),
+                Some(_) => {}
+            },
+            ImpairmentKind::Blackhole => {}
         }
     }
 }
