@@ -1,6 +1,8 @@
 //! `rollsim check MODEL [--rollout FILE [--layer NAME]] [--set PATH=VALUE]…`: read and
 //! check a model file (with an imported rollout and the overrides applied, as `run`
-//! would), and say what it describes.
+//! would), and say what it describes and how much a run of it costs (its work
+//! estimate, `scenario::work`); a model over the limits is refused (exit 2) as `run`
+//! would refuse it without `--force`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,8 +23,13 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, String> {
-    let (scenario, _) = super::model_source::load(Some(&args.model), &args.sets, &args.rollout)?;
+    let (scenario, file) = super::model_source::load(Some(&args.model), &args.sets, &args.rollout)?;
+    let work = crate::scenario::work::estimate(&scenario);
+    // A model no run could finish is not accepted: `run` would refuse it without --force.
+    work.within_limits()
+        .map_err(|reason| format!("{}: {reason}", file.display()))?;
     print!("{}", describe(&scenario));
+    println!("  {work}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct CompareArgs {
     rollout: super::model_source::RolloutFile,
     #[command(flatten)]
     fidelity: super::model_source::FidelityChoice,
+    #[command(flatten)]
+    force: super::model_source::Force,
 }
 
 impl Default for CompareArgs {
@@ -65,6 +67,7 @@ impl Default for CompareArgs {
             plot: None,
             rollout: super::model_source::RolloutFile::default(),
             fidelity: super::model_source::FidelityChoice::default(),
+            force: super::model_source::Force::default(),
         }
     }
 }
@@ -73,6 +76,10 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
+    args.force.check(&model, &file)?;
+    if let Some(dir) = &args.plot {
+        crate::report::plot::prepare_dir(dir)?;
+    }
     if model.rollouts.is_empty() {
         return Err(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",

@@ -115,6 +115,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
         run.frontend,
         clock(run.end),
     );
+    if let Some((late, unsent)) = run.load.behind() {
+        eprintln!(
+            "live: the load generator could not keep up with the model's rate on this \
+             machine: {late} requests sent more than 100 ms late, {unsent} never sent \
+             before the run's end; the traffic measured is less than the model's (lower \
+             the rate, or raise --time-scale)"
+        );
+    }
     println!();
     print!("{}", render_text(&run.record, &measured));
     if args.vs_sim {

@@ -51,6 +51,32 @@ pub(crate) struct FidelityChoice {
     pub(crate) exact: bool,
 }
 
+/// `--force`, shared by `run`, `compare`, `plan` and `sweep`: run a model whose work
+/// estimate ([`scenario::work`]) is over the limits.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct Force {
+    /// Run even if the model's work estimate (events or memory, see `rollsim check`) is
+    /// over the limits.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+impl Force {
+    /// Refuses `model` (as it will run: fidelity applied) if its work estimate is over
+    /// the limits, unless `--force`; with it, says so on stderr.
+    pub(crate) fn check(&self, model: &Scenario, file: &Path) -> Result<(), String> {
+        let estimate = scenario::work::estimate(model);
+        match estimate.within_limits() {
+            Ok(()) => Ok(()),
+            Err(reason) if self.force => {
+                eprintln!("warning: {}: {reason} (running: --force)", file.display());
+                Ok(())
+            }
+            Err(reason) => Err(format!("{}: {reason}", file.display())),
+        }
+    }
+}
+
 impl FidelityChoice {
     /// Sets the model's fidelity if a flag was given.
     pub(crate) fn apply(&self, model: &mut Scenario) {

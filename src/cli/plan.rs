@@ -56,6 +56,8 @@ pub(crate) struct PlanArgs {
     rollout: super::model_source::RolloutFile,
     #[command(flatten)]
     fidelity: super::model_source::FidelityChoice,
+    #[command(flatten)]
+    force: super::model_source::Force,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -68,6 +70,10 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
+    args.force.check(&model, &file)?;
+    if let Some(dir) = &args.plot {
+        crate::report::plot::prepare_dir(dir)?;
+    }
     if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
         return Err(format!(
             "--every must be between 15m and 12h, got {}",

@@ -56,12 +56,15 @@ pub(crate) struct RunArgs {
     rollout: super::model_source::RolloutFile,
     #[command(flatten)]
     fidelity: super::model_source::FidelityChoice,
+    #[command(flatten)]
+    force: super::model_source::Force,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
     args.fidelity.apply(&mut model);
+    args.force.check(&model, &file)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }
@@ -76,6 +79,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
             rollout.strategy = strategy;
         }
         scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
+    }
+    if let Some(dir) = &args.plot {
+        if model.rollouts.is_empty() {
+            return Err("--plot: the model has no rollouts to plot".into());
+        }
+        crate::report::plot::prepare_dir(dir)?;
     }
     // A path that cannot be written is refused before the run, not after it.
     let series = args
@@ -111,14 +120,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
     });
     let reports: Vec<_> = rehearsal.records.iter().zip(metrics).collect();
     let world = &rehearsal.world;
-    if let Some(dir) = &args.plot {
-        if rehearsal.records.is_empty() {
-            return Err("--plot: the model has no rollouts to plot".into());
-        }
-        for file in crate::report::plot::plot_rehearsal(world, &rehearsal.records, dir)? {
-            eprintln!("wrote {}", file.display());
-        }
-    }
     if let Some(series) = series {
         let names: Vec<String> = summary.layers.iter().map(|l| l.name.clone()).collect();
         let path = series.write(world.observations(), &names)?;
@@ -156,6 +157,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
             if let Some(why) = missed_defect(&model, record) {
                 println!("\nA defective release was promoted: {why}.");
             }
+        }
+    }
+    // Figures last: the report is printed whatever happens to them.
+    if let Some(dir) = &args.plot {
+        for file in crate::report::plot::plot_rehearsal(world, &rehearsal.records, dir)? {
+            eprintln!("wrote {}", file.display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -61,6 +61,8 @@ pub(crate) struct SweepArgs {
     /// No progress bar or summary on stderr.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    force: super::model_source::Force,
 }
 
 #[derive(Debug, Args)]
@@ -122,9 +124,14 @@ struct Prepared {
     stamp: SweepStamp,
 }
 
-/// Reads `experiment` and its model and fingerprints the sweep; with
-/// `check_every_point`, builds and checks every point's model first.
-fn prepare(experiment: &Path, check_every_point: bool) -> Result<Prepared, String> {
+/// Reads `experiment` and its model and fingerprints the sweep; with `checks` (a
+/// sweep about to run), first builds every point's model and checks it, its work
+/// estimate against those limits included; with none (a summary of results already
+/// made), checks nothing more.
+fn prepare(
+    experiment: &Path,
+    checks: Option<&super::model_source::Force>,
+) -> Result<Prepared, String> {
     let spec = load_experiment(experiment)?;
     let base = experiment.parent().unwrap_or(Path::new("."));
     if spec.runs == 0 || spec.runs > MAX_RUNS {
@@ -145,14 +152,22 @@ fn prepare(experiment: &Path, check_every_point: bool) -> Result<Prepared, Strin
         let (_, text) = scenario::load_with_source(&path).map_err(|e| e.to_string())?;
         (text, path)
     };
-    // Every point's model is built and checked before anything runs (and dropped: each
-    // run builds its own again).
-    let model_of = |point: usize| sweep::model_of(&source, &model_file, &grid.point(point));
+    // Every point's model is built and checked, its work estimate included, before
+    // anything runs (and dropped: each run builds its own again).
+    let model_of = |point: usize| {
+        let model = sweep::model_of(&source, &model_file, &grid.point(point))?;
+        if let Some(force) = checks {
+            force
+                .check(&model, &model_file)
+                .map_err(|e| format!("point {} of the grid: {e}", point + 1))?;
+        }
+        Ok::<_, String>(model)
+    };
     let first_seed = match spec.seed {
         Some(seed) => seed,
         None => model_of(0)?.seed,
     };
-    if check_every_point
+    if checks.is_some()
         && let Some(error) = (0..grid.len())
             .into_par_iter()
             .find_map_first(|point| model_of(point).err())
@@ -202,7 +217,7 @@ fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked
 }
 
 pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
-    let prepared = prepare(&args.experiment, true)?;
+    let prepared = prepare(&args.experiment, Some(&args.force))?;
     let Prepared {
         spec,
         grid,
@@ -339,7 +354,7 @@ pub(crate) struct SummarizeArgs {
 /// results file written before sweeps were fingerprinted is summarised alone, as it is,
 /// with a note that it could not be checked.
 pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
-    let prepared = prepare(&args.experiment, false)?;
+    let prepared = prepare(&args.experiment, None)?;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
     let path = args

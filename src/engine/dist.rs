@@ -10,7 +10,7 @@
 //! | `exp(10ms)` | exponential with mean 10 ms |
 //! | `uniform(5ms, 15ms)` | uniform between the two |
 //! | `lognormal(mean=20ms, p99=120ms)` | log-normal with that mean and 99th percentile |
-//! | `lognormal(mean=20ms, cv=1.5)` | log-normal with that mean and coefficient of variation |
+//! | `lognormal(mean=20ms, cv=1.5)` | log-normal with that mean and coefficient of variation (cv ≤ 100) |
 //! | `gamma(mean=10ms, cv=0.5)` | gamma with that mean and coefficient of variation |
 //! | `pareto(mean=10ms, alpha=2.5)` | Pareto (heavy tail) with that mean and tail index α > 1 |
 //! | `weibull(mean=10ms, shape=0.7)` | Weibull with that mean; shape < 1 is heavy-tailed |
@@ -154,6 +154,11 @@ impl DurationDist {
                 let sigma = match spread {
                     LogNormalSpread::Cv(cv) => {
                         finite_positive(cv).map_err(|()| fail("cv must be a positive number"))?;
+                        // Beyond, nearly every draw rounds to 0 ns (cv = 10²⁰: zero
+                        // service times and NaN in reports); as for gamma.
+                        if cv > 100.0 {
+                            return Err(fail("cv must be at most 100"));
+                        }
                         (1.0 + cv * cv).ln().sqrt()
                     }
                     LogNormalSpread::P99(p99) => {

@@ -44,6 +44,9 @@ use crate::scenario::traffic::TrafficSpec;
 /// (a limit on the generator's own memory, far above the rates live mode is meant for).
 const MAX_IN_FLIGHT: usize = 20_000;
 
+/// An arrival sent this much after its drawn time counts as late.
+const LATE: SimDuration = SimDuration::from_millis(100);
+
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AttemptOutcome {
@@ -192,6 +195,16 @@ async fn arrivals(spec: LoadSpec, clock: Clock, records: SharedRecords, stop_ns:
             break;
         };
         now = at;
+        // A generator that cannot keep up with the rate stops at the run's end all the
+        // same, and counts what it sent late (the run reports it).
+        let late_by = clock.now().saturating_since(at);
+        if clock.now() >= stop {
+            lock(&records).tally.count_unsent(1);
+            break;
+        }
+        if late_by > LATE {
+            lock(&records).tally.count_late(1);
+        }
         tokio::time::sleep_until(clock.instant(at)).await;
         while tasks.try_join_next().is_some() {}
         if tasks.len() >= MAX_IN_FLIGHT {

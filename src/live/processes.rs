@@ -43,6 +43,7 @@ pub(crate) struct Supervisor {
 impl Supervisor {
     /// A supervisor with a fresh, private temporary directory.
     pub(crate) fn new() -> Result<Supervisor, String> {
+        remove_stale_dirs(&std::env::temp_dir());
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -170,6 +171,32 @@ impl Drop for Supervisor {
     }
 }
 
+/// Removes the run directories (`rollsim-live-PID-NANOS`) in `temp` left by a live run
+/// whose process no longer exists (killed with SIGKILL, which no handler sees).
+fn remove_stale_dirs(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("rollsim-live-"))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Sends `signal` to the process group led by `pid` (children start their own).
 fn signal_group(pid: u32, signal: i32) {
     let Ok(pid) = i32::try_from(pid) else {
@@ -184,6 +211,27 @@ fn signal_group(pid: u32, signal: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_of_killed_runs_are_removed_and_live_ones_kept() {
+        let temp = std::env::temp_dir().join(format!("rollsim-stale-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        std::fs::create_dir_all(&temp).unwrap();
+        // A process that has exited: its pid is free (reaped).
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap();
+        let stale = temp.join(format!("rollsim-live-{dead_pid}-000000001"));
+        let mine = temp.join(format!("rollsim-live-{}-000000002", std::process::id()));
+        let other = temp.join("rollsim-live-notapid");
+        for dir in [&stale, &mine, &other] {
+            std::fs::create_dir_all(dir.join("inside")).unwrap();
+        }
+        remove_stale_dirs(&temp);
+        assert!(!stale.exists(), "a dead run's directory is removed");
+        assert!(mine.exists() && other.exists(), "others are kept");
+        std::fs::remove_dir_all(&temp).unwrap();
+    }
 
     #[tokio::test]
     async fn shutdown_ends_children_and_removes_the_directory() {

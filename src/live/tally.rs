@@ -79,6 +79,10 @@ pub(crate) struct LoadTally {
     seconds: Vec<Second>,
     attempts: u64,
     requests: u64,
+    /// Arrivals sent well after their drawn time: the generator fell behind the rate.
+    late: u64,
+    /// Arrivals never sent: the run ended before the generator reached them.
+    unsent: u64,
 }
 
 impl LoadTally {
@@ -94,6 +98,21 @@ impl LoadTally {
         if matches!(attempt.outcome, AttemptOutcome::Ok | AttemptOutcome::Failed) {
             self.second_mut(window_of(attempt.end)).finish(version);
         }
+    }
+
+    /// Counts arrivals sent late (the generator behind its rate).
+    pub(crate) fn count_late(&mut self, n: u64) {
+        self.late += n;
+    }
+
+    /// Counts arrivals the run ended before sending.
+    pub(crate) fn count_unsent(&mut self, n: u64) {
+        self.unsent += n;
+    }
+
+    /// Arrivals sent late, and arrivals never sent, if the generator fell behind.
+    pub(crate) fn behind(&self) -> Option<(u64, u64)> {
+        (self.late + self.unsent > 0).then_some((self.late, self.unsent))
     }
 
     /// Counts a request that has succeeded or failed for good.

@@ -16,7 +16,7 @@
 //!    at equal times they act in the order of their rollouts in the model file.
 
 use crate::engine::SimTime;
-use crate::model::observe::{window_of, windows_in};
+use crate::model::observe::{WINDOW, window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
 use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionState};
 use crate::scenario::Scenario;
@@ -32,6 +32,8 @@ struct Slot {
     controller: Option<Controller>,
     wake_at: Option<SimTime>,
     observed_until_s: usize,
+    /// When it was due to start, if it had to wait for another rollout of its layer.
+    waited_since: Option<SimTime>,
 }
 
 /// A world run with its rollouts.
@@ -89,6 +91,7 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
                 controller: None,
                 wake_at: Some(SimTime::ZERO + spec.start),
                 observed_until_s: 0,
+                waited_since: None,
             }
         })
         .collect();
@@ -104,8 +107,29 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
             break;
         };
         world.run_until(next);
-        for slot in slots.iter_mut().filter(|s| s.wake_at == Some(next)) {
-            step(&mut world, slot);
+        for index in 0..slots.len() {
+            if slots[index].wake_at != Some(next) {
+                continue;
+            }
+            // A rollout that would start while another of its layer is still deciding
+            // (not yet promoted, nor rolled back) waits for it, as a deploy pipeline that
+            // allows one execution at a time; a disabled old cluster kept warm, a cleanup
+            // or a monitor do not hold the layer.
+            if slots[index].controller.is_none()
+                && let Some(busy) = slots.iter().find(|other| {
+                    other.layer == slots[index].layer
+                        && other
+                            .controller
+                            .as_ref()
+                            .is_some_and(Controller::holds_layer)
+                })
+            {
+                let retry = busy.wake_at.filter(|t| *t > next).unwrap_or(next + WINDOW);
+                slots[index].waited_since.get_or_insert(next);
+                slots[index].wake_at = Some(retry);
+                continue;
+            }
+            step(&mut world, &mut slots[index]);
         }
     }
     let end = world.end();
@@ -141,7 +165,19 @@ fn step(world: &mut World, slot: &mut Slot) {
         }
         slot.observed_until_s =
             window_of(now).saturating_sub(windows_in(slot.spec.analysis.interval));
-        Controller::new(&slot.spec, old, slot.new_version)
+        let mut controller = Controller::new(&slot.spec, old, slot.new_version);
+        if let Some(due) = slot.waited_since {
+            controller.note_at(
+                now,
+                format!(
+                    "due at {}, waited {} for the previous rollout of {} to finish",
+                    due - SimTime::ZERO,
+                    now - due,
+                    slot.spec.layer
+                ),
+            );
+        }
+        controller
     });
     let now_s = window_of(now);
     let observation = Observation {

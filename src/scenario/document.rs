@@ -4,7 +4,7 @@
 //! | field | default |
 //! |---|---|
 //! | `name` | the file's stem |
-//! | `seed` | `1` |
+//! | `seed` | `1` | any u64; above 2⁶³ − 1 (TOML's largest integer) write it in quotes, `seed = "18446744073709551615"` (`--set seed=` and `--seed` take any u64 as written). Seeds derived from it (`compare`'s run `i` uses `seed + i`, a sweep's seeds follow its first) wrap from 2⁶⁴ − 1 to 0 |
 //! | `duration` | `1h` |
 //! | `chaos` | none |
 //! | `rollouts` | none (the world runs as it is) |
@@ -34,7 +34,7 @@ pub struct Scenario {
     #[serde(default)]
     pub description: String,
     /// Master seed of every random stream.
-    #[serde(default = "default_seed")]
+    #[serde(default = "default_seed", deserialize_with = "any_u64")]
     pub seed: u64,
     /// Simulated time.
     #[serde(default = "default_duration")]
@@ -155,6 +155,30 @@ fn default_latency_p99() -> SimDuration {
 
 fn default_seed() -> u64 {
     1
+}
+
+/// A u64 written as a TOML integer (at most 2⁶³ − 1) or as a decimal string (any u64).
+fn any_u64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    struct Seed;
+    const ALLOWED: &str = "an integer from 0 to 18446744073709551615 (in quotes above 2⁶³ − 1)";
+    impl serde::de::Visitor<'_> for Seed {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(ALLOWED)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+            u64::try_from(n).map_err(|_| E::custom(format!("a seed is {ALLOWED}, got {n}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<u64, E> {
+            text.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("a seed is {ALLOWED}, got {text:?}")))
+        }
+    }
+    deserializer.deserialize_any(Seed)
 }
 fn default_duration() -> SimDuration {
     SimDuration::from_hours(1)

@@ -9,6 +9,9 @@
 //! 3. [`validate`] checks meaning: layers that exist, no call cycles, numbers in range,
 //!    sizes within [`limits`] (so 10^12 instances or a 1000-year run are refused, not
 //!    attempted).
+//! 4. [`work::estimate`] says how much a run of it would cost (events and memory); the
+//!    commands that run it refuse one over [`work::MAX_WORK_EVENTS`] or
+//!    [`work::MAX_MEMORY_BYTES`] unless `--force`.
 //!
 //! Sections, one file each: [`document`] (the top level), [`layer`], [`balancer`],
 //! [`client`], [`traffic`], [`chaos`], [`rollout`]. Each lists its defaults under "Default values".
@@ -27,6 +30,7 @@ pub mod overrides;
 pub mod rollout;
 pub mod traffic;
 mod validate;
+pub mod work;
 
 use std::path::Path;
 

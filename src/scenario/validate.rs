@@ -606,7 +606,66 @@ fn find_cycle(layers: &BTreeMap<String, LayerSpec>) -> Option<Vec<String>> {
     None
 }
 
+/// How long a rollout lasts at least when it promotes: the phases it must wait out
+/// (launches, boots and the old cluster's warm keeping not counted).
+fn nominal_length(rollout: &super::rollout::RolloutSpec) -> SimDuration {
+    use super::rollout::Strategy;
+    let total = |parts: &mut dyn Iterator<Item = SimDuration>| {
+        parts.fold(SimDuration::ZERO, |sum, d| sum + d)
+    };
+    match rollout.strategy {
+        Strategy::RedBlack => {
+            let canary = rollout.red_black.canary.as_ref().map(|c| c.duration);
+            total(&mut [Some(rollout.red_black.bake), canary].into_iter().flatten())
+        }
+        Strategy::RollingRedBlack => {
+            let steps = rollout.rolling_red_black.target_percentages.len().max(1) - 1;
+            total(&mut std::iter::repeat_n(
+                rollout.rolling_red_black.pause,
+                steps,
+            ))
+        }
+        Strategy::Canary => total(&mut rollout.canary.steps.iter().map(|s| s.pause)),
+        Strategy::Rolling | Strategy::Highlander => SimDuration::ZERO,
+    }
+}
+
+/// Two rollouts of one layer may follow each other, not overlap: a later one may not
+/// start before an earlier one's start plus its nominal length (at run time, one that
+/// starts while the other is still going waits for it).
+fn check_overlapping_rollouts(c: &mut Checker, scenario: &Scenario) {
+    let r: &dyn ToSegment = &"rollouts";
+    let rollouts = &scenario.rollouts;
+    for (j, later) in rollouts.iter().enumerate() {
+        let earlier = rollouts.iter().enumerate().find(|(i, earlier)| {
+            *i != j
+                && earlier.layer == later.layer
+                && (earlier.start < later.start || (earlier.start == later.start && *i < j))
+                && later.start
+                    < earlier.start + nominal_length(earlier).max(SimDuration::from_nanos(1))
+        });
+        if let Some((i, earlier)) = earlier {
+            let length = nominal_length(earlier);
+            c.fail(
+                &[r, &j, &"start"],
+                format!(
+                    "rollouts[{j}] of layer {:?} starts at {}, while rollouts[{i}] of the same \
+                     layer (from {}, at least {length} by its {} phases) is still under way: two \
+                     rollouts of one layer at once would fight over its old version; start it \
+                     at {} or later",
+                    later.layer,
+                    later.start,
+                    earlier.start,
+                    earlier.strategy,
+                    earlier.start + length.max(SimDuration::from_nanos(1))
+                ),
+            );
+        }
+    }
+}
+
 fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
+    check_overlapping_rollouts(c, scenario);
     let r: &dyn ToSegment = &"rollouts";
     if scenario.rollouts.len() > MAX_LIST_LEN {
         c.fail(

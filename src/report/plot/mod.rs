@@ -68,6 +68,21 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>
         .map_err(drawing_failed)
 }
 
+/// Makes `dir` (for `--plot DIR`) and checks that a file can be written in it, so a
+/// command refuses an unwritable directory before it simulates, not after.
+pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+    let fail =
+        |e: std::io::Error| format!("--plot {}: cannot write figures there: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".rollsim-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}
+
 /// Writes `figure` as `stem.svg` and `stem.png`; returns both paths.
 fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], String> {
     register_fonts()?;

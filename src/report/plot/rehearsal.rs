@@ -2,6 +2,12 @@
 //! the rolled layer's traffic share per version, the entry layer's error rate, and its
 //! latency p50/p99 — with the rollout's phases shaded (launch and canary, bake,
 //! rollback).
+//!
+//! # Size
+//! A line has at most [`MAX_POINTS`] points whatever the run's length: rates and
+//! latencies are summed over buckets of 10 s, or of `seconds ÷ MAX_POINTS` if longer;
+//! instance counts are per second up to `MAX_POINTS` seconds and the most per bucket
+//! beyond (a week-long run plots as a few thousand points, not 600 000).
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +21,10 @@ use crate::stats::LatencyHistogram;
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 1100;
-/// Seconds per plotted point of the rates and latencies.
+/// Seconds per plotted point of the rates and latencies (at least).
 const BUCKET_S: usize = 10;
+/// Most points of one line.
+pub const MAX_POINTS: usize = 4000;
 
 /// A line of a panel: its legend label, its points, its colour.
 type Line = (String, Vec<(f64, f64)>, RGBColor);
@@ -25,7 +33,11 @@ type Line = (String, Vec<(f64, f64)>, RGBColor);
 struct Figure {
     title: String,
     minutes: f64,
-    /// Per version: (label, per-second live instances).
+    /// Seconds per point of the shares, errors and latencies.
+    bucket_s: usize,
+    /// Seconds per point of the instance counts.
+    instances_s: usize,
+    /// Per version: (label, live instances per `instances_s` seconds, the most).
     instances: Vec<(String, Vec<f64>)>,
     /// Per version: (label, per-bucket traffic share in %).
     shares: Vec<(String, Vec<f64>)>,
@@ -64,22 +76,26 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
             }
             out
         };
+    let instances_s = seconds.div_ceil(MAX_POINTS).max(1);
     let instances: Vec<(String, Vec<f64>)> = versions
         .iter()
         .map(|v| {
-            (
-                format!("v{v}"),
-                per_version(*v, &|w| f64::from(w.instances.iter().sum::<u32>())),
-            )
+            let per_second = per_version(*v, &|w| f64::from(w.instances.iter().sum::<u32>()));
+            let most = per_second
+                .chunks(instances_s)
+                .map(|c| c.iter().copied().fold(0.0, f64::max))
+                .collect();
+            (format!("v{v}"), most)
         })
         .collect();
     let taken: Vec<Vec<f64>> = versions
         .iter()
         .map(|v| per_version(*v, &|w| f64::from(w.attempts)))
         .collect();
-    let buckets = seconds.div_ceil(BUCKET_S);
+    let bucket_s = seconds.div_ceil(MAX_POINTS).max(BUCKET_S);
+    let buckets = seconds.div_ceil(bucket_s);
     let bucket_sum = |series: &[f64], b: usize| {
-        series[b * BUCKET_S..((b + 1) * BUCKET_S).min(seconds)]
+        series[b * bucket_s..((b + 1) * bucket_s).min(seconds)]
             .iter()
             .sum::<f64>()
     };
@@ -104,7 +120,7 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
     let mut errors = Vec::new();
     let (mut p50, mut p99) = (Vec::new(), Vec::new());
     for b in 0..buckets {
-        let windows = &entry[b * BUCKET_S..((b + 1) * BUCKET_S).min(seconds)];
+        let windows = &entry[b * bucket_s..((b + 1) * bucket_s).min(seconds)];
         let ok: u64 = windows.iter().map(|w| u64::from(w.succeeded)).sum();
         let failed: u64 = windows
             .iter()
@@ -162,6 +178,8 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
             record.outcome.name()
         ),
         minutes,
+        bucket_s,
+        instances_s,
         instances,
         shares,
         errors,
@@ -181,7 +199,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
         )
         .map_err(e)?;
     let panels = root.split_evenly((4, 1));
-    let bucket_x = |b: usize| (b * BUCKET_S) as f64 / 60.0;
+    let bucket_x = |b: usize| (b * f.bucket_s) as f64 / 60.0;
     let max_instances = f
         .instances
         .iter()
@@ -235,7 +253,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
                     let points = s
                         .iter()
                         .enumerate()
-                        .map(|(t, v)| (t as f64 / 60.0, *v))
+                        .map(|(t, v)| ((t * f.instances_s) as f64 / 60.0, *v))
                         .collect();
                     (label.clone(), points, COLOURS[i % COLOURS.len()])
                 })

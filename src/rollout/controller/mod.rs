@@ -155,9 +155,24 @@ impl Controller {
         SimTime::ZERO + self.spec.start
     }
 
+    /// Adds `text` to its timeline at `at` (e.g. why it started late).
+    pub fn note_at(&mut self, at: SimTime, text: String) {
+        self.record.timeline.push((at, text));
+    }
+
     /// Its account so far.
     pub fn record(&self) -> &RolloutRecord {
         &self.record
+    }
+
+    /// Whether it is deciding its layer's version (launching, judging, rolling, or
+    /// restoring the old one): not before it starts, nor once promoted (a disabled old
+    /// cluster kept warm, a cleanup or a monitor do not hold the layer), nor when done.
+    pub fn holds_layer(&self) -> bool {
+        !matches!(
+            self.phase,
+            Phase::Waiting | Phase::Promoted { .. } | Phase::Done
+        )
     }
 
     /// Whether the rollout reached its final state.
