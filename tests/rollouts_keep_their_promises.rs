@@ -173,7 +173,7 @@ fn rolling_without_surge_dips_to_three_quarters_and_slows_a_busy_layer() {
 }
 
 #[test]
-fn an_elb_switch_is_bounded_by_its_draining_and_discovery_by_its_refresh() {
+fn an_elb_switch_is_immediate_and_discovery_is_bounded_by_its_caches() {
     let switch = |balancer: &str| {
         rehearse_model("1000/s", "20m", balancer, r#"red_black = { bake = "5m" }"#)
             .metrics
@@ -190,15 +190,21 @@ fn an_elb_switch_is_bounded_by_its_draining_and_discovery_by_its_refresh() {
             "new requests leave a deregistered target at once: {elb} s"
         );
     }
-    let discovery = |refresh: u32| {
+    let discovery = |refresh: u32, caches: &str| {
         switch(&format!(
-            r#"balancer = {{ kind = "discovery", refresh_interval = "{refresh}s" }}"#
+            r#"balancer = {{ kind = "discovery", refresh_interval = "{refresh}s"{caches} }}"#
         ))
     };
-    let (ten, thirty) = (discovery(10), discovery(30));
-    // 20 calling instances refresh at their own phases: the last one ~0.95 interval later.
+    // Without the registry's and the balancers' caches, only the client's fetch: 20
+    // calling instances refresh at their own phases, the last one ~0.95 interval later.
+    let no_caches = r#", server_cache_interval = "0s", list_refresh_interval = "0s""#;
+    let (ten, thirty) = (discovery(10, no_caches), discovery(30, no_caches));
     assert!((6.0..=11.0).contains(&ten), "{ten}");
     assert!((20.0..=31.0).contains(&thirty), "{thirty}");
+    // With Eureka's and Ribbon's caches at their defaults (30 s each) the change waits
+    // for all three: longer than one refresh, at most the three intervals.
+    let chained = discovery(30, "");
+    assert!((30.0..=91.0).contains(&chained), "{chained}");
 }
 
 const BAD: &str = r#"release = { error_rate = 0.05 }"#;

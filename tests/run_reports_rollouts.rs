@@ -68,8 +68,11 @@ fn strategy_overrides_the_models_and_json_names_the_metrics_as_designed() {
             "{field} missing from {rollout}"
         );
     }
+    // Rolling never runs a full second fleet; behind discovery the instances it takes
+    // out keep serving while the change reaches every caller (up to 90 s with Eureka's
+    // caches), so with 4 instances and a surge of 1 it peaks at 7 alive (1.75).
     assert!(
-        rollout["peak_instances_ratio"].as_f64().unwrap() < 1.6,
+        rollout["peak_instances_ratio"].as_f64().unwrap() < 2.0,
         "rolling, not a full second fleet"
     );
     assert_eq!(json["world"]["layers"][1]["layer"], "backend");
