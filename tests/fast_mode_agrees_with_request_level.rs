@@ -145,7 +145,19 @@ fn assert_modes_agree(label: &str, model: &Scenario, seeds: std::ops::Range<u64>
                 + standard_error(half_width_fast, f.len()).powi(2))
             .sqrt();
         let allowed = half_width.max(0.05 * mean_exact.abs()).max(difference);
-        let ok = (mean_fast - mean_exact).abs() <= allowed;
+        // The first fast runs use the request-level runs' seeds: where a metric's spread
+        // is mostly between seeds (discovery's registry cache phase, one per run, sets
+        // the switch latency), the paired differences see through it.
+        let paired: Vec<f64> = exact
+            .iter()
+            .zip(&fast)
+            .filter_map(|(e, f)| Some(f.values[k].1? - e.values[k].1?))
+            .collect();
+        let paired_ok = paired.len() >= 2 && {
+            let (mean_difference, half_difference) = interval(&paired);
+            mean_difference.abs() <= half_difference.max(0.05 * mean_exact.abs())
+        };
+        let ok = (mean_fast - mean_exact).abs() <= allowed || paired_ok;
         report.push_str(&format!(
             "  {name:<40} {mean_exact:>14.4} ± {half_width:<12.4} {mean_fast:>14.4} {}\n",
             if ok { "" } else { "  <-- differs" }
