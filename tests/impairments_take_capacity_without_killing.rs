@@ -245,3 +245,25 @@ fn an_impairment_ends_when_it_says() {
     assert!(failed_in(125) > 0, "all lost during");
     assert!((152..200).all(|s| failed_in(s) == 0), "nothing after");
 }
+
+#[test]
+fn check_describes_the_models_chaos() {
+    let dir = std::env::temp_dir().join(format!("rollsim-check-chaos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cut.toml");
+    std::fs::write(&file, metastable_with(CPU_CUT, "1500/s")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "chaos: cpu_cut to 60% of CPU on 100% of the instances of api, from 5m for 1m"
+        ),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
