@@ -4,10 +4,11 @@
 //! `--set` of a layer that does not exist, JSON with a key twice, a zero p99 target and
 //! rates with exponents or hundreds of digits. Every hostile file is made here.
 
-use std::io::Read;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Longest any refusal may take.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -23,40 +24,9 @@ fn text(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Runs `program args`, killing it if it outlives `DEADLINE`; its exit code and stderr.
-fn run_within_deadline(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} still running after {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code(), stderr)
-}
-
 /// `rollsim args` exits 2 within the deadline, and its message holds every `needle`.
 fn refused(args: &[&str], needles: &[&str]) {
-    let (code, stderr) = run_within_deadline(env!("CARGO_BIN_EXE_rollsim"), args);
+    let (code, stderr) = common::run_within_deadline(env!("CARGO_BIN_EXE_rollsim"), args, DEADLINE);
     assert_eq!(code, Some(2), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     for needle in needles {
@@ -251,7 +221,7 @@ fn a_huge_grid_is_refused_with_its_count_under_a_memory_limit() {
         text(&huge),
         text(&dir)
     );
-    let (code, stderr) = run_within_deadline("sh", &["-c", &limited]);
+    let (code, stderr) = common::run_within_deadline("sh", &["-c", &limited], DEADLINE);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("the grid has 10000000000 points") && stderr.contains("at most 1000000"),
@@ -359,7 +329,7 @@ fn rates_with_an_exponent_or_hundreds_of_digits_are_refused() {
         ],
         &["traffic.rate", "a rate takes no exponent"],
     );
-    let (code, stderr) = run_within_deadline(
+    let (code, stderr) = common::run_within_deadline(
         env!("CARGO_BIN_EXE_rollsim"),
         &[
             "check",
@@ -367,6 +337,7 @@ fn rates_with_an_exponent_or_hundreds_of_digits_are_refused() {
             "--set",
             "traffic.rate=1e-300",
         ],
+        DEADLINE,
     );
     assert_eq!(code, Some(2), "{stderr}");
     assert!(

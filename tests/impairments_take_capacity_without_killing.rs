@@ -5,6 +5,8 @@
 //! A slowdown of some instances raises the tail as queueing theory predicts for their
 //! share of traffic; added latency reaches callers without taking workers.
 
+mod common;
+
 use std::path::Path;
 
 use rollsim::model::World;
@@ -31,17 +33,6 @@ fn run(model: &str) -> World {
     world
 }
 
-/// Success ratio of the entry layer's calls resolved in windows `[from_s, to_s)`.
-fn success_ratio(world: &World, from_s: usize, to_s: usize) -> f64 {
-    let windows = &world.observations().layers[0][from_s..to_s];
-    let succeeded: u64 = windows.iter().map(|w| u64::from(w.succeeded)).sum();
-    let failed: u64 = windows
-        .iter()
-        .map(|w| w.failed.iter().map(|n| u64::from(*n)).sum::<u64>())
-        .sum();
-    succeeded as f64 / (succeeded + failed).max(1) as f64
-}
-
 const BLACKHOLE: &str = r#"{ kind = "blackhole", at = "5m", duration = "20s", layers = ["api"] }"#;
 const CPU_CUT: &str =
     r#"{ kind = "cpu_cut", capacity = 0.6, at = "5m", duration = "60s", layers = ["api"] }"#;
@@ -51,9 +42,9 @@ fn a_short_blackhole_at_high_load_with_immediate_retries_leaves_the_system_down(
     // λ = 1 500/s: during the blackhole every attempt times out and is retried, so
     // attempts reach 4λ = 6 000/s, three times the capacity, when the hole closes.
     let world = run(&metastable_with(BLACKHOLE, "1500/s"));
-    let before = success_ratio(&world, 60, 300);
-    let during = success_ratio(&world, 301, 319);
-    let long_after = success_ratio(&world, 900, 1200);
+    let before = common::success_ratio(&world, 60, 300);
+    let during = common::success_ratio(&world, 301, 319);
+    let long_after = common::success_ratio(&world, 900, 1200);
     println!("before {before:.4}, during {during:.4}, 10–15 min after {long_after:.4}");
     assert!(before > 0.99, "fine before: {before}");
     assert!(during < 0.01, "nothing gets through a blackhole: {during}");
@@ -64,8 +55,8 @@ fn a_short_blackhole_at_high_load_with_immediate_retries_leaves_the_system_down(
 fn the_same_blackhole_below_the_retry_threshold_recovers() {
     // λ = 400/s: even with every attempt retried, 4λ = 1 600/s < 2 000/s.
     let world = run(&metastable_with(BLACKHOLE, "400/s"));
-    let during = success_ratio(&world, 301, 319);
-    let after = success_ratio(&world, 360, 1200);
+    let during = common::success_ratio(&world, 301, 319);
+    let after = common::success_ratio(&world, 360, 1200);
     println!("during {during:.4}, after {after:.4}");
     assert!(during < 0.01, "{during}");
     assert!(after > 0.999, "recovers once the hole closes: {after}");
@@ -78,7 +69,7 @@ fn a_retry_budget_recovers_from_the_same_blackhole_at_high_load() {
         r#"jitter = "none", retry_budget = 0.1 }"#,
     );
     assert!(model.contains("retry_budget"));
-    let after = success_ratio(&run(&model), 360, 1200);
+    let after = common::success_ratio(&run(&model), 360, 1200);
     println!("retry budget 10%: after {after:.4}");
     assert!(after > 0.99, "{after}");
 }
@@ -88,12 +79,12 @@ fn a_short_cpu_cut_at_high_load_leaves_the_system_down_and_recovers_below_the_th
     // At 60% of its CPU the layer runs at ρ = 0.75 / 0.6 = 1.25 for a minute.
     let high = run(&metastable_with(CPU_CUT, "1500/s"));
     let (before, long_after) = (
-        success_ratio(&high, 60, 300),
-        success_ratio(&high, 900, 1200),
+        common::success_ratio(&high, 60, 300),
+        common::success_ratio(&high, 900, 1200),
     );
     // At 400/s the cut layer runs at ρ = 0.33: nothing to notice.
     let low = run(&metastable_with(CPU_CUT, "400/s"));
-    let low_during = success_ratio(&low, 300, 360);
+    let low_during = common::success_ratio(&low, 300, 360);
     println!("high: before {before:.4}, long after {long_after:.4}; low during {low_during:.4}");
     assert!(before > 0.99 && long_after < 0.5, "{before} {long_after}");
     assert!(low_during > 0.999, "{low_during}");
@@ -253,4 +244,26 @@ fn an_impairment_ends_when_it_says() {
     assert_eq!(failed_in(119), 0, "nothing before");
     assert!(failed_in(125) > 0, "all lost during");
     assert!((152..200).all(|s| failed_in(s) == 0), "nothing after");
+}
+
+#[test]
+fn check_describes_the_models_chaos() {
+    let dir = std::env::temp_dir().join(format!("rollsim-check-chaos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cut.toml");
+    std::fs::write(&file, metastable_with(CPU_CUT, "1500/s")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "chaos: cpu_cut to 60% of CPU on 100% of the instances of api, from 5m for 1m"
+        ),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

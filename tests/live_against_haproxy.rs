@@ -300,3 +300,28 @@ fn without_haproxy_live_mode_says_how_to_install_it() {
     assert!(stderr.contains("apt-get install -y haproxy"), "{stderr}");
     assert_nothing_left("no-haproxy", &run_directory(&stderr));
 }
+
+#[test]
+#[ignore = "needs haproxy; .ci/run runs them with --ignored"]
+fn a_run_killed_with_sigkill_leaves_no_process_and_the_next_run_removes_its_directory() {
+    let marker = "killed";
+    let run = Running::start(marker, "launching 4 instances of v1");
+    kill("-KILL", run.child.id());
+    let (code, _, dir) = run.finish();
+    assert_eq!(code, None, "killed by a signal");
+    // Its children die with it (the kernel's parent-death signal)…
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !processes_of(marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        processes_of(marker).is_empty(),
+        "{:?}",
+        processes_of(marker)
+    );
+    // …and the directory nobody could remove goes with the next live run.
+    assert!(Path::new(&dir).exists(), "a SIGKILL leaves {dir}");
+    let (_, stderr) = run_within_a_minute("after-the-kill", &[]);
+    assert!(!Path::new(&dir).exists(), "{dir} left behind");
+    assert_nothing_left("after-the-kill", &run_directory(&stderr));
+}

@@ -474,3 +474,51 @@ fn a_second_sweep_on_the_same_results_file_is_refused_by_its_lock() {
     );
     assert!(!lock.exists(), "released after a refusal");
 }
+
+#[test]
+fn merge_and_summarize_refuse_devices_and_endless_lines_under_a_memory_limit() {
+    // Under a 500 MB address-space limit: a device is refused unread, and one 700 MB
+    // line with no end is refused when reading it runs out of memory, with exit 2 and a
+    // message, within seconds; nothing is written.
+    let dir = scratch("endless");
+    let endless = dir.join("endless.jsonl");
+    {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&endless).unwrap());
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..700 {
+            file.write_all(&chunk).unwrap();
+        }
+    }
+    let experiment = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/bake-time/sweep.toml");
+    let out = dir.join("merged.jsonl");
+    let commands: [Vec<&str>; 4] = [
+        vec!["merge", text(&endless), "--out", text(&out)],
+        vec!["merge", "/dev/zero", "--out", text(&out)],
+        vec!["summarize", text(&experiment), "--results", text(&endless)],
+        vec!["summarize", text(&experiment), "--results", "/dev/zero"],
+    ];
+    for args in commands {
+        let limited = format!(
+            "ulimit -v 500000 && exec {} {}",
+            env!("CARGO_BIN_EXE_rollsim"),
+            args.join(" ")
+        );
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new("sh")
+            .args(["-c", &limited])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,6 +6,8 @@
 //! The model is `models/metastable.toml` (ρ = 0.75, a 30% zone outage at 5 min whose
 //! replacements serve again about two minutes later); the variants change one thing.
 
+mod common;
+
 use std::path::Path;
 
 use rollsim::model::World;
@@ -20,13 +22,7 @@ fn success_ratio(model: &str, from_s: usize, to_s: usize) -> f64 {
     let scenario = scenario::parse(model, Path::new("metastable.toml")).expect("a valid model");
     let mut world = World::new(&scenario);
     world.run();
-    let windows = &world.observations().layers[0][from_s..to_s];
-    let succeeded: u64 = windows.iter().map(|w| u64::from(w.succeeded)).sum();
-    let failed: u64 = windows
-        .iter()
-        .map(|w| w.failed.iter().map(|n| u64::from(*n)).sum::<u64>())
-        .sum();
-    succeeded as f64 / (succeeded + failed).max(1) as f64
+    common::success_ratio(&world, from_s, to_s)
 }
 
 fn variant(from: &str, to: &str) -> String {

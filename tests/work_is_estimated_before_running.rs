@@ -7,10 +7,12 @@
 //! field that drives it; `--force` runs them anyway; and the estimate holds against
 //! the events a run really takes.
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rollsim::plan::sweep::{ExperimentSpec, Grid, model_of};
 use rollsim::scenario::{self, work};
@@ -92,37 +94,6 @@ fn every_shipped_model_and_sweep_point_is_within_the_work_limits() {
     assert!(points >= 20, "{points} sweep points checked");
 }
 
-/// Runs `program args` (killed if it outlives `DEADLINE`); its exit code and stderr.
-fn run_within_deadline(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} still running after {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code(), stderr)
-}
-
 /// `rollsim COMMAND MODEL` under a 1 GB address-space limit exits 2 within the
 /// deadline, naming the estimate, the limit and every `needle`.
 fn refused_by_every_command(dir: &Path, name: &str, model: &str, needles: &[&str]) {
@@ -154,7 +125,7 @@ fn refused_by_every_command(dir: &Path, name: &str, model: &str, needles: &[&str
             env!("CARGO_BIN_EXE_rollsim"),
             args.join(" ")
         );
-        let (code, stderr) = run_within_deadline("sh", &["-c", &limited]);
+        let (code, stderr) = common::run_within_deadline("sh", &["-c", &limited], DEADLINE);
         assert_eq!(code, Some(2), "{name}: {args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         for needle in [

@@ -78,6 +78,45 @@ fn describe(s: &Scenario) -> String {
             if calls.is_empty() { String::new() } else { format!("; calls {}", calls.join(", ")) }
         ));
     }
+    let layers_named = |layers: &[String]| {
+        if layers.is_empty() {
+            "every layer".to_string()
+        } else {
+            layers.join(", ")
+        }
+    };
+    for kill in &s.chaos.kills {
+        let per_hour = format!("{:.3}", kill.rate.per_second() * 3600.0);
+        let per_hour = per_hour.trim_end_matches('0').trim_end_matches('.');
+        out.push_str(&format!(
+            "  chaos: kills at {per_hour}/h on {}\n",
+            kill.layer
+        ));
+    }
+    for outage in &s.chaos.zone_outages {
+        out.push_str(&format!(
+            "  chaos: at {}, {}% of the instances of {} lost\n",
+            outage.at,
+            outage.fraction * 100.0,
+            layers_named(&outage.layers)
+        ));
+    }
+    for impairment in &s.chaos.impairments {
+        let setting = match (impairment.capacity, impairment.factor, impairment.added) {
+            (Some(capacity), _, _) => format!(" to {}% of CPU", capacity * 100.0),
+            (_, Some(factor), _) => format!(" ×{factor}"),
+            (_, _, Some(added)) => format!(" +{added}"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "  chaos: {}{setting} on {}% of the instances of {}, from {} for {}\n",
+            impairment.kind.name(),
+            impairment.share * 100.0,
+            layers_named(&impairment.layers),
+            impairment.at,
+            impairment.duration
+        ));
+    }
     for rollout in &s.rollouts {
         out.push_str(&format!(
             "  rollout of {} at {} by {}: {}\n",

@@ -365,17 +365,7 @@ impl World {
                 return;
             };
             let job = self.jobs.remove(started.customer).expect("looked up above");
-            if job.background {
-                self.count_on_cluster(instance, true, ClusterEvent::Failure(cause));
-            } else {
-                let weight = u64::from(self.weight);
-                let layer = &mut self.layers[job.layer.index()];
-                layer.attempts.in_flight -= weight;
-                layer.departed += weight;
-                layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
-                self.attempt_failed_at_layer(job.layer, Some(instance), cause);
-                self.answer(job.call, job.attempt, Some(cause));
-            }
+            self.job_failed_on(job, instance, cause, now);
             next = self.instances[instance.index()].station.complete(now);
         }
         self.finish_drain_if_idle(instance);
@@ -524,19 +514,26 @@ impl World {
             .handles()
             .filter(|h| self.jobs.get(*h).is_some_and(|j| j.instance == instance))
             .collect();
-        let weight = u64::from(self.weight);
         for handle in doomed {
             let job = self.jobs.remove(handle).expect("listed just now");
-            if job.background {
-                self.count_on_cluster(instance, true, ClusterEvent::Failure(FailureCause::Reset));
-                continue;
-            }
-            let layer = &mut self.layers[job.layer.index()];
-            layer.attempts.in_flight -= weight;
-            layer.departed += weight;
-            layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
-            self.attempt_failed_at_layer(job.layer, Some(instance), FailureCause::Reset);
-            self.answer(job.call, job.attempt, Some(FailureCause::Reset));
+            self.job_failed_on(job, instance, FailureCause::Reset, now);
         }
+    }
+
+    /// `job`, already out of the slab, leaves `instance` failed with `cause` at `now`:
+    /// its layer counts it, and its caller hears (a background job counts on its
+    /// cluster only).
+    fn job_failed_on(&mut self, job: Job, instance: InstanceId, cause: FailureCause, now: SimTime) {
+        if job.background {
+            self.count_on_cluster(instance, true, ClusterEvent::Failure(cause));
+            return;
+        }
+        let weight = u64::from(self.weight);
+        let layer = &mut self.layers[job.layer.index()];
+        layer.attempts.in_flight -= weight;
+        layer.departed += weight;
+        layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
+        self.attempt_failed_at_layer(job.layer, Some(instance), cause);
+        self.answer(job.call, job.attempt, Some(cause));
     }
 }
