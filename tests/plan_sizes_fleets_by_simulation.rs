@@ -135,8 +135,10 @@ fn plan_json(args: &[&str]) -> serde_json::Value {
 #[test]
 fn for_a_defective_release_plan_advises_the_strategy_that_always_rolls_it_back() {
     // Retries hide a 5% error rate from the entry layer, so neither strategy fails
-    // requests; rolling is cheaper, but left the bad version serving at the end of a
-    // run, while red/black rolled back every time and restored traffic faster.
+    // requests; rolling is cheaper, but its batch-by-batch rollback (the rollout starts
+    // 2 minutes in; the rollback ends 9.4–9.8 minutes in) is still under way when the
+    // 9-minute run ends, so the bad version still serves, while red/black rolled back
+    // every time (done by 7.7 minutes) and restored traffic faster.
     let json = plan_json(&[
         "models/quickstart.toml",
         "--json",
@@ -144,6 +146,8 @@ fn for_a_defective_release_plan_advises_the_strategy_that_always_rolls_it_back()
         "3",
         "--set",
         "rollout.release.error_rate=0.05",
+        "--set",
+        "duration=\"9m\"",
     ]);
     let advice = &json["rollouts"][0];
     assert_eq!(advice["recommended"], "red-black", "{advice}");

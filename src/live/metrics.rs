@@ -367,7 +367,7 @@ mod tests {
         let record_bytes = attempts.len() * std::mem::size_of::<Attempt>()
             + requests.len() * std::mem::size_of::<RequestRecord>();
         assert!(
-            bytes_per_second < 2048 && run.load.memory_bytes() * 20 < record_bytes,
+            bytes_per_second < 3072 && run.load.memory_bytes() * 20 < record_bytes,
             "{bytes_per_second} bytes a second; {record_bytes} bytes of records"
         );
 
