@@ -21,12 +21,12 @@ use rand::RngExt;
 use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::Scenario;
-use crate::scenario::traffic::HerdKind;
 use crate::stats::histogram::{HistogramRecorder, HistogramTotal, Precision};
 
 pub(crate) use super::balancer::Balancer;
 use super::client::RetryBudget;
 use super::cluster::Cluster;
+use super::herd::HerdPlan;
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::{Instance, Phase};
 pub(crate) use super::layer::{Downstream, Layer};
@@ -36,7 +36,7 @@ use super::observe::{
 };
 use super::request::{Call, Job};
 use super::slab::{Handle, Slab};
-use super::traffic::{TrafficCurve, next_herd_time};
+use super::traffic::TrafficCurve;
 
 /// Something that happens at a point in virtual time. Small and `Copy`: ids, not data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +88,6 @@ pub(crate) enum Event {
     SampledCallsDone { job: Handle },
 }
 
-/// A herd, compiled.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HerdPlan {
-    pub(crate) end: SimTime,
-    pub(crate) layer: LayerId,
-    pub(crate) reconnect: bool,
-}
-
 /// Independent random streams, one per concern, so that changing one part of a model
 /// (say, the rollout) does not reshuffle the others' dice.
 #[derive(Debug, Clone)]
@@ -117,36 +109,36 @@ pub(crate) struct Streams {
 /// The simulated world of one run.
 #[derive(Clone)]
 pub struct World {
-    pub(crate) scheduler: Scheduler<Event>,
-    pub(crate) end: SimTime,
-    pub(crate) name: String,
-    pub(crate) seed: u64,
-    pub(crate) layers: Vec<Layer>,
-    pub(crate) clusters: Vec<Cluster>,
-    pub(crate) instances: Vec<Instance>,
+    pub(super) scheduler: Scheduler<Event>,
+    pub(super) end: SimTime,
+    pub(super) name: String,
+    pub(super) seed: u64,
+    pub(super) layers: Vec<Layer>,
+    pub(super) clusters: Vec<Cluster>,
+    pub(super) instances: Vec<Instance>,
     /// Instances not yet terminated (pruned at window ends).
-    pub(crate) alive: Vec<InstanceId>,
-    pub(crate) calls: Slab<Call>,
-    pub(crate) jobs: Slab<Job>,
-    pub(crate) entry: LayerId,
-    pub(crate) traffic: TrafficCurve,
-    pub(crate) herds: Vec<HerdPlan>,
-    pub(crate) kills: Vec<(LayerId, f64)>,
-    pub(crate) outages: Vec<(f64, Vec<LayerId>)>,
-    pub(crate) impairments: Vec<super::impairment::ImpairmentPlan>,
-    pub(crate) rng: Streams,
-    pub(crate) observations: Observations,
-    pub(crate) cluster_windows: Vec<ClusterWindow>,
+    pub(super) alive: Vec<InstanceId>,
+    pub(super) calls: Slab<Call>,
+    pub(super) jobs: Slab<Job>,
+    pub(super) entry: LayerId,
+    pub(super) traffic: TrafficCurve,
+    pub(super) herds: Vec<HerdPlan>,
+    pub(super) kills: Vec<(LayerId, f64)>,
+    pub(super) outages: Vec<(f64, Vec<LayerId>)>,
+    pub(super) impairments: Vec<super::impairment::ImpairmentPlan>,
+    pub(super) rng: Streams,
+    pub(super) observations: Observations,
+    pub(super) cluster_windows: Vec<ClusterWindow>,
     /// Server-side latency of each cluster's window being filled.
-    pub(crate) cluster_latency: Vec<HistogramRecorder>,
+    pub(super) cluster_latency: Vec<HistogramRecorder>,
     /// Most jobs alive at once (memory grows with this, not with time).
-    pub(crate) jobs_peak: usize,
+    pub(super) jobs_peak: usize,
     /// A reusable buffer for the layers a job calls (no allocation per job).
-    pub(crate) scratch_layers: Vec<LayerId>,
+    pub(super) scratch_layers: Vec<LayerId>,
     /// Real requests each simulated one stands for: 1, or the fast mode's step.
-    pub(crate) weight: u32,
+    pub(super) weight: u32,
     /// The fast mode's state, if the world runs in fast mode.
-    pub(crate) fast: Option<Box<super::fast::Fast>>,
+    pub(super) fast: Option<Box<super::fast::Fast>>,
 }
 
 impl std::fmt::Debug for World {
@@ -249,16 +241,7 @@ impl World {
             .collect();
         let end = SimTime::ZERO + scenario.duration;
         let entry = id_of(&scenario.traffic.entry);
-        let herds = scenario
-            .traffic
-            .herds
-            .iter()
-            .map(|h| HerdPlan {
-                end: SimTime::ZERO + h.at + h.spread,
-                layer: h.layer.as_deref().map_or(entry, id_of),
-                reconnect: h.kind == HerdKind::Reconnect,
-            })
-            .collect();
+        let herds = HerdPlan::compile(scenario, entry, id_of);
         let kills = scenario
             .chaos
             .kills
@@ -388,29 +371,7 @@ impl World {
         {
             self.scheduler.schedule_at(first, Event::EntryArrival);
         }
-        for (index, herd) in scenario.traffic.herds.iter().enumerate() {
-            let start = SimTime::ZERO + herd.at;
-            let clients = match &mut self.fast {
-                Some(fast) => super::fast::thin_count(herd.clients, fast.step, &mut fast.rng),
-                None => herd.clients,
-            };
-            if clients > 0 && start < self.end {
-                let left = u32::try_from(clients).unwrap_or(u32::MAX);
-                let at = next_herd_time(
-                    start,
-                    self.herds[index].end,
-                    left as u64,
-                    &mut self.rng.herd,
-                );
-                self.scheduler.schedule_at(
-                    at,
-                    Event::HerdArrival {
-                        herd: index as u32,
-                        left,
-                    },
-                );
-            }
-        }
+        self.schedule_herds(scenario);
         for kill in 0..self.kills.len() {
             self.schedule_next_kill(kill as u32);
         }
@@ -498,21 +459,7 @@ impl World {
                     self.scheduler.schedule_at(next, Event::EntryArrival);
                 }
             }
-            Event::HerdArrival { herd, left } => {
-                let plan = self.herds[herd as usize];
-                self.issue_call(plan.layer, super::request::Caller::User, plan.reconnect);
-                if left > 1 {
-                    let now = self.now();
-                    let at = next_herd_time(now, plan.end, (left - 1) as u64, &mut self.rng.herd);
-                    self.scheduler.schedule_at(
-                        at,
-                        Event::HerdArrival {
-                            herd,
-                            left: left - 1,
-                        },
-                    );
-                }
-            }
+            Event::HerdArrival { herd, left } => self.herd_arrival(herd, left),
             Event::Retry { call } => self.send_attempt(call),
             Event::ServiceDone { job } => self.service_done(job),
             Event::Timeouts { layer } => self.timeouts_due(layer),
@@ -568,6 +515,13 @@ impl World {
         }
         for index in 0..self.layers.len() {
             let layer = &mut self.layers[index];
+            debug_assert!(
+                super::observe::conservation_broken(&layer.calls, &layer.attempts).is_none(),
+                "layer {index} at {now:?} breaks {:?}: calls {:?}, attempts {:?}",
+                super::observe::conservation_broken(&layer.calls, &layer.attempts),
+                layer.calls,
+                layer.attempts
+            );
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
             layer.latency.absorb(&layer.window_latency);
