@@ -19,21 +19,16 @@
 use rand::RngExt;
 
 use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
-use crate::queueing::StationStats;
 use crate::scenario::Scenario;
-use crate::stats::histogram::{HistogramRecorder, HistogramTotal, Precision};
+use crate::stats::histogram::{HistogramRecorder, Precision};
 
 pub(crate) use super::balancer::Balancer;
-use super::client::RetryBudget;
 use super::cluster::Cluster;
 use super::herd::HerdPlan;
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::{Instance, Phase};
-pub(crate) use super::layer::{Downstream, Layer};
-use super::observe::{
-    AttemptCounts, CallCounts, ClusterSeries, ClusterWindow, LayerWindow, Observations, WINDOW,
-    state_index,
-};
+pub(crate) use super::layer::Layer;
+use super::observe::{ClusterSeries, ClusterWindow, Observations, WINDOW, state_index};
 use super::request::{Call, Job};
 use super::slab::{Handle, Slab};
 use super::traffic::TrafficCurve;
@@ -106,6 +101,27 @@ pub(crate) struct Streams {
     pub(crate) discovery: SimRng,
 }
 
+impl Streams {
+    /// The world's streams, each named after its concern (one service stream per layer).
+    fn new(streams: &RngStreams, layers: usize) -> Streams {
+        Streams {
+            traffic: streams.stream("traffic"),
+            herd: streams.stream("herd"),
+            service: (0..layers)
+                .map(|i| streams.indexed_stream("service", i as u64))
+                .collect(),
+            route: streams.stream("route"),
+            client: streams.stream("client"),
+            cache: streams.stream("cache"),
+            lifecycle: streams.stream("lifecycle"),
+            release: streams.stream("release"),
+            chaos: streams.stream("chaos"),
+            impairment: streams.stream("impairment"),
+            discovery: streams.stream("discovery"),
+        }
+    }
+}
+
 /// The simulated world of one run.
 #[derive(Clone)]
 pub struct World {
@@ -174,93 +190,13 @@ impl World {
         };
         let layers: Vec<Layer> = order
             .iter()
-            .map(|name| {
-                let spec = &scenario.layers[name];
-                let mut caches = 0;
-                let downstream = spec
-                    .calls
-                    .iter()
-                    .map(|call| Downstream {
-                        layer: id_of(&call.layer),
-                        count: call.count,
-                        cache: call.cache.as_ref().map(|cache| {
-                            caches += 1;
-                            (
-                                cache.hit_ratio,
-                                cache.warmup_requests.max(1) as f64,
-                                caches - 1,
-                            )
-                        }),
-                    })
-                    .collect();
-                Layer {
-                    name: name.clone(),
-                    workers: spec.workers,
-                    queue_capacity: spec.queue_capacity,
-                    drop_timed_out: spec.drop_timed_out,
-                    queue_timeout: spec.queue_timeout,
-                    adaptive_lifo: spec.queue_order
-                        == crate::scenario::layer::QueueOrder::AdaptiveLifo,
-                    service_time: spec.service_time,
-                    launch_time: spec.launch_time,
-                    boot_time: spec.boot_time,
-                    warmup: spec.warmup,
-                    warmup_slowdown: spec.warmup_slowdown,
-                    launch_failure_probability: spec.launch_failure_probability,
-                    balancer: Balancer::new(&spec.balancer),
-                    registry_cache_phase: SimDuration::ZERO,
-                    client: spec.client.clone(),
-                    downstream,
-                    caches,
-                    autoscaler: spec.autoscaler.clone(),
-                    releases: vec![super::release::Release::healthy()],
-                    clusters: Vec::new(),
-                    budget: RetryBudget::new(spec.client.retry_budget),
-                    calls: CallCounts::default(),
-                    attempts: AttemptCounts::default(),
-                    latency: HistogramTotal::default(),
-                    gone_stations: StationStats::default(),
-                    sojourn_ns: 0,
-                    departed: 0,
-                    service_starts: 0,
-                    waited_ns: 0,
-                    delayed: 0,
-                    timeouts: std::collections::VecDeque::new(),
-                    timeouts_armed: false,
-                    window: LayerWindow::default(),
-                    window_latency: HistogramRecorder::default(),
-                    busy_area_ns_at_window: 0,
-                    instances_start: spec.instances,
-                    instances_min: spec.instances,
-                    instances_max: spec.instances,
-                    worker_area_ns: 0,
-                    launched: 0,
-                    crashed: 0,
-                }
-            })
+            .map(|name| Layer::compile(name, &scenario.layers[name], id_of))
             .collect();
         let end = SimTime::ZERO + scenario.duration;
         let entry = id_of(&scenario.traffic.entry);
         let herds = HerdPlan::compile(scenario, entry, id_of);
-        let kills = scenario
-            .chaos
-            .kills
-            .iter()
-            .map(|k| (id_of(&k.layer), k.rate.per_second()))
-            .collect();
-        let outages = scenario
-            .chaos
-            .zone_outages
-            .iter()
-            .map(|o| {
-                let hit: Vec<LayerId> = if o.layers.is_empty() {
-                    (0..order.len()).map(|i| LayerId(i as u16)).collect()
-                } else {
-                    o.layers.iter().map(|l| id_of(l)).collect()
-                };
-                (o.fraction, hit)
-            })
-            .collect();
+        let kills = super::chaos::compile_kills(scenario, id_of);
+        let outages = super::chaos::compile_outages(scenario, order.len(), id_of);
         let impairments = super::impairment::compile(scenario, order.len(), id_of);
         let mut world = World {
             scheduler: Scheduler::new(),
@@ -283,21 +219,7 @@ impl World {
             kills,
             outages,
             impairments,
-            rng: Streams {
-                traffic: streams.stream("traffic"),
-                herd: streams.stream("herd"),
-                service: (0..order.len())
-                    .map(|i| streams.indexed_stream("service", i as u64))
-                    .collect(),
-                route: streams.stream("route"),
-                client: streams.stream("client"),
-                cache: streams.stream("cache"),
-                lifecycle: streams.stream("lifecycle"),
-                release: streams.stream("release"),
-                chaos: streams.stream("chaos"),
-                impairment: streams.stream("impairment"),
-                discovery: streams.stream("discovery"),
-            },
+            rng: Streams::new(&streams, order.len()),
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
             jobs_peak: 0,
