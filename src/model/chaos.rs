@@ -7,9 +7,46 @@ use rand::RngExt;
 
 use crate::engine::SimDuration;
 
+use crate::scenario::Scenario;
+
 use super::ids::{InstanceId, LayerId};
 use super::instance::Phase;
 use super::world::{Event, World};
+
+/// Chaos Monkey's kill specs of `scenario`, compiled: the layer and kills per second.
+pub(crate) fn compile_kills(
+    scenario: &Scenario,
+    id_of: impl Fn(&str) -> LayerId,
+) -> Vec<(LayerId, f64)> {
+    scenario
+        .chaos
+        .kills
+        .iter()
+        .map(|k| (id_of(&k.layer), k.rate.per_second()))
+        .collect()
+}
+
+/// The zone outages of `scenario`, compiled: the fraction struck and the layers hit
+/// (all `layers` of the world when the outage names none).
+pub(crate) fn compile_outages(
+    scenario: &Scenario,
+    layers: usize,
+    id_of: impl Fn(&str) -> LayerId,
+) -> Vec<(f64, Vec<LayerId>)> {
+    scenario
+        .chaos
+        .zone_outages
+        .iter()
+        .map(|o| {
+            let hit: Vec<LayerId> = if o.layers.is_empty() {
+                (0..layers).map(|i| LayerId(i as u16)).collect()
+            } else {
+                o.layers.iter().map(|l| id_of(l)).collect()
+            };
+            (o.fraction, hit)
+        })
+        .collect()
+}
 
 impl World {
     pub(crate) fn schedule_next_kill(&mut self, kill: u32) {

@@ -214,7 +214,7 @@ impl World {
         let on = &self.instances[instance.index()];
         let mut factor = on.slowdown_at(now) * on.impaired.service_factor;
         if reconnect {
-            factor *= 2.0;
+            factor *= super::herd::RECONNECT_SERVICE_FACTOR;
         }
         let version = on.version as usize;
         let release = &self.layers[layer.index()].releases[version];
@@ -265,8 +265,9 @@ impl World {
                 if let Some((hit_ratio, warmup, slot)) = downstream.cache {
                     let lookups = &mut self.instances[instance.index()].cache_lookups[slot];
                     let n = *lookups as f64;
-                    // Past 20 warm-up lengths the cache is warm to within e^-20.
-                    let hit_probability = if n >= warmup * 20.0 {
+                    // Past WARM_CACHE_WARMUPS warm-up lengths the cache is warm to
+                    // within e^-20.
+                    let hit_probability = if n >= warmup * super::world::WARM_CACHE_WARMUPS {
                         hit_ratio
                     } else {
                         hit_ratio * (1.0 - (-n / warmup).exp())

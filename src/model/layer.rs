@@ -6,6 +6,7 @@
 use crate::engine::{DurationDist, SimDuration, SimTime};
 use crate::queueing::StationStats;
 use crate::scenario::client::ClientSpec;
+use crate::scenario::layer::{LayerSpec, QueueOrder};
 use crate::stats::histogram::{HistogramRecorder, HistogramTotal};
 
 use super::balancer::Balancer;
@@ -93,4 +94,71 @@ pub(crate) struct Layer {
     pub(crate) crashed: u64,
     /// Σ workers of serving instances × window length, in worker-ns (for utilisation).
     pub(crate) worker_area_ns: u128,
+}
+
+impl Layer {
+    /// The layer `name` of the model, compiled, with zero totals; `id_of` gives the id
+    /// of a layer it calls.
+    pub(crate) fn compile(name: &str, spec: &LayerSpec, id_of: impl Fn(&str) -> LayerId) -> Layer {
+        let mut caches = 0;
+        let downstream = spec
+            .calls
+            .iter()
+            .map(|call| Downstream {
+                layer: id_of(&call.layer),
+                count: call.count,
+                cache: call.cache.as_ref().map(|cache| {
+                    caches += 1;
+                    (
+                        cache.hit_ratio,
+                        cache.warmup_requests.max(1) as f64,
+                        caches - 1,
+                    )
+                }),
+            })
+            .collect();
+        Layer {
+            name: name.to_string(),
+            workers: spec.workers,
+            queue_capacity: spec.queue_capacity,
+            drop_timed_out: spec.drop_timed_out,
+            queue_timeout: spec.queue_timeout,
+            adaptive_lifo: spec.queue_order == QueueOrder::AdaptiveLifo,
+            service_time: spec.service_time,
+            launch_time: spec.launch_time,
+            boot_time: spec.boot_time,
+            warmup: spec.warmup,
+            warmup_slowdown: spec.warmup_slowdown,
+            launch_failure_probability: spec.launch_failure_probability,
+            balancer: Balancer::new(&spec.balancer),
+            registry_cache_phase: SimDuration::ZERO,
+            client: spec.client.clone(),
+            downstream,
+            caches,
+            autoscaler: spec.autoscaler.clone(),
+            releases: vec![super::release::Release::healthy()],
+            clusters: Vec::new(),
+            budget: RetryBudget::new(spec.client.retry_budget),
+            calls: CallCounts::default(),
+            attempts: AttemptCounts::default(),
+            latency: HistogramTotal::default(),
+            gone_stations: StationStats::default(),
+            sojourn_ns: 0,
+            departed: 0,
+            service_starts: 0,
+            waited_ns: 0,
+            delayed: 0,
+            timeouts: std::collections::VecDeque::new(),
+            timeouts_armed: false,
+            window: LayerWindow::default(),
+            window_latency: HistogramRecorder::default(),
+            busy_area_ns_at_window: 0,
+            instances_start: spec.instances,
+            instances_min: spec.instances,
+            instances_max: spec.instances,
+            worker_area_ns: 0,
+            launched: 0,
+            crashed: 0,
+        }
+    }
 }

@@ -11,7 +11,7 @@
 //! - [`autoscaler`]: target tracking on utilisation.
 //! - [`release`]: how each version behaves (healthy, or with defects).
 //! - [`client`]: backoff, jitter and retry budgets.
-//! - [`traffic`]: the entry rate over time and herd timing.
+//! - [`traffic`]: the entry rate over time; [`herd`]: clients calling together.
 //! - [`chaos`]: Chaos Monkey kills and zone outages; [`impairment`]: CPU cuts,
 //!   slowdowns, added latency and blackholes that take capacity without killing.
 //! - [`observe`] and [`summary`]: what the run records and how it is condensed.
@@ -30,6 +30,7 @@ mod cluster;
 pub mod control;
 pub mod fast;
 mod flow;
+mod herd;
 mod ids;
 mod impairment;
 mod instance;

@@ -70,6 +70,28 @@ impl AttemptCounts {
     }
 }
 
+/// The first law of request conservation that one layer's running totals break, if
+/// any: calls issued = succeeded + failed + in flight; attempts arrived = succeeded +
+/// failed + in flight; every attempt is a first attempt or a retry. Flows (fast mode)
+/// add and remove their weights on both sides, so the laws hold in both modes. The
+/// world checks it at every window end in debug builds; `tests/world_conserves_requests`
+/// checks it from outside.
+pub(crate) fn conservation_broken(
+    calls: &CallCounts,
+    attempts: &AttemptCounts,
+) -> Option<&'static str> {
+    if calls.issued != calls.succeeded + calls.failed_total() + calls.in_flight {
+        Some("calls: issued = succeeded + failed + in flight")
+    } else if attempts.arrived != attempts.succeeded + attempts.failed_total() + attempts.in_flight
+    {
+        Some("attempts: arrived = succeeded + failed + in flight")
+    } else if attempts.arrived != calls.issued + calls.retries {
+        Some("attempts: arrived = issued + retries")
+    } else {
+        None
+    }
+}
+
 /// One second of one layer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LayerWindow {

@@ -1,4 +1,4 @@
-//! The arrival process at the entry layer, and herds.
+//! The arrival process at the entry layer (herds: [`super::herd`]).
 //!
 //! # How arrivals are drawn
 //! The rate is a step function of time, constant within each second (the second's
@@ -10,11 +10,6 @@
 //! The curve: `rate` × the daily shape (a cosine between `trough_ratio` and 1 peaking
 //! at `peak_hour`, × `weekend_factor` on Saturdays and Sundays), replaced by the
 //! `points` table from its first point on, × the factor of every burst in progress.
-//!
-//! # Herds
-//! `clients` calls at uniform times over `[at, at + spread]`, produced one at a time
-//! in increasing order (the next of `k` remaining uniform points on `[now, end]` is
-//! `now + (end − now)(1 − U^(1/k))`), so a herd of a million clients holds one event.
 
 use rand::RngExt;
 
@@ -138,21 +133,6 @@ pub fn shape_factor(shape: &DailyShape, now: SimTime) -> f64 {
     }
 }
 
-/// The time of the next of `remaining` uniform points on `[now, end]`.
-pub(crate) fn next_herd_time(
-    now: SimTime,
-    end: SimTime,
-    remaining: u64,
-    rng: &mut SimRng,
-) -> SimTime {
-    if end <= now || remaining == 0 {
-        return now;
-    }
-    let unit: f64 = rng.random::<f64>();
-    let fraction = 1.0 - unit.powf(1.0 / remaining as f64);
-    now + SimDuration::from_nanos_f64((end - now).as_nanos_f64() * fraction)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,22 +192,5 @@ mod tests {
         // Poisson counts: 100 000 ± 316 and 400 000 ± 632; allow 4 sigma.
         assert!(before.abs_diff(100_000) < 1_300, "{before}");
         assert!(after.abs_diff(400_000) < 2_600, "{after}");
-    }
-
-    #[test]
-    fn herd_times_are_increasing_and_stay_within_the_spread() {
-        let mut rng = RngStreams::new(1).stream("herd");
-        let end = SimTime::ZERO + SimDuration::from_secs(10);
-        let mut now = SimTime::ZERO;
-        let mut times = Vec::new();
-        for remaining in (1..=10_000u64).rev() {
-            now = next_herd_time(now, end, remaining, &mut rng);
-            times.push(now);
-        }
-        assert!(times.windows(2).all(|w| w[0] <= w[1]));
-        assert!(*times.last().unwrap() <= end);
-        // Uniform: about half fall in the first half of the spread.
-        let first_half = times.iter().filter(|t| t.as_secs_f64() < 5.0).count();
-        assert!(first_half.abs_diff(5_000) < 200, "{first_half}");
     }
 }

@@ -19,24 +19,19 @@
 use rand::RngExt;
 
 use crate::engine::{RngStreams, Scheduler, SimDuration, SimRng, SimTime};
-use crate::queueing::StationStats;
 use crate::scenario::Scenario;
-use crate::scenario::traffic::HerdKind;
-use crate::stats::histogram::{HistogramRecorder, HistogramTotal, Precision};
+use crate::stats::histogram::{HistogramRecorder, Precision};
 
 pub(crate) use super::balancer::Balancer;
-use super::client::RetryBudget;
 use super::cluster::Cluster;
+use super::herd::HerdPlan;
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::{Instance, Phase};
-pub(crate) use super::layer::{Downstream, Layer};
-use super::observe::{
-    AttemptCounts, CallCounts, ClusterSeries, ClusterWindow, LayerWindow, Observations, WINDOW,
-    state_index,
-};
+pub(crate) use super::layer::Layer;
+use super::observe::{ClusterSeries, ClusterWindow, Observations, WINDOW, state_index};
 use super::request::{Call, Job};
 use super::slab::{Handle, Slab};
-use super::traffic::{TrafficCurve, next_herd_time};
+use super::traffic::TrafficCurve;
 
 /// Something that happens at a point in virtual time. Small and `Copy`: ids, not data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +83,6 @@ pub(crate) enum Event {
     SampledCallsDone { job: Handle },
 }
 
-/// A herd, compiled.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HerdPlan {
-    pub(crate) end: SimTime,
-    pub(crate) layer: LayerId,
-    pub(crate) reconnect: bool,
-}
-
 /// Independent random streams, one per concern, so that changing one part of a model
 /// (say, the rollout) does not reshuffle the others' dice.
 #[derive(Debug, Clone)]
@@ -114,39 +101,60 @@ pub(crate) struct Streams {
     pub(crate) discovery: SimRng,
 }
 
+impl Streams {
+    /// The world's streams, each named after its concern (one service stream per layer).
+    fn new(streams: &RngStreams, layers: usize) -> Streams {
+        Streams {
+            traffic: streams.stream("traffic"),
+            herd: streams.stream("herd"),
+            service: (0..layers)
+                .map(|i| streams.indexed_stream("service", i as u64))
+                .collect(),
+            route: streams.stream("route"),
+            client: streams.stream("client"),
+            cache: streams.stream("cache"),
+            lifecycle: streams.stream("lifecycle"),
+            release: streams.stream("release"),
+            chaos: streams.stream("chaos"),
+            impairment: streams.stream("impairment"),
+            discovery: streams.stream("discovery"),
+        }
+    }
+}
+
 /// The simulated world of one run.
 #[derive(Clone)]
 pub struct World {
-    pub(crate) scheduler: Scheduler<Event>,
-    pub(crate) end: SimTime,
-    pub(crate) name: String,
-    pub(crate) seed: u64,
-    pub(crate) layers: Vec<Layer>,
-    pub(crate) clusters: Vec<Cluster>,
-    pub(crate) instances: Vec<Instance>,
+    pub(super) scheduler: Scheduler<Event>,
+    pub(super) end: SimTime,
+    pub(super) name: String,
+    pub(super) seed: u64,
+    pub(super) layers: Vec<Layer>,
+    pub(super) clusters: Vec<Cluster>,
+    pub(super) instances: Vec<Instance>,
     /// Instances not yet terminated (pruned at window ends).
-    pub(crate) alive: Vec<InstanceId>,
-    pub(crate) calls: Slab<Call>,
-    pub(crate) jobs: Slab<Job>,
-    pub(crate) entry: LayerId,
-    pub(crate) traffic: TrafficCurve,
-    pub(crate) herds: Vec<HerdPlan>,
-    pub(crate) kills: Vec<(LayerId, f64)>,
-    pub(crate) outages: Vec<(f64, Vec<LayerId>)>,
-    pub(crate) impairments: Vec<super::impairment::ImpairmentPlan>,
-    pub(crate) rng: Streams,
-    pub(crate) observations: Observations,
-    pub(crate) cluster_windows: Vec<ClusterWindow>,
+    pub(super) alive: Vec<InstanceId>,
+    pub(super) calls: Slab<Call>,
+    pub(super) jobs: Slab<Job>,
+    pub(super) entry: LayerId,
+    pub(super) traffic: TrafficCurve,
+    pub(super) herds: Vec<HerdPlan>,
+    pub(super) kills: Vec<(LayerId, f64)>,
+    pub(super) outages: Vec<(f64, Vec<LayerId>)>,
+    pub(super) impairments: Vec<super::impairment::ImpairmentPlan>,
+    pub(super) rng: Streams,
+    pub(super) observations: Observations,
+    pub(super) cluster_windows: Vec<ClusterWindow>,
     /// Server-side latency of each cluster's window being filled.
-    pub(crate) cluster_latency: Vec<HistogramRecorder>,
+    pub(super) cluster_latency: Vec<HistogramRecorder>,
     /// Most jobs alive at once (memory grows with this, not with time).
-    pub(crate) jobs_peak: usize,
+    pub(super) jobs_peak: usize,
     /// A reusable buffer for the layers a job calls (no allocation per job).
-    pub(crate) scratch_layers: Vec<LayerId>,
+    pub(super) scratch_layers: Vec<LayerId>,
     /// Real requests each simulated one stands for: 1, or the fast mode's step.
-    pub(crate) weight: u32,
+    pub(super) weight: u32,
     /// The fast mode's state, if the world runs in fast mode.
-    pub(crate) fast: Option<Box<super::fast::Fast>>,
+    pub(super) fast: Option<Box<super::fast::Fast>>,
 }
 
 impl std::fmt::Debug for World {
@@ -182,102 +190,13 @@ impl World {
         };
         let layers: Vec<Layer> = order
             .iter()
-            .map(|name| {
-                let spec = &scenario.layers[name];
-                let mut caches = 0;
-                let downstream = spec
-                    .calls
-                    .iter()
-                    .map(|call| Downstream {
-                        layer: id_of(&call.layer),
-                        count: call.count,
-                        cache: call.cache.as_ref().map(|cache| {
-                            caches += 1;
-                            (
-                                cache.hit_ratio,
-                                cache.warmup_requests.max(1) as f64,
-                                caches - 1,
-                            )
-                        }),
-                    })
-                    .collect();
-                Layer {
-                    name: name.clone(),
-                    workers: spec.workers,
-                    queue_capacity: spec.queue_capacity,
-                    drop_timed_out: spec.drop_timed_out,
-                    queue_timeout: spec.queue_timeout,
-                    adaptive_lifo: spec.queue_order
-                        == crate::scenario::layer::QueueOrder::AdaptiveLifo,
-                    service_time: spec.service_time,
-                    launch_time: spec.launch_time,
-                    boot_time: spec.boot_time,
-                    warmup: spec.warmup,
-                    warmup_slowdown: spec.warmup_slowdown,
-                    launch_failure_probability: spec.launch_failure_probability,
-                    balancer: Balancer::new(&spec.balancer),
-                    registry_cache_phase: SimDuration::ZERO,
-                    client: spec.client.clone(),
-                    downstream,
-                    caches,
-                    autoscaler: spec.autoscaler.clone(),
-                    releases: vec![super::release::Release::healthy()],
-                    clusters: Vec::new(),
-                    budget: RetryBudget::new(spec.client.retry_budget),
-                    calls: CallCounts::default(),
-                    attempts: AttemptCounts::default(),
-                    latency: HistogramTotal::default(),
-                    gone_stations: StationStats::default(),
-                    sojourn_ns: 0,
-                    departed: 0,
-                    service_starts: 0,
-                    waited_ns: 0,
-                    delayed: 0,
-                    timeouts: std::collections::VecDeque::new(),
-                    timeouts_armed: false,
-                    window: LayerWindow::default(),
-                    window_latency: HistogramRecorder::default(),
-                    busy_area_ns_at_window: 0,
-                    instances_start: spec.instances,
-                    instances_min: spec.instances,
-                    instances_max: spec.instances,
-                    worker_area_ns: 0,
-                    launched: 0,
-                    crashed: 0,
-                }
-            })
+            .map(|name| Layer::compile(name, &scenario.layers[name], id_of))
             .collect();
         let end = SimTime::ZERO + scenario.duration;
         let entry = id_of(&scenario.traffic.entry);
-        let herds = scenario
-            .traffic
-            .herds
-            .iter()
-            .map(|h| HerdPlan {
-                end: SimTime::ZERO + h.at + h.spread,
-                layer: h.layer.as_deref().map_or(entry, id_of),
-                reconnect: h.kind == HerdKind::Reconnect,
-            })
-            .collect();
-        let kills = scenario
-            .chaos
-            .kills
-            .iter()
-            .map(|k| (id_of(&k.layer), k.rate.per_second()))
-            .collect();
-        let outages = scenario
-            .chaos
-            .zone_outages
-            .iter()
-            .map(|o| {
-                let hit: Vec<LayerId> = if o.layers.is_empty() {
-                    (0..order.len()).map(|i| LayerId(i as u16)).collect()
-                } else {
-                    o.layers.iter().map(|l| id_of(l)).collect()
-                };
-                (o.fraction, hit)
-            })
-            .collect();
+        let herds = HerdPlan::compile(scenario, entry, id_of);
+        let kills = super::chaos::compile_kills(scenario, id_of);
+        let outages = super::chaos::compile_outages(scenario, order.len(), id_of);
         let impairments = super::impairment::compile(scenario, order.len(), id_of);
         let mut world = World {
             scheduler: Scheduler::new(),
@@ -300,21 +219,7 @@ impl World {
             kills,
             outages,
             impairments,
-            rng: Streams {
-                traffic: streams.stream("traffic"),
-                herd: streams.stream("herd"),
-                service: (0..order.len())
-                    .map(|i| streams.indexed_stream("service", i as u64))
-                    .collect(),
-                route: streams.stream("route"),
-                client: streams.stream("client"),
-                cache: streams.stream("cache"),
-                lifecycle: streams.stream("lifecycle"),
-                release: streams.stream("release"),
-                chaos: streams.stream("chaos"),
-                impairment: streams.stream("impairment"),
-                discovery: streams.stream("discovery"),
-            },
+            rng: Streams::new(&streams, order.len()),
             cluster_windows: Vec::new(),
             cluster_latency: Vec::new(),
             jobs_peak: 0,
@@ -388,29 +293,7 @@ impl World {
         {
             self.scheduler.schedule_at(first, Event::EntryArrival);
         }
-        for (index, herd) in scenario.traffic.herds.iter().enumerate() {
-            let start = SimTime::ZERO + herd.at;
-            let clients = match &mut self.fast {
-                Some(fast) => super::fast::thin_count(herd.clients, fast.step, &mut fast.rng),
-                None => herd.clients,
-            };
-            if clients > 0 && start < self.end {
-                let left = u32::try_from(clients).unwrap_or(u32::MAX);
-                let at = next_herd_time(
-                    start,
-                    self.herds[index].end,
-                    left as u64,
-                    &mut self.rng.herd,
-                );
-                self.scheduler.schedule_at(
-                    at,
-                    Event::HerdArrival {
-                        herd: index as u32,
-                        left,
-                    },
-                );
-            }
-        }
+        self.schedule_herds(scenario);
         for kill in 0..self.kills.len() {
             self.schedule_next_kill(kill as u32);
         }
@@ -498,21 +381,7 @@ impl World {
                     self.scheduler.schedule_at(next, Event::EntryArrival);
                 }
             }
-            Event::HerdArrival { herd, left } => {
-                let plan = self.herds[herd as usize];
-                self.issue_call(plan.layer, super::request::Caller::User, plan.reconnect);
-                if left > 1 {
-                    let now = self.now();
-                    let at = next_herd_time(now, plan.end, (left - 1) as u64, &mut self.rng.herd);
-                    self.scheduler.schedule_at(
-                        at,
-                        Event::HerdArrival {
-                            herd,
-                            left: left - 1,
-                        },
-                    );
-                }
-            }
+            Event::HerdArrival { herd, left } => self.herd_arrival(herd, left),
             Event::Retry { call } => self.send_attempt(call),
             Event::ServiceDone { job } => self.service_done(job),
             Event::Timeouts { layer } => self.timeouts_due(layer),
@@ -568,6 +437,13 @@ impl World {
         }
         for index in 0..self.layers.len() {
             let layer = &mut self.layers[index];
+            debug_assert!(
+                super::observe::conservation_broken(&layer.calls, &layer.attempts).is_none(),
+                "layer {index} at {now:?} breaks {:?}: calls {:?}, attempts {:?}",
+                super::observe::conservation_broken(&layer.calls, &layer.attempts),
+                layer.calls,
+                layer.attempts
+            );
             let busy_area = busy[index] + layer.gone_stations.area_busy;
             let mut window = std::mem::take(&mut layer.window);
             layer.latency.absorb(&layer.window_latency);

@@ -200,16 +200,45 @@ impl fmt::Display for WorkEstimate {
 /// The work estimate of one run of `scenario` (checked: layers exist, no cycles).
 pub fn estimate(scenario: &Scenario) -> WorkEstimate {
     let step = f64::from(scenario.sampling_step());
-    let seconds = scenario.duration.as_secs_f64();
-    let traffic = &scenario.traffic;
+    let peak = peak_entry_rate(scenario);
+    let rates = rates_through(&scenario.layers, &scenario.traffic.entry, peak);
+    let per_request = attempts_per_request(&scenario.layers);
     let mut parts = Vec::new();
+    request_parts(scenario, step, peak, &rates, &per_request, &mut parts);
+    herd_parts(scenario, &per_request, &mut parts);
+    in_flight_part(scenario, step, &rates, &mut parts);
+    let killed = chaos_parts(scenario, &mut parts);
+    fleet_parts(scenario, killed, &mut parts);
+    series_part(scenario, &mut parts);
+    WorkEstimate {
+        parts,
+        rate_per_second: rates,
+        sampling_step: scenario.sampling_step(),
+    }
+}
 
-    // Entry rate: the peak, or a daily shape's mean.
-    let peak = traffic
+/// The entry rate at its peak: the base rate or the highest point of its table.
+fn peak_entry_rate(scenario: &Scenario) -> f64 {
+    let traffic = &scenario.traffic;
+    traffic
         .points
         .iter()
         .map(|p| p.rate.per_second())
-        .fold(traffic.rate.per_second(), f64::max);
+        .fold(traffic.rate.per_second(), f64::max)
+}
+
+/// Events of the requests: the entry rate (the peak, or a daily shape's mean, plus
+/// bursts) × attempts through every layer per entry request.
+fn request_parts(
+    scenario: &Scenario,
+    step: f64,
+    peak: f64,
+    rates: &BTreeMap<String, f64>,
+    per_request: &BTreeMap<String, f64>,
+    parts: &mut Vec<Part>,
+) {
+    let traffic = &scenario.traffic;
+    let seconds = scenario.duration.as_secs_f64();
     let mean_entry = match &traffic.shape {
         Some(shape) => peak * shape.weekend_factor.max(1.0) * (1.0 + shape.trough_ratio) / 2.0,
         None => peak,
@@ -220,12 +249,8 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
         .map(|b| peak * (b.factor - 1.0).max(0.0) * b.duration.as_secs_f64().min(seconds))
         .sum();
     let entry_requests = mean_entry * seconds + burst_requests;
-
-    // Attempts at every layer per request arriving at a layer, through the calls.
-    let per_request = attempts_per_request(&scenario.layers);
-    let rates = rates_through(&scenario.layers, &traffic.entry, peak);
     if let Some(per_entry) = per_request.get(&traffic.entry) {
-        let (field, why) = request_driver(scenario, peak, &rates);
+        let (field, why) = request_driver(scenario, peak, rates);
         parts.push(Part {
             resource: Resource::Events,
             amount: entry_requests * per_entry / step * EVENTS_PER_ATTEMPT,
@@ -234,6 +259,12 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
             remedy: "lower it (or the rate, the fan-out, the duration), or run in fast mode",
         });
     }
+}
+
+/// Events of each herd's attempts, and the memory of its calls held at once (clients
+/// that arrive faster than their calls end).
+fn herd_parts(scenario: &Scenario, per_request: &BTreeMap<String, f64>, parts: &mut Vec<Part>) {
+    let traffic = &scenario.traffic;
     for (i, herd) in traffic.herds.iter().enumerate() {
         let layer = herd.layer.as_deref().unwrap_or(&traffic.entry);
         let through = per_request.get(layer).copied().unwrap_or(1.0);
@@ -249,7 +280,6 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
             ),
             remedy: "use fewer clients",
         });
-        // Clients that arrive faster than their calls end are all held at once.
         let hold = scenario.layers.get(layer).map_or(1.0, |l| {
             l.client.timeout.as_secs_f64() * f64::from(l.client.retries + 1)
         });
@@ -266,8 +296,15 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
             remedy: "use fewer clients or a longer spread",
         });
     }
+}
 
-    // Calls in flight: rate × the callers' timeout, at every layer.
+/// Memory of the calls in flight: rate × the callers' timeout, at every layer.
+fn in_flight_part(
+    scenario: &Scenario,
+    step: f64,
+    rates: &BTreeMap<String, f64>,
+    parts: &mut Vec<Part>,
+) {
     let in_flight: f64 = rates
         .iter()
         .map(|(name, rate)| rate / step * scenario.layers[name].client.timeout.as_secs_f64())
@@ -276,11 +313,18 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
         resource: Resource::Memory,
         amount: in_flight * BYTES_PER_CALL_IN_FLIGHT,
         field: "traffic.rate".into(),
-        why: format!("= {}: up to {in_flight:.1e} calls in flight", traffic.rate),
+        why: format!(
+            "= {}: up to {in_flight:.1e} calls in flight",
+            scenario.traffic.rate
+        ),
         remedy: "lower the rate or the clients' timeouts",
     });
+}
 
-    // Chaos.
+/// Events of Chaos Monkey's kills (each scans its layer); returns the instances chaos
+/// kills or takes out over the run (each needs a replacement's record).
+fn chaos_parts(scenario: &Scenario, parts: &mut Vec<Part>) -> f64 {
+    let seconds = scenario.duration.as_secs_f64();
     let mut killed = 0.0;
     for (i, kill) in scenario.chaos.kills.iter().enumerate() {
         let size = scenario
@@ -309,8 +353,13 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
             .sum();
         killed += lost;
     }
+    killed
+}
 
-    // Instances × duration, and their records.
+/// Events of instances × duration (a rolled layer counts twice per rollout), and the
+/// memory of their records and of the `killed` replacements.
+fn fleet_parts(scenario: &Scenario, killed: f64, parts: &mut Vec<Part>) {
+    let seconds = scenario.duration.as_secs_f64();
     let mut instances = 0.0;
     let mut biggest = (String::new(), 0u32);
     for (name, layer) in &scenario.layers {
@@ -350,8 +399,11 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
         why: format!("({instances:.0} instances and {killed:.1e} replacements, one record each)"),
         remedy: "use fewer instances or fewer kills",
     });
+}
 
-    // The per-second series: one window per layer and per cluster per second.
+/// Memory of the per-second series: one window per layer and per cluster per second.
+fn series_part(scenario: &Scenario, parts: &mut Vec<Part>) {
+    let seconds = scenario.duration.as_secs_f64();
     let series = (2 * scenario.layers.len() + 2 * scenario.rollouts.len()) as f64;
     parts.push(Part {
         resource: Resource::Memory,
@@ -364,12 +416,6 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
         ),
         remedy: "shorten the duration (or split the run)",
     });
-
-    WorkEstimate {
-        parts,
-        rate_per_second: rates,
-        sampling_step: scenario.sampling_step(),
-    }
 }
 
 /// A layer's most instances: its autoscaler's max, or its starting size.
