@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::error::Error;
 use crate::import;
 use crate::scenario::{self, Scenario, overrides::Override};
 
@@ -64,7 +65,7 @@ pub(crate) struct Force {
 impl Force {
     /// Refuses `model` (as it will run: fidelity applied) if its work estimate is over
     /// the limits, unless `--force`; with it, says so on stderr.
-    pub(crate) fn check(&self, model: &Scenario, file: &Path) -> Result<(), String> {
+    pub(crate) fn check(&self, model: &Scenario, file: &Path) -> Result<(), Error> {
         let estimate = scenario::work::estimate(model);
         match estimate.within_limits() {
             Ok(()) => Ok(()),
@@ -72,7 +73,7 @@ impl Force {
                 eprintln!("warning: {}: {reason} (running: --force)", file.display());
                 Ok(())
             }
-            Err(reason) => Err(format!("{}: {reason}", file.display())),
+            Err(reason) => Err(Error::BadInput(format!("{}: {reason}", file.display()))),
         }
     }
 }
@@ -94,25 +95,23 @@ pub(crate) fn load(
     path: Option<&Path>,
     overrides: &[Override],
     rollout: &RolloutFile,
-) -> Result<(Scenario, PathBuf), String> {
+) -> Result<(Scenario, PathBuf), Error> {
     let file = path.map_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME), Path::to_path_buf);
     if overrides.is_empty() && rollout.files.is_empty() {
         let model = match path {
             Some(path) => scenario::load(path),
             None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         return Ok((model, file));
     }
     // Read and check the file as it is first, so its own errors keep their lines.
     let (original, model) = match path {
         Some(path) => {
-            let (model, text) = scenario::load_with_source(path).map_err(|e| e.to_string())?;
+            let (model, text) = scenario::load_with_source(path)?;
             (text, model)
         }
         None => {
-            let model = scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME))
-                .map_err(|e| e.to_string())?;
+            let model = scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME))?;
             (DEFAULT_MODEL.to_string(), model)
         }
     };
@@ -121,16 +120,16 @@ pub(crate) fn load(
     if !rollout.files.is_empty() {
         let given = import::paths_given(&rollout.files);
         text = with_imported_rollout(&text, &model, rollout, &given)
-            .map_err(|e| format!("--rollout {given}: {e}"))?;
+            .map_err(|e| Error::BadInput(format!("--rollout {given}: {e}")))?;
         changes.push(format!("--rollout {given}"));
     }
     let changed = scenario::overrides::apply(&text, overrides)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+        .map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
     changes.extend(overrides.iter().map(|o| format!("--set {}", o.text())));
     let mut model = scenario::parse(&changed, &file).map_err(|mut e| {
         // Positions would point into the rewritten text, not the user's file.
         e.position = None;
-        format!("{e} (with {})", changes.join(", "))
+        Error::BadInput(format!("{e} (with {})", changes.join(", ")))
     })?;
     if model.name.is_empty() {
         model.name = file
