@@ -23,7 +23,8 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Result<(), Error> {
-    let (scenario, file) = super::model_source::load(Some(&args.model), &args.sets, &args.rollout)?;
+    let (scenario, file) =
+        super::model_source::load(Some(&args.model), &args.sets, &args.rollout, None)?;
     let work = crate::scenario::work::estimate(&scenario);
     // A model no run could finish is not accepted: `run` would refuse it without --force.
     work.within_limits()

@@ -74,7 +74,7 @@ impl Default for CompareArgs {
 
 pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
     let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {

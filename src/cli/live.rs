@@ -17,7 +17,7 @@ use crate::live::{driver, metrics, processes::Supervisor, scale};
 use crate::metrics::Slo;
 use crate::report::rollout::{clock, render_text};
 use crate::report::versus;
-use crate::scenario::{self, rollout::Strategy};
+use crate::scenario::rollout::Strategy;
 
 #[derive(Debug, Args)]
 pub(crate) struct LiveArgs {
@@ -52,20 +52,14 @@ enum Ending {
 }
 
 pub(crate) fn run(args: &LiveArgs) -> Result<(), Error> {
-    let (mut model, file) = super::model_source::load(
+    let (mut model, _) = super::model_source::load(
         Some(&args.model),
         &args.sets,
         &super::model_source::RolloutFile::default(),
+        args.strategy,
     )?;
     if let Some(seed) = args.seed {
         model.seed = seed;
-    }
-    if let Some(strategy) = args.strategy {
-        for rollout in &mut model.rollouts {
-            rollout.strategy = strategy;
-        }
-        scenario::recheck(&model, &file)
-            .map_err(|e| Error::BadInput(format!("with --strategy {strategy}: {e}")))?;
     }
     if !(1..=1000).contains(&args.sim_runs) {
         return Err(Error::BadInput(format!(

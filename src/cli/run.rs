@@ -19,7 +19,7 @@ use crate::metrics::Slo;
 use crate::rehearsal::{rehearse, rehearse_with_baseline};
 use crate::report::{rollout, run_summary};
 use crate::rollout::{Outcome, RolloutRecord};
-use crate::scenario::{self, rollout::Strategy};
+use crate::scenario::rollout::Strategy;
 
 /// The built-in default model.
 pub(crate) const DEFAULT_MODEL: &str = include_str!("../../models/netflix-2011.toml");
@@ -61,25 +61,16 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
-    let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+    let (mut model, file) = super::model_source::load(
+        args.model.as_deref(),
+        &args.sets,
+        &args.rollout,
+        args.strategy,
+    )?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
-    }
-    if let Some(strategy) = args.strategy {
-        if model.rollouts.is_empty() {
-            return Err(Error::BadInput(format!(
-                "--strategy {strategy}: the model {} has no [[rollouts]] section to apply it to",
-                model.name
-            )));
-        }
-        for rollout in &mut model.rollouts {
-            rollout.strategy = strategy;
-        }
-        scenario::recheck(&model, &file)
-            .map_err(|e| Error::BadInput(format!("with --strategy {strategy}: {e}")))?;
     }
     if let Some(dir) = &args.plot {
         if model.rollouts.is_empty() {

@@ -33,8 +33,8 @@ use crate::metrics::json::SweepStamp;
 use crate::plan::fingerprint::{self, describe_difference};
 use crate::plan::results::{self, Checked, CutLine, ResultsFile};
 use crate::plan::sweep::{self, ExperimentSpec, Grid, MAX_RUNS, RunKey};
-use crate::scenario;
 use crate::scenario::files::{check_writable, read_bounded};
+use crate::scenario::{self, ModelText};
 
 use super::lock::ResultsLock;
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
@@ -128,6 +128,13 @@ struct Prepared {
     stamp: SweepStamp,
 }
 
+impl Prepared {
+    /// The experiment's model, parsed (each point's overrides are applied to it).
+    fn model(&self) -> Result<ModelText<'_>, Error> {
+        Ok(ModelText::parse(&self.source, &self.model_file)?)
+    }
+}
+
 /// Reads `experiment` and its model and fingerprints the sweep; with `checks` (a
 /// sweep about to run), first builds every point's model and checks it, its work
 /// estimate against those limits included; with none (a summary of results already
@@ -152,13 +159,15 @@ fn prepare(
         (DEFAULT_MODEL.to_string(), PathBuf::from(DEFAULT_MODEL_NAME))
     } else {
         let path = base.join(&spec.model);
-        let (_, text) = scenario::load_with_source(&path)?;
-        (text, path)
+        (scenario::read(&path)?, path)
     };
+    // Read once and parsed once; a point's model is this one with its overrides,
+    // checked (the model's own error is reported as the file's).
+    let model = ModelText::parse(&source, &model_file)?;
     // Every point's model is built and checked, its work estimate included, before
     // anything runs (and dropped: each run builds its own again).
     let model_of = |point: usize| {
-        let built = sweep::model_of(&source, &model_file, &grid.point(point))?;
+        let built = sweep::model_of(&model, &grid.point(point))?;
         if let Some(force) = checks {
             force
                 .check(&built, &model_file)
@@ -222,11 +231,7 @@ fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked
 pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
     let prepared = prepare(&args.experiment, Some(&args.force))?;
     let Prepared {
-        spec,
-        grid,
-        source,
-        model_file,
-        stamp,
+        spec, grid, stamp, ..
     } = &prepared;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
     let all = sweep::runs(grid.len(), spec.runs, stamp.first_seed)?;
@@ -276,10 +281,11 @@ pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
             .open(&out)
             .map_err(|e| Error::Failed(format!("{}: {e}", out.display())))?,
     );
+    let model = prepared.model()?;
     let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
     let written: Result<(), Error> = todo.par_iter().with_max_len(1).try_for_each(|key| {
         let point = grid.point(key.point);
-        let model = sweep::model_of(source, model_file, &point)?;
+        let model = sweep::model_of(&model, &point)?;
         // One write of the whole line: an interruption cuts at most the last line.
         let line = sweep::run_one(&model, &point, *key, stamp).to_line() + "\n";
         bar.inc(1);

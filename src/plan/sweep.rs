@@ -29,7 +29,6 @@
 //! the lines they read make one sweep ([`super::results`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value as Json;
 use toml::Value;
@@ -38,8 +37,8 @@ use crate::error::Error;
 use crate::metrics::Slo;
 use crate::metrics::json::{ResultLine, RolloutJson, SweepStamp};
 use crate::rehearsal::rehearse_with_baseline;
-use crate::scenario::Scenario;
-use crate::scenario::overrides::{self, Override};
+use crate::scenario::overrides::Override;
+use crate::scenario::{ModelText, Scenario};
 
 /// Keys starting with this only label a point (e.g. `tag.load = "80%"`, for a
 /// report's facets); they change nothing in the model.
@@ -267,21 +266,19 @@ pub fn shard(all: &[RunKey], k: usize, n: usize) -> Vec<RunKey> {
         .collect()
 }
 
-/// The model of `point`: `source` (the model text) with its overrides applied.
-pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, Error> {
+/// The model of `point`: the experiment's model (parsed once, unchanged) with the
+/// point's overrides applied, checked.
+pub fn model_of(model: &ModelText<'_>, point: &Point) -> Result<Scenario, Error> {
     let overrides: Vec<Override> = point
         .overrides
         .iter()
         .filter(|(k, _)| !k.starts_with(TAG))
         .map(|(k, v)| Override::new(k, v.clone()))
-        .collect::<Result<_, _>>()
-        .map_err(Error::BadInput)?;
-    let text = overrides::apply(source, &overrides).map_err(Error::BadInput)?;
-    crate::scenario::parse(&text, file).map_err(|mut e| {
-        e.position = None;
-        let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
-        Error::BadInput(format!("{e} (point with {})", sets.join(", ")))
-    })
+        .collect::<Result<_, _>>()?;
+    let mut text = model.clone();
+    text.apply(&overrides)?;
+    let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
+    Ok(text.check(&format!("point with {}", sets.join(", ")))?)
 }
 
 /// Runs one point with one seed: its rehearsal against its baseline; the result line,
