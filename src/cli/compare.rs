@@ -73,6 +73,8 @@ impl Default for CompareArgs {
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
+    // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
+    super::interrupt::exit_at_once();
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
     args.fidelity.apply(&mut model);

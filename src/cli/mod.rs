@@ -4,14 +4,15 @@
 //! Exit codes, by the kind of the command's [`Error`]: 0 success; 2 bad input (what
 //! the user must fix: a model, an argument, a file); 1 a failure at run time (writing
 //! results, HAProxy or a process in live mode, a sweep's worker) or a check that ran
-//! and failed (`validate`); 130 interrupted (Ctrl-C in live mode). Errors are printed
-//! as `error: MESSAGE`; an interruption says what it stopped.
+//! and failed (`validate`); 130 interrupted (Ctrl-C). Errors are printed as `error:
+//! MESSAGE`; an interruption says what it stopped and what was kept.
 
 mod check;
 mod compare;
 mod import;
 #[cfg(feature = "live")]
 mod instance;
+mod interrupt;
 #[cfg(feature = "live")]
 mod live;
 mod lock;
@@ -76,7 +77,8 @@ enum Command {
 /// The exit codes, for `--help`.
 const EXIT_CODES: &str = "Exit codes: 0 success; 2 bad input (a model, an argument or a file to \
 fix); 1 a failure while running (writing results, HAProxy or a process in live mode, a sweep's \
-worker) or a check that failed (validate); 130 interrupted (Ctrl-C).";
+worker) or a check that failed (validate); 130 interrupted (Ctrl-C; a sweep keeps the runs it \
+finished).";
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {

@@ -67,6 +67,8 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
+    // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
+    super::interrupt::exit_at_once();
     let (mut model, file) =
         super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
     args.fidelity.apply(&mut model);

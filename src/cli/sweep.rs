@@ -23,6 +23,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::Args;
@@ -283,7 +284,13 @@ pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
     );
     let model = prepared.model()?;
     let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
+    let done = AtomicUsize::new(0);
+    // Ctrl-C from here on: no new run starts, those under way end and are written.
+    super::interrupt::finish_what_runs();
     let written: Result<(), Error> = todo.par_iter().with_max_len(1).try_for_each(|key| {
+        if super::interrupt::interrupted() {
+            return Err(Error::Interrupted(String::new()));
+        }
         let point = grid.point(key.point);
         let model = sweep::model_of(&model, &point)?;
         // One write of the whole line: an interruption cuts at most the last line.
@@ -294,10 +301,18 @@ pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
             .map_err(|_| Error::failed("a sweep's worker panicked while writing"))?;
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
-            .map_err(|e| Error::Failed(format!("{}: {e}", out.display())))
+            .map_err(|e| Error::Failed(format!("{}: {e}", out.display())))?;
+        done.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     });
     bar.finish_and_clear();
-    written?;
+    let interrupted = match written {
+        Err(Error::Interrupted(_)) => true,
+        other => {
+            other?;
+            false
+        }
+    };
     drop(file);
     let now = read_results(&out)?;
     let file = ResultsFile {
@@ -310,6 +325,16 @@ pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
         .filter(|k| checked.lines.contains_key(k))
         .count();
     let complete = have == mine.len();
+    if interrupted && !complete {
+        return Err(Error::Interrupted(format!(
+            "interrupted by SIGINT: {} runs done in {:.1} s; {have} of {} results in {}; run \
+             again with --resume for the rest",
+            done.load(Ordering::Relaxed),
+            started.elapsed().as_secs_f64(),
+            mine.len(),
+            out.display()
+        )));
+    }
     if complete {
         let canonical = checked.canonical();
         write_atomically(&out, &canonical, "results")?;
