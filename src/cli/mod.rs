@@ -117,6 +117,8 @@ pub fn main() -> ExitCode {
 /// A reader that stops early (`rollsim run | head -n 1`) closes stdout: printing then
 /// fails with a broken pipe, which is the reader's choice, not an error. The process
 /// ends at once with success and nothing on stderr, as `head`, `grep` or ripgrep do.
+/// Any other failure to print the results (a full disk, `> /dev/full`) is a failure at
+/// run time: `error: …` and exit code 1, not a panic.
 fn end_quietly_when_stdout_closes() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -126,8 +128,12 @@ fn end_quietly_when_stdout_closes() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
+        if message.contains("failed printing to stdout") {
+            if message.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("error: {message}");
+            std::process::exit(crate::error::EXIT_FAILED.into());
         }
         default_hook(info);
     }));
