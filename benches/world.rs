@@ -18,20 +18,21 @@ use std::time::Instant;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use rollsim::engine::SimDuration;
 use rollsim::model::World;
-use rollsim::scenario::overrides::{self, Override};
-use rollsim::scenario::{self, Scenario};
+use rollsim::scenario::overrides::Override;
+use rollsim::scenario::{self, ModelText, Scenario};
 
 /// The model, run for `duration`: set as `--set duration=…` sets it, whatever the file
 /// writes, and checked, so the bench cannot silently run another length.
 fn netflix(duration: &str) -> Scenario {
-    let source =
-        std::fs::read_to_string("models/netflix-2011.toml").expect("run from the crate root");
+    let file = Path::new("models/netflix-2011.toml");
+    let source = scenario::read(file).expect("run from the crate root");
     let set: Override = format!("duration={duration}")
         .parse()
         .expect("a valid --set");
-    let source = overrides::apply(&source, &[set]).expect("the model takes a duration");
-    let model =
-        scenario::parse(&source, Path::new("models/netflix-2011.toml")).expect("a valid model");
+    let sets = [set];
+    let mut text = ModelText::parse(&source, file).expect("valid TOML");
+    text.apply(&sets).expect("the model takes a duration");
+    let model = text.check("with --set duration").expect("a valid model");
     let wanted: SimDuration = duration.parse().expect("a duration");
     assert_eq!(model.duration, wanted, "the bench runs what it says");
     model

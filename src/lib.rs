@@ -29,9 +29,13 @@
 //! - [`report`]: summaries, rollout reports, comparisons and plans as text, JSON and
 //!   figures; a live run beside the simulator's.
 //! - [`cli`]: the command line, on top of everything.
+//!
+//! Errors are [`Error`]s by kind (bad input, a failure at run time, an interruption, a
+//! failed check), and the kind decides the exit code ([`error`]).
 
 pub mod cli;
 pub mod engine;
+pub mod error;
 pub mod import;
 #[cfg(feature = "live")]
 pub mod live;
@@ -45,3 +49,5 @@ pub mod rollout;
 pub mod scenario;
 pub mod stats;
 pub mod validate;
+
+pub use error::Error;

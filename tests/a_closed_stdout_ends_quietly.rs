@@ -21,3 +21,29 @@ fn a_closed_stdout_ends_the_run_quietly_with_success() {
         "{stderr}"
     );
 }
+
+/// `rollsim run models/quickstart.toml | head -n 1`: one line read, then the pipe
+/// closed. The exit code is 0 and stderr holds nothing but the run's wall-time line
+/// (`run` always writes it there).
+#[test]
+fn a_reader_that_takes_one_line_leaves_success_and_a_clean_stderr() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .args(["run", "models/quickstart.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rollsim starts");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("a line");
+    // The reader is dropped here, as `head` exits after its line.
+    assert!(!first.is_empty());
+    let output = child.wait_with_output().expect("rollsim ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("simulated 10m in "), "{stderr}");
+}

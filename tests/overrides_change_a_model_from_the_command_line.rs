@@ -128,15 +128,16 @@ fn a_duration_set_sets_the_run_length_however_the_file_writes_it() {
     // What `benches/world.rs` relies on: the run length comes from the `--set`, not from
     // finding the text `duration = "1h"` in the file.
     use rollsim::engine::SimDuration;
-    use rollsim::scenario::overrides::{Override, apply};
+    use rollsim::scenario::ModelText;
+    use rollsim::scenario::overrides::Override;
     let file = std::fs::read_to_string("models/netflix-2011.toml").unwrap();
     assert!(file.contains("duration = \"1h\""));
     let rewritten = file.replace("duration = \"1h\"", "duration   =   \"60m\"");
     let set: Override = "duration=15m".parse().unwrap();
     for source in [&file, &rewritten] {
-        let changed = apply(source, std::slice::from_ref(&set)).unwrap();
-        let model =
-            rollsim::scenario::parse(&changed, std::path::Path::new("netflix-2011.toml")).unwrap();
+        let mut text = ModelText::parse(source, std::path::Path::new("netflix-2011.toml")).unwrap();
+        text.apply(std::slice::from_ref(&set)).unwrap();
+        let model = text.check("with --set duration=15m").unwrap();
         assert_eq!(model.duration, SimDuration::from_secs(15 * 60));
         assert_eq!(model.name, "netflix-2011", "the rest of the model is kept");
     }

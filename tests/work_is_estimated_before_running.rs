@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rollsim::plan::sweep::{ExperimentSpec, Grid, model_of};
-use rollsim::scenario::{self, work};
+use rollsim::scenario::{self, ModelText, work};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -79,9 +79,10 @@ fn every_shipped_model_and_sweep_point_is_within_the_work_limits() {
             path.parent().unwrap().join(&spec.model)
         };
         let source = std::fs::read_to_string(&model_path).unwrap();
+        let text = ModelText::parse(&source, &model_path).unwrap();
         let grid = Grid::new(&spec).unwrap();
         for i in 0..grid.len() {
-            let model = model_of(&source, &model_path, &grid.point(i)).unwrap();
+            let model = model_of(&text, &grid.point(i)).unwrap();
             let estimate = work::estimate(&model);
             assert!(
                 estimate.within_limits().is_ok(),

@@ -5,10 +5,10 @@
 //! would refuse it without `--force`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::Error;
 use crate::scenario::{Scenario, balancer::BalancerSpec};
 
 #[derive(Debug, Args)]
@@ -22,15 +22,16 @@ pub(crate) struct CheckArgs {
     rollout: super::model_source::RolloutFile,
 }
 
-pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, String> {
-    let (scenario, file) = super::model_source::load(Some(&args.model), &args.sets, &args.rollout)?;
+pub(crate) fn run(args: &CheckArgs) -> Result<(), Error> {
+    let (scenario, file) =
+        super::model_source::load(Some(&args.model), &args.sets, &args.rollout, None)?;
     let work = crate::scenario::work::estimate(&scenario);
     // A model no run could finish is not accepted: `run` would refuse it without --force.
     work.within_limits()
-        .map_err(|reason| format!("{}: {reason}", file.display()))?;
+        .map_err(|reason| Error::BadInput(format!("{}: {reason}", file.display())))?;
     print!("{}", describe(&scenario));
     println!("  {work}");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn describe(s: &Scenario) -> String {

@@ -4,11 +4,11 @@
 //! differences. Without a model file, the built-in netflix-2011 model.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
 
+use crate::Error;
 use crate::plan::compare::compare;
 use crate::report::compare as table;
 use crate::scenario::{self, rollout::Strategy};
@@ -72,25 +72,27 @@ impl Default for CompareArgs {
     }
 }
 
-pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
+pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
+    // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
+    super::interrupt::exit_at_once();
     let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
         crate::report::plot::prepare_dir(dir)?;
     }
     if model.rollouts.is_empty() {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "{}: the model has no [[rollouts]] section to compare strategies on",
             file.display()
-        ));
+        )));
     }
     if args.runs == 0 || args.runs > MAX_RUNS {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "--runs must be between 1 and {MAX_RUNS}, got {}",
             args.runs
-        ));
+        )));
     }
     let started = Instant::now();
     let (strategies, comparison) = compare_strategies(
@@ -127,7 +129,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, String> {
     } else {
         print!("{}", table::render_text(&comparison));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Checks the model with each strategy (default red-black and rolling; none twice),
@@ -139,7 +141,7 @@ pub(crate) fn compare_strategies(
     runs: usize,
     seed: u64,
     quiet: bool,
-) -> Result<(Vec<Strategy>, crate::plan::compare::Comparison), String> {
+) -> Result<(Vec<Strategy>, crate::plan::compare::Comparison), Error> {
     let strategies = if asked.is_empty() {
         vec![Strategy::RedBlack, Strategy::Rolling]
     } else {
@@ -147,13 +149,14 @@ pub(crate) fn compare_strategies(
     };
     for (i, s) in strategies.iter().enumerate() {
         if strategies[..i].contains(s) {
-            return Err(format!("--strategy {s} is given twice"));
+            return Err(Error::BadInput(format!("--strategy {s} is given twice")));
         }
         let mut variant = model.clone();
         for rollout in &mut variant.rollouts {
             rollout.strategy = *s;
         }
-        scenario::recheck(&variant, file).map_err(|e| format!("with --strategy {s}: {e}"))?;
+        scenario::recheck(&variant, file)
+            .map_err(|e| Error::BadInput(format!("with --strategy {s}: {e}")))?;
     }
     let bar = super::progress::bar(Some((strategies.len() * runs) as u64), quiet, "rehearsals");
     let comparison = compare(model, &strategies, runs, seed, &|| bar.inc(1));

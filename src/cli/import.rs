@@ -7,10 +7,10 @@
 //! named like the rollout's, so what is printed pastes into a model as it is.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::Error;
 use crate::import::{self, render};
 use crate::scenario;
 
@@ -46,24 +46,26 @@ impl ImportArgs {
 /// Instances of the layer the printed section is checked in (at least a canary's).
 const CHECK_INSTANCES: u32 = 10;
 
-pub(crate) fn run(args: &ImportArgs) -> Result<ExitCode, String> {
-    let imported = import::import_paths(&args.files, &args.choice()).map_err(|e| e.to_string())?;
+pub(crate) fn run(args: &ImportArgs) -> Result<(), Error> {
+    let imported = import::import_paths(&args.files, &args.choice())?;
     let given = import::paths_given(&args.files);
     let layer = match (&args.layer, &imported.name) {
         (Some(layer), _) => layer.clone(),
         (None, Some(name)) => name.clone(),
         (None, None) => {
-            return Err(format!(
+            return Err(Error::BadInput(format!(
                 "{given}: the file names no service; give the layer with --layer NAME"
-            ));
+            )));
         }
     };
     let section = render::to_toml(&imported, Path::new(&given), &layer);
     check_section(&section, &layer, &imported).map_err(|e| {
-        format!("{given}: the imported rollout does not check as a rollsim rollout: {e}")
+        Error::BadInput(format!(
+            "{given}: the imported rollout does not check as a rollsim rollout: {e}"
+        ))
     })?;
     print!("{section}");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Checks `section` in a one-layer model named `layer`.

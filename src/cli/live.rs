@@ -8,19 +8,16 @@
 //! after an error, and after Ctrl-C (SIGINT), SIGTERM or SIGHUP (exit code 130).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::Error;
 use crate::engine::SimTime;
 use crate::live::{driver, metrics, processes::Supervisor, scale};
 use crate::metrics::Slo;
 use crate::report::rollout::{clock, render_text};
 use crate::report::versus;
-use crate::scenario::{self, rollout::Strategy};
-
-/// Exit code after an interruption (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: u8 = 130;
+use crate::scenario::rollout::Strategy;
 
 #[derive(Debug, Args)]
 pub(crate) struct LiveArgs {
@@ -50,27 +47,25 @@ pub(crate) struct LiveArgs {
 }
 
 enum Ending {
-    Finished(Box<Result<driver::LiveRun, String>>),
+    Finished(Box<Result<driver::LiveRun, Error>>),
     Interrupted(&'static str),
 }
 
-pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
-    let (mut model, file) = super::model_source::load(
+pub(crate) fn run(args: &LiveArgs) -> Result<(), Error> {
+    let (mut model, _) = super::model_source::load(
         Some(&args.model),
         &args.sets,
         &super::model_source::RolloutFile::default(),
+        args.strategy,
     )?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }
-    if let Some(strategy) = args.strategy {
-        for rollout in &mut model.rollouts {
-            rollout.strategy = strategy;
-        }
-        scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
-    }
     if !(1..=1000).contains(&args.sim_runs) {
-        return Err(format!("--sim-runs {}: must be 1 to 1000", args.sim_runs));
+        return Err(Error::BadInput(format!(
+            "--sim-runs {}: must be 1 to 1000",
+            args.sim_runs
+        )));
     }
     let live = scale::live_model(&model, args.layer.as_deref(), args.time_scale)?;
     eprintln!(
@@ -83,7 +78,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
     let ending = runtime.block_on(async {
         let signals = Signals::new()?;
         let mut supervisor = Supervisor::new()?;
@@ -94,12 +89,13 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
             name = signals.any() => Ending::Interrupted(name),
         };
         supervisor.shutdown().await;
-        Ok::<_, String>(ending)
+        Ok::<_, Error>(ending)
     })?;
     let run = match ending {
         Ending::Interrupted(name) => {
-            eprintln!("interrupted by {name}: every process stopped, the run's files removed");
-            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            return Err(Error::Interrupted(format!(
+                "interrupted by {name}: every process stopped, the run's files removed"
+            )));
         }
         Ending::Finished(result) => (*result)?,
     };
@@ -136,7 +132,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, String> {
         );
         print!("{}", versus::render(&rows, args.sim_runs.max(2)));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// SIGINT, SIGTERM and SIGHUP, listened for before any process starts.
@@ -147,9 +143,11 @@ struct Signals {
 }
 
 impl Signals {
-    fn new() -> Result<Signals, String> {
+    fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
-        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+        let listen = |kind| {
+            signal(kind).map_err(|e| Error::Failed(format!("cannot listen for signals: {e}")))
+        };
         Ok(Signals {
             interrupt: listen(SignalKind::interrupt())?,
             terminate: listen(SignalKind::terminate())?,

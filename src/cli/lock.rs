@@ -14,6 +14,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::Error;
+
 /// A held lock on a results file; released when dropped.
 #[derive(Debug)]
 pub(crate) struct ResultsLock {
@@ -54,10 +56,12 @@ fn surely_gone(pid: u32) -> bool {
 
 impl ResultsLock {
     /// Takes the lock on `results` (the file a sweep is about to write).
-    pub(crate) fn take(results: &Path) -> Result<ResultsLock, String> {
+    /// Another sweep's lock is a refusal (bad input: wait, or choose another place);
+    /// a lock file that cannot be made is a failure at run time.
+    pub(crate) fn take(results: &Path) -> Result<ResultsLock, Error> {
         let mut name = results
             .file_name()
-            .ok_or_else(|| format!("{}: not a file name", results.display()))?
+            .ok_or_else(|| Error::BadInput(format!("{}: not a file name", results.display())))?
             .to_os_string();
         name.push(".lock");
         let path = results.with_file_name(name);
@@ -86,7 +90,7 @@ impl ResultsLock {
                             return Err(busy(&path, results, &held));
                         }
                         std::fs::remove_file(&path)
-                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                            .map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
                         eprintln!(
                             "note: {}: taking over the lock of process {pid}, which is no longer running",
                             path.display()
@@ -97,28 +101,28 @@ impl ResultsLock {
                 }
             }
             Err(e) => {
-                return Err(format!(
+                return Err(Error::Failed(format!(
                     "{}: cannot create the lock file: {e}",
                     path.display()
-                ));
+                )));
             }
         }
         Ok(ResultsLock { path, contents })
     }
 }
 
-fn busy(lock: &Path, results: &Path, held: &str) -> String {
+fn busy(lock: &Path, results: &Path, held: &str) -> Error {
     let by = match owner(held) {
         Some((pid, host)) => format!("process {pid} on {host}"),
         None => "another process".to_string(),
     };
-    format!(
+    Error::BadInput(format!(
         "{}: another sweep or merge ({by}) is writing {}; wait for it to end, or, if none \
          is running, delete the lock file {}",
         lock.display(),
         results.display(),
         lock.display()
-    )
+    ))
 }
 
 impl Drop for ResultsLock {
@@ -145,7 +149,7 @@ mod tests {
         let dir = scratch("twice");
         let results = dir.join("results.jsonl");
         let first = ResultsLock::take(&results).unwrap();
-        let error = ResultsLock::take(&results).unwrap_err();
+        let error = ResultsLock::take(&results).unwrap_err().to_string();
         assert!(
             error.contains("results.jsonl.lock") && error.contains(&std::process::id().to_string()),
             "{error}"

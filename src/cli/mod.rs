@@ -1,13 +1,18 @@
 //! The command line: parses arguments (clap) and hands each command to its module.
 //! Thin on purpose: every command is a call into the library plus printing.
 //!
-//! Exit codes: 0 success, 1 a check failed (e.g. validation), 2 bad input.
+//! Exit codes, by the kind of the command's [`Error`]: 0 success; 2 bad input (what
+//! the user must fix: a model, an argument, a file); 1 a failure at run time (writing
+//! results, HAProxy or a process in live mode, a sweep's worker) or a check that ran
+//! and failed (`validate`); 130 interrupted (Ctrl-C). Errors are printed as `error:
+//! MESSAGE`; an interruption says what it stopped and what was kept.
 
 mod check;
 mod compare;
 mod import;
 #[cfg(feature = "live")]
 mod instance;
+mod interrupt;
 #[cfg(feature = "live")]
 mod live;
 mod lock;
@@ -23,12 +28,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::Error;
+
 /// rollsim: rehearse software rollouts (red/black, rolling, canary) on a simulated fleet.
 ///
 /// With no command, runs the main job: `compare` of red/black against rolling on the
 /// built-in default model (netflix-2011).
 #[derive(Debug, Parser)]
-#[command(name = "rollsim", version, about, long_about = None)]
+#[command(name = "rollsim", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -67,10 +74,11 @@ enum Command {
     Instance(instance::InstanceArgs),
 }
 
-/// Exit code for input the user must fix.
-pub(crate) const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for a check that ran and failed.
-pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "Exit codes: 0 success; 2 bad input (a model, an argument or a file to \
+fix); 1 a failure while running (writing results, HAProxy or a process in live mode, a sweep's \
+worker) or a check that failed (validate); 130 interrupted (Ctrl-C; a sweep keeps the runs it \
+finished).";
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
@@ -94,10 +102,14 @@ pub fn main() -> ExitCode {
         Some(Command::Instance(args)) => instance::run(&args),
     };
     match result {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(EXIT_BAD_INPUT)
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Error::Interrupted(message) = &error {
+                eprintln!("{message}");
+            } else {
+                eprintln!("error: {error}");
+            }
+            ExitCode::from(error.exit_code())
         }
     }
 }
@@ -105,6 +117,8 @@ pub fn main() -> ExitCode {
 /// A reader that stops early (`rollsim run | head -n 1`) closes stdout: printing then
 /// fails with a broken pipe, which is the reader's choice, not an error. The process
 /// ends at once with success and nothing on stderr, as `head`, `grep` or ripgrep do.
+/// Any other failure to print the results (a full disk, `> /dev/full`) is a failure at
+/// run time: `error: …` and exit code 1, not a panic.
 fn end_quietly_when_stdout_closes() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -114,8 +128,12 @@ fn end_quietly_when_stdout_closes() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
+        if message.contains("failed printing to stdout") {
+            if message.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("error: {message}");
+            std::process::exit(crate::error::EXIT_FAILED.into());
         }
         default_hook(info);
     }));

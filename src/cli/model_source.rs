@@ -1,6 +1,7 @@
-//! Where a command's model comes from: a file, or the built-in default model; with an
-//! imported rollout (`--rollout FILE [--layer NAME]`) and `--set` overrides applied, in
-//! that order, before it is checked.
+//! Where a command's model comes from: a file (read once), or the built-in default
+//! model; with an imported rollout (`--rollout FILE [--layer NAME]`), `--set` overrides
+//! and `--strategy` applied to its parsed tables, in that order, before it is checked
+//! once ([`scenario::edited`]).
 //!
 //! The imported rollout replaces the model's rollout of its layer, keeping that
 //! rollout's `start` and `release` (the other tool's file describes neither), or is
@@ -11,8 +12,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use crate::error::Error;
 use crate::import;
-use crate::scenario::{self, Scenario, overrides::Override};
+use crate::scenario::rollout::Strategy;
+use crate::scenario::{self, ModelText, Scenario, overrides::Override};
 
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
 
@@ -64,7 +70,7 @@ pub(crate) struct Force {
 impl Force {
     /// Refuses `model` (as it will run: fidelity applied) if its work estimate is over
     /// the limits, unless `--force`; with it, says so on stderr.
-    pub(crate) fn check(&self, model: &Scenario, file: &Path) -> Result<(), String> {
+    pub(crate) fn check(&self, model: &Scenario, file: &Path) -> Result<(), Error> {
         let estimate = scenario::work::estimate(model);
         match estimate.within_limits() {
             Ok(()) => Ok(()),
@@ -72,7 +78,7 @@ impl Force {
                 eprintln!("warning: {}: {reason} (running: --force)", file.display());
                 Ok(())
             }
-            Err(reason) => Err(format!("{}: {reason}", file.display())),
+            Err(reason) => Err(Error::BadInput(format!("{}: {reason}", file.display()))),
         }
     }
 }
@@ -88,93 +94,117 @@ impl FidelityChoice {
     }
 }
 
-/// Loads the model at `path` (the built-in one if `None`) with the imported rollout and
-/// `overrides` applied. Returns it and the name to use in messages.
+/// Loads the model at `path` (the built-in one if `None`) with its edits: the imported
+/// rollout, `overrides`, and `strategy` (`--strategy S`, as `--set rollout.strategy=S`),
+/// in that order. The file is read once (bounded, [`scenario::read`]) and the model
+/// checked once, changed ([`scenario::edited`]). Returns it and the name to use in
+/// messages.
 pub(crate) fn load(
     path: Option<&Path>,
     overrides: &[Override],
     rollout: &RolloutFile,
-) -> Result<(Scenario, PathBuf), String> {
+    strategy: Option<Strategy>,
+) -> Result<(Scenario, PathBuf), Error> {
     let file = path.map_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME), Path::to_path_buf);
-    if overrides.is_empty() && rollout.files.is_empty() {
-        let model = match path {
-            Some(path) => scenario::load(path),
-            None => scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME)),
-        }
-        .map_err(|e| e.to_string())?;
-        return Ok((model, file));
-    }
-    // Read and check the file as it is first, so its own errors keep their lines.
-    let (original, model) = match path {
-        Some(path) => {
-            let (model, text) = scenario::load_with_source(path).map_err(|e| e.to_string())?;
-            (text, model)
-        }
-        None => {
-            let model = scenario::parse(DEFAULT_MODEL, Path::new(DEFAULT_MODEL_NAME))
-                .map_err(|e| e.to_string())?;
-            (DEFAULT_MODEL.to_string(), model)
-        }
+    let source = match path {
+        Some(path) => scenario::read(path)?,
+        None => DEFAULT_MODEL.to_string(),
     };
+    let mut sets = overrides.to_vec();
+    if let Some(strategy) = strategy {
+        let set = Override::new(
+            "rollout.strategy",
+            toml::Value::String(strategy.to_string()),
+        )?;
+        sets.push(set.shown_as(format!("--strategy {strategy}")));
+    }
+    // Declared before the text that borrows it.
+    let imported;
+    let mut text = ModelText::parse(&source, &file)?;
     let mut changes = Vec::new();
-    let mut text = original;
     if !rollout.files.is_empty() {
         let given = import::paths_given(&rollout.files);
-        text = with_imported_rollout(&text, &model, rollout, &given)
-            .map_err(|e| format!("--rollout {given}: {e}"))?;
+        let in_context = |e: String| Error::BadInput(format!("--rollout {given}: {e}"));
+        let replaced;
+        (imported, replaced) =
+            import_rollout(text.tables(), rollout, &given).map_err(in_context)?;
+        put_rollout(text.tables_mut(), &imported, replaced).map_err(in_context)?;
         changes.push(format!("--rollout {given}"));
     }
-    let changed = scenario::overrides::apply(&text, overrides)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    changes.extend(overrides.iter().map(|o| format!("--set {}", o.text())));
-    let mut model = scenario::parse(&changed, &file).map_err(|mut e| {
-        // Positions would point into the rewritten text, not the user's file.
-        e.position = None;
-        format!("{e} (with {})", changes.join(", "))
-    })?;
+    if let Some(strategy) = strategy
+        && !has_rollouts(text.tables())
+    {
+        return Err(Error::BadInput(format!(
+            "--strategy {strategy}: the model {} has no [[rollouts]] section to apply it to",
+            model_name(text.tables(), &file)
+        )));
+    }
+    text.apply(&sets).map_err(|e| e.context(file.display()))?;
+    changes.extend(sets.iter().map(Override::shown));
+    let mut model = text.check(&format!("with {}", changes.join(", ")))?;
     if model.name.is_empty() {
-        model.name = file
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        model.name = stem(&file);
     }
     Ok((model, file))
 }
 
-/// The model text with the rollout imported from `rollout.files` (named `given`) in
-/// place.
-fn with_imported_rollout(
-    text: &str,
-    model: &Scenario,
+/// The model's `name`, else its file's stem.
+fn model_name(tables: &DeTable<'_>, file: &Path) -> String {
+    match tables.get("name").and_then(|n| n.get_ref().as_str()) {
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => stem(file),
+    }
+}
+
+/// The name of a model named after its file.
+fn stem(file: &Path) -> String {
+    file.file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+}
+
+/// Whether the model has a rollout (`--strategy` has something to change).
+fn has_rollouts(tables: &DeTable<'_>) -> bool {
+    tables
+        .get("rollouts")
+        .and_then(|r| r.get_ref().as_array())
+        .is_some_and(|list| !list.is_empty())
+}
+
+/// The rollout imported from `rollout.files` (named `given`) for the model of
+/// `tables`, as TOML value text, and the index of the model's rollout it replaces
+/// (`None`: it is added).
+fn import_rollout(
+    tables: &DeTable<'_>,
     rollout: &RolloutFile,
     given: &str,
-) -> Result<String, String> {
-    let layer = rollout.layer.as_deref();
+) -> Result<(String, Option<usize>), String> {
     let choice = import::Choice {
         name: rollout.rollout_name.as_deref(),
         stage: rollout.rollout_stage.as_deref(),
     };
     // The error names the file already.
     let imported = import::import_paths(&rollout.files, &choice).map_err(|e| e.to_string())?;
-    let layer = choose_layer(model, &imported, layer)?;
-    let mut spec = imported.for_layer(&layer);
-    let replaced = model.rollouts.iter().position(|r| r.layer == layer);
-    if let Some(i) = replaced {
-        spec.start = model.rollouts[i].start;
-        spec.release = model.rollouts[i].release.clone();
-    }
-    let mut table: toml::Table = toml::from_str(text)
-        .map_err(|e| format!("the model is not valid TOML: {}", e.message()))?;
+    let layers: Vec<String> = tables
+        .get("layers")
+        .and_then(|l| l.get_ref().as_table())
+        .map(|l| l.keys().map(|k| k.get_ref().to_string()).collect())
+        .unwrap_or_default();
+    let rolled: Vec<String> = tables
+        .get("rollouts")
+        .and_then(|r| r.get_ref().as_array())
+        .map(|list| {
+            list.iter()
+                .map(|r| {
+                    let layer = r.get_ref().get("layer").and_then(|l| l.get_ref().as_str());
+                    layer.unwrap_or_default().to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let layer = choose_layer(&layers, &rolled, &imported, rollout.layer.as_deref())?;
+    let spec = imported.for_layer(&layer);
+    let replaced = rolled.iter().position(|r| *r == layer);
     let value = toml::Value::try_from(&spec).map_err(|e| e.to_string())?;
-    let rollouts = table
-        .entry("rollouts")
-        .or_insert_with(|| toml::Value::Array(Vec::new()));
-    let toml::Value::Array(list) = rollouts else {
-        return Err("the model's `rollouts` is not a list of [[rollouts]] sections".into());
-    };
-    match replaced {
-        Some(i) if i < list.len() => list[i] = value,
-        _ => list.push(value),
-    }
     eprintln!(
         "rollout of {layer}: {} from {given}{}; {} field(s) not represented (`rollsim import \
          {given}` lists them)\n  {}",
@@ -187,38 +217,68 @@ fn with_imported_rollout(
         imported.not_represented.len(),
         imported.judged().sentence()
     );
-    toml::to_string(&table).map_err(|e| e.to_string())
+    Ok((value.to_string(), replaced))
 }
 
-/// The layer the imported rollout is for.
+/// Puts the rollout `imported` (TOML value text) in the model's `tables`: in place of
+/// rollout `replaced`, keeping its `start` and `release` (the other tool's file
+/// describes neither), or added.
+fn put_rollout<'a>(
+    tables: &mut DeTable<'a>,
+    imported: &'a str,
+    replaced: Option<usize>,
+) -> Result<(), String> {
+    let mut value = DeValue::parse(imported).map_err(|e| e.message().to_string())?;
+    let rollouts = tables
+        .entry(Spanned::new(0..0, "rollouts".into()))
+        .or_insert_with(|| Spanned::new(0..0, DeValue::Array(DeArray::new())));
+    let DeValue::Array(list) = rollouts.get_mut() else {
+        return Err("the model's `rollouts` is not a list of [[rollouts]] sections".into());
+    };
+    match replaced.and_then(|i| list.get_mut(i)) {
+        Some(slot) => {
+            if let (DeValue::Table(new), DeValue::Table(old)) = (value.get_mut(), slot.get_ref()) {
+                for key in ["start", "release"] {
+                    new.remove(key);
+                    if let Some((k, v)) = old.get_key_value(key) {
+                        new.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            *slot = value;
+        }
+        None => list.push(value),
+    }
+    Ok(())
+}
+
+/// The layer the imported rollout is for: `layer` if given, else the model's only
+/// rollout's (of the model's `rolled` layers), else the layer the file names.
 fn choose_layer(
-    model: &Scenario,
+    layers: &[String],
+    rolled: &[String],
     imported: &import::Imported,
     layer: Option<&str>,
 ) -> Result<String, String> {
-    let layers = model.layers.keys().cloned().collect::<Vec<_>>().join(", ");
+    let has = |name: &str| layers.iter().any(|l| l == name);
+    let listed = layers.join(", ");
     if let Some(layer) = layer {
-        if model.layers.contains_key(layer) {
+        if has(layer) {
             return Ok(layer.to_string());
         }
         return Err(format!(
-            "--layer {layer}: the model has no such layer; its layers are {layers}"
+            "--layer {layer}: the model has no such layer; its layers are {listed}"
         ));
     }
-    if let [only] = model.rollouts.as_slice() {
-        return Ok(only.layer.clone());
+    if let [only] = rolled {
+        return Ok(only.clone());
     }
-    if let Some(name) = imported
-        .name
-        .as_deref()
-        .filter(|n| model.layers.contains_key(*n))
-    {
+    if let Some(name) = imported.name.as_deref().filter(|n| has(n)) {
         return Ok(name.to_string());
     }
-    let rolled: Vec<&str> = model.rollouts.iter().map(|r| r.layer.as_str()).collect();
     Err(format!(
         "which layer does it roll out? The model has {} rollouts ({}) and the file names {}, \
-         which is not a layer of the model; give --layer NAME (layers: {layers})",
+         which is not a layer of the model; give --layer NAME (layers: {listed})",
         rolled.len(),
         if rolled.is_empty() {
             "none".to_string()

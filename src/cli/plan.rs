@@ -6,11 +6,11 @@
 //! at which each strategy can roll within the SLO ([`crate::plan::windows`]).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
 
+use crate::Error;
 use crate::engine::SimDuration;
 use crate::plan::capacity::{LayerPlan, Target, size_fleets};
 use crate::plan::recommend::advise;
@@ -66,37 +66,41 @@ pub(crate) struct PlanArgs {
     quiet: bool,
 }
 
-pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
+pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
+    // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
+    super::interrupt::exit_at_once();
     let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
         crate::report::plot::prepare_dir(dir)?;
     }
     if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "--every must be between 15m and 12h, got {}",
             args.every
-        ));
+        )));
     }
     if let Some(p99) = args.slo_p99
         && (p99.is_zero() || p99 > MAX_SETTING_DURATION)
     {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "--slo-p99 must be between 1ns and {MAX_SETTING_DURATION}, got {p99}"
-        ));
+        )));
     }
     let original = model.clone();
     if let Some(hour) = args.hour {
         if !(0.0..=24.0).contains(&hour) {
-            return Err(format!("--hour must be between 0 and 24, got {hour}"));
+            return Err(Error::BadInput(format!(
+                "--hour must be between 0 and 24, got {hour}"
+            )));
         }
         let Some(shape) = &model.traffic.shape else {
-            return Err(format!(
+            return Err(Error::BadInput(format!(
                 "--hour: the model {} has no daily traffic shape",
                 model.name
-            ));
+            )));
         };
         let at_hour = crate::scenario::traffic::DailyShape {
             start: hour,
@@ -107,23 +111,23 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             .traffic
             .rate
             .scaled(factor)
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::bad_input)?;
         model.traffic.shape = None;
     }
     let availability = match args.availability {
         Some(pct) if pct > 0.0 && pct <= 100.0 => pct / 100.0,
         Some(pct) => {
-            return Err(format!(
+            return Err(Error::BadInput(format!(
                 "--availability must be a percentage in (0, 100], got {pct}"
-            ));
+            )));
         }
         None => model.slo.availability,
     };
     if args.runs == 0 || args.runs > 1000 {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "--runs must be between 1 and 1000, got {}",
             args.runs
-        ));
+        )));
     }
     let target = Target {
         latency_p99: args.slo_p99.unwrap_or(model.slo.latency_p99),
@@ -283,7 +287,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&report.json()).expect("JSON values serialize")
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Requests per second the model's fleet carries within the SLO, estimated from the

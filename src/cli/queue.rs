@@ -1,9 +1,8 @@
 //! `rollsim queue`: one station under Poisson arrivals, with theory where it exists.
 
-use std::process::ExitCode;
-
 use clap::Args;
 
+use crate::Error;
 use crate::engine::{DurationDist, Rate};
 use crate::queueing::theory::{self, QueueTheory};
 use crate::queueing::{PoissonStation, UNBOUNDED, simulate};
@@ -30,15 +29,15 @@ pub(crate) struct QueueArgs {
     seed: u64,
 }
 
-pub(crate) fn run(args: &QueueArgs) -> Result<ExitCode, String> {
+pub(crate) fn run(args: &QueueArgs) -> Result<(), Error> {
     let arrival_rate: Rate = args
         .arrival_rate
         .parse()
-        .map_err(|e| format!("--arrival-rate: {e}"))?;
+        .map_err(|e| Error::BadInput(format!("--arrival-rate: {e}")))?;
     let service: DurationDist = args
         .service
         .parse()
-        .map_err(|e| format!("--service: {e}"))?;
+        .map_err(|e| Error::BadInput(format!("--service: {e}")))?;
     let model = PoissonStation {
         name: "queue".into(),
         servers: args.servers,
@@ -52,10 +51,10 @@ pub(crate) fn run(args: &QueueArgs) -> Result<ExitCode, String> {
     let mean_secs = service.mean().as_secs_f64();
     let rho = arrival_rate.per_second() * mean_secs / args.servers as f64;
     if rho >= 1.0 && args.queue_capacity.is_none() {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "utilisation ρ = λ·E[S]/c = {rho:.3} ≥ 1 with an unbounded queue never settles; \
              add servers, lower --arrival-rate, or bound the queue with --queue-capacity"
-        ));
+        )));
     }
     let report = simulate(&model, args.seed);
     let theory = theory_for(&model, mean_secs);
@@ -99,7 +98,7 @@ pub(crate) fn run(args: &QueueArgs) -> Result<ExitCode, String> {
         report.little.lambda_w,
         report.little.relative_error() * 100.0
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The closed form for this model, if one is known: Erlang C for exponential service,

@@ -10,16 +10,16 @@
 //! parallel with the first.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
 
+use crate::Error;
 use crate::metrics::Slo;
 use crate::rehearsal::{rehearse, rehearse_with_baseline};
 use crate::report::{rollout, run_summary};
 use crate::rollout::{Outcome, RolloutRecord};
-use crate::scenario::{self, rollout::Strategy};
+use crate::scenario::rollout::Strategy;
 
 /// The built-in default model.
 pub(crate) const DEFAULT_MODEL: &str = include_str!("../../models/netflix-2011.toml");
@@ -60,29 +60,23 @@ pub(crate) struct RunArgs {
     force: super::model_source::Force,
 }
 
-pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
-    let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout)?;
+pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
+    let (mut model, file) = super::model_source::load(
+        args.model.as_deref(),
+        &args.sets,
+        &args.rollout,
+        args.strategy,
+    )?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(seed) = args.seed {
         model.seed = seed;
     }
-    if let Some(strategy) = args.strategy {
-        if model.rollouts.is_empty() {
-            return Err(format!(
-                "--strategy {strategy}: the model {} has no [[rollouts]] section to apply it to",
-                model.name
-            ));
-        }
-        for rollout in &mut model.rollouts {
-            rollout.strategy = strategy;
-        }
-        scenario::recheck(&model, &file).map_err(|e| format!("with --strategy {strategy}: {e}"))?;
-    }
     if let Some(dir) = &args.plot {
         if model.rollouts.is_empty() {
-            return Err("--plot: the model has no rollouts to plot".into());
+            return Err(Error::bad_input(
+                "--plot: the model has no rollouts to plot",
+            ));
         }
         crate::report::plot::prepare_dir(dir)?;
     }
@@ -165,7 +159,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, String> {
             eprintln!("wrote {}", file.display());
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Why the defective release of `record`'s rollout was promoted, if it was.

@@ -22,19 +22,20 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::Args;
 use rayon::prelude::*;
 
+use crate::Error;
 use crate::metrics::json::SweepStamp;
 use crate::plan::fingerprint::{self, describe_difference};
 use crate::plan::results::{self, Checked, CutLine, ResultsFile};
 use crate::plan::sweep::{self, ExperimentSpec, Grid, MAX_RUNS, RunKey};
-use crate::scenario;
 use crate::scenario::files::{check_writable, read_bounded};
+use crate::scenario::{self, ModelText};
 
 use super::lock::ResultsLock;
 use super::run::{DEFAULT_MODEL, DEFAULT_MODEL_NAME};
@@ -95,22 +96,26 @@ fn parse_shard(text: &str) -> Result<(usize, usize), String> {
 const MAX_RESULTS_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// The text of the results file at `path` (a regular file of at most `MAX_RESULTS_BYTES`).
-fn read_results(path: &Path) -> Result<String, String> {
-    read_bounded(path, "results", MAX_RESULTS_BYTES).map_err(|e| e.to_string())
+fn read_results(path: &Path) -> Result<String, Error> {
+    Ok(read_bounded(path, "results", MAX_RESULTS_BYTES)?)
 }
 
-fn load_experiment(path: &Path) -> Result<ExperimentSpec, String> {
-    let text =
-        read_bounded(path, "experiment", scenario::MAX_FILE_BYTES).map_err(|e| e.to_string())?;
-    let deserializer = toml::Deserializer::parse(&text)
-        .map_err(|e| format!("{}: not valid TOML: {}", path.display(), e.message()))?;
+fn load_experiment(path: &Path) -> Result<ExperimentSpec, Error> {
+    let text = read_bounded(path, "experiment", scenario::MAX_FILE_BYTES)?;
+    let deserializer = toml::Deserializer::parse(&text).map_err(|e| {
+        Error::BadInput(format!(
+            "{}: not valid TOML: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        format!(
+        Error::BadInput(format!(
             "{}: field `{}`: {}",
             path.display(),
             e.path(),
             e.inner().message().trim()
-        )
+        ))
     })
 }
 
@@ -124,6 +129,13 @@ struct Prepared {
     stamp: SweepStamp,
 }
 
+impl Prepared {
+    /// The experiment's model, parsed (each point's overrides are applied to it).
+    fn model(&self) -> Result<ModelText<'_>, Error> {
+        Ok(ModelText::parse(&self.source, &self.model_file)?)
+    }
+}
+
 /// Reads `experiment` and its model and fingerprints the sweep; with `checks` (a
 /// sweep about to run), first builds every point's model and checks it, its work
 /// estimate against those limits included; with none (a summary of results already
@@ -131,37 +143,38 @@ struct Prepared {
 fn prepare(
     experiment: &Path,
     checks: Option<&super::model_source::Force>,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, Error> {
     let spec = load_experiment(experiment)?;
     let base = experiment.parent().unwrap_or(Path::new("."));
     if spec.runs == 0 || spec.runs > MAX_RUNS {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "{}: field `runs`: must be between 1 and {MAX_RUNS}, got {}",
             experiment.display(),
             spec.runs
-        ));
+        )));
     }
     // Counted before anything is built: points are made one at a time from here on.
-    let grid = Grid::new(&spec).map_err(|e| format!("{}: {e}", experiment.display()))?;
-    sweep::run_count(grid.len(), spec.runs)
-        .map_err(|e| format!("{}: {e}", experiment.display()))?;
+    let grid = Grid::new(&spec).map_err(|e| e.context(experiment.display()))?;
+    sweep::run_count(grid.len(), spec.runs).map_err(|e| e.context(experiment.display()))?;
     let (source, model_file) = if spec.model == "builtin" {
         (DEFAULT_MODEL.to_string(), PathBuf::from(DEFAULT_MODEL_NAME))
     } else {
         let path = base.join(&spec.model);
-        let (_, text) = scenario::load_with_source(&path).map_err(|e| e.to_string())?;
-        (text, path)
+        (scenario::read(&path)?, path)
     };
+    // Read once and parsed once; a point's model is this one with its overrides,
+    // checked (the model's own error is reported as the file's).
+    let model = ModelText::parse(&source, &model_file)?;
     // Every point's model is built and checked, its work estimate included, before
     // anything runs (and dropped: each run builds its own again).
     let model_of = |point: usize| {
-        let model = sweep::model_of(&source, &model_file, &grid.point(point))?;
+        let built = sweep::model_of(&model, &grid.point(point))?;
         if let Some(force) = checks {
             force
-                .check(&model, &model_file)
-                .map_err(|e| format!("point {} of the grid: {e}", point + 1))?;
+                .check(&built, &model_file)
+                .map_err(|e| e.context(format!("point {} of the grid", point + 1)))?;
         }
-        Ok::<_, String>(model)
+        Ok::<_, Error>(built)
     };
     let first_seed = match spec.seed {
         Some(seed) => seed,
@@ -175,7 +188,7 @@ fn prepare(
         return Err(error);
     }
     let stamp = fingerprint::stamp(&source, &spec, grid.len(), first_seed)
-        .map_err(|e| format!("{}: {e}", model_file.display()))?;
+        .map_err(|e| Error::BadInput(format!("{}: {e}", model_file.display())))?;
     Ok(Prepared {
         spec,
         grid,
@@ -187,7 +200,7 @@ fn prepare(
 
 /// The runs of `out` (a results file of the sweep `ours`, being resumed), checked: a
 /// last line cut short is dropped (and said), anything else wrong is refused.
-fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked<'a>, String> {
+fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked<'a>, Error> {
     let file = ResultsFile {
         name: out.display().to_string(),
         text,
@@ -199,37 +212,33 @@ fn resumable<'a>(out: &Path, text: &'a str, ours: &SweepStamp) -> Result<Checked
         );
     }
     match &checked.stamp {
-        None if !checked.lines.is_empty() => Err(format!(
+        None if !checked.lines.is_empty() => Err(Error::BadInput(format!(
             "{}: these results were written by an earlier rollsim, without a sweep \
              fingerprint, so they cannot be checked to be of this sweep; move the file \
              away and run the sweep again",
             out.display()
-        )),
-        Some(theirs) if theirs != ours => Err(format!(
+        ))),
+        Some(theirs) if theirs != ours => Err(Error::BadInput(format!(
             "{} holds results of another sweep ({}; the file's vs this experiment's); \
              --resume only continues the same sweep: choose another --out or move the \
              file away",
             out.display(),
             describe_difference(theirs, ours)
-        )),
+        ))),
         _ => Ok(checked),
     }
 }
 
-pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
+pub(crate) fn run(args: &SweepArgs) -> Result<(), Error> {
     let prepared = prepare(&args.experiment, Some(&args.force))?;
     let Prepared {
-        spec,
-        grid,
-        source,
-        model_file,
-        stamp,
+        spec, grid, stamp, ..
     } = &prepared;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
     let all = sweep::runs(grid.len(), spec.runs, stamp.first_seed)?;
     let (mine, file_name) = match &args.shard {
         Some(text) => {
-            let (k, n) = parse_shard(text)?;
+            let (k, n) = parse_shard(text).map_err(Error::BadInput)?;
             (
                 sweep::shard(&all, k, n),
                 format!("results-{k}-of-{n}.jsonl"),
@@ -238,7 +247,8 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         None => (all.clone(), "results.jsonl".to_string()),
     };
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| Error::Failed(format!("{}: {e}", out_dir.display())))?;
     let out = out_dir.join(file_name);
     // Held until this function returns, whichever way.
     let _lock = ResultsLock::take(&out)?;
@@ -250,10 +260,10 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         String::new()
     };
     if !existing.trim().is_empty() && !args.resume {
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "{} already has results; add --resume to keep them and run the rest, or choose another --out",
             out.display()
-        ));
+        )));
     }
     let kept = resumable(&out, &existing, stamp)?;
     write_atomically(&out, &kept.canonical(), "results")?;
@@ -270,22 +280,39 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         OpenOptions::new()
             .append(true)
             .open(&out)
-            .map_err(|e| format!("{}: {e}", out.display()))?,
+            .map_err(|e| Error::Failed(format!("{}: {e}", out.display())))?,
     );
+    let model = prepared.model()?;
     let bar = super::progress::bar(Some(todo.len() as u64), args.quiet, "runs");
-    let written: Result<(), String> = todo.par_iter().with_max_len(1).try_for_each(|key| {
+    let done = AtomicUsize::new(0);
+    // Ctrl-C from here on: no new run starts, those under way end and are written.
+    super::interrupt::finish_what_runs();
+    let written: Result<(), Error> = todo.par_iter().with_max_len(1).try_for_each(|key| {
+        if super::interrupt::interrupted() {
+            return Err(Error::Interrupted(String::new()));
+        }
         let point = grid.point(key.point);
-        let model = sweep::model_of(source, model_file, &point)?;
+        let model = sweep::model_of(&model, &point)?;
         // One write of the whole line: an interruption cuts at most the last line.
         let line = sweep::run_one(&model, &point, *key, stamp).to_line() + "\n";
         bar.inc(1);
-        let mut file = file.lock().map_err(|_| "a writer panicked".to_string())?;
+        let mut file = file
+            .lock()
+            .map_err(|_| Error::failed("a sweep's worker panicked while writing"))?;
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
-            .map_err(|e| format!("{}: {e}", out.display()))
+            .map_err(|e| Error::Failed(format!("{}: {e}", out.display())))?;
+        done.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     });
     bar.finish_and_clear();
-    written?;
+    let interrupted = match written {
+        Err(Error::Interrupted(_)) => true,
+        other => {
+            other?;
+            false
+        }
+    };
     drop(file);
     let now = read_results(&out)?;
     let file = ResultsFile {
@@ -298,6 +325,16 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         .filter(|k| checked.lines.contains_key(k))
         .count();
     let complete = have == mine.len();
+    if interrupted && !complete {
+        return Err(Error::Interrupted(format!(
+            "interrupted by SIGINT: {} runs done in {:.1} s; {have} of {} results in {}; run \
+             again with --resume for the rest",
+            done.load(Ordering::Relaxed),
+            started.elapsed().as_secs_f64(),
+            mine.len(),
+            out.display()
+        )));
+    }
     if complete {
         let canonical = checked.canonical();
         write_atomically(&out, &canonical, "results")?;
@@ -310,7 +347,7 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
         }
     }
     if args.quiet {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     if complete {
         eprintln!(
@@ -329,7 +366,7 @@ pub(crate) fn run(args: &SweepArgs) -> Result<ExitCode, String> {
             out.display()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -353,7 +390,7 @@ pub(crate) struct SummarizeArgs {
 /// grid, seeds…) are refused, and so are incomplete ones unless `--allow-partial`. A
 /// results file written before sweeps were fingerprinted is summarised alone, as it is,
 /// with a note that it could not be checked.
-pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
+pub(crate) fn summarize(args: &SummarizeArgs) -> Result<(), Error> {
     let prepared = prepare(&args.experiment, None)?;
     let base = args.experiment.parent().unwrap_or(Path::new("."));
     let out_dir = args.out.clone().unwrap_or_else(|| base.to_path_buf());
@@ -368,7 +405,10 @@ pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
     };
     let checked = results::check(&[file], CutLine::Refuse)?;
     if checked.lines.is_empty() {
-        return Err(format!("{}: no result lines to summarise", path.display()));
+        return Err(Error::BadInput(format!(
+            "{}: no result lines to summarise",
+            path.display()
+        )));
     }
     match &checked.stamp {
         None => eprintln!(
@@ -378,25 +418,25 @@ pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
             args.experiment.display()
         ),
         Some(theirs) if *theirs != prepared.stamp => {
-            return Err(format!(
+            return Err(Error::BadInput(format!(
                 "{} holds results of another sweep than {} ({}; the results' vs the \
                  experiment's): summarise them with the experiment that made them",
                 path.display(),
                 args.experiment.display(),
                 describe_difference(theirs, &prepared.stamp)
-            ));
+            )));
         }
         Some(_) => {
             let missing = checked.missing();
             if !missing.runs.is_empty() {
                 let said = missing.describe(&checked, EXAMPLES);
                 if !args.allow_partial {
-                    return Err(format!(
+                    return Err(Error::BadInput(format!(
                         "{}: {said}\nsummarize needs every run: merge or finish the rest \
                          (`rollsim sweep … --resume`), or pass --allow-partial to summarise \
                          what there is",
                         path.display()
-                    ));
+                    )));
                 }
                 eprintln!(
                     "warning: {}: {said}\nsummarised the runs present (`n` in summary.csv \
@@ -414,7 +454,7 @@ pub(crate) fn summarize(args: &SummarizeArgs) -> Result<ExitCode, String> {
     )? {
         eprintln!("wrote {}", file.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Writes `summary.csv` of `results` (a checked, canonical results text) into
@@ -425,9 +465,10 @@ fn write_summary(
     experiment: &Path,
     results: &str,
     out_dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, Error> {
     let rows = crate::plan::summary::summarize(results)?;
-    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::Failed(format!("{}: {e}", out_dir.display())))?;
     let csv = out_dir.join("summary.csv");
     write_atomically(&csv, &crate::plan::summary::to_csv(&rows), "summary")?;
     let mut written = vec![csv];
@@ -450,7 +491,7 @@ fn write_summary(
 
 /// `rollsim merge FILE… --out FILE [--allow-partial]`: the files' runs in one
 /// canonical file, once they are checked to make one sweep and to be complete.
-pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
+pub(crate) fn merge(args: &MergeArgs) -> Result<(), Error> {
     // Not into a file a sweep (or another merge) is writing, nor through a link.
     let _lock = ResultsLock::take(&args.out)?;
     check_writable(&args.out, "merged results")?;
@@ -474,26 +515,26 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
         names.join(", ")
     };
     if checked.lines.is_empty() {
-        return Err(format!("no result lines in {}", names()));
+        return Err(Error::BadInput(format!("no result lines in {}", names())));
     }
     if checked.stamp.is_none() {
         let first = checked.first_at().unwrap_or_default();
-        return Err(format!(
+        return Err(Error::BadInput(format!(
             "{first}: no sweep fingerprint (written by an earlier rollsim): merge cannot \
              check that {} are of one sweep and complete; run the sweep (or its shards) \
              again with this version (`summarize` still reads an old results file alone)",
             names()
-        ));
+        )));
     }
     let missing = checked.missing();
     if !missing.runs.is_empty() {
         let said = missing.describe(&checked, EXAMPLES);
         if !args.allow_partial {
-            return Err(format!(
+            return Err(Error::BadInput(format!(
                 "the merge would be incomplete: {said}\ngive the missing shards' files \
                  too, finish them (`rollsim sweep EXPERIMENT --shard K/N --resume`), or pass \
                  --allow-partial to merge what there is"
-            ));
+            )));
         }
         eprintln!("warning: a partial merge: {said}");
     }
@@ -518,24 +559,24 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
         checked.lines.len(),
         args.out.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Writes `text` to a new temporary file beside `path`, then renames it over `path`
 /// (the `kind` file, for messages). A link or something other than a regular file at
 /// `path` is refused; a stale temporary file (or a link left in its place) is removed,
 /// never written through.
-fn write_atomically(path: &Path, text: &str, kind: &str) -> Result<(), String> {
+fn write_atomically(path: &Path, text: &str, kind: &str) -> Result<(), Error> {
     check_writable(path, kind)?;
     let name = path
         .file_name()
-        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        .ok_or_else(|| Error::BadInput(format!("{}: not a file name", path.display())))?;
     let mut tmp_name = name.to_os_string();
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     match std::fs::remove_file(&tmp) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("{}: {e}", tmp.display()));
+            return Err(Error::Failed(format!("{}: {e}", tmp.display())));
         }
         _ => {}
     }
@@ -543,9 +584,9 @@ fn write_atomically(path: &Path, text: &str, kind: &str) -> Result<(), String> {
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+        .map_err(|e| Error::Failed(format!("{}: {e}", tmp.display())))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| Error::Failed(format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))
 }

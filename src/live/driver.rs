@@ -28,6 +28,7 @@ use super::load::{Attempt, AttemptOutcome, LoadGenerator, LoadSpec, SharedRecord
 use super::processes::Supervisor;
 use super::scale::LiveModel;
 use super::tally::LoadTally;
+use crate::Error;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::observe::window_of;
 use crate::rollout::{Command, Controller, Observation, RolloutRecord, VersionMetrics};
@@ -60,8 +61,17 @@ pub(crate) struct LiveRun {
 }
 
 /// Plays `model`'s rollout for real; every process is `supervisor`'s. `log` gets each
-/// decision as it is taken.
+/// decision as it is taken. Whatever fails here (HAProxy, an instance process, the
+/// load) is a failure at run time.
 pub(crate) async fn drive(
+    model: &LiveModel,
+    supervisor: &mut Supervisor,
+    log: &mut dyn FnMut(SimTime, &str),
+) -> Result<LiveRun, Error> {
+    play(model, supervisor, log).await.map_err(Error::Failed)
+}
+
+async fn play(
     model: &LiveModel,
     supervisor: &mut Supervisor,
     log: &mut dyn FnMut(SimTime, &str),

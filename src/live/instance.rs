@@ -34,6 +34,7 @@ use hyper_util::rt::TokioIo;
 use rand::RngExt;
 use tokio::sync::Semaphore;
 
+use crate::Error;
 use crate::engine::{DurationDist, RngStreams, SimDuration, SimRng};
 use crate::model::release::Release;
 use crate::scenario::rollout::{LeakSpec, ReleaseSpec};
@@ -230,9 +231,14 @@ impl State {
     }
 }
 
-/// Runs the instance until it is killed (or crashes by its release's defect).
-pub(crate) async fn serve(args: &InstanceArgs) -> Result<(), String> {
-    args.check()?;
+/// Runs the instance until it is killed (or crashes by its release's defect); bad
+/// arguments are bad input, anything else a failure at run time.
+pub(crate) async fn serve(args: &InstanceArgs) -> Result<(), Error> {
+    args.check().map_err(Error::BadInput)?;
+    listen(args).await.map_err(Error::Failed)
+}
+
+async fn listen(args: &InstanceArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
+use crate::Error;
+
 /// Time children get between SIGTERM and SIGKILL at shutdown.
 const GRACE: Duration = Duration::from_millis(1500);
 
@@ -41,16 +43,21 @@ pub(crate) struct Supervisor {
 }
 
 impl Supervisor {
-    /// A supervisor with a fresh, private temporary directory.
-    pub(crate) fn new() -> Result<Supervisor, String> {
+    /// A supervisor with a fresh, private temporary directory (a failure at run time if
+    /// it cannot be made).
+    pub(crate) fn new() -> Result<Supervisor, Error> {
         remove_stale_dirs(&std::env::temp_dir());
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let dir =
             std::env::temp_dir().join(format!("rollsim-live-{}-{nanos:09}", std::process::id()));
-        std::fs::create_dir(&dir)
-            .map_err(|e| format!("cannot create the run's directory {}: {e}", dir.display()))?;
+        std::fs::create_dir(&dir).map_err(|e| {
+            Error::failed(format!(
+                "cannot create the run's directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         Ok(Supervisor {
             dir,
             children: Vec::new(),

@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::Error;
 use crate::engine::{DurationDist, DurationDistSpec, LogNormalSpread, Rate, SimDuration};
 use crate::model::traffic::shape_factor;
 use crate::scenario::Scenario;
@@ -68,12 +69,17 @@ impl LiveModel {
 }
 
 /// Makes `model`'s layer `layer` (default: the layer of its only rollout) playable live,
-/// with model times divided by `time_scale`.
+/// with model times divided by `time_scale`; a model or setting that cannot be played is
+/// bad input.
 pub(crate) fn live_model(
     model: &Scenario,
     layer: Option<&str>,
     time_scale: f64,
-) -> Result<LiveModel, String> {
+) -> Result<LiveModel, Error> {
+    scaled(model, layer, time_scale).map_err(Error::BadInput)
+}
+
+fn scaled(model: &Scenario, layer: Option<&str>, time_scale: f64) -> Result<LiveModel, String> {
     if !(time_scale.is_finite() && (0.001..=100_000.0).contains(&time_scale)) {
         return Err(format!(
             "--time-scale {time_scale}: must be a number between 0.001 and 100000"
@@ -361,9 +367,13 @@ mod tests {
     #[test]
     fn a_missing_layer_or_a_bad_scale_is_refused() {
         let model = quickstart();
-        let err = live_model(&model, Some("nope"), 60.0).unwrap_err();
+        let err = live_model(&model, Some("nope"), 60.0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("the layers are backend, edge"), "{err}");
-        let err = live_model(&model, Some("edge"), 60.0).unwrap_err();
+        let err = live_model(&model, Some("edge"), 60.0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no rollout of the layer edge"), "{err}");
         assert!(live_model(&model, None, 0.0).is_err());
     }
@@ -374,7 +384,7 @@ mod tests {
         let layer = model.rollouts[0].layer.clone();
         model.layers.get_mut(&layer).expect("the layer").instances = 40;
         model.rollouts[0].strategy = Strategy::RedBlack;
-        let err = live_model(&model, None, 60.0).unwrap_err();
+        let err = live_model(&model, None, 60.0).unwrap_err().to_string();
         assert!(err.contains("would run 80 at once"), "{err}");
         // A rolling rollout replaces in place: 40 fit.
         model.rollouts[0].strategy = Strategy::Rolling;

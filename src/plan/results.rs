@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::Error;
 use crate::metrics::json::{ResultLine, SweepStamp};
 
 use super::fingerprint::{describe_difference, run_at, run_index, run_total};
@@ -62,8 +63,13 @@ pub(crate) struct ResultsFile<'a> {
 const EXPECTED: &str = "expected one JSON result line per run, as `rollsim sweep` writes \
                         (with `point`, `seed`, `rollouts` and `sweep`)";
 
-/// Checks `files` are results of one sweep; see the module's documentation.
-pub(crate) fn check<'a>(files: &[ResultsFile<'a>], cut: CutLine) -> Result<Checked<'a>, String> {
+/// Checks `files` are results of one sweep; see the module's documentation. Results
+/// that are not are bad input.
+pub(crate) fn check<'a>(files: &[ResultsFile<'a>], cut: CutLine) -> Result<Checked<'a>, Error> {
+    check_files(files, cut).map_err(Error::BadInput)
+}
+
+fn check_files<'a>(files: &[ResultsFile<'a>], cut: CutLine) -> Result<Checked<'a>, String> {
     let mut checked = Checked {
         stamp: None,
         lines: BTreeMap::new(),
@@ -448,6 +454,7 @@ mod tests {
         assert!(
             check(&[file("f", &cut)], CutLine::Refuse)
                 .unwrap_err()
+                .to_string()
                 .starts_with("f:3: not a sweep result line")
         );
         let kept = check(&[file("f", &cut)], CutLine::Drop).unwrap();
@@ -463,14 +470,18 @@ mod tests {
     #[test]
     fn a_run_outside_its_sweep_or_a_point_with_two_overrides_is_refused() {
         let outside = lines([0]).replace("\"seed\":1", "\"seed\":9");
-        let error = check(&[file("f", &outside)], CutLine::Refuse).unwrap_err();
+        let error = check(&[file("f", &outside)], CutLine::Refuse)
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("f:1: point 0 seed 9 is not a run of its sweep"),
             "{error}"
         );
         let relabelled = lines([1]).replace("\"tag.p\":0", "\"tag.p\":5");
         let both = lines([0]) + &relabelled;
-        let error = check(&[file("f", &both)], CutLine::Refuse).unwrap_err();
+        let error = check(&[file("f", &both)], CutLine::Refuse)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("f:2: point 0 has overrides"), "{error}");
     }
 }

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::Error;
 use crate::metrics::json::{ResultLine, RolloutJson};
 use crate::rollout::Outcome;
 use crate::stats::Estimate;
@@ -79,8 +80,13 @@ pub struct Row {
 /// A point's overrides and each of its runs' rollouts.
 type PointRuns = (Vec<(String, Json)>, Vec<Vec<RolloutJson>>);
 
-/// The summary of `results` (JSON lines, any order).
-pub fn summarize(results: &str) -> Result<Vec<Row>, String> {
+/// The summary of `results` (JSON lines, any order); a line that is not a result is
+/// bad input.
+pub fn summarize(results: &str) -> Result<Vec<Row>, Error> {
+    summarize_lines(results).map_err(Error::BadInput)
+}
+
+fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
     let mut points: BTreeMap<usize, PointRuns> = BTreeMap::new();
     for (number, line) in results.lines().enumerate() {
         if line.trim().is_empty() {

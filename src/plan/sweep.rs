@@ -29,16 +29,16 @@
 //! the lines they read make one sweep ([`super::results`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value as Json;
 use toml::Value;
 
+use crate::error::Error;
 use crate::metrics::Slo;
 use crate::metrics::json::{ResultLine, RolloutJson, SweepStamp};
 use crate::rehearsal::rehearse_with_baseline;
-use crate::scenario::Scenario;
-use crate::scenario::overrides::{self, Override};
+use crate::scenario::overrides::Override;
+use crate::scenario::{ModelText, Scenario};
 
 /// Keys starting with this only label a point (e.g. `tag.load = "80%"`, for a
 /// report's facets); they change nothing in the model.
@@ -111,17 +111,19 @@ pub struct Grid {
 impl Grid {
     /// The points of `spec`; refused, before any is built, if they are more than
     /// [`MAX_RUNS`].
-    pub fn new(spec: &ExperimentSpec) -> Result<Grid, String> {
+    pub fn new(spec: &ExperimentSpec) -> Result<Grid, Error> {
         let mut axes = Vec::with_capacity(spec.grid.len());
         let mut grid_points: usize = 1;
         for (key, values) in &spec.grid {
             if values.is_empty() {
-                return Err(format!("grid.\"{key}\": needs at least one value"));
+                return Err(Error::BadInput(format!(
+                    "grid.\"{key}\": needs at least one value"
+                )));
             }
             grid_points = grid_points
                 .checked_mul(values.len())
                 .filter(|&n| n <= MAX_RUNS)
-                .ok_or_else(|| too_many(spec))?;
+                .ok_or_else(|| Error::BadInput(too_many(spec)))?;
         }
         for (key, values) in &spec.grid {
             let paths: Vec<&str> = key.split(',').map(str::trim).collect();
@@ -135,9 +137,9 @@ impl Grid {
                         .zip(linked)
                         .map(|(p, v)| (p.to_string(), v.clone()))
                         .collect()),
-                    (n, v) => Err(format!(
+                    (n, v) => Err(Error::BadInput(format!(
                         "grid.\"{key}\": links {n} paths, so each value must be a list of {n} values, got {v}"
-                    )),
+                    ))),
                 })
                 .collect::<Result<_, _>>()?;
             axes.push(settings);
@@ -161,7 +163,7 @@ impl Grid {
                 .collect(),
         };
         if grid.len() > MAX_RUNS {
-            return Err(too_many(spec));
+            return Err(Error::BadInput(too_many(spec)));
         }
         Ok(grid)
     }
@@ -230,21 +232,21 @@ fn too_many(spec: &ExperimentSpec) -> String {
 
 /// How many runs `points` points of `runs_per_point` seeds each are; refused if they
 /// are more than [`MAX_RUNS`].
-pub fn run_count(points: usize, runs_per_point: usize) -> Result<usize, String> {
+pub fn run_count(points: usize, runs_per_point: usize) -> Result<usize, Error> {
     points
         .checked_mul(runs_per_point)
         .filter(|&n| n <= MAX_RUNS)
         .ok_or_else(|| {
-            format!(
+            Error::BadInput(format!(
                 "the experiment expands to {} runs ({points} points × {runs_per_point} runs); at most {MAX_RUNS}",
                 points as u128 * runs_per_point as u128
-            )
+            ))
         })
 }
 
 /// Every run of the sweep, in canonical order: `points` points, `runs_per_point` seeds
 /// each; refused, before any is listed, if they are more than [`MAX_RUNS`].
-pub fn runs(points: usize, runs_per_point: usize, first_seed: u64) -> Result<Vec<RunKey>, String> {
+pub fn runs(points: usize, runs_per_point: usize, first_seed: u64) -> Result<Vec<RunKey>, Error> {
     let mut all = Vec::with_capacity(run_count(points, runs_per_point)?);
     for point in 0..points {
         all.extend((0..runs_per_point as u64).map(|i| RunKey {
@@ -264,20 +266,19 @@ pub fn shard(all: &[RunKey], k: usize, n: usize) -> Vec<RunKey> {
         .collect()
 }
 
-/// The model of `point`: `source` (the model text) with its overrides applied.
-pub fn model_of(source: &str, file: &Path, point: &Point) -> Result<Scenario, String> {
+/// The model of `point`: the experiment's model (parsed once, unchanged) with the
+/// point's overrides applied, checked.
+pub fn model_of(model: &ModelText<'_>, point: &Point) -> Result<Scenario, Error> {
     let overrides: Vec<Override> = point
         .overrides
         .iter()
         .filter(|(k, _)| !k.starts_with(TAG))
         .map(|(k, v)| Override::new(k, v.clone()))
         .collect::<Result<_, _>>()?;
-    let text = overrides::apply(source, &overrides)?;
-    crate::scenario::parse(&text, file).map_err(|mut e| {
-        e.position = None;
-        let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
-        format!("{e} (point with {})", sets.join(", "))
-    })
+    let mut text = model.clone();
+    text.apply(&overrides)?;
+    let sets: Vec<&str> = overrides.iter().map(Override::text).collect();
+    Ok(text.check(&format!("point with {}", sets.join(", ")))?)
 }
 
 /// Runs one point with one seed: its rehearsal against its baseline; the result line,
@@ -397,7 +398,12 @@ mod tests {
                [grid]
                "layers.backend.instances, traffic.rate" = [[4, "200/s"], [40]]"#,
         );
-        assert!(Grid::new(&bad).unwrap_err().contains("a list of 2 values"));
+        assert!(
+            Grid::new(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("a list of 2 values")
+        );
     }
 
     #[test]
@@ -407,7 +413,7 @@ mod tests {
             .collect();
         let spec = spec(&format!("model = \"x.toml\"\n[grid]\n{}", keys.join("\n")));
         let started = std::time::Instant::now();
-        let error = Grid::new(&spec).unwrap_err();
+        let error = Grid::new(&spec).unwrap_err().to_string();
         assert!(
             error.contains("10000000000 points") && error.contains("at most 1000000"),
             "{error}"
@@ -432,7 +438,7 @@ mod tests {
         assert_eq!(digits(grid.point(0)), [0, 0, 0, 0, 0, 0]);
         assert_eq!(digits(grid.point(123_456)), [1, 2, 3, 4, 5, 6]);
         assert_eq!(digits(grid.point(999_999)), [9, 9, 9, 9, 9, 9]);
-        let error = runs(grid.len(), 2, 1).unwrap_err();
+        let error = runs(grid.len(), 2, 1).unwrap_err().to_string();
         assert!(
             error.contains("2000000 runs (1000000 points × 2 runs); at most 1000000"),
             "{error}"

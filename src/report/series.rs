@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::Error;
 use crate::engine::SimDuration;
 use crate::model::observe::{LayerWindow, Observations, WINDOW};
 use crate::model::{FailureCause, InstanceState};
@@ -139,14 +140,18 @@ pub struct SeriesFile {
 
 impl SeriesFile {
     /// Checks `path` (not a link, a regular file if it exists, in an existing
-    /// directory) and opens it for writing, truncated.
-    pub fn create(path: &Path) -> Result<SeriesFile, String> {
+    /// directory) and opens it for writing, truncated. A path that cannot be opened is
+    /// a failure at run time.
+    pub fn create(path: &Path) -> Result<SeriesFile, Error> {
         check_writable(path, "series")?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
-        let file = options
-            .open(path)
-            .map_err(|e| format!("--series {}: cannot write there: {e}", path.display()))?;
+        let file = options.open(path).map_err(|e| {
+            Error::failed(format!(
+                "--series {}: cannot write there: {e}",
+                path.display()
+            ))
+        })?;
         Ok(SeriesFile {
             path: path.to_path_buf(),
             file,
@@ -158,12 +163,12 @@ impl SeriesFile {
         mut self,
         observations: &Observations,
         layers: &[String],
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, Error> {
         let text = render_csv(observations, layers);
         self.file
             .write_all(text.as_bytes())
             .and_then(|()| self.file.flush())
-            .map_err(|e| format!("--series {}: {e}", self.path.display()))?;
+            .map_err(|e| Error::failed(format!("--series {}: {e}", self.path.display())))?;
         Ok(self.path)
     }
 }

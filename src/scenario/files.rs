@@ -12,6 +12,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::ScenarioError;
+use crate::Error;
 
 /// What `file_type` is, for a message: "a directory", "a named pipe (FIFO)"…
 fn describe(file_type: FileType) -> &'static str {
@@ -94,22 +95,23 @@ pub(crate) fn read_bounded(path: &Path, kind: &str, limit: u64) -> Result<String
 
 /// Checks that results may be written at `path`: it is not a symbolic link (which
 /// would send them elsewhere) and, if it exists, it is a regular file. Returns whether
-/// it exists.
-pub(crate) fn check_writable(path: &Path, kind: &str) -> Result<bool, String> {
+/// it exists. Such a refusal is bad input; a path that cannot even be looked at (e.g.
+/// under a regular file) is a failure at run time.
+pub(crate) fn check_writable(path: &Path, kind: &str) -> Result<bool, Error> {
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(format!(
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::bad_input(format!(
             "{}: the {kind} file is a symbolic link; results are never written through a \
              link: remove it or choose another place",
             path.display()
-        )),
-        Ok(meta) if !meta.is_file() => Err(format!(
+        ))),
+        Ok(meta) if !meta.is_file() => Err(Error::bad_input(format!(
             "{}: the {kind} file is {}, not a regular file; remove it or choose another place",
             path.display(),
             describe(meta.file_type())
-        )),
+        ))),
         Ok(_) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(e) => Err(Error::failed(format!("{}: {e}", path.display()))),
     }
 }
 
@@ -171,13 +173,18 @@ mod tests {
         let link = dir.join("results.jsonl");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let error = check_writable(&link, "results").unwrap_err();
-        assert!(error.contains("symbolic link"), "{error}");
-        assert_eq!(check_writable(&target, "results"), Ok(true));
-        assert_eq!(check_writable(&dir.join("none"), "results"), Ok(false));
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(error.exit_code(), crate::error::EXIT_BAD_INPUT);
+        assert!(check_writable(&target, "results").unwrap());
+        assert!(!check_writable(&dir.join("none"), "results").unwrap());
         assert!(
             check_writable(&dir, "results")
                 .unwrap_err()
+                .to_string()
                 .contains("a directory")
         );
+        let under_a_file = target.join("results.jsonl");
+        let error = check_writable(&under_a_file, "results").unwrap_err();
+        assert_eq!(error.exit_code(), crate::error::EXIT_FAILED, "{error}");
     }
 }

@@ -2,8 +2,11 @@
 //! checks that run before anything is simulated.
 //!
 //! # How a file becomes a [`Scenario`]
-//! 1. [`load`] reads the file (a missing or unreadable file is an error naming it).
-//! 2. The TOML is parsed and deserialized field by field; a syntax error, a wrong type,
+//! 1. [`load`] (or [`read`]) reads the file once, bounded (a missing or unreadable
+//!    file, a directory or one over [`MAX_FILE_BYTES`] is an error naming it).
+//! 2. The TOML is parsed ([`edited::ModelText`]), and changed there by the command
+//!    line's edits (`--set`, `--strategy`, an imported rollout) or a sweep's point.
+//!    Then it is deserialized field by field; a syntax error, a wrong type,
 //!    an unknown field or a bad duration/rate/distribution stops here, with the
 //!    field's path and its line and column.
 //! 3. [`validate`] checks meaning: layers that exist, no call cycles, numbers in range,
@@ -20,6 +23,7 @@ pub mod balancer;
 pub mod chaos;
 pub mod client;
 pub mod document;
+pub mod edited;
 mod error;
 pub(crate) mod files;
 pub mod judged;
@@ -35,9 +39,8 @@ pub mod work;
 use std::path::Path;
 
 pub use document::{Fidelity, Scenario};
+pub use edited::ModelText;
 pub use error::ScenarioError;
-
-use locate::Segment;
 
 /// Largest model file read, so a huge file is refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -48,54 +51,28 @@ pub(crate) fn read_limited(path: &Path, kind: &str) -> Result<String, ScenarioEr
     files::read_bounded(path, kind, MAX_FILE_BYTES)
 }
 
-/// Reads, parses and checks the model file at `path`.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    load_with_source(path).map(|(scenario, _)| scenario)
+/// Reads the text of the model file at `path`, through [`files::read_bounded`]: read
+/// once, then parsed, changed and checked from memory ([`edited`]).
+pub fn read(path: &Path) -> Result<String, ScenarioError> {
+    read_limited(path, "model")
 }
 
-/// Reads, parses and checks the model file at `path`; returns it and the text read (to
-/// change with overrides without reading the file twice).
-pub fn load_with_source(path: &Path) -> Result<(Scenario, String), ScenarioError> {
-    let source = read_limited(path, "model")?;
+/// Reads, parses and checks the model file at `path`; a model without a `name` is
+/// named after its file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let source = read(path)?;
     let mut scenario = parse(&source, path)?;
     if scenario.name.is_empty() {
         scenario.name = path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     }
-    Ok((scenario, source))
+    Ok(scenario)
 }
 
 /// Parses and checks model text; `file` is only used in error messages.
 pub fn parse(source: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-    let error_at = |path: &[Segment], span_start: Option<usize>, message: String| ScenarioError {
-        file: file.to_path_buf(),
-        position: span_start
-            .or_else(|| locate::offset_of(source, path))
-            .map(|offset| error::line_column(source, offset)),
-        field: locate::dotted(path),
-        message,
-    };
-    let deserializer = toml::Deserializer::parse(source).map_err(|e| {
-        error_at(
-            &[],
-            e.span().map(|s| s.start),
-            format!("not valid TOML: {}", e.message()),
-        )
-    })?;
-    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = segments(e.path());
-        let inner = e.into_inner();
-        error_at(
-            &path,
-            inner.span().map(|s| s.start),
-            inner.message().trim().to_string(),
-        )
-    })?;
-    if let Some(problem) = validate::check(&scenario).into_iter().next() {
-        return Err(error_at(&problem.path, None, problem.message));
-    }
-    Ok(scenario)
+    ModelText::parse(source, file)?.check("unchanged")
 }
 
 /// Checks a model changed after loading (e.g. by `--strategy`): the first problem, as
@@ -110,15 +87,4 @@ pub fn recheck(scenario: &Scenario, file: &Path) -> Result<(), ScenarioError> {
             message: problem.message,
         }),
     }
-}
-
-fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
-    use serde_path_to_error::Segment as S;
-    path.iter()
-        .filter_map(|segment| match segment {
-            S::Seq { index } => Some(Segment::Index(*index)),
-            S::Map { key } => Some(Segment::Key(key.clone())),
-            S::Enum { .. } | S::Unknown => None,
-        })
-        .collect()
 }

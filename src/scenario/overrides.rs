@@ -11,16 +11,24 @@
 //! `VALUE` is a TOML value (`80`, `true`, `0.25`, `{ kind = "elb" }`) or, if it is not
 //! one, a string (`2h`, `lognormal(mean=20ms, p99=100ms)`). The changed model is checked
 //! like a file: a wrong path or value is an error naming the `--set`.
+//!
+//! Overrides change the model's parsed tables ([`super::edited::ModelText`]), which
+//! are then checked once; other flags that change a field are overrides too (`--strategy
+//! S` is `rollout.strategy=S`, named as `--strategy S` in messages).
 
-use toml::{Table, Value};
+use toml::de::{DeString, DeTable, DeValue};
+use toml::{Spanned, Table, Value};
 
 /// One `--set`, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     /// The path's segments (`*` for every element of an array).
     path: Vec<String>,
-    value: Value,
+    /// The value as TOML text (a string quoted), parsed where it is set.
+    value: String,
     text: String,
+    /// How messages name it, if not `--set TEXT`.
+    shown: Option<String>,
 }
 
 impl std::str::FromStr for Override {
@@ -40,28 +48,46 @@ impl std::str::FromStr for Override {
             .unwrap_or_else(|| Value::String(raw.to_string()));
         Ok(Override {
             path: segments,
-            value,
+            value: value.to_string(),
             text: text.to_string(),
+            shown: None,
         })
     }
 }
 
 impl Override {
-    /// An override of `path` (as in `--set`) with `value`.
-    pub fn new(path: &str, value: Value) -> Result<Override, String> {
+    /// An override of `path` (as in `--set`) with `value`; a path that cannot be one
+    /// is bad input.
+    pub fn new(path: &str, value: Value) -> Result<Override, crate::Error> {
         let text = match &value {
             Value::String(s) => format!("{path}={s}"),
             other => format!("{path}={other}"),
         };
-        let mut parsed: Override = format!("{path}=0").parse()?;
-        parsed.value = value;
+        let mut parsed: Override = format!("{path}=0")
+            .parse()
+            .map_err(crate::Error::BadInput)?;
+        parsed.value = value.to_string();
         parsed.text = text;
         Ok(parsed)
+    }
+
+    /// The same override, named `shown` in messages (e.g. `--strategy rolling`).
+    #[must_use]
+    pub fn shown_as(mut self, shown: impl Into<String>) -> Override {
+        self.shown = Some(shown.into());
+        self
     }
 
     /// The `--set` as given.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// How messages name it: `--set TEXT`, or the flag it stands for.
+    pub fn shown(&self) -> String {
+        self.shown
+            .clone()
+            .unwrap_or_else(|| format!("--set {}", self.text))
     }
 }
 
@@ -112,33 +138,36 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// Applies `overrides` in order to the model text `source`; returns the new text.
-pub fn apply(source: &str, overrides: &[Override]) -> Result<String, String> {
-    if overrides.is_empty() {
-        return Ok(source.to_string());
-    }
-    let mut table: Table =
-        toml::from_str(source).map_err(|e| format!("not valid TOML: {}", e.message()))?;
+/// Applies `overrides` in order to a model's parsed `tables`.
+pub(crate) fn apply<'a>(tables: &mut DeTable<'a>, overrides: &'a [Override]) -> Result<(), String> {
     for o in overrides {
-        let mut root = Value::Table(std::mem::take(&mut table));
-        set(&mut root, &[], &o.path, &o.value).map_err(|why| format!("--set {}: {why}", o.text))?;
-        table = match root {
-            Value::Table(t) => t,
+        let value = DeValue::parse(&o.value)
+            .map_err(|e| format!("{}: not a TOML value: {}", o.shown(), e.message()))?;
+        let mut root = Spanned::new(0..0, DeValue::Table(std::mem::take(tables)));
+        let result = set(&mut root, &[], &o.path, &value);
+        *tables = match root.into_inner() {
+            DeValue::Table(t) => t,
             _ => unreachable!("the root stays a table"),
         };
+        result.map_err(|why| format!("{}: {why}", o.shown()))?;
     }
-    toml::to_string(&table).map_err(|e| format!("cannot write the changed model: {e}"))
+    Ok(())
 }
 
 /// Sets `value` at `path` under `node`, which is at `at` (the segments before it).
-fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Result<(), String> {
+fn set<'a>(
+    node: &mut Spanned<DeValue<'a>>,
+    at: &[String],
+    path: &[String],
+    value: &Spanned<DeValue<'a>>,
+) -> Result<(), String> {
     let Some((head, rest)) = path.split_first() else {
         *node = value.clone();
         return Ok(());
     };
     let here: Vec<String> = at.iter().chain([head]).cloned().collect();
-    match node {
-        Value::Table(table) if head == "*" => {
+    match node.get_mut() {
+        DeValue::Table(table) if head == "*" => {
             if table.is_empty() {
                 return Err(format!("`*` matches nothing: `{}` is empty", at.join(".")));
             }
@@ -146,13 +175,13 @@ fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Resul
                 .iter_mut()
                 .try_for_each(|(_, child)| set(child, &here, rest, value))
         }
-        Value::Table(table) => {
+        DeValue::Table(table) => {
             if !table.contains_key(head.as_str()) {
                 if at == ["layers"] {
                     return Err(format!(
                         "the model has no layer `{head}`; its layers are {} (a --set never \
                          adds a layer)",
-                        names(table.keys())
+                        names(table.keys().map(|k| k.get_ref().as_ref()))
                     ));
                 }
                 if let Some(next) = rest
@@ -164,17 +193,20 @@ fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Resul
                         here.join(".")
                     ));
                 }
-            }
-            let child = table.entry(head.clone()).or_insert_with(|| {
-                if rest.is_empty() {
+                let child = if rest.is_empty() {
                     value.clone()
                 } else {
-                    Value::Table(Table::new())
-                }
-            });
+                    Spanned::new(0..0, DeValue::Table(DeTable::new()))
+                };
+                let key: DeString<'a> = head.clone().into();
+                table.insert(Spanned::new(0..0, key), child);
+            }
+            let child = table
+                .get_mut(head.as_str())
+                .expect("the key is in the table");
             set(child, &here, rest, value)
         }
-        Value::Array(items) if head == "*" => {
+        DeValue::Array(items) if head == "*" => {
             if items.is_empty() {
                 return Err("`*` matches no element: the list is empty".into());
             }
@@ -182,7 +214,7 @@ fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Resul
                 .iter_mut()
                 .try_for_each(|item| set(item, &here, rest, value))
         }
-        Value::Array(items) => {
+        DeValue::Array(items) => {
             let elements = elements(items);
             let index: usize = head.parse().map_err(|_| {
                 format!(
@@ -206,8 +238,8 @@ fn set(node: &mut Value, at: &[String], path: &[String], value: &Value) -> Resul
 }
 
 /// `a, b, c`, or `none` for no name.
-fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<&str> = names.map(String::as_str).collect();
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
     if names.is_empty() {
         "none".to_string()
     } else {
@@ -217,12 +249,12 @@ fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 
 /// The elements of a list, for a message: `0 (layer backend), 1 (layer edge)` for
 /// rollouts, `0 … 4` otherwise, `no element` if it is empty.
-fn elements(items: &[Value]) -> String {
+fn elements(items: &[Spanned<DeValue<'_>>]) -> String {
     let layers: Option<Vec<String>> = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let layer = item.get("layer")?.as_str()?;
+            let layer = item.get_ref().get("layer")?.get_ref().as_str()?;
             Some(format!("{i} (layer {layer})"))
         })
         .collect();
@@ -242,10 +274,18 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// `model` with `overrides` applied, as a table.
+    fn applied(model: &str, overrides: &[Override]) -> Result<Table, String> {
+        use serde::Deserialize;
+        let mut tables = DeTable::parse(model).unwrap();
+        apply(tables.get_mut(), overrides)?;
+        Ok(Table::deserialize(toml::Deserializer::from(tables)).unwrap())
+    }
+
     #[test]
     fn values_are_toml_or_strings() {
         let model = "[layers.middle]\ninstances = 24\n[[rollouts]]\nlayer = \"middle\"\n[[rollouts]]\nlayer = \"edge\"\n";
-        let changed = apply(
+        let table = applied(
             model,
             &[
                 o("layers.middle.instances=80"),
@@ -255,7 +295,6 @@ mod tests {
             ],
         )
         .unwrap();
-        let table: Table = toml::from_str(&changed).unwrap();
         assert_eq!(
             table["layers"]["middle"]["instances"].as_integer(),
             Some(80)
@@ -295,8 +334,7 @@ mod tests {
             assert!(error.contains(why), "{bad}: {error}");
         }
         let model = "[layers.\"api.v2\"]\nworkers = 1\n[layers.edge]\nworkers = 1\n";
-        let changed = apply(model, &[o("layers.*.workers=4")]).unwrap();
-        let table: Table = toml::from_str(&changed).unwrap();
+        let table = applied(model, &[o("layers.*.workers=4")]).unwrap();
         assert_eq!(table["layers"]["api.v2"]["workers"].as_integer(), Some(4));
         assert_eq!(table["layers"]["edge"]["workers"].as_integer(), Some(4));
     }
@@ -304,17 +342,17 @@ mod tests {
     #[test]
     fn a_layer_or_list_that_is_not_in_the_model_is_refused_with_the_real_names() {
         let model = "[layers.edge]\ninstances = 4\n[layers.backend]\ninstances = 4\n";
-        let error = apply(model, &[o("layers.edg.instances=80")]).unwrap_err();
+        let error = applied(model, &[o("layers.edg.instances=80")]).unwrap_err();
         assert!(
             error.contains("no layer `edg`; its layers are backend, edge"),
             "{error}"
         );
-        let error = apply(model, &[o("rollouts.0.strategy=rolling")]).unwrap_err();
+        let error = applied(model, &[o("rollouts.0.strategy=rolling")]).unwrap_err();
         assert!(
             error.contains("no list `rollouts`, so no element `0`"),
             "{error}"
         );
-        let error = apply(model, &[o("rollout.strategy=rolling")]).unwrap_err();
+        let error = applied(model, &[o("rollout.strategy=rolling")]).unwrap_err();
         assert!(
             error.contains("no list `rollouts`, so no element `*`"),
             "{error}"
@@ -324,12 +362,12 @@ mod tests {
     #[test]
     fn bad_paths_say_what_is_wrong() {
         let model = "[layers.middle]\ninstances = 24\n[[rollouts]]\nlayer = \"middle\"\n";
-        let error = apply(model, &[o("rollouts.3.bake=1h")]).unwrap_err();
+        let error = applied(model, &[o("rollouts.3.bake=1h")]).unwrap_err();
         assert!(
             error.contains("index 3 is past the end of a list of 1"),
             "{error}"
         );
-        let error = apply(model, &[o("layers.middle.instances.count=1")]).unwrap_err();
+        let error = applied(model, &[o("layers.middle.instances.count=1")]).unwrap_err();
         assert!(error.contains("a single value"), "{error}");
         assert!(
             "no-equals-sign"

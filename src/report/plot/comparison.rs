@@ -155,7 +155,7 @@ impl Drawing for ComparisonFigure<'_> {
 
 /// Writes one figure per rollout of the comparison into `dir` (`compare-K-LAYER.svg`
 /// and `.png`); returns the files written.
-pub fn plot_comparison(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn plot_comparison(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, crate::Error> {
     let mut written = Vec::new();
     for (k, layer) in c.rollouts.iter().enumerate() {
         let stem = dir.join(format!("compare-{}-{layer}", k + 1));

@@ -19,6 +19,8 @@ mod sweep;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use crate::Error;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -69,10 +71,15 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>
 }
 
 /// Makes `dir` (for `--plot DIR`) and checks that a file can be written in it, so a
-/// command refuses an unwritable directory before it simulates, not after.
-pub fn prepare_dir(dir: &Path) -> Result<(), String> {
-    let fail =
-        |e: std::io::Error| format!("--plot {}: cannot write figures there: {e}", dir.display());
+/// command refuses an unwritable directory before it simulates, not after. That it
+/// cannot is a failure at run time (the place, not the input, is at fault).
+pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
+    let fail = |e: std::io::Error| {
+        Error::failed(format!(
+            "--plot {}: cannot write figures there: {e}",
+            dir.display()
+        ))
+    };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let probe = dir.join(format!(".rollsim-probe-{}", std::process::id()));
     std::fs::OpenOptions::new()
@@ -83,11 +90,14 @@ pub fn prepare_dir(dir: &Path) -> Result<(), String> {
     std::fs::remove_file(&probe).map_err(fail)
 }
 
-/// Writes `figure` as `stem.svg` and `stem.png`; returns both paths.
-fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], String> {
-    register_fonts()?;
+/// Writes `figure` as `stem.svg` and `stem.png`; returns both paths. A link (or a
+/// device, a FIFO) where a figure goes is refused; anything else that fails is a
+/// failure at run time.
+fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], Error> {
+    register_fonts().map_err(Error::Failed)?;
     if let Some(dir) = stem.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::failed(format!("{}: {e}", dir.display())))?;
     }
     let (width, height) = figure.size();
     let svg = stem.with_extension("svg");
@@ -96,10 +106,14 @@ fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], String> {
     for path in [&svg, &png] {
         crate::scenario::files::check_writable(path, "figure")?;
     }
-    figure.draw(SVGBackend::new(&svg, (width, height)).into_drawing_area())?;
+    figure
+        .draw(SVGBackend::new(&svg, (width, height)).into_drawing_area())
+        .map_err(Error::Failed)?;
     let mut pixels = vec![0u8; (width * height * 3) as usize];
-    figure.draw(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())?;
-    write_png(&png, &pixels, width, height)?;
+    figure
+        .draw(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())
+        .map_err(Error::Failed)?;
+    write_png(&png, &pixels, width, height).map_err(Error::Failed)?;
     Ok([svg, png])
 }
 

@@ -197,7 +197,7 @@ pub fn plot_plan(
     safe: &[SafeHours],
     step: SimDuration,
     dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, crate::Error> {
     let rate = model.traffic.rate.per_second();
     let traffic = (0..=24 * 12u32)
         .map(|i| {

@@ -323,7 +323,7 @@ pub fn plot_rehearsal(
     world: &World,
     records: &[RolloutRecord],
     dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, crate::Error> {
     let mut written = Vec::new();
     for (k, record) in records.iter().enumerate() {
         let stem = dir.join(format!("rollout-{}-{}", k + 1, record.layer));

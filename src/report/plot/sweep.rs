@@ -219,7 +219,7 @@ pub fn plot_sweep(
     spec: &ReportSpec,
     title: &str,
     dir: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, crate::Error> {
     let rows: Vec<&Row> = rows.iter().filter(|r| r.rollout == spec.rollout).collect();
     let value_of = |row: &Row, key: &str| {
         row.overrides
