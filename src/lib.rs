@@ -6,14 +6,18 @@
 //! traffic switch really takes, and how safely a bad release is rolled back.
 //!
 //! # Layers, and which way they depend
-//! Each module uses only those listed above it, with one exception: the engine's
-//! distributions borrow [`stats::special`]'s functions (and `stats` the engine's time).
+//! Each module uses only those listed above it, with two exceptions: the engine's
+//! distributions borrow [`stats::special`]'s functions (and `stats` the engine's time),
+//! and `scenario` returns the crate's [`Error`] (whose bad-input kind is the scenario's
+//! own error).
 //! - [`engine`]: virtual time, the event queue, seeded random streams, distributions.
 //! - [`stats`]: one mean with its 95% interval, batch means, special functions, latency
 //!   histograms.
 //! - [`queueing`]: the queueing station instances are built from, and its theory.
 //! - [`validate`]: the engine held against Erlang C and Pollaczek–Khinchine.
 //! - [`scenario`]: the model file format, its defaults and checks.
+//! - [`error`]: the crate's error, by kind (bad input, a failure at run time, an
+//!   interruption, a failed check); the kind decides the exit code.
 //! - [`import`]: rollouts of deploy tools (Argo, Flagger, Kubernetes, Spinnaker, Asgard)
 //!   as the model file's rollouts.
 //! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic,
@@ -29,9 +33,6 @@
 //! - [`report`]: summaries, rollout reports, comparisons and plans as text, JSON and
 //!   figures; a live run beside the simulator's.
 //! - [`cli`]: the command line, on top of everything.
-//!
-//! Errors are [`Error`]s by kind (bad input, a failure at run time, an interruption, a
-//! failed check), and the kind decides the exit code ([`error`]).
 
 pub mod cli;
 pub mod engine;

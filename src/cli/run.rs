@@ -9,6 +9,7 @@
 //! ratio) come from a second run of the same model and seed without rollouts, in
 //! parallel with the first.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -96,19 +97,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
     };
     let summary = rehearsal.world.summary();
     let wall = started.elapsed().as_secs_f64();
-    // Wall-clock figures go to stderr, so stdout is identical for identical inputs.
-    eprintln!(
-        "simulated {} in {:.2} s of wall time ({:.1} M events/s){}; per-second series {:.1} MiB",
-        summary.elapsed,
-        wall,
-        summary.events as f64 / wall.max(1e-9) / 1e6,
-        if baseline.is_some() {
-            ", with a baseline run beside it"
-        } else {
-            ""
-        },
-        rehearsal.world.footprint().series_bytes as f64 / (1 << 20) as f64
-    );
+    // Wall-clock figures go to stderr, so stdout is identical for identical inputs, and
+    // only to a terminal: `rollsim run | head -n 1` in a script leaves stderr empty.
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "simulated {} in {:.2} s of wall time ({:.1} M events/s){}; per-second series {:.1} MiB",
+            summary.elapsed,
+            wall,
+            summary.events as f64 / wall.max(1e-9) / 1e6,
+            if baseline.is_some() {
+                ", with a baseline run beside it"
+            } else {
+                ""
+            },
+            rehearsal.world.footprint().series_bytes as f64 / (1 << 20) as f64
+        );
+    }
     let metrics = baseline.map_or_else(Vec::new, |baseline| {
         rehearsal.rollout_metrics(&baseline, Slo::of(&model))
     });
