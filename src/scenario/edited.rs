@@ -17,7 +17,7 @@ use toml::de::DeTable;
 
 use super::locate::{self, Segment};
 use super::overrides::{self, Override};
-use super::{Scenario, ScenarioError, error, validate};
+use super::{Scenario, ScenarioError, check, error};
 use crate::Error;
 
 /// A model's text, parsed, with the edits made so far.
@@ -114,7 +114,7 @@ fn build(
             inner.message().trim().to_string(),
         )
     })?;
-    if let Some(problem) = validate::check(&scenario).into_iter().next() {
+    if let Some(problem) = check::check(&scenario).into_iter().next() {
         return Err(at(&problem.path, None, problem.message));
     }
     Ok(scenario)

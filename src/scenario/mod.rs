@@ -9,7 +9,7 @@
 //!    Then it is deserialized field by field; a syntax error, a wrong type,
 //!    an unknown field or a bad duration/rate/distribution stops here, with the
 //!    field's path and its line and column.
-//! 3. [`validate`] checks meaning: layers that exist, no call cycles, numbers in range,
+//! 3. [`check`] checks meaning: layers that exist, no call cycles, numbers in range,
 //!    sizes within [`limits`] (so 10^12 instances or a 1000-year run are refused, not
 //!    attempted).
 //! 4. [`work::estimate`] says how much a run of it would cost (events and memory); the
@@ -21,6 +21,7 @@
 
 pub mod balancer;
 pub mod chaos;
+mod check;
 pub mod client;
 pub mod document;
 pub mod edited;
@@ -33,7 +34,6 @@ mod locate;
 pub mod overrides;
 pub mod rollout;
 pub mod traffic;
-mod validate;
 pub mod work;
 
 use std::path::Path;
@@ -78,7 +78,7 @@ pub fn parse(source: &str, file: &Path) -> Result<Scenario, ScenarioError> {
 /// Checks a model changed after loading (e.g. by `--strategy`): the first problem, as
 /// "field: message", naming `file`.
 pub fn recheck(scenario: &Scenario, file: &Path) -> Result<(), ScenarioError> {
-    match validate::check(scenario).into_iter().next() {
+    match check::check(scenario).into_iter().next() {
         None => Ok(()),
         Some(problem) => Err(ScenarioError {
             file: file.to_path_buf(),
