@@ -235,7 +235,7 @@ impl Judge {
         let candidate = std::mem::take(&mut self.candidate_window);
         let candidate_samples = std::mem::take(&mut self.candidate_samples);
         let baseline_samples = std::mem::take(&mut self.baseline_samples);
-        if baseline_samples.len() >= super::kayenta::MIN_POINTS {
+        if baseline_samples.len() >= super::statistical_judge::MIN_POINTS {
             self.reference.samples = baseline_samples;
         }
         let verdict = match self.spec.judge {
@@ -246,9 +246,11 @@ impl Judge {
                     candidate.requests, self.spec.min_requests
                 ))
             }
-            JudgeKind::MannWhitney => {
-                super::kayenta::judge(&self.spec, &candidate_samples, &self.reference.samples)
-            }
+            JudgeKind::MannWhitney => super::statistical_judge::judge(
+                &self.spec,
+                &candidate_samples,
+                &self.reference.samples,
+            ),
         };
         self.checks += 1;
         match &verdict {

@@ -8,14 +8,15 @@
 //! - [`platform`]: what the controller sees and can do.
 //! - [`controller`]: the state machines (one file per family of strategies).
 //! - [`analysis`]: threshold checks and how phases pass or fail.
-//! - [`kayenta`]: the statistical judge (Mann–Whitney per metric, weighted score).
+//! - [`statistical_judge`]: the statistical canary judge, as Kayenta's (Mann–Whitney per
+//!   metric, weighted score).
 //! - [`record`]: what a rollout did (times, outcome, timeline).
 
 pub mod analysis;
 pub mod controller;
-pub mod kayenta;
 pub mod platform;
 pub mod record;
+pub mod statistical_judge;
 
 pub use controller::{Controller, TimeLeft};
 pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
