@@ -12,7 +12,7 @@ use clap::Args;
 
 use crate::Error;
 use crate::engine::SimDuration;
-use crate::plan::capacity::{LayerPlan, Target, size_fleets};
+use crate::plan::capacity::{Target, size_fleets};
 use crate::plan::recommend::advise;
 use crate::plan::windows::scan_hours;
 use crate::report::plan::PlanReport;
@@ -76,62 +76,16 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
     if let Some(dir) = &args.plot {
         crate::report::plot::prepare_dir(dir)?;
     }
-    if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
-        return Err(Error::BadInput(format!(
-            "--every must be between 15m and 12h, got {}",
-            args.every
-        )));
-    }
-    if let Some(p99) = args.slo_p99
-        && (p99.is_zero() || p99 > MAX_SETTING_DURATION)
-    {
-        return Err(Error::BadInput(format!(
-            "--slo-p99 must be between 1ns and {MAX_SETTING_DURATION}, got {p99}"
-        )));
-    }
+    check_flags(args)?;
     let original = model.clone();
     if let Some(hour) = args.hour {
-        if !(0.0..=24.0).contains(&hour) {
-            return Err(Error::BadInput(format!(
-                "--hour must be between 0 and 24, got {hour}"
-            )));
-        }
-        let Some(shape) = &model.traffic.shape else {
-            return Err(Error::BadInput(format!(
-                "--hour: the model {} has no daily traffic shape",
-                model.name
-            )));
-        };
-        let at_hour = crate::scenario::traffic::DailyShape {
-            start: hour,
-            ..shape.clone()
-        };
-        let factor = crate::model::traffic::shape_factor(&at_hour, crate::engine::SimTime::ZERO);
-        model.traffic.rate = model
-            .traffic
-            .rate
-            .scaled(factor)
-            .map_err(Error::bad_input)?;
-        model.traffic.shape = None;
-    }
-    let availability = match args.availability {
-        Some(pct) if pct > 0.0 && pct <= 100.0 => pct / 100.0,
-        Some(pct) => {
-            return Err(Error::BadInput(format!(
-                "--availability must be a percentage in (0, 100], got {pct}"
-            )));
-        }
-        None => model.slo.availability,
-    };
-    if args.runs == 0 || args.runs > 1000 {
-        return Err(Error::BadInput(format!(
-            "--runs must be between 1 and 1000, got {}",
-            args.runs
-        )));
+        model = crate::plan::windows::frozen_at_hour(&model, hour).map_err(Error::BadInput)?;
     }
     let target = Target {
         latency_p99: args.slo_p99.unwrap_or(model.slo.latency_p99),
-        availability,
+        availability: args
+            .availability
+            .map_or(model.slo.availability, |pct| pct / 100.0),
     };
     let started = Instant::now();
     let bar = super::progress::bar(None, args.quiet, "fleet sizes judged");
@@ -237,49 +191,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
         step: args.every,
     };
     if let Some(dir) = &args.plot {
-        let mut capacities: Vec<(String, f64)> = fleet_capacity(&model, &plans, None)
-            .map(|c| {
-                (
-                    "≈ capacity within the SLO (sizing, tightest layer)".to_string(),
-                    c,
-                )
-            })
-            .into_iter()
-            .collect();
-        // Rolling's dip: each rolled layer with its `max_unavailable` out.
-        let dip = model
-            .rollouts
-            .iter()
-            .filter_map(|r| {
-                let size = model.layers[&r.layer].instances;
-                let (_, out) = r.rolling.batch_limits(size);
-                fleet_capacity(&model, &plans, Some((&r.layer, out)))
-            })
-            .reduce(f64::min);
-        let rolling_asked = safe_hours.as_deref().is_some_and(|s| {
-            s.iter()
-                .any(|s| s.strategy == crate::scenario::rollout::Strategy::Rolling)
-        });
-        if let Some(dip) =
-            dip.filter(|dip| rolling_asked && capacities.first().is_none_or(|c| *dip < c.1))
-        {
-            capacities.push((
-                "≈ capacity while rolling, max_unavailable out".to_string(),
-                dip,
-            ));
-        }
-        let written = crate::report::plot::plot_plan(
-            &original,
-            &capacities,
-            safe_hours.as_deref().unwrap_or(&[]),
-            args.every,
-            dir,
-        )?;
-        if !args.quiet {
-            for file in written {
-                eprintln!("wrote {}", file.display());
-            }
-        }
+        write_plot(args, dir, &original, &model, &plans, safe_hours.as_deref())?;
     }
     if args.json {
         println!(
@@ -290,24 +202,69 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Requests per second the model's fleet carries within the SLO, estimated from the
-/// sizing: the sized rate × model size ÷ smallest size, of the tightest layer (capacity
-/// taken as proportional to instances); with `without` = (layer, n), that layer has n
-/// instances fewer. `None` if a layer found no size.
-fn fleet_capacity(
-    sized: &crate::scenario::Scenario,
-    plans: &[LayerPlan],
-    without: Option<(&str, u32)>,
-) -> Option<f64> {
-    plans
-        .iter()
-        .map(|p| {
-            let out = without.filter(|w| w.0 == p.layer).map_or(0, |w| w.1);
-            p.smallest
-                .map(|n| f64::from(p.current.saturating_sub(out)) / f64::from(n))
-        })
-        .collect::<Option<Vec<f64>>>()?
-        .into_iter()
-        .reduce(f64::min)
-        .map(|ratio| ratio * sized.traffic.rate.per_second())
+/// The plan's figure into `dir`: the traffic over the day of `original` with the
+/// capacity lines of the sized `model` and the hours each strategy kept the SLO.
+fn write_plot(
+    args: &PlanArgs,
+    dir: &std::path::Path,
+    original: &crate::scenario::Scenario,
+    model: &crate::scenario::Scenario,
+    plans: &[crate::plan::capacity::LayerPlan],
+    safe_hours: Option<&[crate::plan::windows::SafeHours]>,
+) -> Result<(), Error> {
+    let rolling_asked = safe_hours.is_some_and(|s| {
+        s.iter()
+            .any(|s| s.strategy == crate::scenario::rollout::Strategy::Rolling)
+    });
+    let capacities = crate::plan::capacity::capacity_lines(model, plans, rolling_asked);
+    let written = crate::report::plot::plot_plan(
+        original,
+        &capacities,
+        safe_hours.unwrap_or(&[]),
+        args.every,
+        dir,
+    )?;
+    if !args.quiet {
+        for file in written {
+            eprintln!("wrote {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// The plan's own flags in their ranges (the model's overrides are checked with it).
+fn check_flags(args: &PlanArgs) -> Result<(), Error> {
+    let bad = |message: String| Err(Error::BadInput(message));
+    if args.every < SimDuration::from_mins(15) || args.every > SimDuration::from_hours(12) {
+        return bad(format!(
+            "--every must be between 15m and 12h, got {}",
+            args.every
+        ));
+    }
+    if let Some(p99) = args.slo_p99
+        && (p99.is_zero() || p99 > MAX_SETTING_DURATION)
+    {
+        return bad(format!(
+            "--slo-p99 must be between 1ns and {MAX_SETTING_DURATION}, got {p99}"
+        ));
+    }
+    if let Some(hour) = args.hour
+        && !(0.0..=24.0).contains(&hour)
+    {
+        return bad(format!("--hour must be between 0 and 24, got {hour}"));
+    }
+    if let Some(pct) = args.availability
+        && !(pct > 0.0 && pct <= 100.0)
+    {
+        return bad(format!(
+            "--availability must be a percentage in (0, 100], got {pct}"
+        ));
+    }
+    if args.runs == 0 || args.runs > 1000 {
+        return bad(format!(
+            "--runs must be between 1 and 1000, got {}",
+            args.runs
+        ));
+    }
+    Ok(())
 }

@@ -278,3 +278,60 @@ pub(crate) fn entry_slo(world: &World, seconds: std::ops::Range<usize>) -> (f64,
     };
     (p99, availability)
 }
+
+/// The capacity lines of a plan's figure, in requests per second within the SLO: the
+/// fleet's (its tightest layer's), and, when rolling was asked for and its dip is the
+/// lower, the fleet's while each rolled layer has its `max_unavailable` out.
+pub(crate) fn capacity_lines(
+    sized: &Scenario,
+    plans: &[LayerPlan],
+    rolling_asked: bool,
+) -> Vec<(String, f64)> {
+    let mut lines: Vec<(String, f64)> = fleet_capacity(sized, plans, None)
+        .map(|c| {
+            (
+                "≈ capacity within the SLO (sizing, tightest layer)".to_string(),
+                c,
+            )
+        })
+        .into_iter()
+        .collect();
+    let dip = sized
+        .rollouts
+        .iter()
+        .filter_map(|r| {
+            let size = sized.layers[&r.layer].instances;
+            let (_, out) = r.rolling.batch_limits(size);
+            fleet_capacity(sized, plans, Some((&r.layer, out)))
+        })
+        .reduce(f64::min);
+    if let Some(dip) = dip.filter(|dip| rolling_asked && lines.first().is_none_or(|c| *dip < c.1)) {
+        lines.push((
+            "≈ capacity while rolling, max_unavailable out".to_string(),
+            dip,
+        ));
+    }
+    lines
+}
+
+/// Requests per second the model's fleet carries within the SLO, estimated from the
+/// sizing: the sized rate × model size ÷ smallest size, of the tightest layer (capacity
+/// taken as proportional to instances); with `without` = (layer, n), that layer has n
+/// instances fewer. `None` if a layer found no size.
+fn fleet_capacity(
+    sized: &Scenario,
+    plans: &[LayerPlan],
+    without: Option<(&str, u32)>,
+) -> Option<f64> {
+    plans
+        .iter()
+        .map(|p| {
+            let out = without.filter(|w| w.0 == p.layer).map_or(0, |w| w.1);
+            p.smallest
+                .map(|n| f64::from(p.current.saturating_sub(out)) / f64::from(n))
+        })
+        .collect::<Option<Vec<f64>>>()?
+        .into_iter()
+        .reduce(f64::min)
+        .map(|ratio| ratio * sized.traffic.rate.per_second())
+}

@@ -254,6 +254,30 @@ fn judge(
     }
 }
 
+/// `model` frozen at `hour` of its daily shape (`plan --hour`): the rate scaled by the
+/// shape's factor at that hour, and no shape. An error if the model has no daily shape.
+pub(crate) fn frozen_at_hour(model: &Scenario, hour: f64) -> Result<Scenario, String> {
+    let Some(shape) = &model.traffic.shape else {
+        return Err(format!(
+            "--hour: the model {} has no daily traffic shape",
+            model.name
+        ));
+    };
+    let at_hour = crate::scenario::traffic::DailyShape {
+        start: hour,
+        ..shape.clone()
+    };
+    let factor = crate::model::traffic::shape_factor(&at_hour, crate::engine::SimTime::ZERO);
+    let mut model = model.clone();
+    model.traffic.rate = model
+        .traffic
+        .rate
+        .scaled(factor)
+        .map_err(|e| e.to_string())?;
+    model.traffic.shape = None;
+    Ok(model)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
