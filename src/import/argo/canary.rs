@@ -115,109 +115,16 @@ pub(super) fn canary_strategy(
     let mut segments: Vec<Segment> = Vec::new();
     let mut weight = 0.0;
     for (i, node) in items.iter().enumerate() {
-        let step_path = format!("{steps_path}[{i}]");
-        let step = Field {
+        read_step(
+            draft,
             node,
-            path: step_path.clone(),
+            i,
+            &steps_path,
             file,
-        }
-        .obj()?;
-        if let Some(field) = step.get("setWeight") {
-            let w = field.f64()?;
-            if !(0.0..=100.0).contains(&w) {
-                return Err(field.error(format!("must be between 0 and 100, got {w}")));
-            }
-            let others = step.unread();
-            if !others.is_empty() {
-                draft.not_represented(format!(
-                    "{}: set in the same step as setWeight; Argo allows one action per step, so \
-                     rollsim uses setWeight only",
-                    others.join(", ")
-                ));
-            }
-            if w <= weight {
-                draft.not_represented(format!(
-                    "{step_path}.setWeight ({w}) does not raise the weight above {weight}: rollsim's \
-                     weights only increase; step skipped"
-                ));
-                continue;
-            }
-            weight = w;
-            segments.push(Segment {
-                weight: w,
-                weight_source: format!("{step_path}.setWeight"),
-                hold: SimDuration::ZERO,
-                hold_sources: Vec::new(),
-            });
-            continue;
-        }
-        let hold = if let Some(pause) = step.get("pause") {
-            let pause = pause.obj()?;
-            let duration = pause.with("duration", |f| f.duration())?;
-            draft.unread(&pause, "ignored");
-            match duration {
-                Some(d) => Some((d, format!("{step_path}.pause.duration"))),
-                None => {
-                    draft.not_represented(format!(
-                        "{step_path}.pause has no duration (it waits for a person to promote): \
-                         assumed promotion after {MANUAL_PROMOTION_AFTER}"
-                    ));
-                    Some((
-                        MANUAL_PROMOTION_AFTER,
-                        format!("{step_path}.pause (indefinite; assumed {MANUAL_PROMOTION_AFTER})"),
-                    ))
-                }
-            }
-        } else if step.has("analysis") {
-            let _ = step.get("analysis");
-            let length = inline_runs
-                .iter()
-                .find(|(k, _)| *k == i)
-                .and_then(|(_, d)| *d);
-            Some(match length {
-                Some(d) => (d, format!("{step_path}.analysis (the run's length)")),
-                None => {
-                    draft.not_represented(format!(
-                        "{step_path}.analysis: its length is unknown (templates not in the file, or \
-                         a metric without count): assumed one analysis interval"
-                    ));
-                    (
-                        draft.spec.analysis.interval,
-                        format!("{step_path}.analysis (assumed one interval)"),
-                    )
-                }
-            })
-        } else {
-            for key in [
-                "setCanaryScale",
-                "experiment",
-                "setHeaderRoute",
-                "setMirrorRoute",
-                "plugin",
-            ] {
-                if step.has(key) {
-                    let _ = step.get(key);
-                    draft.not_represented(format!(
-                        "{step_path}.{key}: not represented (rollsim sizes the canary by its \
-                         weight and routes by weight only)"
-                    ));
-                }
-            }
-            draft.unread(&step, "step skipped");
-            None
-        };
-        if let Some((d, source)) = hold {
-            draft.unread(&step, "ignored");
-            match segments.last_mut() {
-                Some(segment) => {
-                    segment.hold += d;
-                    segment.hold_sources.push(source);
-                }
-                None => draft.not_represented(format!(
-                    "{source}: a hold before any setWeight (no canary traffic yet) is not represented"
-                )),
-            }
-        }
+            &inline_runs,
+            &mut segments,
+            &mut weight,
+        )?;
     }
     if segments.is_empty() {
         return Err(canary.error(
@@ -225,6 +132,148 @@ pub(super) fn canary_strategy(
             "no step sets a weight (`setWeight`): rollsim's canary needs at least one",
         ));
     }
+    write_steps(draft, segments);
+    draft.unread(canary, "ignored");
+    Ok(())
+}
+
+/// Step `i` of the canary's steps (at `steps_path`): a `setWeight` opens a segment, a
+/// `pause` or an inline analysis (whose run lengths are `inline_runs`) holds the last
+/// one, anything else is said not represented.
+#[allow(clippy::too_many_arguments)]
+fn read_step(
+    draft: &mut Draft,
+    node: &Node,
+    i: usize,
+    steps_path: &str,
+    file: &Path,
+    inline_runs: &[(usize, Option<SimDuration>)],
+    segments: &mut Vec<Segment>,
+    weight: &mut f64,
+) -> Result<(), ScenarioError> {
+    let step_path = format!("{steps_path}[{i}]");
+    let step = Field {
+        node,
+        path: step_path.clone(),
+        file,
+    }
+    .obj()?;
+    if let Some(field) = step.get("setWeight") {
+        let w = field.f64()?;
+        if !(0.0..=100.0).contains(&w) {
+            return Err(field.error(format!("must be between 0 and 100, got {w}")));
+        }
+        let others = step.unread();
+        if !others.is_empty() {
+            draft.not_represented(format!(
+                "{}: set in the same step as setWeight; Argo allows one action per step, so \
+                 rollsim uses setWeight only",
+                others.join(", ")
+            ));
+        }
+        if w <= *weight {
+            draft.not_represented(format!(
+                "{step_path}.setWeight ({w}) does not raise the weight above {}: rollsim's \
+                 weights only increase; step skipped",
+                *weight
+            ));
+            return Ok(());
+        }
+        *weight = w;
+        segments.push(Segment {
+            weight: w,
+            weight_source: format!("{step_path}.setWeight"),
+            hold: SimDuration::ZERO,
+            hold_sources: Vec::new(),
+        });
+        return Ok(());
+    }
+    let Some((d, source)) = step_hold(draft, &step, &step_path, i, inline_runs)? else {
+        return Ok(());
+    };
+    draft.unread(&step, "ignored");
+    match segments.last_mut() {
+        Some(segment) => {
+            segment.hold += d;
+            segment.hold_sources.push(source);
+        }
+        None => draft.not_represented(format!(
+            "{source}: a hold before any setWeight (no canary traffic yet) is not represented"
+        )),
+    }
+    Ok(())
+}
+
+/// How long a non-weight step holds the canary, with its origin: a pause (indefinite
+/// ones assumed promoted after [`MANUAL_PROMOTION_AFTER`]), an inline analysis's run;
+/// `None` for steps rollsim does not represent (said in the draft).
+fn step_hold(
+    draft: &mut Draft,
+    step: &Obj<'_>,
+    step_path: &str,
+    i: usize,
+    inline_runs: &[(usize, Option<SimDuration>)],
+) -> Result<Option<(SimDuration, String)>, ScenarioError> {
+    Ok(if let Some(pause) = step.get("pause") {
+        let pause = pause.obj()?;
+        let duration = pause.with("duration", |f| f.duration())?;
+        draft.unread(&pause, "ignored");
+        match duration {
+            Some(d) => Some((d, format!("{step_path}.pause.duration"))),
+            None => {
+                draft.not_represented(format!(
+                    "{step_path}.pause has no duration (it waits for a person to promote): \
+                     assumed promotion after {MANUAL_PROMOTION_AFTER}"
+                ));
+                Some((
+                    MANUAL_PROMOTION_AFTER,
+                    format!("{step_path}.pause (indefinite; assumed {MANUAL_PROMOTION_AFTER})"),
+                ))
+            }
+        }
+    } else if step.has("analysis") {
+        let _ = step.get("analysis");
+        let length = inline_runs
+            .iter()
+            .find(|(k, _)| *k == i)
+            .and_then(|(_, d)| *d);
+        Some(match length {
+            Some(d) => (d, format!("{step_path}.analysis (the run's length)")),
+            None => {
+                draft.not_represented(format!(
+                    "{step_path}.analysis: its length is unknown (templates not in the file, or \
+                     a metric without count): assumed one analysis interval"
+                ));
+                (
+                    draft.spec.analysis.interval,
+                    format!("{step_path}.analysis (assumed one interval)"),
+                )
+            }
+        })
+    } else {
+        for key in [
+            "setCanaryScale",
+            "experiment",
+            "setHeaderRoute",
+            "setMirrorRoute",
+            "plugin",
+        ] {
+            if step.has(key) {
+                let _ = step.get(key);
+                draft.not_represented(format!(
+                    "{step_path}.{key}: not represented (rollsim sizes the canary by its \
+                     weight and routes by weight only)"
+                ));
+            }
+        }
+        draft.unread(step, "step skipped");
+        None
+    })
+}
+
+/// The canary's segments as rollsim's weight steps, each with the origin of its weight
+/// and of its hold.
+fn write_steps(draft: &mut Draft, segments: Vec<Segment>) {
     draft.spec.canary.steps = Vec::new();
     for (k, segment) in segments.into_iter().enumerate() {
         let field = format!("canary.steps[{k}].pause");
@@ -251,6 +300,4 @@ pub(super) fn canary_strategy(
             draft.came_from(&field, &segment.hold_sources.join(" + "));
         }
     }
-    draft.unread(canary, "ignored");
-    Ok(())
 }
