@@ -11,9 +11,9 @@
 //! instance, with the error rate and latency a scripted function gives at the start of
 //! the span.
 
-use rollsim::engine::{SimDuration, SimTime};
+use rollsim::engine::SimDuration;
 use rollsim::rollout::{
-    Command, Controller, Decision, Observation, Outcome, RollbackPath, RolloutRecord,
+    Command, Controller, Decision, Instant, Observation, Outcome, RollbackPath, RolloutRecord,
     VersionMetrics, VersionState,
 };
 use rollsim::scenario::rollout::RolloutSpec;
@@ -22,12 +22,12 @@ use rollsim::stats::LatencyHistogram;
 const OLD: u32 = 1;
 const NEW: u32 = 2;
 
-fn secs(s: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_secs(s)
+fn secs(s: u64) -> Instant {
+    Instant::ZERO + SimDuration::from_secs(s)
 }
 
-fn mins(m: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_mins(m)
+fn mins(m: u64) -> Instant {
+    Instant::ZERO + SimDuration::from_mins(m)
 }
 
 fn spec(text: &str) -> RolloutSpec {
@@ -54,7 +54,7 @@ const ERRORS: Serving = Serving {
     ..HEALTHY
 };
 
-type Behaviour = Box<dyn Fn(u32, SimTime) -> Serving>;
+type Behaviour = Box<dyn Fn(u32, Instant) -> Serving>;
 
 /// Every version healthy.
 fn all_healthy() -> Behaviour {
@@ -62,7 +62,7 @@ fn all_healthy() -> Behaviour {
 }
 
 /// The new version serves as `bad` from `from` on; everything else is healthy.
-fn new_version_from(from: SimTime, bad: Serving) -> Behaviour {
+fn new_version_from(from: Instant, bad: Serving) -> Behaviour {
     Box::new(move |v, t| if v == NEW && t >= from { bad } else { HEALTHY })
 }
 
@@ -70,20 +70,20 @@ struct Cluster {
     version: u32,
     enabled: bool,
     /// Instances register no earlier than this (set by Enable).
-    registers_from: SimTime,
+    registers_from: Instant,
     /// One per instance.
-    ready_at: Vec<SimTime>,
+    ready_at: Vec<Instant>,
 }
 
 impl Cluster {
-    fn registered(&self, now: SimTime) -> u32 {
+    fn registered(&self, now: Instant) -> u32 {
         if !self.enabled || now < self.registers_from {
             return 0;
         }
         self.ready_at.iter().filter(|r| **r <= now).count() as u32
     }
 
-    fn state(&self, now: SimTime) -> VersionState {
+    fn state(&self, now: Instant) -> VersionState {
         let serving = self.ready_at.iter().filter(|r| **r <= now).count() as u32;
         VersionState {
             version: self.version,
@@ -97,7 +97,7 @@ impl Cluster {
     }
 
     /// Registered instance-nanoseconds over `[from, to)` (nothing changes in between).
-    fn registered_nanos(&self, from: SimTime, to: SimTime) -> u128 {
+    fn registered_nanos(&self, from: Instant, to: Instant) -> u128 {
         if !self.enabled {
             return 0;
         }
@@ -120,7 +120,7 @@ struct FakePlatform {
     /// Versions whose instances never become ready.
     never_ready: Vec<u32>,
     behaviour: Behaviour,
-    observed_until: SimTime,
+    observed_until: Instant,
 }
 
 impl FakePlatform {
@@ -130,15 +130,15 @@ impl FakePlatform {
             clusters: vec![Cluster {
                 version: OLD,
                 enabled: true,
-                registers_from: SimTime::ZERO,
-                ready_at: vec![SimTime::ZERO; size as usize],
+                registers_from: Instant::ZERO,
+                ready_at: vec![Instant::ZERO; size as usize],
             }],
             boot: SimDuration::from_secs(60),
             stagger: SimDuration::ZERO,
             enable_delay: SimDuration::from_secs(30),
             never_ready: Vec::new(),
             behaviour,
-            observed_until: SimTime::ZERO,
+            observed_until: Instant::ZERO,
         }
     }
 
@@ -146,13 +146,13 @@ impl FakePlatform {
         self.clusters.iter_mut().find(|c| c.version == version)
     }
 
-    fn states(&self, now: SimTime) -> Vec<VersionState> {
+    fn states(&self, now: Instant) -> Vec<VersionState> {
         let mut states: Vec<VersionState> = self.clusters.iter().map(|c| c.state(now)).collect();
         states.sort_by_key(|s| s.version);
         states
     }
 
-    fn observe(&mut self, now: SimTime) -> Observation {
+    fn observe(&mut self, now: Instant) -> Observation {
         let from = self.observed_until;
         let mut metrics = Vec::new();
         for cluster in &self.clusters {
@@ -180,7 +180,7 @@ impl FakePlatform {
         }
     }
 
-    fn apply(&mut self, now: SimTime, command: &Command) {
+    fn apply(&mut self, now: Instant, command: &Command) {
         match *command {
             Command::Scale { version, size } => {
                 if self.cluster_mut(version).is_none() {
@@ -190,7 +190,7 @@ impl FakePlatform {
                     self.clusters.push(Cluster {
                         version,
                         enabled: true,
-                        registers_from: SimTime::ZERO,
+                        registers_from: Instant::ZERO,
                         ready_at: Vec::new(),
                     });
                 }
@@ -201,7 +201,7 @@ impl FakePlatform {
                 if size > cluster.ready_at.len() {
                     for k in 0..(size - cluster.ready_at.len()) {
                         cluster.ready_at.push(if never {
-                            SimTime::MAX
+                            Instant::MAX
                         } else {
                             now + boot + stagger.saturating_mul(k as u64)
                         });
@@ -240,15 +240,15 @@ struct Run {
     decisions: Vec<Decision>,
     record: RolloutRecord,
     /// Every command with the time it was given.
-    commands: Vec<(SimTime, Command)>,
+    commands: Vec<(Instant, Command)>,
     /// The platform's versions at every observation and after every decision's commands.
-    snapshots: Vec<(SimTime, Vec<VersionState>)>,
+    snapshots: Vec<(Instant, Vec<VersionState>)>,
     /// The platform's versions at the end.
     end: Vec<VersionState>,
 }
 
 impl Run {
-    fn commands_at(&self, at: SimTime) -> Vec<Command> {
+    fn commands_at(&self, at: Instant) -> Vec<Command> {
         self.commands
             .iter()
             .filter(|(t, _)| *t == at)
@@ -256,7 +256,7 @@ impl Run {
             .collect()
     }
 
-    fn first_time_of(&self, command: &Command) -> Option<SimTime> {
+    fn first_time_of(&self, command: &Command) -> Option<Instant> {
         self.commands
             .iter()
             .find(|(_, c)| c == command)
@@ -283,7 +283,7 @@ fn version_in(states: &[VersionState], version: u32) -> VersionState {
         })
 }
 
-const LIMIT: SimTime = SimTime::from_nanos(6 * 3_600_000_000_000);
+const LIMIT: Instant = Instant::from_nanos(6 * 3_600_000_000_000);
 
 /// Observations at most per drive (a controller that wakes too often is stopped).
 const MAX_STEPS: usize = 20_000;
@@ -347,7 +347,7 @@ fn assert_timeline_matches(run: &Run) {
         timeline.windows(2).all(|w| w[0].0 <= w[1].0),
         "timeline out of order: {timeline:#?}"
     );
-    let from_decisions: Vec<(SimTime, String)> = run
+    let from_decisions: Vec<(Instant, String)> = run
         .observations
         .iter()
         .zip(&run.decisions)
@@ -418,7 +418,7 @@ fn red_black_promotes_a_healthy_release_after_canary_and_bake_then_cleans_up_by_
         assert_eq!(r.finished_at, Some(finished), "cleanup {cleanup}");
 
         // The canary was judged for its whole duration, every interval, and passed.
-        let canary_checks: Vec<SimTime> = r
+        let canary_checks: Vec<Instant> = r
             .timeline
             .iter()
             .filter(|(_, n)| n.starts_with("canary check"))
@@ -455,7 +455,7 @@ fn red_black_aborts_a_bad_canary_after_exactly_failure_limit_failed_checks() {
         ..HEALTHY
     };
     for (why, bad) in [("error rate", ERRORS), ("p99", bad_latency)] {
-        let mut platform = FakePlatform::new(4, new_version_from(SimTime::ZERO, bad));
+        let mut platform = FakePlatform::new(4, new_version_from(Instant::ZERO, bad));
         let run = drive(&spec, &mut platform);
 
         // Healthy at 6m (boot 60 s); the 2m warm-up is not judged; 3 checks of 1m fail.
@@ -480,7 +480,7 @@ fn red_black_aborts_a_bad_canary_after_exactly_failure_limit_failed_checks() {
         let reason = r.abort_reason.as_deref().expect("a reason");
         assert!(reason.contains("3 consecutive failed checks"), "{reason}");
         assert!(reason.contains(why), "{reason}");
-        let checks: Vec<&(SimTime, String)> = r
+        let checks: Vec<&(Instant, String)> = r
             .timeline
             .iter()
             .filter(|(_, n)| n.starts_with("canary check"))
@@ -719,7 +719,7 @@ fn rolling_stays_within_surge_and_unavailability_and_reverses_a_bad_release() {
 
     // A bad release is found mid-way and rolled back batch by batch, within the same
     // bounds.
-    let run = rolling_run("25%", "0%", new_version_from(SimTime::ZERO, ERRORS));
+    let run = rolling_run("25%", "0%", new_version_from(Instant::ZERO, ERRORS));
     assert_within(&run, 10, 8);
     let r = &run.record;
     assert_eq!(r.outcome, Outcome::RolledBack);

@@ -110,13 +110,15 @@ pub(crate) async fn drive(
         clock,
     );
     let mut controller = Controller::new(model.rollout(), OLD_VERSION, NEW_VERSION);
-    let mut wake = Some(controller.first_wake());
+    let mut wake = Some(SimTime::from(controller.first_wake()));
     let mut window = Window::default();
     let look_back = model.rollout().analysis.interval;
     let mut samples = Vec::new();
     let mut stop_at: Option<SimTime> = None;
     loop {
-        let now = clock.now_ms();
+        // The controller's time, and the same moment on the run's windows.
+        let instant = clock.now_ms();
+        let now = SimTime::from(instant);
         if let Some(status) = supervisor.try_exit(proxy.child) {
             return Err(format!("HAProxy exited during the run ({status})"));
         }
@@ -127,7 +129,7 @@ pub(crate) async fn drive(
             && now >= at
         {
             let observation = Observation {
-                now,
+                now: instant,
                 versions: fleet.versions(),
                 metrics: window.take(now, look_back),
             };
@@ -138,7 +140,7 @@ pub(crate) async fn drive(
             for command in &decision.commands {
                 apply(&mut fleet, supervisor, command, now).await?;
             }
-            wake = decision.wake_at;
+            wake = decision.wake_at.map(SimTime::from);
         }
         if controller.is_done() && stop_at.is_none() {
             stop_at = Some(now + TAIL);
@@ -155,7 +157,7 @@ pub(crate) async fn drive(
             .expect("a tick is always due");
         tokio::time::sleep_until(clock.instant(next)).await;
     }
-    let end = clock.now_ms();
+    let end = SimTime::from(clock.now_ms());
     let load = load.finish().await.ending_at(window_of(end));
     Ok(LiveRun {
         record: controller.record().clone(),

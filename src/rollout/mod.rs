@@ -10,13 +10,16 @@
 //! - [`analysis`]: threshold checks and how phases pass or fail.
 //! - [`kayenta`]: the statistical judge (Mann–Whitney per metric, weighted score).
 //! - [`record`]: what a rollout did (times, outcome, timeline).
+//! - [`time`]: the controller's clock ([`Instant`]), filled by whichever driver runs it.
 
 pub mod analysis;
 pub mod controller;
 pub mod kayenta;
 pub mod platform;
 pub mod record;
+pub mod time;
 
 pub use controller::{Controller, TimeLeft};
 pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
 pub use record::{Outcome, RollbackPath, RolloutRecord};
+pub use time::Instant;

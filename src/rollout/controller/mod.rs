@@ -42,12 +42,13 @@ mod time_left;
 
 pub use time_left::TimeLeft;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimDuration;
 use crate::scenario::rollout::{AnalysisSpec, Cleanup, RolloutSpec, Strategy};
 
 use super::analysis::{Baseline, Judge, Judgment, Verdict};
 use super::platform::{Command, Decision, Observation};
 use super::record::{Outcome, RollbackPath, RolloutRecord};
+use super::time::Instant;
 
 /// How often the controller looks while it waits for instances.
 pub const POLL: SimDuration = SimDuration::from_secs(5);
@@ -56,36 +57,36 @@ pub const POLL: SimDuration = SimDuration::from_secs(5);
 enum Phase {
     Waiting,
     CanaryLaunching {
-        deadline: SimTime,
+        deadline: Instant,
     },
     CanaryJudging {
-        until: SimTime,
+        until: Instant,
     },
     Launching {
-        deadline: SimTime,
+        deadline: Instant,
     },
     Baking {
-        until: SimTime,
+        until: Instant,
     },
     Promoted {
-        destroy_old_at: Option<SimTime>,
-        monitor_until: SimTime,
+        destroy_old_at: Option<Instant>,
+        monitor_until: Instant,
     },
     Restoring {
-        deadline: SimTime,
+        deadline: Instant,
     },
     Rolling {
         target: u32,
         source: u32,
-        deadline: SimTime,
+        deadline: Instant,
         ready: u32,
     },
     /// Step `index` of a canary or rolling red/black: waiting for its instances
     /// (`until` is `None`), or holding its weight under judgment until `until`.
     Stepping {
         index: usize,
-        deadline: SimTime,
-        until: Option<SimTime>,
+        deadline: Instant,
+        until: Option<Instant>,
     },
     Done,
 }
@@ -102,7 +103,7 @@ pub struct Controller {
     sampler: Option<Judge>,
     /// The new version's instances in the balancer, and when that count last grew
     /// (for deadlines that count from the last progress).
-    progress: (u32, SimTime),
+    progress: (u32, Instant),
     record: RolloutRecord,
 }
 
@@ -116,7 +117,7 @@ impl Controller {
             judge: None,
             reference: Baseline::default(),
             sampler: None,
-            progress: (0, SimTime::ZERO),
+            progress: (0, Instant::ZERO),
             record: RolloutRecord {
                 layer: spec.layer.clone(),
                 strategy: spec.strategy,
@@ -139,7 +140,7 @@ impl Controller {
     /// the balancer when `red_black.progress_deadline` says the deadline counts from the
     /// last progress (Kubernetes' `progressDeadlineSeconds`, which Argo Rollouts and
     /// Flagger use), not from the launch.
-    fn launch_deadline(&mut self, obs: &Observation, deadline: SimTime) -> SimTime {
+    fn launch_deadline(&mut self, obs: &Observation, deadline: Instant) -> Instant {
         let registered = obs.version(self.new_version()).registered;
         if registered > self.progress.0 {
             self.progress = (registered, obs.now);
@@ -151,12 +152,12 @@ impl Controller {
     }
 
     /// When it first wants to be observed.
-    pub fn first_wake(&self) -> SimTime {
-        SimTime::ZERO + self.spec.start
+    pub fn first_wake(&self) -> Instant {
+        Instant::ZERO + self.spec.start
     }
 
     /// Adds `text` to its timeline at `at` (e.g. why it started late).
-    pub fn note_at(&mut self, at: SimTime, text: String) {
+    pub fn note_at(&mut self, at: Instant, text: String) {
         self.record.timeline.push((at, text));
     }
 
@@ -239,7 +240,7 @@ impl Controller {
 
     /// Starts judging the new version against the old from `now`, with the baseline
     /// reference carried so far.
-    fn start_judge(&mut self, now: SimTime) {
+    fn start_judge(&mut self, now: Instant) {
         self.judge = Some(Judge::new(
             &self.spec.analysis,
             self.new_version(),
@@ -249,12 +250,12 @@ impl Controller {
         ));
     }
 
-    fn note(&mut self, d: &mut Decision, now: SimTime, text: String) {
+    fn note(&mut self, d: &mut Decision, now: Instant, text: String) {
         self.record.timeline.push((now, text.clone()));
         d.notes.push(text);
     }
 
-    fn finish(&mut self, d: &mut Decision, now: SimTime, outcome: Outcome) {
+    fn finish(&mut self, d: &mut Decision, now: Instant, outcome: Outcome) {
         self.record.outcome = outcome;
         self.record.finished_at = Some(now);
         self.phase = Phase::Done;
@@ -331,7 +332,7 @@ impl Controller {
         }
     }
 
-    fn promote(&mut self, d: &mut Decision, now: SimTime, destroy_old_at: Option<SimTime>) {
+    fn promote(&mut self, d: &mut Decision, now: Instant, destroy_old_at: Option<Instant>) {
         let monitor_until = now + self.spec.monitor;
         if !self.spec.monitor.is_zero() {
             self.start_judge(now);
@@ -355,8 +356,8 @@ impl Controller {
     fn promoted(
         &mut self,
         obs: &Observation,
-        mut destroy_old_at: Option<SimTime>,
-        monitor_until: SimTime,
+        mut destroy_old_at: Option<Instant>,
+        monitor_until: Instant,
         d: &mut Decision,
     ) {
         let now = obs.now;
@@ -451,7 +452,7 @@ impl Controller {
         };
     }
 
-    fn restoring(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
+    fn restoring(&mut self, obs: &Observation, deadline: Instant, d: &mut Decision) {
         let now = obs.now;
         let (old, new, size) = (self.old(), self.new_version(), self.size());
         let back = obs.version(old).registered;
@@ -535,7 +536,7 @@ impl Controller {
         }
     }
 
-    fn abort_with_verdict(&mut self, d: &mut Decision, now: SimTime, path: RollbackPath) {
+    fn abort_with_verdict(&mut self, d: &mut Decision, now: Instant, path: RollbackPath) {
         let reason = self
             .record
             .abort_reason
@@ -548,18 +549,18 @@ impl Controller {
         self.abort(d, now, reason, path);
     }
 
-    fn abort(&mut self, d: &mut Decision, now: SimTime, reason: String, path: RollbackPath) {
+    fn abort(&mut self, d: &mut Decision, now: Instant, reason: String, path: RollbackPath) {
         self.record.aborted_at = Some(now);
         self.record.abort_reason = Some(reason.clone());
         self.record.rollback_path = Some(path);
         self.note(d, now, format!("abort: {reason}; {path}"));
     }
 
-    fn next_wake(&self, now: SimTime) -> Option<SimTime> {
+    fn next_wake(&self, now: Instant) -> Option<Instant> {
         let judge = self.judge.as_ref().map(Judge::next_check);
         // Times already passed were dealt with in this step: only future ones count.
         let soonest =
-            |times: &[Option<SimTime>]| times.iter().flatten().copied().filter(|t| *t > now).min();
+            |times: &[Option<Instant>]| times.iter().flatten().copied().filter(|t| *t > now).min();
         match &self.phase {
             Phase::Done => return None,
             Phase::Waiting => Some(self.first_wake().max(now)),

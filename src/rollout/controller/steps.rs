@@ -1,11 +1,12 @@
 //! Traffic steps: the progressive canary's weights and rolling red/black's target
 //! percentages. See the module above.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimDuration;
 use crate::scenario::rollout::{CanaryTraffic, Strategy};
 
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
+use super::super::time::Instant;
 use super::{Controller, Phase};
 
 impl Controller {
@@ -73,8 +74,8 @@ impl Controller {
         &mut self,
         obs: &Observation,
         index: usize,
-        deadline: SimTime,
-        until: Option<SimTime>,
+        deadline: Instant,
+        until: Option<Instant>,
         d: &mut Decision,
     ) {
         let now = obs.now;
