@@ -10,13 +10,15 @@
 //! two observations each version serves `rps` requests per second per registered
 //! instance, with the error rate and latency a scripted function gives at the start of
 //! the span.
+//!
+//! Each controller is built from a [`ControllerSpec`], which has no release: what the
+//! new version is like, the controller learns only from the fake platform's numbers.
 
 use rollsim::engine::SimDuration;
 use rollsim::rollout::{
-    Command, Controller, Decision, Instant, Observation, Outcome, RollbackPath, RolloutRecord,
-    VersionMetrics, VersionState,
+    Command, Controller, ControllerSpec, Decision, Instant, Observation, Outcome, RollbackPath,
+    RolloutRecord, VersionMetrics, VersionState,
 };
-use rollsim::scenario::rollout::RolloutSpec;
 use rollsim::stats::LatencyHistogram;
 
 const OLD: u32 = 1;
@@ -30,8 +32,10 @@ fn mins(m: u64) -> Instant {
     Instant::ZERO + SimDuration::from_mins(m)
 }
 
-fn spec(text: &str) -> RolloutSpec {
-    toml::from_str::<RolloutSpec>(text).expect("a valid rollout spec")
+/// A controller's spec: a model file's rollout section without a release, which a
+/// controller cannot be given.
+fn spec(text: &str) -> ControllerSpec {
+    toml::from_str::<ControllerSpec>(text).expect("a valid controller spec")
 }
 
 /// How a version serves during a span starting at some time.
@@ -290,7 +294,7 @@ const MAX_STEPS: usize = 20_000;
 
 /// Observes at every `wake_at` until the controller is done; fails if it is not done
 /// by `LIMIT`.
-fn drive(spec: &RolloutSpec, platform: &mut FakePlatform) -> Run {
+fn drive(spec: &ControllerSpec, platform: &mut FakePlatform) -> Run {
     let (run, done) = drive_until_limit(spec, platform);
     assert!(
         done,
@@ -301,7 +305,7 @@ fn drive(spec: &RolloutSpec, platform: &mut FakePlatform) -> Run {
 
 /// Observes at every `wake_at` until the controller is done or `LIMIT` is passed;
 /// whether it is done.
-fn drive_until_limit(spec: &RolloutSpec, platform: &mut FakePlatform) -> (Run, bool) {
+fn drive_until_limit(spec: &ControllerSpec, platform: &mut FakePlatform) -> (Run, bool) {
     let mut controller = Controller::new(spec, OLD, NEW);
     let mut run = Run {
         observations: Vec::new(),
@@ -979,4 +983,17 @@ fn a_rolling_upgrade_is_not_promoted_without_a_passing_check() {
     );
     assert_eq!(r.rollback_path, Some(RollbackPath::BatchByBatch));
     assert_eq!(version_in(&run.end, NEW).desired, 0);
+}
+
+#[test]
+fn a_controller_cannot_be_told_whether_the_release_is_defective() {
+    let error = toml::from_str::<ControllerSpec>(
+        r#"layer = "api"
+           release = { error_rate = 0.5 }"#,
+    )
+    .expect_err("a controller spec has no release");
+    assert!(
+        error.to_string().contains("unknown field `release`"),
+        "{error}"
+    );
 }

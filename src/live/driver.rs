@@ -30,7 +30,9 @@ use super::scale::LiveModel;
 use super::tally::LoadTally;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::observe::window_of;
-use crate::rollout::{Command, Controller, Observation, RolloutRecord, VersionMetrics};
+use crate::rollout::{
+    Command, Controller, ControllerSpec, Observation, RolloutRecord, VersionMetrics,
+};
 use crate::scenario::balancer::BalancerSpec;
 use crate::scenario::rollout::ReleaseSpec;
 
@@ -109,7 +111,12 @@ pub(crate) async fn drive(
         },
         clock,
     );
-    let mut controller = Controller::new(model.rollout(), OLD_VERSION, NEW_VERSION);
+    // The release went to the instances; the controller gets everything else.
+    let mut controller = Controller::new(
+        &ControllerSpec::from(model.rollout()),
+        OLD_VERSION,
+        NEW_VERSION,
+    );
     let mut wake = Some(SimTime::from(controller.first_wake()));
     let mut window = Window::default();
     let look_back = model.rollout().analysis.interval;

@@ -19,15 +19,17 @@
 use crate::engine::SimTime;
 use crate::model::observe::{WINDOW, window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
-use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionState};
+use crate::rollout::{
+    Command, Controller, ControllerSpec, Observation, VersionMetrics, VersionState,
+};
 use crate::scenario::Scenario;
-use crate::scenario::rollout::RolloutSpec;
 
 use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// A rollout waiting for its start, or under way.
 struct Slot {
-    spec: RolloutSpec,
+    /// What its controller is told (the release went to the world).
+    spec: ControllerSpec,
     layer: LayerId,
     new_version: u32,
     controller: Option<Controller>,
@@ -84,9 +86,10 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
             let layer = world
                 .layer_id(&spec.layer)
                 .expect("validated: a rollout's layer exists");
+            // The release is the world's: the controller gets everything else.
             let new_version = world.add_release(layer, &spec.release);
             Slot {
-                spec: spec.clone(),
+                spec: ControllerSpec::from(spec),
                 layer,
                 new_version,
                 controller: None,

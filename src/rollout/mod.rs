@@ -2,10 +2,12 @@
 //! red/black) and analysis.
 //!
 //! It talks to the world only through [`platform`]: observations in, commands out, and
-//! a wake-up time. It never reads a clock and never sees the simulator, so the same
-//! code can drive real infrastructure.
+//! a wake-up time. It never reads a clock, never sees the simulator, and is never told
+//! what the release it rolls out is like (its [`spec`] has no release), so the same
+//! code can drive real infrastructure and must judge what it observes.
 //!
 //! - [`platform`]: what the controller sees and can do.
+//! - [`spec`]: what it is told to do (strategy, settings, judging), without the release.
 //! - [`controller`]: the state machines (one file per family of strategies).
 //! - [`analysis`]: threshold checks and how phases pass or fail.
 //! - [`kayenta`]: the statistical judge (Mann–Whitney per metric, weighted score).
@@ -17,9 +19,11 @@ pub mod controller;
 pub mod kayenta;
 pub mod platform;
 pub mod record;
+pub mod spec;
 pub mod time;
 
 pub use controller::{Controller, TimeLeft};
 pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
 pub use record::{Outcome, RollbackPath, RolloutRecord};
+pub use spec::ControllerSpec;
 pub use time::Instant;

@@ -90,6 +90,24 @@ pub struct RolloutSpec {
     pub monitor: SimDuration,
 }
 
+impl Default for RolloutSpec {
+    /// Every default, for no layer (a model file must name one).
+    fn default() -> Self {
+        RolloutSpec {
+            layer: String::new(),
+            start: default_start(),
+            strategy: Strategy::default(),
+            release: ReleaseSpec::default(),
+            red_black: RedBlackSpec::default(),
+            rolling: RollingSpec::default(),
+            canary: CanaryStepsSpec::default(),
+            rolling_red_black: RollingRedBlackSpec::default(),
+            analysis: AnalysisSpec::default(),
+            monitor: SimDuration::ZERO,
+        }
+    }
+}
+
 /// How a rollout replaces a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -43,11 +43,12 @@ mod time_left;
 pub use time_left::TimeLeft;
 
 use crate::engine::SimDuration;
-use crate::scenario::rollout::{AnalysisSpec, Cleanup, RolloutSpec, Strategy};
+use crate::scenario::rollout::{AnalysisSpec, Cleanup, Strategy};
 
 use super::analysis::{Baseline, Judge, Judgment, Verdict};
 use super::platform::{Command, Decision, Observation};
 use super::record::{Outcome, RollbackPath, RolloutRecord};
+use super::spec::ControllerSpec;
 use super::time::Instant;
 
 /// How often the controller looks while it waits for instances.
@@ -94,7 +95,7 @@ enum Phase {
 /// One rollout's controller.
 #[derive(Debug, Clone)]
 pub struct Controller {
-    spec: RolloutSpec,
+    spec: ControllerSpec,
     phase: Phase,
     judge: Option<Judge>,
     reference: Baseline,
@@ -109,8 +110,9 @@ pub struct Controller {
 
 impl Controller {
     /// A controller that will replace `old_version` of the layer by `new_version` as
-    /// `spec` says, starting at `spec.start`.
-    pub fn new(spec: &RolloutSpec, old_version: u32, new_version: u32) -> Self {
+    /// `spec` says, starting at `spec.start`. What the new version is like, it learns
+    /// only from observations: `spec` has no release.
+    pub fn new(spec: &ControllerSpec, old_version: u32, new_version: u32) -> Self {
         Controller {
             spec: spec.clone(),
             phase: Phase::Waiting,
