@@ -881,6 +881,61 @@ fn a_cluster_that_never_becomes_healthy_aborts_at_the_healthy_deadline() {
     assert_always_serving(&run, 4);
 }
 
+#[test]
+fn a_canary_step_that_never_becomes_healthy_aborts_at_the_canarys_own_deadline() {
+    // Red/black's deadline is red/black's: the canary has its own.
+    let spec = spec(
+        r#"layer = "api"
+           start = "5m"
+           strategy = "canary"
+           canary = { healthy_deadline = "7m" }
+           red_black = { healthy_deadline = "2m" }"#,
+    );
+    let mut platform = FakePlatform::new(4, all_healthy());
+    platform.never_ready.push(NEW);
+    let run = drive(&spec, &mut platform);
+    let r = &run.record;
+    assert_eq!(r.outcome, Outcome::RolledBack);
+    assert_eq!(r.aborted_at, Some(mins(12)));
+    assert_eq!(r.rollback_path, Some(RollbackPath::Canary));
+    assert!(
+        r.abort_reason
+            .as_deref()
+            .is_some_and(|s| s.contains("step 1 not healthy in time"))
+    );
+    assert_timeline_matches(&run);
+    assert_always_serving(&run, 4);
+}
+
+#[test]
+fn a_canarys_deadline_counts_from_the_last_progress_only_if_the_canary_says_so() {
+    // Four instances ready 60, 100, 140 and 180 s after the launch: 100 s from the
+    // launch is too short, 100 s from the last instance that came up is not. Red/black's
+    // settings, generous here, are not the canary's.
+    let record = |canary: &str| {
+        let spec = spec(&format!(
+            r#"layer = "api"
+               start = "5m"
+               strategy = "canary"
+               canary = {{ steps = [{{ weight = 100, pause = "5m" }}], healthy_deadline = "100s"{canary} }}
+               red_black = {{ healthy_deadline = "1h", progress_deadline = true }}"#
+        ));
+        let mut platform = FakePlatform::new(4, all_healthy());
+        platform.stagger = SimDuration::from_secs(40);
+        drive(&spec, &mut platform).record
+    };
+    let from_launch = record("");
+    assert_eq!(from_launch.outcome, Outcome::RolledBack);
+    assert_eq!(from_launch.aborted_at, Some(secs(300 + 100)));
+    let from_progress = record(", progress_deadline = true");
+    assert_eq!(
+        from_progress.outcome,
+        Outcome::Promoted,
+        "{:#?}",
+        from_progress.timeline
+    );
+}
+
 // Behaviours first found broken by the fake platform, now fixed.
 
 #[test]

@@ -43,6 +43,8 @@
 //! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
 //! | `canary.steps` | `[{ weight = 10, pause = "5m" }]` | CodeDeploy's ECS canary: 10% for 5 min |
 //! | `canary.scale_down_delay` | `30s` | Argo Rollouts' `scaleDownDelaySeconds` |
+//! | `canary.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` (600 s) |
+//! | `canary.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `red_black.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `canary.traffic` | `weights` | a traffic router; `replicas`: by instance share (Argo Rollouts without `trafficRouting`) |
 //! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
@@ -235,7 +237,8 @@ pub struct LeakSpec {
     pub max_error_rate: f64,
 }
 
-/// Knobs of red/black (and highlander, which uses `healthy_deadline`).
+/// Knobs of red/black (and highlander, which uses `healthy_deadline`, and rolling
+/// red/black, which uses all but `canary`).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedBlackSpec {
@@ -374,6 +377,15 @@ pub struct CanaryStepsSpec {
     /// After full promotion, how long the old cluster lingers before it is destroyed.
     #[serde(default = "thirty_seconds")]
     pub scale_down_delay: SimDuration,
+    /// Longest wait for a step's instances (and, at promotion, the new version at full
+    /// size; after an abort, the old one back) to be healthy before aborting.
+    #[serde(default = "ten_minutes")]
+    pub healthy_deadline: SimDuration,
+    /// Whether `healthy_deadline` counts from the last instance that came into the
+    /// balancer (Kubernetes' `progressDeadlineSeconds`, as Argo Rollouts and Flagger
+    /// use it) rather than from the step's start.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub progress_deadline: bool,
     /// How a step's weight becomes traffic: set on the balancer, or by the share of
     /// instances each version serves with.
     #[serde(default, skip_serializing_if = "CanaryTraffic::is_weights")]
@@ -385,6 +397,8 @@ impl Default for CanaryStepsSpec {
         CanaryStepsSpec {
             steps: default_canary_steps(),
             scale_down_delay: thirty_seconds(),
+            healthy_deadline: ten_minutes(),
+            progress_deadline: false,
             traffic: CanaryTraffic::default(),
         }
     }

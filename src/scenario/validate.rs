@@ -767,6 +767,10 @@ fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
                 vec![&"rolling", &"healthy_deadline"],
                 rollout.rolling.healthy_deadline,
             ),
+            (
+                vec![&"canary", &"healthy_deadline"],
+                rollout.canary.healthy_deadline,
+            ),
             (vec![&"monitor"], rollout.monitor),
         ];
         let reaction = rollout.rolling.reaction_delay;

@@ -23,10 +23,14 @@
 //! (`ceil(size × weight)`), given that weight once healthy, and judged for the step's
 //! pause. After the last step it is scaled to full size and given all traffic; the old
 //! cluster goes after `scale_down_delay`. A failure sends all traffic back at once.
+//! Each launch (a step's instances, the full size) gets the canary's own
+//! `healthy_deadline`, from its start or, with `progress_deadline`, from the last
+//! instance that came up.
 //!
 //! # Rolling red/black (Spinnaker)
-//! The same steps by `target_percentages` of the old size, ending at 100%; then red/black's
-//! switch (disable the old cluster), bake and cleanup.
+//! The same steps by `target_percentages` of the old size, ending at 100%, each launch
+//! within red/black's `healthy_deadline`; then red/black's switch (disable the old
+//! cluster), bake and cleanup.
 //!
 //! # Rolling (Kubernetes' Deployment controller)
 //! Two clusters, old and new; every `rolling.reaction_delay` the new one grows while the total stays
@@ -138,19 +142,37 @@ impl Controller {
         }
     }
 
+    /// How long a launch (a cluster, a canary, a step, the old version coming back)
+    /// may take to be healthy, and whether that counts from the last progress: the
+    /// canary's own settings, or red/black's (red/black, highlander, rolling red/black).
+    /// A rolling upgrade has its own deadline per batch.
+    fn healthy_deadline(&self) -> (SimDuration, bool) {
+        match self.spec.strategy {
+            Strategy::Canary => (
+                self.spec.canary.healthy_deadline,
+                self.spec.canary.progress_deadline,
+            ),
+            _ => (
+                self.spec.red_black.healthy_deadline,
+                self.spec.red_black.progress_deadline,
+            ),
+        }
+    }
+
     /// `deadline` for the new version's launch, pushed back as its instances come into
-    /// the balancer when `red_black.progress_deadline` says the deadline counts from the
-    /// last progress (Kubernetes' `progressDeadlineSeconds`, which Argo Rollouts and
-    /// Flagger use), not from the launch.
+    /// the balancer when the strategy's `progress_deadline` says the deadline counts
+    /// from the last progress (Kubernetes' `progressDeadlineSeconds`, which Argo
+    /// Rollouts and Flagger use), not from the launch.
     fn launch_deadline(&mut self, obs: &Observation, deadline: Instant) -> Instant {
         let registered = obs.version(self.new_version()).registered;
         if registered > self.progress.0 {
             self.progress = (registered, obs.now);
         }
-        if !self.spec.red_black.progress_deadline || self.progress.0 == 0 {
+        let (healthy_deadline, from_progress) = self.healthy_deadline();
+        if !from_progress || self.progress.0 == 0 {
             return deadline;
         }
-        deadline.max(self.progress.1 + self.spec.red_black.healthy_deadline)
+        deadline.max(self.progress.1 + healthy_deadline)
     }
 
     /// When it first wants to be observed.
@@ -302,7 +324,7 @@ impl Controller {
             self.finish(d, now, Outcome::RolledBack);
             return;
         }
-        let deadline = now + self.spec.red_black.healthy_deadline;
+        let deadline = now + self.healthy_deadline().0;
         match self.spec.strategy {
             Strategy::RedBlack if self.spec.red_black.canary.is_some() => {
                 let canary = self.spec.red_black.canary.clone().expect("checked");
@@ -450,7 +472,7 @@ impl Controller {
             format!("switching back: bringing v{old} to {size} instances in the balancer"),
         );
         self.phase = Phase::Restoring {
-            deadline: now + self.spec.red_black.healthy_deadline,
+            deadline: now + self.healthy_deadline().0,
         };
     }
 

@@ -49,7 +49,7 @@ impl Controller {
         );
         self.phase = Phase::Stepping {
             index,
-            deadline: now + self.spec.red_black.healthy_deadline,
+            deadline: now + self.healthy_deadline().0,
             until: None,
         };
     }
@@ -169,7 +169,7 @@ impl Controller {
                 d.commands.push(Command::Scale { version: new, size });
                 self.note(d, now, format!("promoting: v{new} to {size} instances"));
                 self.phase = Phase::Launching {
-                    deadline: now + self.spec.red_black.healthy_deadline,
+                    deadline: now + self.spec.canary.healthy_deadline,
                 };
             }
             _ => {

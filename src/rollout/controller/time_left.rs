@@ -136,7 +136,7 @@ impl Controller {
     /// The rollout's legs from its start to its final state, if nothing fails.
     fn plan(&self) -> Vec<Leg> {
         let spec = &self.spec;
-        let deadline = spec.red_black.healthy_deadline;
+        let (deadline, _) = self.healthy_deadline();
         let disabled = if spec.red_black.cleanup == Cleanup::Disable {
             spec.red_black.disabled_for
         } else {
