@@ -209,7 +209,7 @@ impl Draft {
         Draft {
             spec: RolloutSpec {
                 layer: name.unwrap_or_default().to_string(),
-                ..default_rollout()
+                ..RolloutSpec::default()
             },
             origins: BTreeMap::new(),
             not_represented: Vec::new(),
@@ -446,11 +446,6 @@ impl Draft {
             ignored: self.ignored,
         }
     }
-}
-
-/// A rollout with every field at rollsim's default (as an empty `[[rollouts]]` reads).
-fn default_rollout() -> RolloutSpec {
-    toml::from_str("layer = \"\"").expect("the empty rollout section reads with defaults")
 }
 
 /// A name from the file, quoted for messages; empty if there is none.
