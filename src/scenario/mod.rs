@@ -20,6 +20,8 @@ pub mod balancer;
 pub mod chaos;
 pub mod client;
 pub mod document;
+#[cfg(test)]
+mod documented_defaults;
 mod error;
 pub(crate) mod files;
 pub mod judged;
