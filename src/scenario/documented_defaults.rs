@@ -12,10 +12,10 @@ use toml::{Table, Value};
 
 use super::balancer::BalancerSpec;
 use super::client::ClientSpec;
-use super::document::{DEFAULT_FAST_REPRESENTATIVES, Scenario};
+use super::document::{DEFAULT_FAST_REPRESENTATIVES, Scenario, SloSpec};
 use super::layer::LayerSpec;
 use super::rollout::RolloutSpec;
-use super::traffic::TrafficSpec;
+use super::traffic::{DailyShape, TrafficSpec};
 
 /// Rows whose default is prose, not a value: (module, field, why not checked here).
 const UNCHECKED: [(&str, &str, &str); 3] = [
@@ -89,7 +89,10 @@ fn sections() -> Vec<Section> {
             module: "layer.rs",
             source: include_str!("layer.rs"),
             reread: reread::<LayerSpec>,
-            defaults: vec![read::<LayerSpec>("instances = 1")],
+            defaults: vec![
+                read::<LayerSpec>("instances = 1"),
+                read::<LayerSpec>("instances = 1\nautoscaler = { min = 1, max = 2 }"),
+            ],
         },
         Section {
             module: "balancer.rs",
@@ -304,7 +307,7 @@ fn every_documented_default_is_the_default_the_code_applies() {
         wrong.join("\n")
     );
     assert_eq!(unchecked.len(), UNCHECKED.len(), "{unchecked:?}");
-    assert!(checked >= 70, "only {checked} rows checked");
+    assert!(checked >= 80, "only {checked} rows checked");
 }
 
 #[test]
@@ -344,5 +347,10 @@ fn the_defaults_a_file_reads_are_the_types_defaults() {
     assert_eq!(
         toml::from_str::<BalancerSpec>("kind = \"elb\"").unwrap(),
         BalancerSpec::default()
+    );
+    assert_eq!(toml::from_str::<SloSpec>("").unwrap(), SloSpec::default());
+    assert_eq!(
+        toml::from_str::<DailyShape>("").unwrap(),
+        DailyShape::default()
     );
 }
