@@ -10,28 +10,32 @@
 //! two observations each version serves `rps` requests per second per registered
 //! instance, with the error rate and latency a scripted function gives at the start of
 //! the span.
+//!
+//! Each controller is built from a [`ControllerSpec`], which has no release: what the
+//! new version is like, the controller learns only from the fake platform's numbers.
 
-use rollsim::engine::{SimDuration, SimTime};
+use rollsim::engine::SimDuration;
 use rollsim::rollout::{
-    Command, Controller, Decision, Observation, Outcome, RollbackPath, RolloutRecord,
-    VersionMetrics, VersionState,
+    Command, Controller, ControllerSpec, Decision, Instant, Observation, Outcome, RollbackPath,
+    RolloutRecord, VersionMetrics, VersionState,
 };
-use rollsim::scenario::rollout::RolloutSpec;
 use rollsim::stats::LatencyHistogram;
 
 const OLD: u32 = 1;
 const NEW: u32 = 2;
 
-fn secs(s: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_secs(s)
+fn secs(s: u64) -> Instant {
+    Instant::ZERO + SimDuration::from_secs(s)
 }
 
-fn mins(m: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_mins(m)
+fn mins(m: u64) -> Instant {
+    Instant::ZERO + SimDuration::from_mins(m)
 }
 
-fn spec(text: &str) -> RolloutSpec {
-    toml::from_str::<RolloutSpec>(text).expect("a valid rollout spec")
+/// A controller's spec: a model file's rollout section without a release, which a
+/// controller cannot be given.
+fn spec(text: &str) -> ControllerSpec {
+    toml::from_str::<ControllerSpec>(text).expect("a valid controller spec")
 }
 
 /// How a version serves during a span starting at some time.
@@ -54,7 +58,7 @@ const ERRORS: Serving = Serving {
     ..HEALTHY
 };
 
-type Behaviour = Box<dyn Fn(u32, SimTime) -> Serving>;
+type Behaviour = Box<dyn Fn(u32, Instant) -> Serving>;
 
 /// Every version healthy.
 fn all_healthy() -> Behaviour {
@@ -62,7 +66,7 @@ fn all_healthy() -> Behaviour {
 }
 
 /// The new version serves as `bad` from `from` on; everything else is healthy.
-fn new_version_from(from: SimTime, bad: Serving) -> Behaviour {
+fn new_version_from(from: Instant, bad: Serving) -> Behaviour {
     Box::new(move |v, t| if v == NEW && t >= from { bad } else { HEALTHY })
 }
 
@@ -70,20 +74,20 @@ struct Cluster {
     version: u32,
     enabled: bool,
     /// Instances register no earlier than this (set by Enable).
-    registers_from: SimTime,
+    registers_from: Instant,
     /// One per instance.
-    ready_at: Vec<SimTime>,
+    ready_at: Vec<Instant>,
 }
 
 impl Cluster {
-    fn registered(&self, now: SimTime) -> u32 {
+    fn registered(&self, now: Instant) -> u32 {
         if !self.enabled || now < self.registers_from {
             return 0;
         }
         self.ready_at.iter().filter(|r| **r <= now).count() as u32
     }
 
-    fn state(&self, now: SimTime) -> VersionState {
+    fn state(&self, now: Instant) -> VersionState {
         let serving = self.ready_at.iter().filter(|r| **r <= now).count() as u32;
         VersionState {
             version: self.version,
@@ -97,7 +101,7 @@ impl Cluster {
     }
 
     /// Registered instance-nanoseconds over `[from, to)` (nothing changes in between).
-    fn registered_nanos(&self, from: SimTime, to: SimTime) -> u128 {
+    fn registered_nanos(&self, from: Instant, to: Instant) -> u128 {
         if !self.enabled {
             return 0;
         }
@@ -120,7 +124,7 @@ struct FakePlatform {
     /// Versions whose instances never become ready.
     never_ready: Vec<u32>,
     behaviour: Behaviour,
-    observed_until: SimTime,
+    observed_until: Instant,
 }
 
 impl FakePlatform {
@@ -130,15 +134,15 @@ impl FakePlatform {
             clusters: vec![Cluster {
                 version: OLD,
                 enabled: true,
-                registers_from: SimTime::ZERO,
-                ready_at: vec![SimTime::ZERO; size as usize],
+                registers_from: Instant::ZERO,
+                ready_at: vec![Instant::ZERO; size as usize],
             }],
             boot: SimDuration::from_secs(60),
             stagger: SimDuration::ZERO,
             enable_delay: SimDuration::from_secs(30),
             never_ready: Vec::new(),
             behaviour,
-            observed_until: SimTime::ZERO,
+            observed_until: Instant::ZERO,
         }
     }
 
@@ -146,13 +150,13 @@ impl FakePlatform {
         self.clusters.iter_mut().find(|c| c.version == version)
     }
 
-    fn states(&self, now: SimTime) -> Vec<VersionState> {
+    fn states(&self, now: Instant) -> Vec<VersionState> {
         let mut states: Vec<VersionState> = self.clusters.iter().map(|c| c.state(now)).collect();
         states.sort_by_key(|s| s.version);
         states
     }
 
-    fn observe(&mut self, now: SimTime) -> Observation {
+    fn observe(&mut self, now: Instant) -> Observation {
         let from = self.observed_until;
         let mut metrics = Vec::new();
         for cluster in &self.clusters {
@@ -180,7 +184,7 @@ impl FakePlatform {
         }
     }
 
-    fn apply(&mut self, now: SimTime, command: &Command) {
+    fn apply(&mut self, now: Instant, command: &Command) {
         match *command {
             Command::Scale { version, size } => {
                 if self.cluster_mut(version).is_none() {
@@ -190,7 +194,7 @@ impl FakePlatform {
                     self.clusters.push(Cluster {
                         version,
                         enabled: true,
-                        registers_from: SimTime::ZERO,
+                        registers_from: Instant::ZERO,
                         ready_at: Vec::new(),
                     });
                 }
@@ -201,7 +205,7 @@ impl FakePlatform {
                 if size > cluster.ready_at.len() {
                     for k in 0..(size - cluster.ready_at.len()) {
                         cluster.ready_at.push(if never {
-                            SimTime::MAX
+                            Instant::MAX
                         } else {
                             now + boot + stagger.saturating_mul(k as u64)
                         });
@@ -240,15 +244,15 @@ struct Run {
     decisions: Vec<Decision>,
     record: RolloutRecord,
     /// Every command with the time it was given.
-    commands: Vec<(SimTime, Command)>,
+    commands: Vec<(Instant, Command)>,
     /// The platform's versions at every observation and after every decision's commands.
-    snapshots: Vec<(SimTime, Vec<VersionState>)>,
+    snapshots: Vec<(Instant, Vec<VersionState>)>,
     /// The platform's versions at the end.
     end: Vec<VersionState>,
 }
 
 impl Run {
-    fn commands_at(&self, at: SimTime) -> Vec<Command> {
+    fn commands_at(&self, at: Instant) -> Vec<Command> {
         self.commands
             .iter()
             .filter(|(t, _)| *t == at)
@@ -256,7 +260,7 @@ impl Run {
             .collect()
     }
 
-    fn first_time_of(&self, command: &Command) -> Option<SimTime> {
+    fn first_time_of(&self, command: &Command) -> Option<Instant> {
         self.commands
             .iter()
             .find(|(_, c)| c == command)
@@ -283,14 +287,14 @@ fn version_in(states: &[VersionState], version: u32) -> VersionState {
         })
 }
 
-const LIMIT: SimTime = SimTime::from_nanos(6 * 3_600_000_000_000);
+const LIMIT: Instant = Instant::from_nanos(6 * 3_600_000_000_000);
 
 /// Observations at most per drive (a controller that wakes too often is stopped).
 const MAX_STEPS: usize = 20_000;
 
 /// Observes at every `wake_at` until the controller is done; fails if it is not done
 /// by `LIMIT`.
-fn drive(spec: &RolloutSpec, platform: &mut FakePlatform) -> Run {
+fn drive(spec: &ControllerSpec, platform: &mut FakePlatform) -> Run {
     let (run, done) = drive_until_limit(spec, platform);
     assert!(
         done,
@@ -301,7 +305,7 @@ fn drive(spec: &RolloutSpec, platform: &mut FakePlatform) -> Run {
 
 /// Observes at every `wake_at` until the controller is done or `LIMIT` is passed;
 /// whether it is done.
-fn drive_until_limit(spec: &RolloutSpec, platform: &mut FakePlatform) -> (Run, bool) {
+fn drive_until_limit(spec: &ControllerSpec, platform: &mut FakePlatform) -> (Run, bool) {
     let mut controller = Controller::new(spec, OLD, NEW);
     let mut run = Run {
         observations: Vec::new(),
@@ -347,7 +351,7 @@ fn assert_timeline_matches(run: &Run) {
         timeline.windows(2).all(|w| w[0].0 <= w[1].0),
         "timeline out of order: {timeline:#?}"
     );
-    let from_decisions: Vec<(SimTime, String)> = run
+    let from_decisions: Vec<(Instant, String)> = run
         .observations
         .iter()
         .zip(&run.decisions)
@@ -418,7 +422,7 @@ fn red_black_promotes_a_healthy_release_after_canary_and_bake_then_cleans_up_by_
         assert_eq!(r.finished_at, Some(finished), "cleanup {cleanup}");
 
         // The canary was judged for its whole duration, every interval, and passed.
-        let canary_checks: Vec<SimTime> = r
+        let canary_checks: Vec<Instant> = r
             .timeline
             .iter()
             .filter(|(_, n)| n.starts_with("canary check"))
@@ -455,7 +459,7 @@ fn red_black_aborts_a_bad_canary_after_exactly_failure_limit_failed_checks() {
         ..HEALTHY
     };
     for (why, bad) in [("error rate", ERRORS), ("p99", bad_latency)] {
-        let mut platform = FakePlatform::new(4, new_version_from(SimTime::ZERO, bad));
+        let mut platform = FakePlatform::new(4, new_version_from(Instant::ZERO, bad));
         let run = drive(&spec, &mut platform);
 
         // Healthy at 6m (boot 60 s); the 2m warm-up is not judged; 3 checks of 1m fail.
@@ -480,7 +484,7 @@ fn red_black_aborts_a_bad_canary_after_exactly_failure_limit_failed_checks() {
         let reason = r.abort_reason.as_deref().expect("a reason");
         assert!(reason.contains("3 consecutive failed checks"), "{reason}");
         assert!(reason.contains(why), "{reason}");
-        let checks: Vec<&(SimTime, String)> = r
+        let checks: Vec<&(Instant, String)> = r
             .timeline
             .iter()
             .filter(|(_, n)| n.starts_with("canary check"))
@@ -719,7 +723,7 @@ fn rolling_stays_within_surge_and_unavailability_and_reverses_a_bad_release() {
 
     // A bad release is found mid-way and rolled back batch by batch, within the same
     // bounds.
-    let run = rolling_run("25%", "0%", new_version_from(SimTime::ZERO, ERRORS));
+    let run = rolling_run("25%", "0%", new_version_from(Instant::ZERO, ERRORS));
     assert_within(&run, 10, 8);
     let r = &run.record;
     assert_eq!(r.outcome, Outcome::RolledBack);
@@ -877,6 +881,61 @@ fn a_cluster_that_never_becomes_healthy_aborts_at_the_healthy_deadline() {
     assert_always_serving(&run, 4);
 }
 
+#[test]
+fn a_canary_step_that_never_becomes_healthy_aborts_at_the_canarys_own_deadline() {
+    // Red/black's deadline is red/black's: the canary has its own.
+    let spec = spec(
+        r#"layer = "api"
+           start = "5m"
+           strategy = "canary"
+           canary = { healthy_deadline = "7m" }
+           red_black = { healthy_deadline = "2m" }"#,
+    );
+    let mut platform = FakePlatform::new(4, all_healthy());
+    platform.never_ready.push(NEW);
+    let run = drive(&spec, &mut platform);
+    let r = &run.record;
+    assert_eq!(r.outcome, Outcome::RolledBack);
+    assert_eq!(r.aborted_at, Some(mins(12)));
+    assert_eq!(r.rollback_path, Some(RollbackPath::Canary));
+    assert!(
+        r.abort_reason
+            .as_deref()
+            .is_some_and(|s| s.contains("step 1 not healthy in time"))
+    );
+    assert_timeline_matches(&run);
+    assert_always_serving(&run, 4);
+}
+
+#[test]
+fn a_canarys_deadline_counts_from_the_last_progress_only_if_the_canary_says_so() {
+    // Four instances ready 60, 100, 140 and 180 s after the launch: 100 s from the
+    // launch is too short, 100 s from the last instance that came up is not. Red/black's
+    // settings, generous here, are not the canary's.
+    let record = |canary: &str| {
+        let spec = spec(&format!(
+            r#"layer = "api"
+               start = "5m"
+               strategy = "canary"
+               canary = {{ steps = [{{ weight = 100, pause = "5m" }}], healthy_deadline = "100s"{canary} }}
+               red_black = {{ healthy_deadline = "1h", progress_deadline = true }}"#
+        ));
+        let mut platform = FakePlatform::new(4, all_healthy());
+        platform.stagger = SimDuration::from_secs(40);
+        drive(&spec, &mut platform).record
+    };
+    let from_launch = record("");
+    assert_eq!(from_launch.outcome, Outcome::RolledBack);
+    assert_eq!(from_launch.aborted_at, Some(secs(300 + 100)));
+    let from_progress = record(", progress_deadline = true");
+    assert_eq!(
+        from_progress.outcome,
+        Outcome::Promoted,
+        "{:#?}",
+        from_progress.timeline
+    );
+}
+
 // Behaviours first found broken by the fake platform, now fixed.
 
 #[test]
@@ -979,4 +1038,17 @@ fn a_rolling_upgrade_is_not_promoted_without_a_passing_check() {
     );
     assert_eq!(r.rollback_path, Some(RollbackPath::BatchByBatch));
     assert_eq!(version_in(&run.end, NEW).desired, 0);
+}
+
+#[test]
+fn a_controller_cannot_be_told_whether_the_release_is_defective() {
+    let error = toml::from_str::<ControllerSpec>(
+        r#"layer = "api"
+           release = { error_rate = 0.5 }"#,
+    )
+    .expect_err("a controller spec has no release");
+    assert!(
+        error.to_string().contains("unknown field `release`"),
+        "{error}"
+    );
 }

@@ -73,7 +73,7 @@ fn argo_canary_steps_become_weight_steps() {
     assert_eq!(r.rolling.max_surge, Count::Percent(20.0));
     assert_eq!(r.rolling.max_unavailable, Count::Absolute(0));
     assert_eq!(
-        r.red_black.healthy_deadline,
+        r.canary.healthy_deadline,
         SimDuration::from_hours(24),
         "progressDeadlineAbort unset (false): Argo only marks the Rollout degraded, rollsim waits"
     );
@@ -168,7 +168,8 @@ fn flagger_step_weight_climbs_to_max_weight_one_interval_each() {
     assert_eq!(r.analysis.failure_limit, 5);
     // request-success-rate ≥ 99.5% is stricter than the Datadog error ratio ≤ 0.02.
     assert_eq!(r.analysis.max_error_rate, 0.005);
-    assert_eq!(r.red_black.healthy_deadline, mins(5));
+    assert_eq!(r.canary.healthy_deadline, mins(5));
+    assert!(r.canary.progress_deadline, "Kubernetes' progress deadline");
     assert_eq!(r.canary.scale_down_delay, SimDuration::ZERO);
     assert_eq!(
         r.analysis.max_latency_p99_ratio, 1000.0,
@@ -190,6 +191,42 @@ fn flagger_iterations_become_a_red_black_bake() {
         "Flagger's default threshold"
     );
     assert_eq!(i.rollout.red_black.healthy_deadline, mins(10));
+}
+
+#[test]
+fn a_tools_launch_deadline_is_written_once_where_the_strategy_reads_it() {
+    let defaults = RolloutSpec::default();
+    for (name, strategy) in [
+        ("argo-canary.yaml", Strategy::Canary),
+        ("flagger-canary.yaml", Strategy::Canary),
+        ("argo-bluegreen.yaml", Strategy::RedBlack),
+    ] {
+        let i = imported(name);
+        assert_eq!(i.rollout.strategy, strategy, "{name}");
+        let (written, untouched) = if strategy == Strategy::Canary {
+            ("canary", "red_black")
+        } else {
+            ("red_black", "canary")
+        };
+        assert!(
+            i.origins
+                .contains_key(&format!("{written}.healthy_deadline")),
+            "{name}: {:?}",
+            i.origins.keys()
+        );
+        for field in ["healthy_deadline", "progress_deadline"] {
+            let key = format!("{untouched}.{field}");
+            assert!(!i.origins.contains_key(&key), "{name} writes {key}");
+        }
+        if strategy == Strategy::Canary {
+            assert_eq!(i.rollout.red_black, defaults.red_black, "{name}");
+        } else {
+            assert_eq!(
+                i.rollout.canary.healthy_deadline, defaults.canary.healthy_deadline,
+                "{name}"
+            );
+        }
+    }
 }
 
 fn flagger(analysis: &str) -> Imported {

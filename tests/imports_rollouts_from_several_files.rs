@@ -221,16 +221,17 @@ fn argo_waits_past_its_progress_deadline_unless_told_to_abort() {
     );
     let i = import_str(&slow, Path::new("slow.yaml")).unwrap();
     assert_eq!(
-        i.rollout.red_black.healthy_deadline,
+        i.rollout.canary.healthy_deadline,
         rollsim::engine::SimDuration::from_hours(24)
     );
-    assert!(i.origins["red_black.healthy_deadline"].contains("degraded"));
+    assert!(i.origins["canary.healthy_deadline"].contains("degraded"));
     let aborting = slow.replace("spec:\n", "spec:\n  progressDeadlineAbort: true\n");
     let i = import_str(&aborting, Path::new("slow.yaml")).unwrap();
     assert_eq!(
-        i.rollout.red_black.healthy_deadline,
+        i.rollout.canary.healthy_deadline,
         rollsim::engine::SimDuration::from_secs(5)
     );
+    assert!(i.rollout.canary.progress_deadline, "from the last progress");
 }
 
 #[test]

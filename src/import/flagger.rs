@@ -11,7 +11,7 @@
 //! | `request-success-rate` `thresholdRange.min` (percent) | `analysis.max_error_rate` = 1 − min/100 |
 //! | `request-duration` `thresholdRange.max` (ms) | not represented: an absolute p99 |
 //! | a metric with `templateRef` | its `MetricTemplate`'s query, through [`super::metrics`] |
-//! | `progressDeadlineSeconds` (600) | `red_black.healthy_deadline`, `rolling.healthy_deadline` |
+//! | `progressDeadlineSeconds` (600) | the launch deadline, from the last progress: `canary.healthy_deadline` (a canary) or `red_black.healthy_deadline` (iterations); and `rolling.healthy_deadline` |
 
 use std::path::Path;
 

@@ -12,7 +12,8 @@
 //!    [`spinnaker`], [`asgard`]) maps each field onto a [`RolloutSpec`] through a [`Draft`], which
 //!    records where every value came from (a field of the file, or the tool's documented
 //!    default) and every field that rollsim cannot represent, with what it assumed
-//!    instead. Analysis templates' queries go through [`metrics`].
+//!    instead. Analysis templates' queries go through [`metrics`]; the tool's progress
+//!    deadline goes where the strategy reads it ([`deadline`]).
 //! 3. [`render::to_toml`] prints the `[[rollouts]]` section with those origins as
 //!    comments under a header that says what will be judged
 //!    ([`crate::scenario::judged`], read from the section itself); `--rollout FILE` on `run`, `compare` and `plan` uses [`Imported::rollout`]
@@ -32,6 +33,7 @@ pub(crate) mod argo;
 pub(crate) mod args;
 pub(crate) mod asgard;
 pub(crate) mod asgard_steps;
+pub(crate) mod deadline;
 pub(crate) mod detect;
 pub(crate) mod flagger;
 pub(crate) mod flagger_traffic;
@@ -198,6 +200,8 @@ pub(crate) struct Draft {
     missing_templates: usize,
     /// Whether the rollout names any analysis (found or not).
     pub(crate) analysis_named: bool,
+    /// The tool's launch deadline, until the strategy is known ([`deadline`]).
+    launch_deadline: Option<deadline::LaunchDeadline>,
 }
 
 impl Draft {
@@ -205,7 +209,7 @@ impl Draft {
         Draft {
             spec: RolloutSpec {
                 layer: name.unwrap_or_default().to_string(),
-                ..default_rollout()
+                ..RolloutSpec::default()
             },
             origins: BTreeMap::new(),
             not_represented: Vec::new(),
@@ -213,6 +217,7 @@ impl Draft {
             error_rate_from_file: false,
             missing_templates: 0,
             analysis_named: false,
+            launch_deadline: None,
         }
     }
 
@@ -221,24 +226,6 @@ impl Draft {
     pub(crate) fn missing_template(&mut self, note: impl Into<String>) {
         self.missing_templates += 1;
         self.not_represented(note);
-    }
-
-    /// The tool does not abort a rollout that makes no progress by its deadline
-    /// (`source`): it only reports it (`what`). rollsim's deadlines abort, so both are
-    /// set to the longest rollsim allows: the rehearsal waits, as the tool does.
-    pub(crate) fn deadline_only_reports(&mut self, source: &str, what: &str) {
-        let wait = crate::scenario::limits::MAX_SETTING_DURATION;
-        self.spec.red_black.healthy_deadline = wait;
-        self.spec.rolling.healthy_deadline = wait;
-        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-            self.assumed(
-                field,
-                format!(
-                    "past {source} the tool only {what}, it does not roll back; rollsim waits \
-                     (its longest deadline, {wait})"
-                ),
-            );
-        }
     }
 
     /// `spec.replicas` of a Kubernetes-style object: the model's layer gives the size.
@@ -256,31 +243,6 @@ impl Draft {
             "{} ({shown}): rollsim takes the size from the model's layer `instances`",
             field.path
         ));
-    }
-
-    /// The tool aborts when its Kubernetes progress deadline (`progressDeadlineSeconds`
-    /// of `spec`, 600 s by default) passes without progress: both healthy deadlines
-    /// take it, counted from the last instance that came up (Kubernetes' progress
-    /// condition, which a pod coming up resets).
-    pub(crate) fn progress_deadline_aborts(
-        &mut self,
-        spec: &tree::Obj<'_>,
-        tool: &str,
-    ) -> Result<(), ScenarioError> {
-        let deadline = spec.with("progressDeadlineSeconds", |f| f.seconds())?;
-        let present = deadline.is_some();
-        let deadline = deadline.unwrap_or(SimDuration::from_secs(600));
-        self.spec.red_black.healthy_deadline = deadline;
-        self.spec.rolling.healthy_deadline = deadline;
-        for field in ["red_black.healthy_deadline", "rolling.healthy_deadline"] {
-            self.came_from_or_default(field, present, tool, "spec.progressDeadlineSeconds");
-        }
-        self.spec.red_black.progress_deadline = true;
-        self.assumed(
-            "red_black.progress_deadline",
-            format!("{tool}'s progressDeadlineSeconds counts from the last progress"),
-        );
-        Ok(())
     }
 
     /// Whether a template the rollout names was not given.
@@ -472,6 +434,7 @@ impl Draft {
     }
 
     pub(crate) fn finish(mut self, description: String, name: Option<String>) -> Imported {
+        self.place_launch_deadline();
         self.open_checks_the_file_lacks();
         self.fit_sample_interval();
         Imported {
@@ -483,11 +446,6 @@ impl Draft {
             ignored: self.ignored,
         }
     }
-}
-
-/// A rollout with every field at rollsim's default (as an empty `[[rollouts]]` reads).
-fn default_rollout() -> RolloutSpec {
-    toml::from_str("layer = \"\"").expect("the empty rollout section reads with defaults")
 }
 
 /// A name from the file, quoted for messages; empty if there is none.

@@ -1,10 +1,13 @@
-//! The run's clock: real time since the run began, as the controller's [`SimTime`].
+//! The run's clock: real time since the run began, as the controller's [`Instant`]
+//! (to the millisecond) and as the [`SimTime`] of the live run's own bookkeeping (the
+//! load generator's attempts and the fleet's samples, on the simulator's windows).
 //!
 //! The live model's times are already divided by the time scale (see
 //! [`super::scale`]), so one second of the clock is one second of that model: the
 //! controller, the load generator and the metrics all read time from here.
 
 use crate::engine::SimTime;
+use crate::rollout::Instant;
 
 /// Real time since an origin.
 #[derive(Debug, Clone, Copy)]
@@ -27,9 +30,9 @@ impl Clock {
 
     /// The time now, to the millisecond (as fine as tokio's timers): the controller's
     /// time, so its notes read "t=20s2ms".
-    pub(crate) fn now_ms(&self) -> SimTime {
+    pub(crate) fn now_ms(&self) -> Instant {
         let millis = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        SimTime::from_nanos(millis.saturating_mul(1_000_000))
+        Instant::from_millis(millis)
     }
 
     /// The instant at which the clock reads `at`.

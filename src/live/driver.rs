@@ -31,7 +31,9 @@ use super::tally::LoadTally;
 use crate::Error;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::observe::window_of;
-use crate::rollout::{Command, Controller, Observation, RolloutRecord, VersionMetrics};
+use crate::rollout::{
+    Command, Controller, ControllerSpec, Observation, RolloutRecord, VersionMetrics,
+};
 use crate::scenario::balancer::BalancerSpec;
 use crate::scenario::rollout::ReleaseSpec;
 
@@ -119,14 +121,21 @@ async fn play(
         },
         clock,
     );
-    let mut controller = Controller::new(model.rollout(), OLD_VERSION, NEW_VERSION);
-    let mut wake = Some(controller.first_wake());
+    // The release went to the instances; the controller gets everything else.
+    let mut controller = Controller::new(
+        &ControllerSpec::from(model.rollout()),
+        OLD_VERSION,
+        NEW_VERSION,
+    );
+    let mut wake = Some(SimTime::from(controller.first_wake()));
     let mut window = Window::default();
     let look_back = model.rollout().analysis.interval;
     let mut samples = Vec::new();
     let mut stop_at: Option<SimTime> = None;
     loop {
-        let now = clock.now_ms();
+        // The controller's time, and the same moment on the run's windows.
+        let instant = clock.now_ms();
+        let now = SimTime::from(instant);
         if let Some(status) = supervisor.try_exit(proxy.child) {
             return Err(format!("HAProxy exited during the run ({status})"));
         }
@@ -137,7 +146,7 @@ async fn play(
             && now >= at
         {
             let observation = Observation {
-                now,
+                now: instant,
                 versions: fleet.versions(),
                 metrics: window.take(now, look_back),
             };
@@ -148,7 +157,7 @@ async fn play(
             for command in &decision.commands {
                 apply(&mut fleet, supervisor, command, now).await?;
             }
-            wake = decision.wake_at;
+            wake = decision.wake_at.map(SimTime::from);
         }
         if controller.is_done() && stop_at.is_none() {
             stop_at = Some(now + TAIL);
@@ -165,7 +174,7 @@ async fn play(
             .expect("a tick is always due");
         tokio::time::sleep_until(clock.instant(next)).await;
     }
-    let end = clock.now_ms();
+    let end = SimTime::from(clock.now_ms());
     let load = load.finish().await.ending_at(window_of(end));
     Ok(LiveRun {
         record: controller.record().clone(),

@@ -20,6 +20,7 @@
 //!
 //! [`LoadTally`]: super::tally::LoadTally
 
+use crate::engine::SimTime;
 use crate::metrics::{Measured, PerSecond, RolloutMetrics, Slo, SloTally, Timings};
 use crate::model::observe::window_of;
 
@@ -29,8 +30,11 @@ use super::driver::LiveRun;
 pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     let record = &run.record;
     let end = run.end;
-    let start = record.started_at.unwrap_or(end).min(end);
-    let finish = record.finished_at.unwrap_or(end).clamp(start, end);
+    let start = record.started_at.map_or(end, SimTime::from).min(end);
+    let finish = record
+        .finished_at
+        .map_or(end, SimTime::from)
+        .clamp(start, end);
 
     let last_before = run.fleet.iter().rev().find(|s| s.at < start);
     let before = last_before.map_or(record.baseline_size, |s| s.alive);
@@ -163,13 +167,13 @@ mod tests {
                 strategy: Strategy::RedBlack,
                 old_version: 0,
                 new_version: 1,
-                started_at: Some(at(2000)),
+                started_at: Some(at(2000).into()),
                 baseline_size: 4,
-                switched_at: Some(at(3000)),
+                switched_at: Some(at(3000).into()),
                 aborted_at: None,
                 abort_reason: None,
                 rollback_path: None,
-                finished_at: Some(at(5000)),
+                finished_at: Some(at(5000).into()),
                 outcome: Outcome::Promoted,
                 timeline: Vec::new(),
             },
@@ -302,8 +306,8 @@ mod tests {
             }
         }
         let record = &run.record;
-        let start_s = window_of(record.started_at.expect("started"));
-        let finish_s = window_of(record.finished_at.expect("finished"));
+        let start_s = window_of(record.started_at.expect("started").into());
+        let finish_s = window_of(record.finished_at.expect("finished").into());
         let in_windows = |from: usize, to: usize| {
             requests
                 .iter()
@@ -352,9 +356,9 @@ mod tests {
         // Traffic stops as the last request arrives; its retries end after.
         let end = at(REQUESTS - 1);
         let mut run = run();
-        run.record.started_at = Some(at(200_300));
-        run.record.switched_at = Some(at(400_700));
-        run.record.finished_at = Some(at(700_200));
+        run.record.started_at = Some(at(200_300).into());
+        run.record.switched_at = Some(at(400_700).into());
+        run.record.finished_at = Some(at(700_200).into());
         run.end = end;
         run.load = tally(&attempts, &requests, end);
 

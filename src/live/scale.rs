@@ -315,6 +315,7 @@ fn scale_rollout(rollout: &RolloutSpec, k: f64) -> Result<RolloutSpec, String> {
     r.red_black.bake = s(r.red_black.bake);
     r.red_black.disabled_for = s(r.red_black.disabled_for);
     r.rolling.healthy_deadline = s(r.rolling.healthy_deadline);
+    r.canary.healthy_deadline = s(r.canary.healthy_deadline);
     for step in &mut r.canary.steps {
         step.pause = s(step.pause);
     }

@@ -5,7 +5,7 @@
 //! rolled layer second by second ([`PerSecond`]); [`Timings::of`] reads the rest from
 //! the controller's record.
 
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::observe::{window_end, window_of, window_start};
 use crate::rollout::RolloutRecord;
 
@@ -50,16 +50,18 @@ impl Timings {
                     .is_some_and(|x| x >= SWITCHED_SHARE)
             })
         };
-        let switch_latency = record.switched_at.and_then(|t| {
+        let (switched_at, aborted_at) = (
+            record.switched_at.map(SimTime::from),
+            record.aborted_at.map(SimTime::from),
+        );
+        let switch_latency = switched_at.and_then(|t| {
             first_second_with(window_of(t), &|v| v == new)
                 .map(|s| window_end(s).saturating_since(t))
         });
-        let switch_latency_full = record.switched_at.map(|t| {
+        let switch_latency_full = switched_at.map(|t| {
             let from = window_of(t);
             // Until a rollback (if any) brings the old version back on purpose.
-            let until = record
-                .aborted_at
-                .map_or(end_s, |a| window_of(a).clamp(from, end_s));
+            let until = aborted_at.map_or(end_s, |a| window_of(a).clamp(from, end_s));
             let last_old = (from..until).rev().find(|s| traffic.finished(*s, old));
             let full = last_old.map_or(SimDuration::ZERO, |s| window_end(s).saturating_since(t));
             // Both are one-second figures; the last old request cannot end before the
@@ -67,11 +69,10 @@ impl Timings {
             full.max(switch_latency.unwrap_or(full))
         });
         let first_new_s = (start_s..end_s).find(|s| traffic.took(*s, new));
-        let detection_time = record
-            .aborted_at
+        let detection_time = aborted_at
             .zip(first_new_s)
             .map(|(abort, s)| abort.saturating_since(window_start(s)));
-        let restore_time = record.aborted_at.and_then(|t| {
+        let restore_time = aborted_at.and_then(|t| {
             first_second_with(window_of(t), &|v| v != new)
                 .map(|s| window_end(s).saturating_since(t))
         });

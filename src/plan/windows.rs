@@ -180,7 +180,7 @@ pub fn scan_hours(
             let from = rehearsal
                 .records
                 .iter()
-                .filter_map(|r| r.started_at)
+                .filter_map(|r| r.started_at.map(SimTime::from))
                 .map(window_of)
                 .min()
                 .unwrap_or(usize::MAX);
@@ -188,7 +188,7 @@ pub fn scan_hours(
                 rehearsal
                     .records
                     .iter()
-                    .filter_map(|r| r.finished_at)
+                    .filter_map(|r| r.finished_at.map(SimTime::from))
                     .map(window_of)
                     .max()
                     .unwrap_or(usize::MAX)

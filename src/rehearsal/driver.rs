@@ -4,9 +4,10 @@
 //! # The loop
 //! 1. Run the world up to the earliest moment a controller wants to look (a rollout's
 //!    start, or a wake-up it asked for).
-//! 2. Build that controller's [`Observation`]: every version of its layer (clusters
-//!    grouped by version) and what each did since its previous observation, summed
-//!    from the world's per-second cluster series.
+//! 2. Build that controller's [`Observation`]: the time (the virtual clock's, as the
+//!    controller's [`Instant`](crate::rollout::Instant)), every version of its layer
+//!    (clusters grouped by version) and what each did since its previous observation,
+//!    summed from the world's per-second cluster series.
 //! 3. Carry out its commands on the world: scale (launching a cluster for a version
 //!    that has none), enable, disable, destroy.
 //! 4. While a controller works on a layer, the layer's autoscaling is suspended (as
@@ -18,15 +19,17 @@
 use crate::engine::SimTime;
 use crate::model::observe::{WINDOW, window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
-use crate::rollout::{Command, Controller, Observation, VersionMetrics, VersionState};
+use crate::rollout::{
+    Command, Controller, ControllerSpec, Observation, VersionMetrics, VersionState,
+};
 use crate::scenario::Scenario;
-use crate::scenario::rollout::RolloutSpec;
 
 use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// A rollout waiting for its start, or under way.
 struct Slot {
-    spec: RolloutSpec,
+    /// What its controller is told (the release went to the world).
+    spec: ControllerSpec,
     layer: LayerId,
     new_version: u32,
     controller: Option<Controller>,
@@ -83,9 +86,10 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
             let layer = world
                 .layer_id(&spec.layer)
                 .expect("validated: a rollout's layer exists");
+            // The release is the world's: the controller gets everything else.
             let new_version = world.add_release(layer, &spec.release);
             Slot {
-                spec: spec.clone(),
+                spec: ControllerSpec::from(spec),
                 layer,
                 new_version,
                 controller: None,
@@ -139,7 +143,10 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
             let controller = s
                 .controller
                 .unwrap_or_else(|| Controller::new(&s.spec, 0, s.new_version));
-            (controller.record().clone(), controller.time_left(end))
+            (
+                controller.record().clone(),
+                controller.time_left(end.into()),
+            )
         })
         .unzip();
     Rehearsal {
@@ -168,7 +175,7 @@ fn step(world: &mut World, slot: &mut Slot) {
         let mut controller = Controller::new(&slot.spec, old, slot.new_version);
         if let Some(due) = slot.waited_since {
             controller.note_at(
-                now,
+                now.into(),
                 format!(
                     "due at {}, waited {} for the previous rollout of {} to finish",
                     due - SimTime::ZERO,
@@ -181,7 +188,7 @@ fn step(world: &mut World, slot: &mut Slot) {
     });
     let now_s = window_of(now);
     let observation = Observation {
-        now,
+        now: now.into(),
         versions: versions(world, slot.layer),
         metrics: metrics(world, slot.layer, slot.observed_until_s, now_s),
     };
@@ -194,7 +201,7 @@ fn step(world: &mut World, slot: &mut Slot) {
     for cluster in world.clusters_of(slot.layer) {
         world.set_autoscaling_suspended(cluster, !done);
     }
-    slot.wake_at = decision.wake_at;
+    slot.wake_at = decision.wake_at.map(SimTime::from);
 }
 
 /// Every version with a live cluster in `layer`.

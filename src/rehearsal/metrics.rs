@@ -38,10 +38,12 @@ pub fn rollout_metrics(
 ) -> RolloutMetrics {
     let layer = world.layer_id(&record.layer).expect("the record's layer");
     let end_s = world.observations().layers[0].len();
-    let start_s = record.started_at.map_or(end_s, |t| window_of(t).min(end_s));
+    let start_s = record
+        .started_at
+        .map_or(end_s, |t| window_of(t.into()).min(end_s));
     let finish_s = record
         .finished_at
-        .map_or(end_s, |t| window_of(t).min(end_s));
+        .map_or(end_s, |t| window_of(t.into()).min(end_s));
     let span = start_s..finish_s.max(start_s);
     let windows = &world.observations().layers[layer.index()];
     let alive = |s: usize| {

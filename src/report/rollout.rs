@@ -85,7 +85,7 @@ pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
     }
     let _ = writeln!(out, "\nTimeline:");
     for (at, text) in &record.timeline {
-        let _ = writeln!(out, "  {}  {text}", clock(*at));
+        let _ = writeln!(out, "  {}  {text}", clock((*at).into()));
     }
     out
 }
@@ -97,7 +97,7 @@ pub fn to_json(record: &RolloutRecord, metrics: &RolloutMetrics) -> Value {
     value["timeline"] = record
         .timeline
         .iter()
-        .map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock(*t), "decision": text}))
+        .map(|(t, text)| json!({"at_s": t.as_secs_f64(), "at": clock((*t).into()), "decision": text}))
         .collect();
     value
 }
@@ -163,7 +163,7 @@ pub fn unfinished_notice(
             record.strategy,
             record
                 .started_at
-                .map_or_else(String::new, |t| format!(", began {}", clock(t))),
+                .map_or_else(String::new, |t| format!(", began {}", clock(t.into()))),
             l.doing,
             time_left_words(l)
         );

@@ -20,10 +20,10 @@
 //! `failure_limit` consecutive failed checks abort the rollout at once. A phase (canary,
 //! bake) passes only if at least half of its checks, and at least one, were passes.
 
-use crate::engine::SimTime;
 use crate::scenario::rollout::{AnalysisSpec, JudgeKind};
 
 use super::platform::VersionMetrics;
+use super::time::Instant;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +127,10 @@ pub(crate) struct Judge {
     /// Statistical judge: the current sample being filled, and when it ends.
     candidate_sample: VersionMetrics,
     baseline_sample: VersionMetrics,
-    next_sample: SimTime,
-    next_check: SimTime,
+    next_sample: Instant,
+    next_check: Instant,
     /// Until when metrics are ignored (the warm-up delay), if still ahead.
-    ignore_until: Option<SimTime>,
+    ignore_until: Option<Instant>,
     consecutive_failures: u32,
     pub(crate) passes: u32,
     pub(crate) checks: u32,
@@ -152,7 +152,7 @@ impl Judge {
         spec: &AnalysisSpec,
         candidate: u32,
         baseline: u32,
-        now: SimTime,
+        now: Instant,
         reference: Baseline,
     ) -> Self {
         Judge {
@@ -180,7 +180,7 @@ impl Judge {
     }
 
     /// When the judge next needs an observation (a check, or a statistical sample).
-    pub(crate) fn next_check(&self) -> SimTime {
+    pub(crate) fn next_check(&self) -> Instant {
         match self.spec.judge {
             JudgeKind::Threshold => self.next_check,
             JudgeKind::MannWhitney if self.ignore_until.is_some() => self.next_check,
@@ -194,7 +194,7 @@ impl Judge {
     }
 
     /// Takes in the metrics of an observation and runs a check if one is due.
-    pub(crate) fn observe(&mut self, now: SimTime, metrics: &[(u32, VersionMetrics)]) -> Judgment {
+    pub(crate) fn observe(&mut self, now: Instant, metrics: &[(u32, VersionMetrics)]) -> Judgment {
         if let Some(until) = self.ignore_until {
             // Everything observed so far covers the warm-up: drop it.
             if now >= until {
@@ -304,9 +304,9 @@ mod tests {
             check(&spec, &metrics(10, 0, 5), None),
             Verdict::NoData(_)
         ));
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
+        let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default());
         for minute in 1..=5 {
-            let now = SimTime::ZERO + SimDuration::from_mins(minute);
+            let now = Instant::ZERO + SimDuration::from_mins(minute);
             judge.observe(now, &[(1, metrics(3, 0, 5))]);
         }
         assert_eq!(judge.checks, 5);
@@ -351,8 +351,8 @@ mod tests {
             delay: SimDuration::from_mins(5),
             ..AnalysisSpec::default()
         };
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
-        let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
+        let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default());
+        let minute = |m| Instant::ZERO + SimDuration::from_mins(m);
         assert_eq!(judge.next_check(), minute(5));
         let cold = [(1, metrics(1000, 500, 5))];
         let warm = [(1, metrics(1000, 0, 5))];
@@ -367,8 +367,8 @@ mod tests {
     #[test]
     fn consecutive_failures_reach_the_limit_and_abort() {
         let spec = AnalysisSpec::default(); // limit 2
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
-        let minute = |m| SimTime::ZERO + SimDuration::from_mins(m);
+        let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default());
+        let minute = |m| Instant::ZERO + SimDuration::from_mins(m);
         let bad = [(1, metrics(1000, 100, 5)), (0, metrics(1000, 0, 5))];
         assert!(matches!(
             judge.observe(minute(1), &bad),
@@ -379,9 +379,9 @@ mod tests {
             Judgment::Abort(Verdict::Fail(_))
         ));
         // Between checks, nothing is judged.
-        let mut judge = Judge::new(&spec, 1, 0, SimTime::ZERO, Baseline::default());
+        let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default());
         assert_eq!(
-            judge.observe(SimTime::ZERO + SimDuration::from_secs(30), &bad),
+            judge.observe(Instant::ZERO + SimDuration::from_secs(30), &bad),
             Judgment::Quiet
         );
     }

@@ -7,8 +7,9 @@
 //! timeline, and when it wants to be woken next. Versions are its only handles: one
 //! cluster per version, created by scaling a version that has none.
 
-use crate::engine::SimTime;
 use crate::stats::LatencyHistogram;
+
+use super::time::Instant;
 
 /// One version of the controller's layer, now.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,7 +63,7 @@ impl VersionMetrics {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observation {
     /// The time now.
-    pub now: SimTime,
+    pub now: Instant,
     /// Every version of the layer that has a cluster.
     pub versions: Vec<VersionState>,
     /// Per version, what its instances did since the previous observation.
@@ -137,5 +138,5 @@ pub struct Decision {
     /// Lines for the timeline.
     pub notes: Vec<String>,
     /// When to be observed next; `None` when the rollout is over.
-    pub wake_at: Option<SimTime>,
+    pub wake_at: Option<Instant>,
 }

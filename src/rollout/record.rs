@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use crate::engine::SimTime;
 use crate::scenario::rollout::Strategy;
+
+use super::time::Instant;
 
 /// How a rollout ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,22 +78,22 @@ pub struct RolloutRecord {
     /// The version rolled out.
     pub new_version: u32,
     /// When the controller began.
-    pub started_at: Option<SimTime>,
+    pub started_at: Option<Instant>,
     /// Instances of the old version when it began.
     pub baseline_size: u32,
     /// When the command that moves traffic to the new version was given (red/black:
     /// disable the old cluster; highlander: destroy it; rolling: remove its last instances).
-    pub switched_at: Option<SimTime>,
+    pub switched_at: Option<Instant>,
     /// When the controller decided to abort.
-    pub aborted_at: Option<SimTime>,
+    pub aborted_at: Option<Instant>,
     /// Why it aborted.
     pub abort_reason: Option<String>,
     /// How traffic went back to the old version.
     pub rollback_path: Option<RollbackPath>,
     /// When it reached its final state.
-    pub finished_at: Option<SimTime>,
+    pub finished_at: Option<Instant>,
     /// How it ended.
     pub outcome: Outcome,
     /// Every decision, in order.
-    pub timeline: Vec<(SimTime, String)>,
+    pub timeline: Vec<(Instant, String)>,
 }

@@ -39,16 +39,16 @@ pub enum BalancerSpec {
         #[serde(default)]
         algorithm: Algorithm,
         /// Time between health checks of a registered instance.
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "BalancerSpec::default_health_check_interval")]
         health_check_interval: SimDuration,
         /// Consecutive passing checks before an instance gets traffic.
-        #[serde(default = "five")]
+        #[serde(default = "BalancerSpec::default_healthy_threshold")]
         healthy_threshold: u32,
         /// Consecutive failing checks before a dead instance stops getting traffic.
-        #[serde(default = "two")]
+        #[serde(default = "BalancerSpec::default_unhealthy_threshold")]
         unhealthy_threshold: u32,
         /// How long a deregistered instance keeps its in-flight requests (draining).
-        #[serde(default = "three_hundred_seconds")]
+        #[serde(default = "BalancerSpec::default_deregistration_delay")]
         deregistration_delay: SimDuration,
     },
     /// A registry plus client-side balancing; each client sees changes only when its
@@ -58,19 +58,19 @@ pub enum BalancerSpec {
         #[serde(default)]
         algorithm: Algorithm,
         /// How often instances renew their registration.
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "BalancerSpec::default_heartbeat_interval")]
         heartbeat_interval: SimDuration,
         /// An instance silent this long is evicted from the registry.
-        #[serde(default = "ninety_seconds")]
+        #[serde(default = "BalancerSpec::default_eviction_timeout")]
         eviction_timeout: SimDuration,
         /// How often each client refreshes its cached view.
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "BalancerSpec::default_refresh_interval")]
         refresh_interval: SimDuration,
         /// How often the registry's response cache is rebuilt (0: answers are live).
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "BalancerSpec::default_server_cache_interval")]
         server_cache_interval: SimDuration,
         /// How often each client's balancer copies the client's view (0: at once).
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "BalancerSpec::default_list_refresh_interval")]
         list_refresh_interval: SimDuration,
     },
 }
@@ -79,10 +79,10 @@ impl Default for BalancerSpec {
     fn default() -> Self {
         BalancerSpec::Elb {
             algorithm: Algorithm::default(),
-            health_check_interval: thirty_seconds(),
-            healthy_threshold: five(),
-            unhealthy_threshold: two(),
-            deregistration_delay: three_hundred_seconds(),
+            health_check_interval: BalancerSpec::default_health_check_interval(),
+            healthy_threshold: BalancerSpec::default_healthy_threshold(),
+            unhealthy_threshold: BalancerSpec::default_unhealthy_threshold(),
+            deregistration_delay: BalancerSpec::default_deregistration_delay(),
         }
     }
 }
@@ -98,18 +98,34 @@ pub enum Algorithm {
     LeastOutstanding,
 }
 
-fn thirty_seconds() -> SimDuration {
-    SimDuration::from_secs(30)
-}
-fn ninety_seconds() -> SimDuration {
-    SimDuration::from_secs(90)
-}
-fn three_hundred_seconds() -> SimDuration {
-    SimDuration::from_secs(300)
-}
-fn two() -> u32 {
-    2
-}
-fn five() -> u32 {
-    5
+/// Each field's default, once: the defaults of a kind's fields a file leaves out, and
+/// of [`BalancerSpec::default`] (an ELB).
+impl BalancerSpec {
+    fn default_health_check_interval() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
+    fn default_healthy_threshold() -> u32 {
+        5
+    }
+    fn default_unhealthy_threshold() -> u32 {
+        2
+    }
+    fn default_deregistration_delay() -> SimDuration {
+        SimDuration::from_secs(300)
+    }
+    fn default_heartbeat_interval() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
+    fn default_eviction_timeout() -> SimDuration {
+        SimDuration::from_secs(90)
+    }
+    fn default_refresh_interval() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
+    fn default_server_cache_interval() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
+    fn default_list_refresh_interval() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
 }

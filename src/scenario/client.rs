@@ -17,44 +17,31 @@ use crate::engine::SimDuration;
 
 /// The client section of a layer.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientSpec {
     /// Give up on an attempt after this long (the server may still finish the work).
-    #[serde(default = "default_timeout")]
     pub timeout: SimDuration,
     /// Further attempts after a failed or timed-out one (0 = never retry).
-    #[serde(default = "default_retries")]
     pub retries: u32,
     /// Wait before each retry.
-    #[serde(default)]
     pub backoff: Backoff,
     /// Randomisation of the backoff.
-    #[serde(default)]
     pub jitter: Jitter,
     /// At most this many retries per original request, over a sliding window
     /// (0.1 = 10%); none means unlimited.
-    #[serde(default)]
     pub retry_budget: Option<f64>,
 }
 
 impl Default for ClientSpec {
     fn default() -> Self {
         ClientSpec {
-            timeout: default_timeout(),
-            retries: default_retries(),
+            timeout: SimDuration::from_secs(1),
+            retries: 1,
             backoff: Backoff::default(),
             jitter: Jitter::default(),
             retry_budget: None,
         }
     }
-}
-
-fn default_timeout() -> SimDuration {
-    SimDuration::from_secs(1)
-}
-
-fn default_retries() -> u32 {
-    1
 }
 
 /// The wait before a retry, before jitter.

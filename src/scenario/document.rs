@@ -127,30 +127,21 @@ impl Fidelity {
 
 /// A service level objective for the entry layer, per minute.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SloSpec {
     /// Lowest success ratio.
-    #[serde(default = "default_availability")]
     pub availability: f64,
     /// Highest p99 latency.
-    #[serde(default = "default_latency_p99")]
     pub latency_p99: SimDuration,
 }
 
 impl Default for SloSpec {
     fn default() -> Self {
         SloSpec {
-            availability: default_availability(),
-            latency_p99: default_latency_p99(),
+            availability: 0.999,
+            latency_p99: SimDuration::from_millis(500),
         }
     }
-}
-
-fn default_availability() -> f64 {
-    0.999
-}
-fn default_latency_p99() -> SimDuration {
-    SimDuration::from_millis(500)
 }
 
 fn default_seed() -> u64 {

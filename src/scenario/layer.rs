@@ -16,6 +16,10 @@
 //! | `client` | see [`ClientSpec`] | |
 //! | `calls` | none | |
 //! | `autoscaler` | none (fixed size) | |
+//! | `autoscaler.target_utilisation` | `0.6` | AWS target tracking |
+//! | `autoscaler.scale_out_cooldown` | `300s` | AWS |
+//! | `autoscaler.scale_in_cooldown` | `300s` | AWS |
+//! | `autoscaler.metric_period` | `60s` | CloudWatch's one-minute metrics |
 //! | `drop_timed_out` | `false` | most servers serve what their callers gave up on |
 //! | `queue_timeout` | none | |
 //! | `queue_order` | `fifo` | |
@@ -116,7 +120,7 @@ pub struct CallSpec {
     /// The layer called.
     pub layer: String,
     /// Calls per request served.
-    #[serde(default = "one")]
+    #[serde(default = "CallSpec::default_count")]
     pub count: u32,
     /// A cache in front of the call; hits skip it.
     #[serde(default)]
@@ -134,11 +138,8 @@ pub struct CacheSpec {
     pub warmup_requests: u64,
 }
 
-/// Target tracking on mean worker utilisation (AWS-style).
-///
-/// # Default values
-/// `target_utilisation` 0.6, `scale_out_cooldown` 300s and `scale_in_cooldown` 300s
-/// (AWS defaults), `metric_period` 60s (CloudWatch's one-minute metrics).
+/// Target tracking on mean worker utilisation (AWS-style); its defaults are in the
+/// module's table.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalerSpec {
@@ -150,14 +151,32 @@ pub struct AutoscalerSpec {
     #[serde(default = "default_target_utilisation")]
     pub target_utilisation: f64,
     /// Wait after scaling out before scaling again.
-    #[serde(default = "five_minutes")]
+    #[serde(default = "AutoscalerSpec::default_scale_out_cooldown")]
     pub scale_out_cooldown: SimDuration,
     /// Wait after scaling in before scaling in again.
-    #[serde(default = "five_minutes")]
+    #[serde(default = "AutoscalerSpec::default_scale_in_cooldown")]
     pub scale_in_cooldown: SimDuration,
     /// Averaging window of the utilisation metric (the scaling lag).
-    #[serde(default = "one_minute")]
+    #[serde(default = "AutoscalerSpec::default_metric_period")]
     pub metric_period: SimDuration,
+}
+
+impl CallSpec {
+    fn default_count() -> u32 {
+        1
+    }
+}
+
+impl AutoscalerSpec {
+    fn default_scale_out_cooldown() -> SimDuration {
+        SimDuration::from_mins(5)
+    }
+    fn default_scale_in_cooldown() -> SimDuration {
+        SimDuration::from_mins(5)
+    }
+    fn default_metric_period() -> SimDuration {
+        SimDuration::from_mins(1)
+    }
 }
 
 fn default_workers() -> u32 {
@@ -190,13 +209,4 @@ fn default_cache_warmup_requests() -> u64 {
 }
 fn default_target_utilisation() -> f64 {
     0.6
-}
-fn one() -> u32 {
-    1
-}
-fn five_minutes() -> SimDuration {
-    SimDuration::from_mins(5)
-}
-fn one_minute() -> SimDuration {
-    SimDuration::from_mins(1)
 }

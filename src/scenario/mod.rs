@@ -24,6 +24,8 @@ pub mod chaos;
 mod check;
 pub mod client;
 pub mod document;
+#[cfg(test)]
+mod documented_defaults;
 pub mod edited;
 mod error;
 pub(crate) mod files;

@@ -19,6 +19,7 @@
 //! | `start` | `5m` | after the world has settled |
 //! | `strategy` | `red-black` | Netflix 2011 |
 //! | `red_black.canary` | none | |
+//! | `red_black.canary.instances` | `1` | Asgard's `canaryCapacity` |
 //! | `red_black.canary.duration` | `60m` | Asgard's canary judgment period |
 //! | `red_black.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` (600 s) |
 //! | `red_black.bake` | `30m` | |
@@ -43,12 +44,16 @@
 //! | `analysis.sample_interval` | `10s` | one point of each metric's series per sample |
 //! | `canary.steps` | `[{ weight = 10, pause = "5m" }]` | CodeDeploy's ECS canary: 10% for 5 min |
 //! | `canary.scale_down_delay` | `30s` | Argo Rollouts' `scaleDownDelaySeconds` |
+//! | `canary.healthy_deadline` | `10m` | Argo Rollouts' `progressDeadlineSeconds` (600 s) |
+//! | `canary.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `red_black.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `canary.traffic` | `weights` | a traffic router; `replicas`: by instance share (Argo Rollouts without `trafficRouting`) |
 //! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
 //! | `rolling_red_black.pause` | `5m` | |
 //! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
 //! | `release.*` | healthy: no errors, 1× latency, 1× capacity, no leak, no crashes | |
+//! | `release.leak.ramp` | `30m` | from the leak's `onset` (which must be given) to its full error rate |
+//! | `release.leak.max_error_rate` | `1` | every request fails once the leak is full-blown |
 
 use std::fmt;
 use std::str::FromStr;
@@ -62,7 +67,7 @@ pub struct RolloutSpec {
     /// The layer whose version is replaced.
     pub layer: String,
     /// When the rollout begins.
-    #[serde(default = "default_start")]
+    #[serde(default = "RolloutSpec::default_start")]
     pub start: SimDuration,
     /// How the new version replaces the old.
     #[serde(default)]
@@ -88,6 +93,32 @@ pub struct RolloutSpec {
     /// How long the controller keeps judging after promotion.
     #[serde(default)]
     pub monitor: SimDuration,
+}
+
+impl Default for RolloutSpec {
+    /// Every default, for no layer (a model file must name one).
+    fn default() -> Self {
+        RolloutSpec {
+            layer: String::new(),
+            start: SimDuration::from_mins(5),
+            strategy: Strategy::default(),
+            release: ReleaseSpec::default(),
+            red_black: RedBlackSpec::default(),
+            rolling: RollingSpec::default(),
+            canary: CanaryStepsSpec::default(),
+            rolling_red_black: RollingRedBlackSpec::default(),
+            analysis: AnalysisSpec::default(),
+            monitor: SimDuration::ZERO,
+        }
+    }
+}
+
+impl RolloutSpec {
+    /// `start` when a section leaves it out (`layer` must be given, so the struct reads
+    /// its other defaults field by field): [`RolloutSpec::default`]'s.
+    fn default_start() -> SimDuration {
+        RolloutSpec::default().start
+    }
 }
 
 /// How a rollout replaces a version.
@@ -155,33 +186,27 @@ impl fmt::Display for Strategy {
 
 /// The new version's behaviour. Every field defaults to healthy; defects combine.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReleaseSpec {
     /// Probability that a request it serves fails with an error (HTTP 500).
-    #[serde(default)]
     pub error_rate: f64,
     /// Service-time multiplier (1.5 = a 50% latency regression).
-    #[serde(default = "one")]
     pub latency_factor: f64,
     /// Workers per instance multiplier (0.5 = half the capacity).
-    #[serde(default = "one")]
     pub capacity_factor: f64,
     /// Errors that grow with instance uptime (a memory leak).
-    #[serde(default)]
     pub leak: Option<LeakSpec>,
     /// Instances crash this long after they are ready (a crash loop).
-    #[serde(default)]
     pub crash_after: Option<DurationDist>,
     /// Fraction of requests the error and latency defects hit.
-    #[serde(default = "one")]
     pub affected_fraction: f64,
     /// The error and latency defects hit only when an instance's workers are at least
     /// this busy (a defect under load), in (0, 1].
-    #[serde(default)]
     pub above_load: Option<f64>,
 }
 
 impl Default for ReleaseSpec {
+    /// A healthy release: no defect at all.
     fn default() -> Self {
         ReleaseSpec {
             error_rate: 0.0,
@@ -210,36 +235,43 @@ pub struct LeakSpec {
     /// Uptime at which errors begin.
     pub onset: SimDuration,
     /// Time from onset to the full error rate.
-    #[serde(default = "default_ramp")]
+    #[serde(default = "LeakSpec::default_ramp")]
     pub ramp: SimDuration,
     /// Error rate once the leak is full-blown.
-    #[serde(default = "one")]
+    #[serde(default = "LeakSpec::default_max_error_rate")]
     pub max_error_rate: f64,
 }
 
-/// Knobs of red/black (and highlander, which uses `healthy_deadline`).
+impl LeakSpec {
+    /// `ramp` when left out (`onset` must be given, so a leak has no `Default`).
+    fn default_ramp() -> SimDuration {
+        SimDuration::from_mins(30)
+    }
+    /// `max_error_rate` when left out.
+    fn default_max_error_rate() -> f64 {
+        1.0
+    }
+}
+
+/// Knobs of red/black (and highlander, which uses `healthy_deadline`, and rolling
+/// red/black, which uses all but `canary`).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RedBlackSpec {
     /// A canary before the full cluster; none to skip.
-    #[serde(default)]
     pub canary: Option<CanarySpec>,
     /// Longest wait for a launched cluster to be healthy before aborting.
-    #[serde(default = "ten_minutes")]
     pub healthy_deadline: SimDuration,
     /// Whether `healthy_deadline` counts from the last instance that came into the
     /// balancer (Kubernetes' `progressDeadlineSeconds`: a slow but moving launch never
     /// times out) rather than from the launch (Asgard, Spinnaker).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "is_false")]
     pub progress_deadline: bool,
     /// Time with all traffic on the new version, under analysis, before cleanup.
-    #[serde(default = "thirty_minutes")]
     pub bake: SimDuration,
     /// What happens to the old cluster after a good bake.
-    #[serde(default)]
     pub cleanup: Cleanup,
     /// With `disable`: how long the old cluster stays disabled (warm) before it is destroyed.
-    #[serde(default = "one_hour")]
     pub disabled_for: SimDuration,
 }
 
@@ -247,25 +279,32 @@ impl Default for RedBlackSpec {
     fn default() -> Self {
         RedBlackSpec {
             canary: None,
-            healthy_deadline: ten_minutes(),
+            healthy_deadline: SimDuration::from_mins(10),
             progress_deadline: false,
-            bake: thirty_minutes(),
+            bake: SimDuration::from_mins(30),
             cleanup: Cleanup::default(),
-            disabled_for: one_hour(),
+            disabled_for: SimDuration::from_hours(1),
         }
     }
 }
 
 /// A canary: a few new-version instances taking their share of traffic beside the old.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CanarySpec {
     /// Instances of the new version.
-    #[serde(default = "one_u32")]
     pub instances: u32,
     /// How long the canary is judged.
-    #[serde(default = "one_hour")]
     pub duration: SimDuration,
+}
+
+impl Default for CanarySpec {
+    fn default() -> Self {
+        CanarySpec {
+            instances: 1,
+            duration: SimDuration::from_hours(1),
+        }
+    }
 }
 
 /// What red/black does with the old cluster after a good bake.
@@ -294,26 +333,18 @@ impl Cleanup {
 
 /// Knobs of a rolling upgrade.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RollingSpec {
     /// Instances above the desired size during the upgrade (count or percent, rounded up).
-    #[serde(default = "quarter")]
     pub max_surge: Count,
     /// Instances below the desired size during the upgrade (count or percent, rounded down;
     /// 1 if both this and `max_surge` come to 0, as Kubernetes resolves them).
-    #[serde(default = "quarter")]
     pub max_unavailable: Count,
     /// Longest wait for a batch to become healthy before aborting.
-    #[serde(default = "ten_minutes")]
     pub healthy_deadline: SimDuration,
     /// How soon the controller acts on a batch's change (an instance ready or gone):
     /// it looks this often while the upgrade moves.
-    #[serde(default = "one_second")]
     pub reaction_delay: SimDuration,
-}
-
-fn one_second() -> SimDuration {
-    SimDuration::from_secs(1)
 }
 
 impl RollingSpec {
@@ -334,10 +365,10 @@ impl RollingSpec {
 impl Default for RollingSpec {
     fn default() -> Self {
         RollingSpec {
-            max_surge: quarter(),
-            max_unavailable: quarter(),
-            healthy_deadline: ten_minutes(),
-            reaction_delay: one_second(),
+            max_surge: Count::Percent(25.0),
+            max_unavailable: Count::Percent(25.0),
+            healthy_deadline: SimDuration::from_mins(10),
+            reaction_delay: SimDuration::from_secs(1),
         }
     }
 }
@@ -348,25 +379,36 @@ fn is_false(value: &bool) -> bool {
 
 /// Knobs of the progressive canary.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CanaryStepsSpec {
     /// Traffic weights (percent, increasing) and how long each holds under analysis.
-    #[serde(default = "default_canary_steps")]
     pub steps: Vec<WeightStep>,
     /// After full promotion, how long the old cluster lingers before it is destroyed.
-    #[serde(default = "thirty_seconds")]
     pub scale_down_delay: SimDuration,
+    /// Longest wait for a step's instances (and, at promotion, the new version at full
+    /// size; after an abort, the old one back) to be healthy before aborting.
+    pub healthy_deadline: SimDuration,
+    /// Whether `healthy_deadline` counts from the last instance that came into the
+    /// balancer (Kubernetes' `progressDeadlineSeconds`, as Argo Rollouts and Flagger
+    /// use it) rather than from the step's start.
+    #[serde(skip_serializing_if = "is_false")]
+    pub progress_deadline: bool,
     /// How a step's weight becomes traffic: set on the balancer, or by the share of
     /// instances each version serves with.
-    #[serde(default, skip_serializing_if = "CanaryTraffic::is_weights")]
+    #[serde(skip_serializing_if = "CanaryTraffic::is_weights")]
     pub traffic: CanaryTraffic,
 }
 
 impl Default for CanaryStepsSpec {
     fn default() -> Self {
         CanaryStepsSpec {
-            steps: default_canary_steps(),
-            scale_down_delay: thirty_seconds(),
+            steps: vec![WeightStep {
+                weight: 10.0,
+                pause: WeightStep::default_pause(),
+            }],
+            scale_down_delay: SimDuration::from_secs(30),
+            healthy_deadline: SimDuration::from_mins(10),
+            progress_deadline: false,
             traffic: CanaryTraffic::default(),
         }
     }
@@ -400,28 +442,33 @@ pub struct WeightStep {
     /// Percent of the layer's traffic on the new version, in (0, 100].
     pub weight: f64,
     /// How long the step holds (judged) before the next.
-    #[serde(default = "five_minutes")]
+    #[serde(default = "WeightStep::default_pause")]
     pub pause: SimDuration,
+}
+
+impl WeightStep {
+    /// `pause` when left out (`weight` must be given, so a step has no `Default`).
+    fn default_pause() -> SimDuration {
+        SimDuration::from_mins(5)
+    }
 }
 
 /// Knobs of Spinnaker's rolling red/black.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RollingRedBlackSpec {
     /// Percent of the old cluster's size (and traffic) the new one takes at each step;
     /// increasing, ending at 100.
-    #[serde(default = "default_target_percentages")]
     pub target_percentages: Vec<f64>,
     /// How long each step holds (judged) before the next.
-    #[serde(default = "five_minutes")]
     pub pause: SimDuration,
 }
 
 impl Default for RollingRedBlackSpec {
     fn default() -> Self {
         RollingRedBlackSpec {
-            target_percentages: default_target_percentages(),
-            pause: five_minutes(),
+            target_percentages: vec![25.0, 50.0, 100.0],
+            pause: SimDuration::from_mins(5),
         }
     }
 }
@@ -525,50 +572,36 @@ impl<'de> serde::Deserialize<'de> for Count {
 
 /// Threshold analysis of the new version, interval by interval.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnalysisSpec {
     /// Length of one check.
-    #[serde(default = "one_minute")]
     pub interval: SimDuration,
     /// Time after a phase begins before its metrics count (new instances warm up).
-    #[serde(default)]
     pub delay: SimDuration,
     /// Consecutive failed checks that abort the rollout.
-    #[serde(default = "two")]
     pub failure_limit: u32,
     /// Requests the new version must have served in an interval for a verdict.
-    #[serde(default = "fifty")]
     pub min_requests: u64,
     /// Highest error rate of the new version.
-    #[serde(default = "default_max_error_rate")]
     pub max_error_rate: f64,
     /// Highest error rate above the baseline version's.
-    #[serde(default = "default_max_error_rate_increase")]
     pub max_error_rate_increase: f64,
     /// Highest p99 latency as a multiple of the baseline version's.
-    #[serde(default = "default_max_latency_p99_ratio")]
     pub max_latency_p99_ratio: f64,
     /// Instances of the new version that crash on their own (crash loop, failed boot)
     /// before the rollout aborts; kills by chaos do not count.
-    #[serde(default = "three")]
     pub max_crashes: u32,
     /// How a check decides: fixed thresholds, or a statistical comparison with the baseline.
-    #[serde(default)]
     pub judge: JudgeKind,
     /// Mann-Whitney: confidence that a difference is real before it counts.
-    #[serde(default = "default_confidence")]
     pub confidence: f64,
     /// Mann-Whitney: relative increase over the baseline's median that is tolerated.
-    #[serde(default = "default_tolerance")]
     pub tolerance: f64,
     /// Mann-Whitney: score (0–100) at or above which a check passes.
-    #[serde(default = "default_pass_score")]
     pub pass_score: f64,
     /// Mann-Whitney: score below which a check fails (between: marginal, neither).
-    #[serde(default = "default_marginal_score")]
     pub marginal_score: f64,
     /// Mann-Whitney: length of one point of each metric's series.
-    #[serde(default = "ten_seconds")]
     pub sample_interval: SimDuration,
 }
 
@@ -587,98 +620,22 @@ pub enum JudgeKind {
 impl Default for AnalysisSpec {
     fn default() -> Self {
         AnalysisSpec {
-            interval: one_minute(),
+            interval: SimDuration::from_mins(1),
             delay: SimDuration::ZERO,
-            failure_limit: two(),
-            min_requests: fifty(),
-            max_error_rate: default_max_error_rate(),
-            max_error_rate_increase: default_max_error_rate_increase(),
-            max_latency_p99_ratio: default_max_latency_p99_ratio(),
-            max_crashes: three(),
+            failure_limit: 2,
+            min_requests: 50,
+            max_error_rate: 0.01,
+            max_error_rate_increase: 0.005,
+            max_latency_p99_ratio: 1.5,
+            max_crashes: 3,
             judge: JudgeKind::default(),
-            confidence: default_confidence(),
-            tolerance: default_tolerance(),
-            pass_score: default_pass_score(),
-            marginal_score: default_marginal_score(),
-            sample_interval: ten_seconds(),
+            confidence: 0.98,
+            tolerance: 0.25,
+            pass_score: 75.0,
+            marginal_score: 50.0,
+            sample_interval: SimDuration::from_secs(10),
         }
     }
-}
-
-fn default_canary_steps() -> Vec<WeightStep> {
-    vec![WeightStep {
-        weight: 10.0,
-        pause: five_minutes(),
-    }]
-}
-fn default_target_percentages() -> Vec<f64> {
-    vec![25.0, 50.0, 100.0]
-}
-fn thirty_seconds() -> SimDuration {
-    SimDuration::from_secs(30)
-}
-fn five_minutes() -> SimDuration {
-    SimDuration::from_mins(5)
-}
-fn three() -> u32 {
-    3
-}
-fn default_confidence() -> f64 {
-    0.98
-}
-fn default_tolerance() -> f64 {
-    0.25
-}
-fn default_pass_score() -> f64 {
-    75.0
-}
-fn default_marginal_score() -> f64 {
-    50.0
-}
-fn ten_seconds() -> SimDuration {
-    SimDuration::from_secs(10)
-}
-fn default_start() -> SimDuration {
-    SimDuration::from_mins(5)
-}
-fn default_ramp() -> SimDuration {
-    SimDuration::from_mins(30)
-}
-fn one() -> f64 {
-    1.0
-}
-fn one_u32() -> u32 {
-    1
-}
-fn two() -> u32 {
-    2
-}
-fn fifty() -> u64 {
-    50
-}
-fn quarter() -> Count {
-    Count::Percent(25.0)
-}
-fn one_minute() -> SimDuration {
-    SimDuration::from_mins(1)
-}
-fn ten_minutes() -> SimDuration {
-    SimDuration::from_mins(10)
-}
-fn thirty_minutes() -> SimDuration {
-    SimDuration::from_mins(30)
-}
-fn one_hour() -> SimDuration {
-    SimDuration::from_hours(1)
-}
-fn default_max_error_rate() -> f64 {
-    0.01
-}
-fn default_max_error_rate_increase() -> f64 {
-    0.005
-}
-fn default_max_latency_p99_ratio() -> f64 {
-    1.5
 }
 
 #[cfg(test)]

@@ -39,20 +39,27 @@ pub struct TrafficSpec {
 
 /// Rate over the day: a cosine between the trough and the peak, × a weekend factor.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DailyShape {
     /// Hour of the day (0–24) of the peak.
-    #[serde(default = "default_peak_hour")]
     pub peak_hour: f64,
     /// Lowest rate ÷ peak rate, in (0, 1].
-    #[serde(default = "default_trough_ratio")]
     pub trough_ratio: f64,
     /// Multiplier on Saturdays and Sundays.
-    #[serde(default = "default_weekend_factor")]
     pub weekend_factor: f64,
     /// Hours after Monday 00:00 at which the simulation starts (0–168).
-    #[serde(default)]
     pub start: f64,
+}
+
+impl Default for DailyShape {
+    fn default() -> Self {
+        DailyShape {
+            peak_hour: 20.0,
+            trough_ratio: 0.35,
+            weekend_factor: 1.25,
+            start: 0.0,
+        }
+    }
 }
 
 /// From `at` on, arrivals come at `rate`.
@@ -109,13 +116,4 @@ pub enum HerdKind {
 
 fn default_entry() -> String {
     "edge".into()
-}
-fn default_peak_hour() -> f64 {
-    20.0
-}
-fn default_trough_ratio() -> f64 {
-    0.35
-}
-fn default_weekend_factor() -> f64 {
-    1.25
 }

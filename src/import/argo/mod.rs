@@ -12,8 +12,8 @@
 //! | `canary.analysis` (background) | the thresholds, judged at every step |
 //! | `canary.scaleDownDelaySeconds` (30) | `canary.scale_down_delay` |
 //! | `canary.maxSurge` / `maxUnavailable` (25% / 25%) | `rolling.*` (used with `--strategy rolling`) |
-//! | `progressDeadlineSeconds` (600) with `progressDeadlineAbort: true` | `red_black.healthy_deadline`, `rolling.healthy_deadline` |
-//! | `progressDeadlineAbort` unset or false (Argo's default) | both deadlines rollsim's longest: Argo only marks the Rollout degraded, the rehearsal waits |
+//! | `progressDeadlineSeconds` (600) with `progressDeadlineAbort: true` | the launch deadline, from the last progress: `canary.healthy_deadline` (a canary) or `red_black.healthy_deadline` (blue/green); and `rolling.healthy_deadline` |
+//! | `progressDeadlineAbort` unset or false (Argo's default) | those deadlines rollsim's longest: Argo only marks the Rollout degraded, the rehearsal waits |
 //! | `analysis.templateName` (before v1.0) | one template, as `templates: [{templateName}]` |
 //! | a canary without steps | `rolling` (Argo then updates like a Deployment) |
 //!

@@ -139,7 +139,7 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
         p99.push(latency.quantile(0.99).map(|d| d.as_millis_f64()));
     }
     let minutes = seconds as f64 / 60.0;
-    let at = |t: Option<crate::engine::SimTime>| t.map(|t| t.as_secs_f64() / 60.0);
+    let at = |t: Option<crate::rollout::Instant>| t.map(|t| t.as_secs_f64() / 60.0);
     let (start, switch, abort, finish) = (
         at(record.started_at),
         at(record.switched_at),

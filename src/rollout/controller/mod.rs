@@ -23,10 +23,14 @@
 //! (`ceil(size × weight)`), given that weight once healthy, and judged for the step's
 //! pause. After the last step it is scaled to full size and given all traffic; the old
 //! cluster goes after `scale_down_delay`. A failure sends all traffic back at once.
+//! Each launch (a step's instances, the full size) gets the canary's own
+//! `healthy_deadline`, from its start or, with `progress_deadline`, from the last
+//! instance that came up.
 //!
 //! # Rolling red/black (Spinnaker)
-//! The same steps by `target_percentages` of the old size, ending at 100%; then red/black's
-//! switch (disable the old cluster), bake and cleanup.
+//! The same steps by `target_percentages` of the old size, ending at 100%, each launch
+//! within red/black's `healthy_deadline`; then red/black's switch (disable the old
+//! cluster), bake and cleanup.
 //!
 //! # Rolling (Kubernetes' Deployment controller)
 //! Two clusters, old and new; every `rolling.reaction_delay` the new one grows while the total stays
@@ -42,12 +46,14 @@ mod time_left;
 
 pub use time_left::TimeLeft;
 
-use crate::engine::{SimDuration, SimTime};
-use crate::scenario::rollout::{AnalysisSpec, Cleanup, RolloutSpec, Strategy};
+use crate::engine::SimDuration;
+use crate::scenario::rollout::{AnalysisSpec, Cleanup, Strategy};
 
 use super::analysis::{Baseline, Judge, Judgment, Verdict};
 use super::platform::{Command, Decision, Observation};
 use super::record::{Outcome, RollbackPath, RolloutRecord};
+use super::spec::ControllerSpec;
+use super::time::Instant;
 
 /// How often the controller looks while it waits for instances.
 pub const POLL: SimDuration = SimDuration::from_secs(5);
@@ -56,36 +62,36 @@ pub const POLL: SimDuration = SimDuration::from_secs(5);
 enum Phase {
     Waiting,
     CanaryLaunching {
-        deadline: SimTime,
+        deadline: Instant,
     },
     CanaryJudging {
-        until: SimTime,
+        until: Instant,
     },
     Launching {
-        deadline: SimTime,
+        deadline: Instant,
     },
     Baking {
-        until: SimTime,
+        until: Instant,
     },
     Promoted {
-        destroy_old_at: Option<SimTime>,
-        monitor_until: SimTime,
+        destroy_old_at: Option<Instant>,
+        monitor_until: Instant,
     },
     Restoring {
-        deadline: SimTime,
+        deadline: Instant,
     },
     Rolling {
         target: u32,
         source: u32,
-        deadline: SimTime,
+        deadline: Instant,
         ready: u32,
     },
     /// Step `index` of a canary or rolling red/black: waiting for its instances
     /// (`until` is `None`), or holding its weight under judgment until `until`.
     Stepping {
         index: usize,
-        deadline: SimTime,
-        until: Option<SimTime>,
+        deadline: Instant,
+        until: Option<Instant>,
     },
     Done,
 }
@@ -93,7 +99,7 @@ enum Phase {
 /// One rollout's controller.
 #[derive(Debug, Clone)]
 pub struct Controller {
-    spec: RolloutSpec,
+    spec: ControllerSpec,
     phase: Phase,
     judge: Option<Judge>,
     reference: Baseline,
@@ -102,21 +108,22 @@ pub struct Controller {
     sampler: Option<Judge>,
     /// The new version's instances in the balancer, and when that count last grew
     /// (for deadlines that count from the last progress).
-    progress: (u32, SimTime),
+    progress: (u32, Instant),
     record: RolloutRecord,
 }
 
 impl Controller {
     /// A controller that will replace `old_version` of the layer by `new_version` as
-    /// `spec` says, starting at `spec.start`.
-    pub fn new(spec: &RolloutSpec, old_version: u32, new_version: u32) -> Self {
+    /// `spec` says, starting at `spec.start`. What the new version is like, it learns
+    /// only from observations: `spec` has no release.
+    pub fn new(spec: &ControllerSpec, old_version: u32, new_version: u32) -> Self {
         Controller {
             spec: spec.clone(),
             phase: Phase::Waiting,
             judge: None,
             reference: Baseline::default(),
             sampler: None,
-            progress: (0, SimTime::ZERO),
+            progress: (0, Instant::ZERO),
             record: RolloutRecord {
                 layer: spec.layer.clone(),
                 strategy: spec.strategy,
@@ -135,28 +142,46 @@ impl Controller {
         }
     }
 
+    /// How long a launch (a cluster, a canary, a step, the old version coming back)
+    /// may take to be healthy, and whether that counts from the last progress: the
+    /// canary's own settings, or red/black's (red/black, highlander, rolling red/black).
+    /// A rolling upgrade has its own deadline per batch.
+    fn healthy_deadline(&self) -> (SimDuration, bool) {
+        match self.spec.strategy {
+            Strategy::Canary => (
+                self.spec.canary.healthy_deadline,
+                self.spec.canary.progress_deadline,
+            ),
+            _ => (
+                self.spec.red_black.healthy_deadline,
+                self.spec.red_black.progress_deadline,
+            ),
+        }
+    }
+
     /// `deadline` for the new version's launch, pushed back as its instances come into
-    /// the balancer when `red_black.progress_deadline` says the deadline counts from the
-    /// last progress (Kubernetes' `progressDeadlineSeconds`, which Argo Rollouts and
-    /// Flagger use), not from the launch.
-    fn launch_deadline(&mut self, obs: &Observation, deadline: SimTime) -> SimTime {
+    /// the balancer when the strategy's `progress_deadline` says the deadline counts
+    /// from the last progress (Kubernetes' `progressDeadlineSeconds`, which Argo
+    /// Rollouts and Flagger use), not from the launch.
+    fn launch_deadline(&mut self, obs: &Observation, deadline: Instant) -> Instant {
         let registered = obs.version(self.new_version()).registered;
         if registered > self.progress.0 {
             self.progress = (registered, obs.now);
         }
-        if !self.spec.red_black.progress_deadline || self.progress.0 == 0 {
+        let (healthy_deadline, from_progress) = self.healthy_deadline();
+        if !from_progress || self.progress.0 == 0 {
             return deadline;
         }
-        deadline.max(self.progress.1 + self.spec.red_black.healthy_deadline)
+        deadline.max(self.progress.1 + healthy_deadline)
     }
 
     /// When it first wants to be observed.
-    pub fn first_wake(&self) -> SimTime {
-        SimTime::ZERO + self.spec.start
+    pub fn first_wake(&self) -> Instant {
+        Instant::ZERO + self.spec.start
     }
 
     /// Adds `text` to its timeline at `at` (e.g. why it started late).
-    pub fn note_at(&mut self, at: SimTime, text: String) {
+    pub fn note_at(&mut self, at: Instant, text: String) {
         self.record.timeline.push((at, text));
     }
 
@@ -239,7 +264,7 @@ impl Controller {
 
     /// Starts judging the new version against the old from `now`, with the baseline
     /// reference carried so far.
-    fn start_judge(&mut self, now: SimTime) {
+    fn start_judge(&mut self, now: Instant) {
         self.judge = Some(Judge::new(
             &self.spec.analysis,
             self.new_version(),
@@ -249,12 +274,12 @@ impl Controller {
         ));
     }
 
-    fn note(&mut self, d: &mut Decision, now: SimTime, text: String) {
+    fn note(&mut self, d: &mut Decision, now: Instant, text: String) {
         self.record.timeline.push((now, text.clone()));
         d.notes.push(text);
     }
 
-    fn finish(&mut self, d: &mut Decision, now: SimTime, outcome: Outcome) {
+    fn finish(&mut self, d: &mut Decision, now: Instant, outcome: Outcome) {
         self.record.outcome = outcome;
         self.record.finished_at = Some(now);
         self.phase = Phase::Done;
@@ -299,7 +324,7 @@ impl Controller {
             self.finish(d, now, Outcome::RolledBack);
             return;
         }
-        let deadline = now + self.spec.red_black.healthy_deadline;
+        let deadline = now + self.healthy_deadline().0;
         match self.spec.strategy {
             Strategy::RedBlack if self.spec.red_black.canary.is_some() => {
                 let canary = self.spec.red_black.canary.clone().expect("checked");
@@ -331,7 +356,7 @@ impl Controller {
         }
     }
 
-    fn promote(&mut self, d: &mut Decision, now: SimTime, destroy_old_at: Option<SimTime>) {
+    fn promote(&mut self, d: &mut Decision, now: Instant, destroy_old_at: Option<Instant>) {
         let monitor_until = now + self.spec.monitor;
         if !self.spec.monitor.is_zero() {
             self.start_judge(now);
@@ -355,8 +380,8 @@ impl Controller {
     fn promoted(
         &mut self,
         obs: &Observation,
-        mut destroy_old_at: Option<SimTime>,
-        monitor_until: SimTime,
+        mut destroy_old_at: Option<Instant>,
+        monitor_until: Instant,
         d: &mut Decision,
     ) {
         let now = obs.now;
@@ -447,11 +472,11 @@ impl Controller {
             format!("switching back: bringing v{old} to {size} instances in the balancer"),
         );
         self.phase = Phase::Restoring {
-            deadline: now + self.spec.red_black.healthy_deadline,
+            deadline: now + self.healthy_deadline().0,
         };
     }
 
-    fn restoring(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
+    fn restoring(&mut self, obs: &Observation, deadline: Instant, d: &mut Decision) {
         let now = obs.now;
         let (old, new, size) = (self.old(), self.new_version(), self.size());
         let back = obs.version(old).registered;
@@ -535,7 +560,7 @@ impl Controller {
         }
     }
 
-    fn abort_with_verdict(&mut self, d: &mut Decision, now: SimTime, path: RollbackPath) {
+    fn abort_with_verdict(&mut self, d: &mut Decision, now: Instant, path: RollbackPath) {
         let reason = self
             .record
             .abort_reason
@@ -548,18 +573,18 @@ impl Controller {
         self.abort(d, now, reason, path);
     }
 
-    fn abort(&mut self, d: &mut Decision, now: SimTime, reason: String, path: RollbackPath) {
+    fn abort(&mut self, d: &mut Decision, now: Instant, reason: String, path: RollbackPath) {
         self.record.aborted_at = Some(now);
         self.record.abort_reason = Some(reason.clone());
         self.record.rollback_path = Some(path);
         self.note(d, now, format!("abort: {reason}; {path}"));
     }
 
-    fn next_wake(&self, now: SimTime) -> Option<SimTime> {
+    fn next_wake(&self, now: Instant) -> Option<Instant> {
         let judge = self.judge.as_ref().map(Judge::next_check);
         // Times already passed were dealt with in this step: only future ones count.
         let soonest =
-            |times: &[Option<SimTime>]| times.iter().flatten().copied().filter(|t| *t > now).min();
+            |times: &[Option<Instant>]| times.iter().flatten().copied().filter(|t| *t > now).min();
         match &self.phase {
             Phase::Done => return None,
             Phase::Waiting => Some(self.first_wake().max(now)),

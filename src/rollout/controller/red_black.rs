@@ -1,18 +1,18 @@
 //! Red/black's phases (and highlander's, which shares the launch): the canary, the
 //! full new cluster, the switch, the bake and its cleanup. See the module above.
 
-use crate::engine::SimTime;
 use crate::scenario::rollout::{Cleanup, Strategy};
 
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
+use super::super::time::Instant;
 use super::{Controller, Phase};
 
 impl Controller {
     pub(super) fn canary_launching(
         &mut self,
         obs: &Observation,
-        deadline: SimTime,
+        deadline: Instant,
         d: &mut Decision,
     ) {
         let now = obs.now;
@@ -48,7 +48,7 @@ impl Controller {
         }
     }
 
-    pub(super) fn canary_judging(&mut self, obs: &Observation, until: SimTime, d: &mut Decision) {
+    pub(super) fn canary_judging(&mut self, obs: &Observation, until: Instant, d: &mut Decision) {
         let now = obs.now;
         if !self.judge_step(obs, d, "canary") {
             self.abort_with_verdict(d, now, RollbackPath::Canary);
@@ -87,7 +87,7 @@ impl Controller {
         };
     }
 
-    pub(super) fn launching(&mut self, obs: &Observation, deadline: SimTime, d: &mut Decision) {
+    pub(super) fn launching(&mut self, obs: &Observation, deadline: Instant, d: &mut Decision) {
         let now = obs.now;
         let (size, new, old) = (self.size(), self.new_version(), self.old());
         if obs.version(new).registered < size {
@@ -145,7 +145,7 @@ impl Controller {
         self.phase = Phase::Baking { until };
     }
 
-    pub(super) fn baking(&mut self, obs: &Observation, until: SimTime, d: &mut Decision) {
+    pub(super) fn baking(&mut self, obs: &Observation, until: Instant, d: &mut Decision) {
         let now = obs.now;
         if !self.judge_step(obs, d, "bake") {
             self.abort_with_verdict(d, now, RollbackPath::WarmCluster);

@@ -1,10 +1,9 @@
 //! The rolling upgrade: Kubernetes' Deployment algorithm over two clusters, forward
 //! and, after an abort, backward. See the module above.
 
-use crate::engine::SimTime;
-
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
+use super::super::time::Instant;
 use super::{Controller, Phase};
 
 impl Controller {
@@ -14,7 +13,7 @@ impl Controller {
         obs: &Observation,
         target: u32,
         source: u32,
-        mut deadline: SimTime,
+        mut deadline: Instant,
         mut ready: u32,
         d: &mut Decision,
     ) {

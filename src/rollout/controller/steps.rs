@@ -1,11 +1,12 @@
 //! Traffic steps: the progressive canary's weights and rolling red/black's target
 //! percentages. See the module above.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimDuration;
 use crate::scenario::rollout::{CanaryTraffic, Strategy};
 
 use super::super::platform::{Command, Decision, Observation};
 use super::super::record::{Outcome, RollbackPath};
+use super::super::time::Instant;
 use super::{Controller, Phase};
 
 impl Controller {
@@ -48,7 +49,7 @@ impl Controller {
         );
         self.phase = Phase::Stepping {
             index,
-            deadline: now + self.spec.red_black.healthy_deadline,
+            deadline: now + self.healthy_deadline().0,
             until: None,
         };
     }
@@ -73,8 +74,8 @@ impl Controller {
         &mut self,
         obs: &Observation,
         index: usize,
-        deadline: SimTime,
-        until: Option<SimTime>,
+        deadline: Instant,
+        until: Option<Instant>,
         d: &mut Decision,
     ) {
         let now = obs.now;
@@ -168,7 +169,7 @@ impl Controller {
                 d.commands.push(Command::Scale { version: new, size });
                 self.note(d, now, format!("promoting: v{new} to {size} instances"));
                 self.phase = Phase::Launching {
-                    deadline: now + self.spec.red_black.healthy_deadline,
+                    deadline: now + self.spec.canary.healthy_deadline,
                 };
             }
             _ => {

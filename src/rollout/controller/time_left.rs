@@ -6,9 +6,10 @@
 //! healthy by then aborts). Summing the waits gives a lower bound of the time left;
 //! adding every launch's deadline, an upper bound; both if nothing fails.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimDuration;
 use crate::scenario::rollout::{Cleanup, Strategy};
 
+use super::super::time::Instant;
 use super::{Controller, Phase};
 
 /// What a rollout still needs, at some moment, to reach its final state.
@@ -35,9 +36,9 @@ enum Leg {
 
 impl Controller {
     /// What the rollout still needs at `now`; `None` once it is done.
-    pub fn time_left(&self, now: SimTime) -> Option<TimeLeft> {
+    pub fn time_left(&self, now: Instant) -> Option<TimeLeft> {
         let plan = self.plan();
-        let until = |t: SimTime| t.saturating_since(now);
+        let until = |t: Instant| t.saturating_since(now);
         let after_last_launch = plan
             .iter()
             .rposition(|leg| matches!(leg, Leg::Launch(_)))
@@ -135,7 +136,7 @@ impl Controller {
     /// The rollout's legs from its start to its final state, if nothing fails.
     fn plan(&self) -> Vec<Leg> {
         let spec = &self.spec;
-        let deadline = spec.red_black.healthy_deadline;
+        let (deadline, _) = self.healthy_deadline();
         let disabled = if spec.red_black.cleanup == Cleanup::Disable {
             spec.red_black.disabled_for
         } else {

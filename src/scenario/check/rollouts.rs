@@ -184,6 +184,10 @@ fn check_strategy_settings(c: &mut Checker, i: usize, rollout: &RolloutSpec, lay
             vec![&"rolling", &"healthy_deadline"],
             rollout.rolling.healthy_deadline,
         ),
+        (
+            vec![&"canary", &"healthy_deadline"],
+            rollout.canary.healthy_deadline,
+        ),
         (vec![&"monitor"], rollout.monitor),
     ];
     let reaction = rollout.rolling.reaction_delay;
