@@ -164,6 +164,20 @@ pub fn render_text(c: &Comparison) -> String {
     out
 }
 
+/// `value(s)` of every strategy `s` from the `from`-th on, keyed by strategy name.
+fn by_strategy(
+    c: &Comparison,
+    from: usize,
+    value: impl Fn(usize) -> Value,
+) -> serde_json::Map<String, Value> {
+    c.strategies
+        .iter()
+        .enumerate()
+        .skip(from)
+        .map(|(s, strategy)| (strategy.name().to_string(), value(s)))
+        .collect()
+}
+
 /// The comparison as JSON.
 pub fn to_json(c: &Comparison) -> Value {
     let interval = |i: Option<Estimate>| {
@@ -179,19 +193,8 @@ pub fn to_json(c: &Comparison) -> Value {
             let metrics: Vec<Value> = METRICS
                 .iter()
                 .map(|m| {
-                    let by: serde_json::Map<String, Value> = c
-                        .strategies
-                        .iter()
-                        .enumerate()
-                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.interval(s, k, m.value))))
-                        .collect();
-                    let diff: serde_json::Map<String, Value> = c
-                        .strategies
-                        .iter()
-                        .enumerate()
-                        .skip(1)
-                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.difference(s, k, m.value))))
-                        .collect();
+                    let by = by_strategy(c, 0, |s| interval(c.interval(s, k, m.value)));
+                    let diff = by_strategy(c, 1, |s| interval(c.difference(s, k, m.value)));
                     json!({"metric": m.name, "unit": m.unit, "by_strategy": by, "difference_vs_first": diff})
                 })
                 .collect();
@@ -207,19 +210,8 @@ pub fn to_json(c: &Comparison) -> Value {
                 .iter()
                 .enumerate()
                 .map(|(f, (name, unit))| {
-                    let by: serde_json::Map<String, Value> = c
-                        .strategies
-                        .iter()
-                        .enumerate()
-                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.layer_interval(s, l, f))))
-                        .collect();
-                    let diff: serde_json::Map<String, Value> = c
-                        .strategies
-                        .iter()
-                        .enumerate()
-                        .skip(1)
-                        .map(|(s, strategy)| (strategy.name().to_string(), interval(c.layer_difference(s, l, f))))
-                        .collect();
+                    let by = by_strategy(c, 0, |s| interval(c.layer_interval(s, l, f)));
+                    let diff = by_strategy(c, 1, |s| interval(c.layer_difference(s, l, f)));
                     json!({"figure": name, "unit": unit, "by_strategy": by, "difference_vs_first": diff})
                 })
                 .collect();
