@@ -120,6 +120,32 @@ fn without_registry_and_balancer_caches_a_discovery_switch_spreads_over_one_clie
 }
 
 #[test]
+fn behind_discovery_a_weight_reaches_callers_with_their_view_like_a_registration() {
+    // Both clusters registered, the new one weighted 0 from 20 s; at 60 s the controller
+    // moves the whole weight to it. A caller routes by the weights of its view, so the
+    // move spreads over one client refresh (30 s, no other cache), as a switch by
+    // (de)registration does, instead of landing on everyone at once.
+    let (mut world, old, new) = with_new_cluster(
+        r#"balancer = { kind = "discovery", refresh_interval = "30s", server_cache_interval = "0s", list_refresh_interval = "0s" }"#,
+        false,
+    );
+    world.set_weight(old, Some(0.0));
+    world.set_weight(new, Some(1.0));
+    world.run_until(at(120));
+    let clusters = [old, new];
+    let shares: Vec<f64> = (60..95).map(|s| share(&world, new, &clusters, s)).collect();
+    println!("share on the new cluster, second by second: {shares:.2?}");
+    assert!(share(&world, new, &clusters, 59) < 0.001);
+    assert!(shares[5] > 0.05 && shares[5] < 0.35, "{}", shares[5]);
+    assert!(shares[15] > 0.35 && shares[15] < 0.65, "{}", shares[15]);
+    assert!(shares[25] > 0.7 && shares[25] < 0.95, "{}", shares[25]);
+    assert!(
+        shares[31..].iter().all(|s| *s > 0.999),
+        "everyone refreshed after 30 s"
+    );
+}
+
+#[test]
 fn eurekas_default_caches_make_a_switch_take_40_to_100_seconds() {
     // Eureka's server response cache (30 s), the client's registry fetch (30 s) and
     // Ribbon's list refresh (30 s) in a row: a change waits for all three, 45 s on

@@ -39,7 +39,8 @@ fn compare_output_is_byte_identical_with_one_thread_or_many() {
         "{text}"
     );
     assert!(
-        text.contains("peak_instances_ratio (×)      2.00 ± 0.00"),
+        text.lines()
+            .any(|l| l.starts_with("peak_instances_ratio (×) ") && l.contains(" 2.00 ± 0.00 ")),
         "{text}"
     );
 }
@@ -73,7 +74,7 @@ fn csv_has_a_row_per_metric_and_strategy() {
         lines.next().unwrap(),
         "rollout,layer,metric,unit,strategy,mean,ci95,n,difference_vs_first,difference_ci95"
     );
-    assert_eq!(lines.count(), 18 * 2);
+    assert_eq!(lines.count(), 19 * 2);
 }
 
 #[test]
@@ -117,4 +118,53 @@ fn piped_runs_print_progress_as_plain_lines_and_quiet_ones_nothing() {
         "{}",
         String::from_utf8_lossy(&quiet.stderr)
     );
+}
+
+#[test]
+fn compare_labels_failed_requests_as_a_difference_with_the_baseline() {
+    let output = compare(&["models/quickstart.toml", "--runs", "2", "--quiet"], None);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("\nfailed_requests (vs baseline) "), "{text}");
+    assert!(
+        text.contains("negative means fewer than that run"),
+        "a footnote says what a negative difference means: {text}"
+    );
+    // A healthy release: its requests are the new version's, not bad ones.
+    assert!(text.contains("\nnew_version_requests "), "{text}");
+    assert!(!text.contains("bad_version_requests"), "{text}");
+}
+
+#[test]
+fn no_report_shows_a_negative_zero() {
+    // Rolling without surge: fewer instances than before while it rolls, so the
+    // instance-hours and their differences sit on both sides of zero.
+    let args = [
+        "models/quickstart.toml",
+        "--runs",
+        "3",
+        "--quiet",
+        "--set",
+        "rollout.rolling.max_surge=0",
+        "--strategy",
+        "rolling",
+        "--strategy",
+        "red-black",
+        "--strategy",
+        "highlander",
+    ];
+    for format in [None, Some("--json"), Some("--csv")] {
+        let mut with = args.to_vec();
+        with.extend(format);
+        let output = compare(&with, None);
+        assert!(output.status.success());
+        let text = String::from_utf8(output.stdout).unwrap();
+        let negative_zero = text
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+            .find(|token| {
+                token.starts_with('-')
+                    && token[1..].chars().all(|c| c == '0' || c == '.')
+                    && token.len() > 1
+            });
+        assert_eq!(negative_zero, None, "{format:?}: {text}");
+    }
 }

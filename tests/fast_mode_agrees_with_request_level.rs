@@ -53,8 +53,8 @@ fn measure(model: &Scenario, fidelity: Fidelity, seed: u64) -> Sample {
             (name("restore_time_s"), secs(m.restore_time)),
             (name("failed_requests"), Some(m.failed_requests as f64)),
             (
-                name("bad_version_requests"),
-                Some(m.bad_version_requests as f64),
+                name("new_version_requests"),
+                Some(m.new_version_requests as f64),
             ),
             (name("downstream_rate_ratio"), m.downstream_rate_ratio),
             (name("availability"), Some(m.availability)),

@@ -127,10 +127,12 @@ fn a_healthy_release_is_promoted_live_in_under_a_minute() {
         (10.0..40.0).contains(&duration),
         "rollout took {duration} s"
     );
-    let bad: u64 = report_value(&stdout, "bad_version_requests")
+    // A healthy release: its requests are the new version's, not bad ones.
+    let served: u64 = report_value(&stdout, "new_version_requests")
         .parse()
         .expect("a count");
-    assert!(bad > 500, "v1 served {bad} requests");
+    assert!(served > 500, "v1 served {served} requests");
+    assert!(!stdout.contains("bad_version_requests"), "{stdout}");
     assert_eq!(report_value(&stdout, "availability"), "100.0000%");
     assert!(stdout.contains("Live against the simulator"), "{stdout}");
     assert!(stdout.contains("peak_instances_ratio (×)"), "{stdout}");
@@ -191,9 +193,16 @@ fn a_defective_release_is_rolled_back_live_in_under_a_minute() {
     );
     let restore = seconds(report_value(&stdout, "restore_time"));
     assert!(restore > 0.0 && restore < 10.0, "restored in {restore} s");
-    let failed: i64 = report_value(&stdout, "failed_requests")
-        .parse()
+    // A difference with the baseline run, labelled so, its meaning after the count.
+    let failed: i64 = report_value(&stdout, "failed_requests (vs baseline)")
+        .split_whitespace()
+        .next()
+        .and_then(|count| count.parse().ok())
         .expect("a count");
+    let bad: u64 = report_value(&stdout, "bad_version_requests")
+        .parse()
+        .expect("a defective release's requests are bad ones");
+    assert!(bad > 0, "v1 served {bad} requests");
     assert!(
         failed > 0,
         "a 10% error rate fails some requests after retries"

@@ -307,7 +307,7 @@ fn a_leak_escapes_a_short_bake_and_is_caught_by_a_long_one() {
         Outcome::Promoted,
         "the short bake misses it"
     );
-    assert!(short.metrics.bad_version_requests > 0);
+    assert!(short.metrics.bad_version_requests().is_some_and(|n| n > 0));
     assert_eq!(
         long.record.outcome,
         Outcome::RolledBack,
@@ -405,8 +405,13 @@ canary = { steps = [{ weight = 10, pause = "5m" }, { weight = 50, pause = "5m" }
     );
     // The same two failed checks, at 10% of the traffic instead of all of it.
     let (exposed, full) = (
-        bad.metrics.bad_version_requests,
-        red_black.metrics.bad_version_requests,
+        bad.metrics
+            .bad_version_requests()
+            .expect("a defective release"),
+        red_black
+            .metrics
+            .bad_version_requests()
+            .expect("a defective release"),
     );
     assert!(
         exposed * 4 < full,
@@ -445,6 +450,40 @@ red_black = { bake = "5m", cleanup = "destroy" }"#,
     }
     assert!((run.metrics.peak_instances_ratio - 2.0).abs() < 0.13);
     assert!(run.metrics.failed_requests <= 5);
+}
+
+#[test]
+fn a_progressive_shift_switches_at_its_full_step_and_discovery_spreads_it_over_the_caches() {
+    // The switch command of a progressive shift is the weight that puts 100% on the new
+    // version, not the disabling of the old cluster a pause later (by then the traffic
+    // is long on the new one). Behind Eureka's default caches the callers see the
+    // weight as they see a registration: tens of seconds.
+    let run = rehearse_model(
+        "1000/s",
+        "40m",
+        r#"balancer = { kind = "discovery" }"#,
+        r#"strategy = "rolling-red-black"
+rolling_red_black = { target_percentages = [50, 100], pause = "3m" }
+red_black = { bake = "5m", cleanup = "destroy" }"#,
+    );
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    let full_step = run
+        .record
+        .timeline
+        .iter()
+        .find(|(_, n)| n.starts_with("v1 takes 100% of traffic"))
+        .map(|(t, _)| *t)
+        .expect("a 100% step");
+    assert_eq!(run.record.switched_at, Some(full_step));
+    let switch = run
+        .metrics
+        .switch_latency
+        .expect("it switched")
+        .as_secs_f64();
+    assert!(
+        (30.0..=110.0).contains(&switch),
+        "the weight travels with the registry's caches: {switch} s"
+    );
 }
 
 /// Share of `layer`'s attempts that `version` took in seconds `from..to`.

@@ -57,6 +57,7 @@ fn strategy_overrides_the_models_and_json_names_the_metrics_as_designed() {
         "detection_time",
         "restore_time",
         "failed_requests",
+        "new_version_requests",
         "bad_version_requests",
         "rollback_path",
         "downstream_rate_ratio",
@@ -131,4 +132,63 @@ kills = [{ layer = "backend", rate = "6/h" }, { layer = "edge", rate = "6/h" }]
         .map(|l| l["instances_crashed"].as_u64().unwrap())
         .sum();
     assert!(crashed > 0, "chaos struck during the rollouts");
+}
+
+/// Runs rollsim with `args`; its stdout.
+fn stdout_of(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "rollsim {args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_healthy_release_reports_new_version_requests_and_a_defective_one_bad_version_requests() {
+    let healthy = stdout_of(&["run", "models/quickstart.toml"]);
+    assert!(healthy.contains("  new_version_requests  "), "{healthy}");
+    assert!(!healthy.contains("bad_version_requests"), "{healthy}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["run", "models/quickstart.toml", "--json"])).unwrap();
+    let rollout = &json["rollouts"][0];
+    assert!(
+        rollout["new_version_requests"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
+    assert!(rollout["bad_version_requests"].is_null(), "{rollout}");
+
+    let bad = [
+        "run",
+        "models/quickstart.toml",
+        "--set",
+        "rollout.release.error_rate=0.05",
+    ];
+    let defective = stdout_of(&bad);
+    assert!(
+        defective.contains("  bad_version_requests  "),
+        "{defective}"
+    );
+    assert!(!defective.contains("new_version_requests"), "{defective}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&[&bad[..], &["--json"]].concat())).unwrap();
+    let rollout = &json["rollouts"][0];
+    assert!(
+        rollout["bad_version_requests"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
+    assert!(rollout.get("new_version_requests").is_none(), "{rollout}");
+}
+
+#[test]
+fn failed_requests_are_labelled_as_a_difference_with_the_baseline_run() {
+    let text = stdout_of(&["run", "models/quickstart.toml"]);
+    assert!(
+        text.contains("failed_requests (vs baseline)")
+            && text.contains("above the run without rollouts, same seed; negative: fewer"),
+        "{text}"
+    );
 }

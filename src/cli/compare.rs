@@ -39,7 +39,7 @@ pub(crate) struct CompareArgs {
     /// Write a figure per rollout (SVG and PNG) into this directory.
     #[arg(long, value_name = "DIR")]
     plot: Option<PathBuf>,
-    /// No progress bar or timing on stderr.
+    /// No timing lines on stderr, and no progress (as --progress never) unless --progress always.
     #[arg(long)]
     quiet: bool,
     /// Change a field of the model, e.g. --set rollout.red_black.bake=2h (repeatable).
@@ -51,6 +51,8 @@ pub(crate) struct CompareArgs {
     fidelity: super::model_source::FidelityChoice,
     #[command(flatten)]
     force: super::model_source::Force,
+    #[command(flatten)]
+    html: super::html::HtmlChoice,
 }
 
 impl Default for CompareArgs {
@@ -68,6 +70,7 @@ impl Default for CompareArgs {
             rollout: super::model_source::RolloutFile::default(),
             fidelity: super::model_source::FidelityChoice::default(),
             force: super::model_source::Force::default(),
+            html: super::html::HtmlChoice::default(),
         }
     }
 }
@@ -75,8 +78,12 @@ impl Default for CompareArgs {
 pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
     // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
     super::interrupt::exit_at_once();
-    let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
+    let (mut model, file, import) = super::model_source::load_noting_import(
+        args.model.as_deref(),
+        &args.sets,
+        &args.rollout,
+        None,
+    )?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
@@ -94,6 +101,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
             args.runs
         )));
     }
+    let html = args.html.open()?;
     let started = Instant::now();
     let (strategies, comparison) = compare_strategies(
         &model,
@@ -119,15 +127,22 @@ pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
         }
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&table::to_json(&comparison))
-                .expect("JSON values serialize")
-        );
+        println!("{}", crate::report::json_text(table::to_json(&comparison)));
     } else if args.csv {
         print!("{}", table::render_csv(&comparison));
     } else {
         print!("{}", table::render_text(&comparison));
+    }
+    if let Some(html) = html {
+        let svgs = crate::report::plot::comparison_svgs(&comparison)?;
+        let page = crate::report::html::compare_page(
+            &super::html::this_command(),
+            &model,
+            import.as_slice(),
+            &comparison,
+            &svgs,
+        );
+        super::html::write(html, &page, args.quiet)?;
     }
     Ok(())
 }
@@ -158,8 +173,17 @@ pub(crate) fn compare_strategies(
         scenario::recheck(&variant, file)
             .map_err(|e| Error::BadInput(format!("with --strategy {s}: {e}")))?;
     }
-    let bar = super::progress::bar(Some((strategies.len() * runs) as u64), quiet, "rehearsals");
-    let comparison = compare(model, &strategies, runs, seed, &|| bar.inc(1));
+    // Every run simulates the model's duration: a rehearsal per strategy and a baseline.
+    let worlds = ((strategies.len() + 1) * runs) as u64;
+    let bar = super::progress::simulation(
+        (strategies.len() * runs) as u64,
+        crate::engine::SimDuration::from_nanos(model.duration.as_nanos().saturating_mul(worlds)),
+        quiet,
+        "rehearsals",
+    );
+    let comparison = compare(model, &strategies, runs, seed, &|| bar.inc(1), &|by| {
+        bar.simulated(by)
+    });
     bar.finish_and_clear();
     Ok((strategies, comparison))
 }

@@ -99,7 +99,12 @@ pub(crate) fn run(args: &LiveArgs) -> Result<(), Error> {
         }
         Ending::Finished(result) => (*result)?,
     };
-    let measured = metrics::live_metrics(&run, Slo::of(&live.scenario));
+    let defective = live
+        .scenario
+        .rollouts
+        .first()
+        .is_some_and(|r| !r.release.is_healthy());
+    let measured = metrics::live_metrics(&run, Slo::of(&live.scenario), defective);
     println!(
         "Live run of {} ({}), model times ÷ {}: {} requests, {} attempts through HAProxy on {}; \
          ended at {}",

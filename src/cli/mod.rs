@@ -9,6 +9,7 @@
 
 mod check;
 mod compare;
+mod html;
 mod import;
 #[cfg(feature = "live")]
 mod instance;
@@ -39,6 +40,11 @@ use crate::Error;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Progress of long commands (compare, plan, sweep, a long run) on stderr. Where
+    /// stderr is not a terminal (a file, a pipe, a CI log): a line every 5 s and the last,
+    /// with done / total, elapsed time and an estimate of the time left.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    progress: progress::ProgressMode,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +90,7 @@ finished).";
 pub fn main() -> ExitCode {
     end_quietly_when_stdout_closes();
     let cli = Cli::parse();
+    progress::set_mode(cli.progress);
     let result = match cli.command {
         None => compare::run(&compare::CompareArgs::default()),
         Some(Command::Validate(args)) => validate::run(&args),

@@ -17,6 +17,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use crate::error::Error;
 use crate::import;
+use crate::report::html::ImportNote;
 use crate::scenario::rollout::Strategy;
 use crate::scenario::{self, ModelText, Scenario, overrides::Override};
 
@@ -105,6 +106,17 @@ pub(crate) fn load(
     rollout: &RolloutFile,
     strategy: Option<Strategy>,
 ) -> Result<(Scenario, PathBuf), Error> {
+    load_noting_import(path, overrides, rollout, strategy).map(|(model, file, _)| (model, file))
+}
+
+/// [`load`], also returning what the imported rollout (if any) judges and could not
+/// represent, for a report to show.
+pub(crate) fn load_noting_import(
+    path: Option<&Path>,
+    overrides: &[Override],
+    rollout: &RolloutFile,
+    strategy: Option<Strategy>,
+) -> Result<(Scenario, PathBuf, Option<ImportNote>), Error> {
     let file = path.map_or_else(|| PathBuf::from(DEFAULT_MODEL_NAME), Path::to_path_buf);
     let source = match path {
         Some(path) => scenario::read(path)?,
@@ -122,12 +134,15 @@ pub(crate) fn load(
     let imported;
     let mut text = ModelText::parse(&source, &file)?;
     let mut changes = Vec::new();
+    let mut note = None;
     if !rollout.files.is_empty() {
         let given = import::paths_given(&rollout.files);
         let in_context = |e: String| Error::BadInput(format!("--rollout {given}: {e}"));
         let replaced;
-        (imported, replaced) =
+        let noted;
+        (imported, replaced, noted) =
             import_rollout(text.tables(), rollout, &given).map_err(in_context)?;
+        note = Some(noted);
         put_rollout(text.tables_mut(), &imported, replaced).map_err(in_context)?;
         changes.push(format!("--rollout {given}"));
     }
@@ -145,7 +160,7 @@ pub(crate) fn load(
     if model.name.is_empty() {
         model.name = stem(&file);
     }
-    Ok((model, file))
+    Ok((model, file, note))
 }
 
 /// The model's `name`, else its file's stem.
@@ -171,13 +186,13 @@ fn has_rollouts(tables: &DeTable<'_>) -> bool {
 }
 
 /// The rollout imported from `rollout.files` (named `given`) for the model of
-/// `tables`, as TOML value text, and the index of the model's rollout it replaces
-/// (`None`: it is added).
+/// `tables`, as TOML value text, the index of the model's rollout it replaces
+/// (`None`: it is added), and the note of what it judges.
 fn import_rollout(
     tables: &DeTable<'_>,
     rollout: &RolloutFile,
     given: &str,
-) -> Result<(String, Option<usize>), String> {
+) -> Result<(String, Option<usize>, ImportNote), String> {
     let choice = import::Choice {
         name: rollout.rollout_name.as_deref(),
         stage: rollout.rollout_stage.as_deref(),
@@ -217,7 +232,16 @@ fn import_rollout(
         imported.not_represented.len(),
         imported.judged().sentence()
     );
-    Ok((value.to_string(), replaced))
+    let note = ImportNote {
+        layer,
+        source: given.to_string(),
+        description: imported.description.clone(),
+        replaced: replaced.is_some(),
+        judged: imported.judged().sentence(),
+        not_represented: imported.not_represented.clone(),
+        ignored: imported.ignored.clone(),
+    };
+    Ok((value.to_string(), replaced, note))
 }
 
 /// Puts the rollout `imported` (TOML value text) in the model's `tables`: in place of

@@ -58,10 +58,12 @@ pub(crate) struct PlanArgs {
     fidelity: super::model_source::FidelityChoice,
     #[command(flatten)]
     force: super::model_source::Force,
+    #[command(flatten)]
+    html: super::html::HtmlChoice,
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// No progress spinner or timing on stderr.
+    /// No timing lines on stderr, and no progress (as --progress never) unless --progress always.
     #[arg(long)]
     quiet: bool,
 }
@@ -69,14 +71,19 @@ pub(crate) struct PlanArgs {
 pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
     // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
     super::interrupt::exit_at_once();
-    let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &args.rollout, None)?;
+    let (mut model, file, import) = super::model_source::load_noting_import(
+        args.model.as_deref(),
+        &args.sets,
+        &args.rollout,
+        None,
+    )?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
         crate::report::plot::prepare_dir(dir)?;
     }
     check_flags(args)?;
+    let html = args.html.open()?;
     let original = model.clone();
     if let Some(hour) = args.hour {
         model = crate::plan::windows::frozen_at_hour(&model, hour).map_err(Error::BadInput)?;
@@ -151,11 +158,13 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
             r.advice_text()
         }));
         let hours = crate::plan::windows::start_hours_of(&original, args.every).len();
+        // Without a daily shape there are no hours to scan, and nothing to show.
         let bar = super::progress::bar(
             Some((hours * strategies.len() * args.runs) as u64),
-            args.quiet || original.traffic.shape.is_none(),
+            args.quiet,
             "rehearsals at each hour",
-        );
+        )
+        .unless(original.traffic.shape.is_none());
         let safe_hours = scan_hours(
             &original,
             &strategies,
@@ -193,13 +202,50 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
     if let Some(dir) = &args.plot {
         write_plot(args, dir, &original, &model, &plans, safe_hours.as_deref())?;
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.json()).expect("JSON values serialize")
+    if let Some(html) = html {
+        let svg = plan_svg(args, &original, &model, &plans, safe_hours.as_deref())?;
+        let page = crate::report::html::plan_page(
+            &super::html::this_command(),
+            import.as_slice(),
+            &report,
+            Some(&svg),
         );
+        super::html::write(html, &page, args.quiet)?;
+    }
+    if args.json {
+        println!("{}", crate::report::json_text(report.json()));
     }
     Ok(())
+}
+
+/// The capacity lines of the sized `model` for the plan's figure (rolling's dip too if
+/// rolling was weighed).
+fn capacities(
+    model: &crate::scenario::Scenario,
+    plans: &[crate::plan::capacity::LayerPlan],
+    safe_hours: Option<&[crate::plan::windows::SafeHours]>,
+) -> Vec<(String, f64)> {
+    let rolling_asked = safe_hours.is_some_and(|s| {
+        s.iter()
+            .any(|s| s.strategy == crate::scenario::rollout::Strategy::Rolling)
+    });
+    crate::plan::capacity::capacity_lines(model, plans, rolling_asked)
+}
+
+/// The plan's figure as SVG text, for the HTML page (as [`write_plot`] draws it).
+fn plan_svg(
+    args: &PlanArgs,
+    original: &crate::scenario::Scenario,
+    model: &crate::scenario::Scenario,
+    plans: &[crate::plan::capacity::LayerPlan],
+    safe_hours: Option<&[crate::plan::windows::SafeHours]>,
+) -> Result<String, Error> {
+    crate::report::plot::plan_svg(
+        original,
+        &capacities(model, plans, safe_hours),
+        safe_hours.unwrap_or(&[]),
+        args.every,
+    )
 }
 
 /// The plan's figure into `dir`: the traffic over the day of `original` with the
@@ -212,14 +258,9 @@ fn write_plot(
     plans: &[crate::plan::capacity::LayerPlan],
     safe_hours: Option<&[crate::plan::windows::SafeHours]>,
 ) -> Result<(), Error> {
-    let rolling_asked = safe_hours.is_some_and(|s| {
-        s.iter()
-            .any(|s| s.strategy == crate::scenario::rollout::Strategy::Rolling)
-    });
-    let capacities = crate::plan::capacity::capacity_lines(model, plans, rolling_asked);
     let written = crate::report::plot::plot_plan(
         original,
-        &capacities,
+        &capacities(model, plans, safe_hours),
         safe_hours.unwrap_or(&[]),
         args.every,
         dir,

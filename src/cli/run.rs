@@ -17,7 +17,8 @@ use clap::Args;
 
 use crate::Error;
 use crate::metrics::Slo;
-use crate::rehearsal::{rehearse, rehearse_with_baseline};
+use crate::rehearsal::{baseline, rehearse_reporting};
+use crate::report::html::{RunPage, run_page};
 use crate::report::{rollout, run_summary};
 use crate::rollout::{Outcome, RolloutRecord};
 use crate::scenario::rollout::Strategy;
@@ -59,10 +60,12 @@ pub(crate) struct RunArgs {
     fidelity: super::model_source::FidelityChoice,
     #[command(flatten)]
     force: super::model_source::Force,
+    #[command(flatten)]
+    html: super::html::HtmlChoice,
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
-    let (mut model, file) = super::model_source::load(
+    let (mut model, file, import) = super::model_source::load_noting_import(
         args.model.as_deref(),
         &args.sets,
         &args.rollout,
@@ -87,14 +90,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
         .as_deref()
         .map(crate::report::series::SeriesFile::create)
         .transpose()?;
+    let html = args.html.open()?;
     let started = Instant::now();
     // Without rollouts, nothing compares with a baseline: the model runs alone.
+    // Progress in simulated time, the rehearsal's (the baseline runs beside it).
+    let progress = super::progress::run(model.duration, "run");
+    let on_advance = |by| progress.simulated(by);
     let (mut rehearsal, baseline) = if model.rollouts.is_empty() {
-        (rehearse(&model), None)
+        (rehearse_reporting(&model, &on_advance), None)
     } else {
-        let (rehearsal, baseline) = rehearse_with_baseline(&model);
+        let (rehearsal, baseline) = rayon::join(
+            || rehearse_reporting(&model, &on_advance),
+            || baseline(&model),
+        );
         (rehearsal, Some(baseline))
     };
+    progress.finish_and_clear();
     let summary = rehearsal.world.summary();
     let wall = started.elapsed().as_secs_f64();
     // Wall-clock figures go to stderr, so stdout is identical for identical inputs, and
@@ -123,6 +134,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
         let path = series.write(world.observations(), &names)?;
         eprintln!("wrote {}", path.display());
     }
+    let notice = rollout::unfinished_notice(&rehearsal.records, &rehearsal.time_left, world.end());
     if args.json {
         let value = serde_json::json!({
             "world": run_summary::to_json(&summary),
@@ -138,13 +150,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
                 })
                 .collect::<Vec<_>>(),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("JSON values serialize")
-        );
+        println!("{}", crate::report::json_text(value));
     } else {
-        let notice =
-            rollout::unfinished_notice(&rehearsal.records, &rehearsal.time_left, world.end());
         print!(
             "{}",
             run_summary::render_text_with(&summary, notice.as_deref())
@@ -159,9 +166,30 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
     }
     // Figures last: the report is printed whatever happens to them.
     if let Some(dir) = &args.plot {
-        for file in crate::report::plot::plot_rehearsal(world, &rehearsal.records, dir)? {
+        for file in
+            crate::report::plot::plot_rehearsal(world, &rehearsal.records, Slo::of(&model), dir)?
+        {
             eprintln!("wrote {}", file.display());
         }
+    }
+    if let Some(html) = html {
+        let slo = Slo::of(&model);
+        let svgs = crate::report::plot::rehearsal_svgs(world, &rehearsal.records, slo)?;
+        let page = RunPage {
+            command: &super::html::this_command(),
+            model: &model,
+            imports: import.as_slice(),
+            summary: &summary,
+            notice: notice.as_deref(),
+            rollouts: reports
+                .iter()
+                .zip(svgs)
+                .map(|((record, metrics), svg)| {
+                    (*record, metrics, missed_defect(&model, record), svg)
+                })
+                .collect(),
+        };
+        super::html::write(html, &run_page(&page), false)?;
     }
     Ok(())
 }

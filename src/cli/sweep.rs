@@ -59,7 +59,7 @@ pub(crate) struct SweepArgs {
     /// Run at most this many runs now (e.g. to fit a batch job's time limit).
     #[arg(long)]
     limit: Option<usize>,
-    /// No progress bar or summary on stderr.
+    /// No summary on stderr, and no progress (as --progress never) unless --progress always.
     #[arg(long)]
     quiet: bool,
     #[command(flatten)]

@@ -34,6 +34,8 @@ mod queue;
 mod rate;
 mod rng;
 mod scheduler;
+#[cfg(test)]
+mod schema;
 mod time;
 
 pub use dist::{DistError, DurationDist, DurationDistSpec, LogNormalSpread};

@@ -27,7 +27,7 @@ use crate::model::observe::window_of;
 use super::driver::LiveRun;
 
 /// The metrics of `run`'s rollout.
-pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
+pub(crate) fn live_metrics(run: &LiveRun, slo: Slo, release_defective: bool) -> RolloutMetrics {
     let record = &run.record;
     let end = run.end;
     let start = record.started_at.map_or(end, SimTime::from).min(end);
@@ -58,11 +58,12 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
     let extra_hours = (alive_seconds - f64::from(before) * span_seconds) / 3600.0;
 
     // The traffic's figures on the simulator's windows: the rollout's from the second
-    // it started in to the second it finished in (as `rehearsal::metrics` reads them).
+    // it started in to the second it finished in, or its traffic settled in if later
+    // (as `rehearsal::metrics` reads them).
     let traffic = &run.load;
     let (start_s, finish_s) = (window_of(start), window_of(finish));
     let timings = Timings::of(record, start_s, traffic);
-    let bad_version_requests = traffic.answered_by(record.new_version);
+    let new_version_requests = traffic.answered_by(record.new_version);
 
     let (before_ok, before_failed, _) = traffic.requests_in(0..start_s);
     let (ok_since, failed_since, _) = traffic.requests_in(start_s..traffic.windows());
@@ -75,8 +76,11 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
         (failed_since as f64 - baseline_rate * (ok_since + failed_since) as f64).round() as i64;
 
     let mut service = SloTally::default();
-    for minute in (start_s..finish_s).step_by(60) {
-        let (ok, failed, latency) = traffic.requests_in(minute..(minute + 60).min(finish_s));
+    let settled_s = finish_s
+        .max(timings.settled_s(record))
+        .min(traffic.windows().max(finish_s));
+    for minute in (start_s..settled_s).step_by(60) {
+        let (ok, failed, latency) = traffic.requests_in(minute..(minute + 60).min(settled_s));
         service.add_minute(ok, ok + failed, &latency, slo);
     }
 
@@ -88,7 +92,8 @@ pub(crate) fn live_metrics(run: &LiveRun, slo: Slo) -> RolloutMetrics {
         extra_hours,
         timings,
         failed_requests,
-        bad_version_requests,
+        new_version_requests,
+        release_defective,
         downstream_rate_ratio: None,
         service,
     }
@@ -191,7 +196,7 @@ mod tests {
             availability: 0.999,
             latency_p99: SimDuration::from_millis(100),
         };
-        let m = live_metrics(&run(), slo);
+        let m = live_metrics(&run(), slo, false);
         assert_eq!(m.outcome, Outcome::Promoted);
         assert!((m.peak_instances_ratio - 2.0).abs() < 1e-9);
         assert!((m.min_serving_ratio - 1.0).abs() < 1e-9);
@@ -200,7 +205,7 @@ mod tests {
         assert_eq!(m.switch_latency_full, Some(SimDuration::from_secs(2)));
         assert_eq!(m.rollout_duration, Some(SimDuration::from_secs(3)));
         assert_eq!(m.failed_requests, 1);
-        assert_eq!(m.bad_version_requests, 270);
+        assert_eq!(m.new_version_requests, 270);
         assert_eq!(m.detection_time, None);
         assert_eq!(m.latency_p50.map(|d| d.as_millis_f64().round()), Some(5.0));
         assert_eq!(
@@ -339,7 +344,8 @@ mod tests {
             failed_requests: (failed(start_s, usize::MAX)
                 - baseline_rate * all(start_s, usize::MAX))
             .round() as i64,
-            bad_version_requests: attempts
+            release_defective: false,
+            new_version_requests: attempts
                 .iter()
                 .filter(|a| a.version == Some(record.new_version))
                 .count() as u64,
@@ -380,7 +386,7 @@ mod tests {
             availability: 0.999,
             latency_p99: SimDuration::from_millis(30),
         };
-        let live = live_metrics(&run, slo);
+        let live = live_metrics(&run, slo, false);
         let reference = from_every_record(&run, &attempts, &requests, slo);
         // Every traffic figure; the fleet's come from the samples, not the tally.
         assert_eq!(live.switch_latency, reference.switch_latency);
@@ -388,7 +394,7 @@ mod tests {
         assert_eq!(live.detection_time, reference.detection_time);
         assert_eq!(live.restore_time, reference.restore_time);
         assert_eq!(live.failed_requests, reference.failed_requests);
-        assert_eq!(live.bad_version_requests, reference.bad_version_requests);
+        assert_eq!(live.new_version_requests, reference.new_version_requests);
         assert_eq!(live.availability, reference.availability);
         // Histograms merge bucket by bucket: the quantiles are the full records' own.
         assert_eq!(live.latency_p50, reference.latency_p50);

@@ -16,7 +16,8 @@
 //! is its caller, so the layer plays alone: its calls to layers below are dropped, its
 //! traffic is what reaches it in the model (the entry rate times the calls on the way,
 //! less cache hits), a discovery balancer becomes an ELB (HAProxy registers instances
-//! after health checks, as an ELB does), and chaos, herds and autoscaling are left out.
+//! after health checks, as an ELB does), and chaos, herds, background noise and
+//! autoscaling are left out.
 //! [`LiveModel::notes`] says which of these applied. `--vs-sim` runs the simulator on
 //! this same model, so both sides play the same thing.
 
@@ -159,6 +160,11 @@ fn scaled(model: &Scenario, layer: Option<&str>, time_scale: f64) -> Result<Live
     {
         *health_check_interval = scale(*health_check_interval, k);
         *deregistration_delay = scale(*deregistration_delay, k);
+    }
+
+    if spec.noise.take().is_some() {
+        // Real processes have their own noise; the simulator's twin runs without it.
+        notes.push(format!("{layer}'s background noise is left out"));
     }
 
     let mut scenario = model.clone();

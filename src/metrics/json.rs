@@ -55,8 +55,13 @@ pub(crate) struct RolloutJson {
     pub(crate) restore_time: Option<f64>,
     /// See [`RolloutMetrics`].
     pub(crate) failed_requests: i64,
-    /// See [`RolloutMetrics`].
-    pub(crate) bad_version_requests: u64,
+    /// Requests the new version served, for a healthy release (absent for a defective
+    /// one, and from sweep result lines: see [`RolloutJson::into_result`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) new_version_requests: Option<u64>,
+    /// Requests the bad version served, for a defective release (`null` for a healthy
+    /// one); in sweep result lines, the new version's requests whatever the release.
+    pub(crate) bad_version_requests: Option<u64>,
     /// How traffic got back, in words (a rollback only).
     pub(crate) rollback_path: Option<String>,
     /// See [`RolloutMetrics`].
@@ -118,7 +123,8 @@ impl RolloutJson {
             detection_time: secs(metrics.detection_time),
             restore_time: secs(metrics.restore_time),
             failed_requests: metrics.failed_requests,
-            bad_version_requests: metrics.bad_version_requests,
+            new_version_requests: metrics.healthy_version_requests(),
+            bad_version_requests: metrics.bad_version_requests(),
             rollback_path: metrics.rollback_path.map(|p| p.name().into()),
             downstream_rate_ratio: metrics.downstream_rate_ratio,
             availability: metrics.availability,
@@ -130,19 +136,32 @@ impl RolloutJson {
         }
     }
 
+    /// As in a sweep's result line: the schema every committed study's results have,
+    /// where `bad_version_requests` counts the new version's requests whether or not
+    /// the release is defective (which points roll out a defective one, the study says), so
+    /// that a fresh run of a study gives its committed lines byte for byte.
+    pub(crate) fn into_result(mut self) -> RolloutJson {
+        self.bad_version_requests = self
+            .bad_version_requests
+            .or(self.new_version_requests.take());
+        self
+    }
+
     /// As a JSON value (keys sorted).
     pub(crate) fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("a rollout's JSON always serializes")
+        let mut value = serde_json::to_value(self).expect("a rollout's JSON always serializes");
+        crate::stats::without_negative_zero(&mut value);
+        value
     }
 
     /// Every numeric metric by its JSON name, `None` where the run has none (e.g. a
     /// restore time without a rollback): what a sweep summary averages over seeds.
-    pub(crate) fn numbers(&self) -> [(&'static str, Option<f64>); 17] {
+    pub(crate) fn numbers(&self) -> [(&'static str, Option<f64>); 18] {
         [
             ("availability", Some(self.availability)),
             (
                 "bad_version_requests",
-                Some(self.bad_version_requests as f64),
+                self.bad_version_requests.map(|n| n as f64),
             ),
             ("detection_time", self.detection_time),
             ("downstream_rate_ratio", self.downstream_rate_ratio),
@@ -156,6 +175,10 @@ impl RolloutJson {
             (
                 "minutes_in_slo_breach",
                 Some(f64::from(self.minutes_in_slo_breach)),
+            ),
+            (
+                "new_version_requests",
+                self.new_version_requests.map(|n| n as f64),
             ),
             ("peak_instances_ratio", Some(self.peak_instances_ratio)),
             ("restore_time", self.restore_time),
@@ -217,9 +240,9 @@ impl ResultLine {
     /// The line as written in a results file (without its newline): keys sorted, as
     /// through [`serde_json::Value`], so every results file has the same bytes.
     pub(crate) fn to_line(&self) -> String {
-        serde_json::to_value(self)
-            .expect("a result line always serializes")
-            .to_string()
+        let mut value = serde_json::to_value(self).expect("a result line always serializes");
+        crate::stats::without_negative_zero(&mut value);
+        value.to_string()
     }
 }
 
@@ -245,7 +268,8 @@ mod tests {
             detection_time: Some(60.0),
             restore_time: Some(3.0),
             failed_requests: -2,
-            bad_version_requests: 500,
+            new_version_requests: Some(500),
+            bad_version_requests: Some(500),
             rollback_path: Some("rolled back batch by batch".into()),
             downstream_rate_ratio: Some(1.5),
             availability: 0.999,

@@ -56,7 +56,9 @@ pub(crate) struct Measured {
     /// See [`RolloutMetrics`].
     pub(crate) failed_requests: i64,
     /// See [`RolloutMetrics`].
-    pub(crate) bad_version_requests: u64,
+    pub(crate) new_version_requests: u64,
+    /// See [`RolloutMetrics`].
+    pub(crate) release_defective: bool,
     /// See [`RolloutMetrics`].
     pub(crate) downstream_rate_ratio: Option<f64>,
     /// The entry layer's service minute by minute.
@@ -89,7 +91,8 @@ impl Measured {
             detection_time: self.timings.detection_time,
             restore_time: self.timings.restore_time,
             failed_requests: self.failed_requests,
-            bad_version_requests: self.bad_version_requests,
+            new_version_requests: self.new_version_requests,
+            release_defective: self.release_defective,
             rollback_path: record.rollback_path,
             downstream_rate_ratio: self.downstream_rate_ratio,
             availability: if service.resolved == 0 {

@@ -62,22 +62,45 @@ pub struct RolloutMetrics {
     /// Failed entry-layer requests from the rollout's start to the end of the run, above
     /// the baseline run's over the same time.
     pub failed_requests: i64,
-    /// Requests the new version's instances finished (its share of the damage if bad).
-    pub bad_version_requests: u64,
+    /// Requests the new version's instances finished (its share of the damage if bad):
+    /// reported as `new_version_requests` for a healthy release and as
+    /// `bad_version_requests` for a defective one.
+    pub new_version_requests: u64,
+    /// Whether the release rolled out has a defect (the model's; its controller is not
+    /// told).
+    pub release_defective: bool,
     /// How traffic got back (a rollback only).
     pub rollback_path: Option<RollbackPath>,
-    /// Max over 60 s windows of a lower layer's request rate ÷ the baseline run's.
+    /// Max over 60 s windows of a lower layer's request rate ÷ the baseline run's, over
+    /// the users' view of the rollout (below).
     pub downstream_rate_ratio: Option<f64>,
-    /// Entry-layer success ratio during the rollout.
+    /// Entry-layer success ratio in the users' view of the rollout: from its start until
+    /// the controller finished or the traffic settled, whichever is later
+    /// ([`Timings::settled_s`]).
     pub availability: f64,
-    /// Entry-layer latency during the rollout: p50, p99, p999.
+    /// Entry-layer latency in the users' view of the rollout: p50, p99, p999.
     pub latency_p50: Option<SimDuration>,
     /// See `latency_p50`.
     pub latency_p99: Option<SimDuration>,
     /// See `latency_p50`.
     pub latency_p999: Option<SimDuration>,
-    /// Minutes of the rollout whose entry-layer availability or p99 broke the SLO.
+    /// Minutes of the users' view of the rollout whose entry-layer availability or p99
+    /// broke the SLO.
     pub minutes_in_slo_breach: u32,
+}
+
+impl RolloutMetrics {
+    /// Requests the new version served, for a healthy release (`None` for a defective
+    /// one: see [`RolloutMetrics::bad_version_requests`]).
+    pub fn healthy_version_requests(&self) -> Option<u64> {
+        (!self.release_defective).then_some(self.new_version_requests)
+    }
+
+    /// Requests the bad version served (DESIGN.md §2), for a defective release (`None`
+    /// for a healthy one, whose requests are no damage).
+    pub fn bad_version_requests(&self) -> Option<u64> {
+        self.release_defective.then_some(self.new_version_requests)
+    }
 }
 
 /// The SLO the breach count uses, and the price of capacity.

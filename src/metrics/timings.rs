@@ -83,4 +83,59 @@ impl Timings {
             restore_time,
         }
     }
+
+    /// The window from which `record`'s traffic had settled (0 if it never moved): past
+    /// the last second the old version finished a request after the switch, or the
+    /// first second with 99% of the requests back on the old version after an abort.
+    /// The users' view of a rollout runs until then if the controller finished sooner
+    /// (behind discovery a controller may call a rollout done while callers still move).
+    pub(crate) fn settled_s(&self, record: &RolloutRecord) -> usize {
+        let after = |at: Option<crate::rollout::Instant>, took: Option<SimDuration>| {
+            at.zip(took)
+                .map_or(0, |(at, took)| window_of(SimTime::from(at) + took))
+        };
+        after(record.switched_at, self.switch_latency_full)
+            .max(after(record.aborted_at, self.restore_time))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::{Instant, Outcome};
+    use crate::scenario::rollout::Strategy;
+
+    fn record(switched_s: Option<u64>, aborted_s: Option<u64>) -> RolloutRecord {
+        RolloutRecord {
+            layer: "api".into(),
+            strategy: Strategy::Canary,
+            old_version: 0,
+            new_version: 1,
+            started_at: Some(Instant::from_millis(0)),
+            baseline_size: 4,
+            switched_at: switched_s.map(|s| Instant::from_millis(s * 1000)),
+            aborted_at: aborted_s.map(|s| Instant::from_millis(s * 1000)),
+            abort_reason: None,
+            rollback_path: None,
+            finished_at: Some(Instant::from_millis(950_000)),
+            outcome: Outcome::Promoted,
+            timeline: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn traffic_settles_when_the_last_old_request_ended_after_a_switch_or_the_old_version_is_back() {
+        let timings = Timings {
+            switch_latency: Some(SimDuration::from_secs(60)),
+            switch_latency_full: Some(SimDuration::from_secs(68)),
+            detection_time: None,
+            restore_time: Some(SimDuration::from_secs(40)),
+        };
+        // Switched at 915 s, the last old request ended in second 982: settled from 983.
+        assert_eq!(timings.settled_s(&record(Some(915), None)), 983);
+        // Aborted at 300 s, 99% back on the old version in second 339: settled from 340.
+        assert_eq!(timings.settled_s(&record(None, Some(300))), 340);
+        assert_eq!(timings.settled_s(&record(Some(100), Some(300))), 340);
+        assert_eq!(Timings::default().settled_s(&record(None, None)), 0);
+    }
 }

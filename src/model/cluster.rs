@@ -52,10 +52,14 @@ pub(crate) struct Cluster {
     pub(crate) desired: u32,
     /// Live members (launching, booting, serving), in launch order.
     pub(crate) members: Vec<InstanceId>,
-    /// Share of the layer's traffic; `None` = in proportion to its registered instances.
-    /// A weight applies from the moment it is set, to every caller (it is the
-    /// balancer's, or a pushed client configuration, not part of a cached registry).
-    pub(crate) weight: Option<f64>,
+    /// Every share of the layer's traffic set, with when (`None` = in proportion to its
+    /// registered instances); the last is the weight now ([`Cluster::weight_now`]).
+    /// Behind an ELB a weight applies from the moment it is set; a caller behind
+    /// discovery sees the weights and the instances of the same moment (a mesh pushes
+    /// both through one control plane; with Eureka a change of traffic is itself a
+    /// registry change), so a new weight reaches it through the same chain of caches as
+    /// a registration.
+    pub(crate) weight_changes: Vec<(SimTime, Option<f64>)>,
     /// Whether its instances are (to be) registered in the balancer.
     pub(crate) enabled: bool,
     /// Its balancer entries.
@@ -132,7 +136,7 @@ impl Cluster {
             version,
             desired,
             members: Vec::new(),
-            weight: None,
+            weight_changes: Vec::new(),
             enabled: true,
             entries: Vec::new(),
             froms: Vec::new(),
@@ -197,10 +201,28 @@ impl Cluster {
             - self.untils.partition_point(|until| *until <= view)
     }
 
-    /// Its share weight for a caller whose view dates from `view`: the explicit weight,
-    /// or the number of its instances in that view.
+    /// The explicit weight as of `view` (the last one set at or before it; `None`
+    /// before any).
+    pub(crate) fn weight_at(&self, view: SimTime) -> Option<f64> {
+        let set = self.weight_changes.partition_point(|(at, _)| *at <= view);
+        set.checked_sub(1)
+            .and_then(|last| self.weight_changes[last].1)
+    }
+
+    /// The explicit weight now (`None` before any, or when unweighted).
+    pub(crate) fn weight_now(&self) -> Option<f64> {
+        self.weight_changes.last().and_then(|(_, weight)| *weight)
+    }
+
+    /// Sets the weight from `now` on.
+    pub(crate) fn set_weight(&mut self, weight: Option<f64>, now: SimTime) {
+        self.weight_changes.push((now, weight));
+    }
+
+    /// Its share weight for a caller whose view dates from `view`: the explicit weight
+    /// of that view, or the number of its instances in that view.
     pub(crate) fn routing_weight(&self, view: SimTime) -> f64 {
-        match self.weight {
+        match self.weight_at(view) {
             Some(weight) => weight,
             None => self.visible_count(view) as f64,
         }

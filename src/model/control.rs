@@ -88,6 +88,14 @@ impl World {
         (releases.len() - 1) as u32
     }
 
+    /// Whether `version` of `layer` is a healthy release (no defect of any kind).
+    pub fn release_is_healthy(&self, layer: LayerId, version: u32) -> bool {
+        self.layers[layer.index()]
+            .releases
+            .get(version as usize)
+            .is_none_or(|release| *release == super::release::Release::healthy())
+    }
+
     /// Launches a new cluster of `size` instances running `version` in `layer`.
     ///
     /// # Panics
@@ -117,8 +125,10 @@ impl World {
     }
 
     /// Sets a cluster's share of its layer's traffic (`None`: by registered instances).
+    /// Behind discovery callers see it with their view of the registry.
     pub fn set_weight(&mut self, cluster: ClusterId, weight: Option<f64>) {
-        self.clusters[cluster.index()].weight = weight;
+        let now = self.now();
+        self.clusters[cluster.index()].set_weight(weight, now);
     }
 
     /// Puts a cluster's serving instances in its balancer, or takes them all out
@@ -172,7 +182,7 @@ impl World {
             desired: c.desired,
             instances,
             registered: c.active_entries,
-            weight: c.weight,
+            weight: c.weight_now(),
             enabled: c.enabled,
             crashes: c.crashes,
         }

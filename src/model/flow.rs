@@ -211,8 +211,12 @@ impl World {
         let base = self.layers[layer.index()]
             .service_time
             .sample(&mut self.rng.service[layer.index()]);
+        let spell = self.in_spell(layer, instance);
         let on = &self.instances[instance.index()];
         let mut factor = on.slowdown_at(now) * on.impaired.service_factor;
+        if let Some(noise) = &self.layers[layer.index()].noise {
+            factor *= noise.latency_factor(spell);
+        }
         if reconnect {
             factor *= super::herd::RECONNECT_SERVICE_FACTOR;
         }
@@ -251,6 +255,15 @@ impl World {
             let uptime = self.now().saturating_since(on.ready_at);
             let p = release.error_probability(job.defect_hit, uptime);
             if p > 0.0 && self.rng.release.random::<f64>() < p {
+                self.complete_job(job_handle, Some(FailureCause::Error));
+                return;
+            }
+        }
+        if self.layers[layer.index()].noise.is_some() {
+            let spell = self.in_spell(layer, instance);
+            let noise = self.layers[layer.index()].noise.as_ref().expect("checked");
+            let p = noise.error_probability(spell);
+            if p > 0.0 && self.rng.noise.random::<f64>() < p {
                 self.complete_job(job_handle, Some(FailureCause::Error));
                 return;
             }

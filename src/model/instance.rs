@@ -125,6 +125,8 @@ pub(crate) struct Instance {
     /// outstanding on each instance it calls (Ribbon's and Finagle's per-client
     /// counts); only instances with some are kept.
     pub(crate) outstanding_from_here: std::collections::BTreeMap<InstanceId, u32>,
+    /// Its bad spells, once ready, if its layer has them (see [`super::noise`]).
+    pub(crate) spells: Option<Box<super::noise::SpellClock>>,
 }
 
 /// The impairments on an instance now: the product of the service-time factors, the
@@ -219,6 +221,7 @@ mod tests {
             sample_weight: 1.0,
             impaired: Impaired::default(),
             outstanding_from_here: Default::default(),
+            spells: None,
         }
     }
 

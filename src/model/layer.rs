@@ -50,6 +50,8 @@ pub(crate) struct Layer {
     pub(crate) downstream: Vec<Downstream>,
     pub(crate) caches: usize,
     pub(crate) autoscaler: Option<crate::scenario::layer::AutoscalerSpec>,
+    /// Background errors and spells on every version, if any.
+    pub(crate) noise: Option<super::noise::Noise>,
     /// Its versions' behaviour; version 0 is the model's baseline.
     pub(crate) releases: Vec<super::release::Release>,
     /// Its clusters that still have members or registrations, in creation order.
@@ -136,6 +138,7 @@ impl Layer {
             downstream,
             caches,
             autoscaler: spec.autoscaler.clone(),
+            noise: spec.noise.as_ref().and_then(super::noise::Noise::compile),
             releases: vec![super::release::Release::healthy()],
             clusters: Vec::new(),
             budget: RetryBudget::new(spec.client.retry_budget),

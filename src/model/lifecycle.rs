@@ -86,6 +86,7 @@ impl World {
         instance.refresh_phase = SimDuration::from_nanos(now.as_nanos());
         // Ribbon's list refresh starts a second after the application.
         instance.list_phase = SimDuration::from_nanos(now.as_nanos()) + BALANCER_LIST_INITIAL_DELAY;
+        self.start_spells(id, false);
         match balancer {
             Balancer::Elb {
                 health_check_interval,

@@ -36,6 +36,7 @@ mod impairment;
 mod instance;
 mod layer;
 mod lifecycle;
+mod noise;
 pub mod observe;
 pub(crate) mod release;
 mod request;

@@ -6,6 +6,8 @@
 //! 2. A cluster: the only one, or one drawn by weight among those the caller can see
 //!    (a cluster without an explicit weight weighs its number of instances in the
 //!    caller's view, which spreads traffic evenly over instances as a shared ELB does).
+//!    Behind discovery the weights are those of the caller's view too: a weight the
+//!    controller sets reaches a caller with the same delay as a registration.
 //!    Least outstanding requests over clusters that no weight splits (old and new
 //!    behind one target group or Service) skips this step: it balances over all their
 //!    instances as one pool, as the real balancer does.
@@ -73,7 +75,7 @@ impl World {
         clusters.len() > 1
             && clusters.iter().all(|id| {
                 let c = &self.clusters[id.index()];
-                c.weight.is_none() && !c.sampled()
+                c.weight_now().is_none() && !c.sampled()
             })
     }
 
@@ -224,7 +226,12 @@ impl World {
 
     /// The weight of cluster `c` for a caller whose view dates from `view`.
     fn cluster_weight(&self, c: &Cluster, view: SimTime, elb: bool) -> f64 {
-        match c.weight {
+        let weight = if elb {
+            c.weight_now()
+        } else {
+            c.weight_at(view)
+        };
+        match weight {
             Some(w) if w > 0.0 && c.visible_at(view) => w,
             Some(_) => 0.0,
             // Behind an ELB the view is now: the registered count is exact.

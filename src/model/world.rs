@@ -97,6 +97,8 @@ pub(crate) struct Streams {
     pub(crate) release: SimRng,
     pub(crate) chaos: SimRng,
     pub(crate) impairment: SimRng,
+    /// Background errors (see [`super::noise`]).
+    pub(crate) noise: SimRng,
     /// Phases of discovery's caches (registry response caches, callers' balancers).
     pub(crate) discovery: SimRng,
 }
@@ -117,6 +119,7 @@ impl Streams {
             release: streams.stream("release"),
             chaos: streams.stream("chaos"),
             impairment: streams.stream("impairment"),
+            noise: streams.stream("noise"),
             discovery: streams.stream("discovery"),
         }
     }
@@ -279,6 +282,7 @@ impl World {
                 instance.cache_lookups = warm.into_boxed_slice();
                 instance.refresh_phase = phase;
                 instance.list_phase = list_phase;
+                self.start_spells(id, true);
                 let cohort = self.instances[id.index()].cohort;
                 let rep = self.clusters[cluster.index()].register(id, cohort, SimTime::ZERO);
                 self.instances[id.index()].rep = rep;
@@ -565,6 +569,7 @@ impl World {
             sample_weight: 1.0,
             impaired: Default::default(),
             outstanding_from_here: Default::default(),
+            spells: None,
         });
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::metrics::{RolloutMetrics, Slo};
 use crate::model::QueueingFigures;
-use crate::rehearsal::{baseline, rehearse};
+use crate::rehearsal::{OnAdvance, baseline_reporting, rehearse_reporting};
 use crate::scenario::Scenario;
 use crate::scenario::rollout::Strategy;
 use crate::stats::Estimate;
@@ -48,7 +48,8 @@ pub struct Comparison {
 }
 
 /// Rehearses `model` with each strategy `runs` times (seeds `seed`, `seed + 1`, …),
-/// calling `on_rehearsal_done` after each rehearsal (for progress).
+/// calling `on_rehearsal_done` after each rehearsal and `on_advance` as each run (the
+/// rehearsals and the baselines) goes (for progress).
 ///
 /// The model must have rollouts, and be valid with each strategy (see
 /// [`crate::scenario::recheck`]).
@@ -58,6 +59,7 @@ pub fn compare(
     runs: usize,
     seed: u64,
     on_rehearsal_done: &(dyn Fn() + Sync),
+    on_advance: OnAdvance<'_>,
 ) -> Comparison {
     let slo = Slo::of(model);
     let seeds: Vec<u64> = (0..runs as u64).map(|i| seed.wrapping_add(i)).collect();
@@ -70,7 +72,7 @@ pub fn compare(
             let mut seeded = model.clone();
             seeded.seed = run_seed;
             // One baseline per seed, shared by every strategy's rehearsal of that seed.
-            let baseline = baseline(&seeded);
+            let baseline = baseline_reporting(&seeded, on_advance);
             strategies
                 .par_iter()
                 .with_max_len(1)
@@ -79,7 +81,7 @@ pub fn compare(
                     for rollout in &mut variant.rollouts {
                         rollout.strategy = strategy;
                     }
-                    let mut rehearsal = rehearse(&variant);
+                    let mut rehearsal = rehearse_reporting(&variant, on_advance);
                     let metrics = rehearsal.rollout_metrics(&baseline, slo);
                     let summary = rehearsal.world.summary();
                     let queueing = summary.layers.iter().map(|l| l.queueing()).collect();

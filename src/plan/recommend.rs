@@ -19,6 +19,7 @@ use crate::plan::compare::Comparison;
 use crate::rollout::Outcome;
 use crate::scenario::rollout::Strategy;
 use crate::stats::Estimate;
+use crate::stats::{Num, plus_minus};
 
 /// What one strategy costs and risks for one rollout, over the runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +39,7 @@ pub struct StrategyCost {
     /// Runs still under way when the run ended.
     pub unfinished_runs: usize,
     /// Requests the new version served (all of them bad ones if the release is).
-    pub bad_version_requests: Estimate,
+    pub new_version_requests: Estimate,
     /// Abort → traffic back on the old version, over the runs that rolled back.
     pub restore_time_s: Option<Estimate>,
     /// Runs in all.
@@ -56,6 +57,8 @@ pub struct Advice {
     pub best: Strategy,
     /// The advice in words.
     pub words: String,
+    /// Whether the release rolled out is defective (its requests are bad ones).
+    pub defective: bool,
 }
 
 fn interval(c: &Comparison, s: usize, k: usize, f: fn(&RolloutMetrics) -> Option<f64>) -> Estimate {
@@ -87,7 +90,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                         promoted_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::Promoted).count(),
                         rolled_back_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::RolledBack).count(),
                         unfinished_runs: c.metrics[s].iter().filter(|run| run[k].outcome == Outcome::InProgress).count(),
-                        bad_version_requests: interval(c, s, k, |m| Some(m.bad_version_requests as f64)),
+                        new_version_requests: interval(c, s, k, |m| Some(m.new_version_requests as f64)),
                         restore_time_s: c.interval(s, k, |m| m.restore_time.map(|d| d.as_secs_f64())),
                         runs: c.metrics[s].len(),
                     }
@@ -101,7 +104,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
             if defective[k] {
                 let caught_most = qualify.iter().map(|s| costs[*s].rolled_back_runs).max();
                 qualify.retain(|s| Some(costs[*s].rolled_back_runs) == caught_most);
-                qualify = least(c, k, &qualify, |m| m.bad_version_requests as f64);
+                qualify = least(c, k, &qualify, |m| m.new_version_requests as f64);
             }
             let best = qualify
                 .iter()
@@ -109,58 +112,47 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                 .min_by(|a, b| a.extra_instance_hours.mean.total_cmp(&b.extra_instance_hours.mean))
                 .expect("the safest one qualifies");
             let mut words = format!(
-                "Roll {layer} with {}: {:.0} extra instances at the peak, {:.1} ± {:.1} extra instance-hours, \
-                 {:.0} ± {:.0} failed requests beyond no rollout, promoted in {} of {} runs.",
+                "Roll {layer} with {}: {:.0} extra instances at the peak, {} extra instance-hours, \
+                 {} failed requests beyond no rollout, promoted in {} of {} runs.",
                 best.strategy,
-                best.extra_instances.mean,
-                best.extra_instance_hours.mean,
-                best.extra_instance_hours.finite_half_width(),
-                best.failed_requests.mean,
-                best.failed_requests.finite_half_width(),
+                Num(best.extra_instances.mean),
+                plus_minus(&best.extra_instance_hours, 1),
+                plus_minus(&best.failed_requests, 0),
                 best.promoted_runs,
                 best.runs
             );
             if defective[k] {
                 words.push_str(&format!(
-                    " The release is defective: its version served {:.0} ± {:.0} requests before traffic was back \
+                    " The release is defective: its version served {} requests before traffic was back \
                      (a worse defect of the same kind fails in proportion).",
-                    best.bad_version_requests.mean,
-                    best.bad_version_requests.finite_half_width()
-                ));
+                    plus_minus(&best.new_version_requests, 0)));
             }
             if let Some(restore) = best.restore_time_s {
                 words.push_str(&format!(
-                    " It rolled back in {} of {} runs, restoring traffic to the old version in {:.0} ± {:.0} s.",
+                    " It rolled back in {} of {} runs, restoring traffic to the old version in {} s.",
                     best.rolled_back_runs,
                     best.runs,
-                    restore.mean,
-                    restore.finite_half_width()
-                ));
+                    plus_minus(&restore, 0)));
             }
             for other in costs.iter().filter(|c| c.strategy != best.strategy) {
                 words.push_str(&format!(
-                    " {} would need {:.0} extra instances and {:.1} instance-hours, fail {:.0} ± {:.0} requests, promoted in {} of {}",
+                    " {} would need {:.0} extra instances and {:.1} instance-hours, fail {} requests, promoted in {} of {}",
                     other.strategy,
-                    other.extra_instances.mean,
-                    other.extra_instance_hours.mean,
-                    other.failed_requests.mean,
-                    other.failed_requests.finite_half_width(),
+                    Num(other.extra_instances.mean),
+                    Num(other.extra_instance_hours.mean),
+                    plus_minus(&other.failed_requests, 0),
                     other.promoted_runs,
                     other.runs
                 ));
                 if defective[k] {
                     words.push_str(&format!(
-                        ", with {:.0} ± {:.0} requests on the bad version",
-                        other.bad_version_requests.mean,
-                        other.bad_version_requests.finite_half_width()
-                    ));
+                        ", with {} requests on the bad version",
+                        plus_minus(&other.new_version_requests, 0)));
                 }
                 if let Some(restore) = other.restore_time_s {
                     words.push_str(&format!(
-                        ", restoring in {:.0} ± {:.0} s",
-                        restore.mean,
-                        restore.finite_half_width()
-                    ));
+                        ", restoring in {} s",
+                        plus_minus(&restore, 0)));
                 }
                 words.push('.');
             }
@@ -176,6 +168,7 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
                 best: best.strategy,
                 costs,
                 words,
+                defective: defective[k],
             }
         })
         .collect()

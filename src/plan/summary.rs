@@ -233,7 +233,7 @@ fn number(x: f64) -> String {
         "0".into()
     } else {
         let digits = (5 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-        format!("{x:.digits$}")
+        format!("{:.digits$}", crate::stats::Num(x))
     }
 }
 

@@ -16,7 +16,7 @@
 //! 5. Repeat until the end of the run. Controllers of different layers run at once;
 //!    at equal times they act in the order of their rollouts in the model file.
 
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::observe::{WINDOW, window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
 use crate::rollout::{
@@ -50,9 +50,21 @@ pub struct Rehearsal {
     pub time_left: Vec<Option<TimeLeft>>,
 }
 
+/// Told how far a run went, in simulated time, each time it has gone a stretch (at most
+/// [`ADVANCE_STEP`]): for progress, the run's clock only.
+pub type OnAdvance<'a> = &'a (dyn Fn(SimDuration) + Sync);
+
+/// The stretch of simulated time after which a run tells how far it got.
+pub const ADVANCE_STEP: SimDuration = SimDuration::from_secs(10);
+
 /// Runs `scenario` with its rollouts to the end.
 pub fn rehearse(scenario: &Scenario) -> Rehearsal {
-    rehearse_with(scenario, false)
+    rehearse_with(scenario, false, &|_| {})
+}
+
+/// [`rehearse`], telling `on_advance` how far it got as it goes.
+pub fn rehearse_reporting(scenario: &Scenario, on_advance: OnAdvance<'_>) -> Rehearsal {
+    rehearse_with(scenario, false, on_advance)
 }
 
 /// Runs `scenario` with its rollouts and, in parallel, the same scenario and seed without
@@ -64,20 +76,48 @@ pub fn rehearse_with_baseline(scenario: &Scenario) -> (Rehearsal, World) {
 /// Runs `scenario` without its rollouts, to the end: the baseline of the rollout metrics
 /// (common random numbers: the same traffic and faults as a rehearsal of the same seed).
 pub(crate) fn baseline(scenario: &Scenario) -> World {
+    baseline_reporting(scenario, &|_| {})
+}
+
+/// [`baseline`], telling `on_advance` how far it got as it goes.
+pub(crate) fn baseline_reporting(scenario: &Scenario, on_advance: OnAdvance<'_>) -> World {
     let mut plain = scenario.clone();
     plain.rollouts.clear();
     let mut world = World::new(&plain);
-    world.run();
+    let end = world.end();
+    advance(&mut world, end, on_advance);
     world
+}
+
+/// Runs `world` up to `horizon` (as [`World::run_until`]) a stretch at a time, telling
+/// `on_advance` after each. The stretches change nothing the world does: it handles the
+/// same events in the same order as in one go.
+fn advance(world: &mut World, horizon: SimTime, on_advance: OnAdvance<'_>) {
+    let horizon = horizon.min(world.end());
+    loop {
+        let from = world.now();
+        let to = (from + ADVANCE_STEP).min(horizon);
+        world.run_until(to);
+        if world.now() > from {
+            on_advance(world.now() - from);
+        }
+        if to >= horizon {
+            break;
+        }
+    }
 }
 
 /// Runs `scenario` with its rollouts until every rollout has finished (or the run
 /// ends): for questions about the rollouts alone, without the rest of the run.
 pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {
-    rehearse_with(scenario, true)
+    rehearse_with(scenario, true, &|_| {})
 }
 
-fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
+fn rehearse_with(
+    scenario: &Scenario,
+    stop_when_done: bool,
+    on_advance: OnAdvance<'_>,
+) -> Rehearsal {
     let mut world = World::new(scenario);
     let mut slots: Vec<Slot> = scenario
         .rollouts
@@ -106,11 +146,12 @@ fn rehearse_with(scenario: &Scenario, stop_when_done: bool) -> Rehearsal {
                 .iter()
                 .all(|s| s.controller.as_ref().is_some_and(Controller::is_done));
             if !(stop_when_done && all_done) {
-                world.run();
+                let end = world.end();
+                advance(&mut world, end, on_advance);
             }
             break;
         };
-        world.run_until(next);
+        advance(&mut world, next, on_advance);
         for index in 0..slots.len() {
             if slots[index].wake_at != Some(next) {
                 continue;

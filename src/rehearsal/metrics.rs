@@ -77,8 +77,15 @@ pub fn rollout_metrics(
         end_s,
     };
     let timings = Timings::of(record, start_s, &traffic);
+    // The users' view (SLO, downstream load) runs until the traffic has settled, if
+    // that is after the controller's end: a controller may call a rollout done while
+    // callers behind discovery still move onto the new version (or back to the old).
+    let traffic_span = start_s
+        ..finish_s
+            .max(timings.settled_s(record))
+            .clamp(start_s, end_s);
     let new = record.new_version;
-    let bad_version_requests: u64 = (0..end_s)
+    let new_version_requests: u64 = (0..end_s)
         .flat_map(|s| cluster_windows(world, layer, s))
         .filter(|(v, _)| *v == new)
         .map(|(_, w)| u64::from(w.succeeded) + u64::from(w.failed_total()))
@@ -95,10 +102,10 @@ pub fn rollout_metrics(
     };
     let failed_requests = failed(entry) - failed(baseline_entry);
     let mut service = SloTally::default();
-    for minute in span.clone().step_by(60) {
+    for minute in traffic_span.clone().step_by(60) {
         let (mut ok, mut all) = (0u64, 0u64);
         let mut minute_latency = LatencyHistogram::default();
-        for s in minute..(minute + 60).min(span.end) {
+        for s in minute..(minute + 60).min(traffic_span.end) {
             if let Some(w) = entry.get(s) {
                 ok += u64::from(w.succeeded);
                 all += u64::from(w.succeeded) + u64::from(w.failed.iter().sum::<u32>());
@@ -113,10 +120,11 @@ pub fn rollout_metrics(
         .filter_map(|below| {
             let ours = &world.observations().layers[below.index()];
             let theirs = &baseline.observations().layers[below.index()];
-            span.clone()
+            traffic_span
+                .clone()
                 .step_by(DOWNSTREAM_WINDOW_S)
                 .filter_map(|m| {
-                    let range = m..(m + DOWNSTREAM_WINDOW_S).min(span.end);
+                    let range = m..(m + DOWNSTREAM_WINDOW_S).min(traffic_span.end);
                     let sum = |ws: &[LayerWindow]| -> u64 {
                         range
                             .clone()
@@ -138,7 +146,8 @@ pub fn rollout_metrics(
         extra_hours,
         timings,
         failed_requests,
-        bad_version_requests,
+        new_version_requests,
+        release_defective: !world.release_is_healthy(layer, new),
         downstream_rate_ratio,
         service,
     }

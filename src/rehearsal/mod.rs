@@ -10,5 +10,7 @@
 pub mod driver;
 pub mod metrics;
 
-pub(crate) use driver::baseline;
-pub use driver::{Rehearsal, rehearse, rehearse_until_done, rehearse_with_baseline};
+pub use driver::{
+    OnAdvance, Rehearsal, rehearse, rehearse_reporting, rehearse_until_done, rehearse_with_baseline,
+};
+pub(crate) use driver::{baseline, baseline_reporting};

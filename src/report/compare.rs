@@ -3,6 +3,7 @@
 //! as text, JSON and CSV. The JSON also has, per layer, its queueing figures over the
 //! whole rehearsal (`layers`: mean latency, p99, Wq, P(wait), L, W, λ) the same way.
 
+use crate::stats::Num;
 use std::fmt::Write;
 
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ pub struct Metric {
 }
 
 /// Every metric compared, in report order.
-pub const METRICS: [Metric; 18] = [
+pub const METRICS: [Metric; 19] = [
     Metric {
         name: "promoted",
         unit: "share",
@@ -81,14 +82,19 @@ pub const METRICS: [Metric; 18] = [
         value: |m| m.restore_time.map(|d| d.as_secs_f64()),
     },
     Metric {
-        name: "failed_requests",
+        name: FAILED_REQUESTS,
         unit: "",
         value: |m| Some(m.failed_requests as f64),
     },
     Metric {
+        name: "new_version_requests",
+        unit: "",
+        value: |m| m.healthy_version_requests().map(|n| n as f64),
+    },
+    Metric {
         name: "bad_version_requests",
         unit: "",
-        value: |m| Some(m.bad_version_requests as f64),
+        value: |m| m.bad_version_requests().map(|n| n as f64),
     },
     Metric {
         name: "downstream_rate_ratio",
@@ -119,6 +125,17 @@ pub const METRICS: [Metric; 18] = [
 
 /// The comparison as text tables, one per rollout.
 pub fn render_text(c: &Comparison) -> String {
+    let mut out = intro(c);
+    for (k, layer) in c.rollouts.iter().enumerate() {
+        let _ = writeln!(out, "\nRollout of {layer}");
+        out.push_str(&super::table::render(&table_rows(c, k)));
+    }
+    out.push_str(&footnote());
+    out
+}
+
+/// The two lines above the tables: what was compared, how, and how to read it.
+pub(crate) fn intro(c: &Comparison) -> String {
     let mut out = String::new();
     let runs = c.seeds.len();
     let _ = writeln!(
@@ -134,34 +151,55 @@ pub fn render_text(c: &Comparison) -> String {
         "Mode: {}. Mean ± 95% CI over runs; differences are paired by run; (n=k) when only k runs have the metric.",
         super::run_summary::fidelity_words(c.sampling_step)
     );
-    for (k, layer) in c.rollouts.iter().enumerate() {
-        let _ = writeln!(out, "\nRollout of {layer}");
-        let mut header = vec!["metric".to_string()];
-        header.extend(c.strategies.iter().map(|s| s.name().to_string()));
-        header.extend(
-            c.strategies
-                .iter()
-                .skip(1)
-                .map(|s| format!("{} − {}", s.name(), c.strategies[0].name())),
-        );
-        let mut rows = vec![header];
-        for metric in &METRICS {
-            let mut row = vec![if metric.unit.is_empty() {
-                metric.name.to_string()
-            } else {
-                format!("{} ({})", metric.name, metric.unit)
-            }];
-            for s in 0..c.strategies.len() {
-                row.push(cell(c.interval(s, k, metric.value), runs));
-            }
-            for s in 1..c.strategies.len() {
-                row.push(cell(c.difference(s, k, metric.value), runs));
-            }
-            rows.push(row);
-        }
-        out.push_str(&super::table::render(&rows));
-    }
     out
+}
+
+/// The line under the tables: what the one difference with the baseline run means.
+pub(crate) fn footnote() -> String {
+    format!(
+        "\n{FAILED_REQUESTS} (vs baseline): client-visible failures above those of the run without \
+         rollouts of the same seed; negative means fewer than that run.\n"
+    )
+}
+
+/// The one metric that is a difference with the baseline run, and is labelled so.
+const FAILED_REQUESTS: &str = "failed_requests";
+
+/// The table of rollout `k`: a header row (metric, each strategy, each difference
+/// with the first), then one row per metric. Requests on the new version are either
+/// healthy ones or bad ones: the row the release does not have is left out.
+pub(crate) fn table_rows(c: &Comparison, k: usize) -> Vec<Vec<String>> {
+    let runs = c.seeds.len();
+    let mut header = vec!["metric".to_string()];
+    header.extend(c.strategies.iter().map(|s| s.name().to_string()));
+    header.extend(
+        c.strategies
+            .iter()
+            .skip(1)
+            .map(|s| format!("{} − {}", s.name(), c.strategies[0].name())),
+    );
+    let mut rows = vec![header];
+    for metric in &METRICS {
+        let named_by_release = ["new_version_requests", "bad_version_requests"];
+        if named_by_release.contains(&metric.name)
+            && (0..c.strategies.len()).all(|s| c.interval(s, k, metric.value).is_none())
+        {
+            continue;
+        }
+        let mut row = vec![match (metric.name, metric.unit) {
+            (FAILED_REQUESTS, _) => format!("{FAILED_REQUESTS} (vs baseline)"),
+            (name, "") => name.to_string(),
+            (name, unit) => format!("{name} ({unit})"),
+        }];
+        for s in 0..c.strategies.len() {
+            row.push(cell(c.interval(s, k, metric.value), runs));
+        }
+        for s in 1..c.strategies.len() {
+            row.push(cell(c.difference(s, k, metric.value), runs));
+        }
+        rows.push(row);
+    }
+    rows
 }
 
 /// `value(s)` of every strategy `s` from the `from`-th on, keyed by strategy name.
@@ -236,7 +274,7 @@ pub fn render_csv(c: &Comparison) -> String {
     );
     let num = |v: Option<f64>| {
         v.filter(|x| x.is_finite())
-            .map_or(String::new(), |x| format!("{x}"))
+            .map_or(String::new(), |x| format!("{}", Num(x)))
     };
     for (k, layer) in c.rollouts.iter().enumerate() {
         for m in &METRICS {
@@ -273,7 +311,7 @@ fn cell(interval: Option<Estimate>, runs: usize) -> String {
                 2
             };
             let hw = if i.half_width_95.is_finite() {
-                format!(" ± {:.*}", digits, i.half_width_95)
+                format!(" ± {:.*}", digits, Num(i.half_width_95))
             } else {
                 String::new()
             };
@@ -282,7 +320,7 @@ fn cell(interval: Option<Estimate>, runs: usize) -> String {
             } else {
                 String::new()
             };
-            format!("{:.*}{hw}{n}", digits, i.mean)
+            format!("{:.*}{hw}{n}", digits, Num(i.mean))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! advice, and the hours of a weekday at which each strategy can roll within the SLO;
 //! as text or JSON.
 
+use crate::stats::{Num, plus_minus};
 use std::fmt::Write;
 
 use crate::engine::SimDuration;
@@ -103,16 +104,12 @@ impl PlanReport<'_> {
                 .and_then(|n| plan.at(n));
             let p99 = |e: Option<&Evaluation>| {
                 e.map_or("-".into(), |e| {
-                    format!(
-                        "{:.1} ± {:.1} ms",
-                        e.latency_p99_ms.mean,
-                        e.latency_p99_ms.finite_half_width()
-                    )
+                    format!("{} ms", plus_minus(&e.latency_p99_ms, 1))
                 })
             };
             let avail = |e: Option<&Evaluation>| {
                 e.map_or("-".into(), |e| {
-                    format!("{:.3}%", 100.0 * e.availability.mean)
+                    format!("{:.3}%", Num(100.0 * e.availability.mean))
                 })
             };
             rows.push(vec![
@@ -200,7 +197,7 @@ impl PlanReport<'_> {
                         "strategy",
                         "extra instances",
                         "extra instance-hours",
-                        "failed requests",
+                        "failed vs baseline",
                         "promoted",
                         "rolled back",
                         "restore time",
@@ -211,17 +208,9 @@ impl PlanReport<'_> {
                 for c in &a.costs {
                     rows.push(vec![
                         c.strategy.to_string(),
-                        format!("{:.0}", c.extra_instances.mean),
-                        format!(
-                            "{:.1} ± {:.1}",
-                            c.extra_instance_hours.mean,
-                            c.extra_instance_hours.finite_half_width()
-                        ),
-                        format!(
-                            "{:.0} ± {:.0}",
-                            c.failed_requests.mean,
-                            c.failed_requests.finite_half_width()
-                        ),
+                        format!("{:.0}", Num(c.extra_instances.mean)),
+                        plus_minus(&c.extra_instance_hours, 1),
+                        plus_minus(&c.failed_requests, 0),
                         if c.unfinished_runs > 0 {
                             format!(
                                 "{} of {} ({} unfinished)",
@@ -231,9 +220,8 @@ impl PlanReport<'_> {
                             format!("{} of {}", c.promoted_runs, c.runs)
                         },
                         format!("{} of {}", c.rolled_back_runs, c.runs),
-                        c.restore_time_s.map_or("-".into(), |r| {
-                            format!("{:.0} ± {:.0} s", r.mean, r.finite_half_width())
-                        }),
+                        c.restore_time_s
+                            .map_or("-".into(), |r| format!("{} s", plus_minus(&r, 0))),
                     ]);
                 }
                 writeln!(out, "Rollout of {}", a.layer)?;
@@ -273,8 +261,8 @@ impl PlanReport<'_> {
                 let mark = if j.safe { "✓" } else { "✗" };
                 let mut cell = format!(
                     "{mark} p99 {:.0} ms, {:.3}%",
-                    j.latency_p99_ms.mean,
-                    100.0 * j.availability.mean
+                    Num(j.latency_p99_ms.mean),
+                    Num(100.0 * j.availability.mean)
                 );
                 if j.rolled_back_runs > 0 {
                     cell.push_str(&format!(
@@ -363,7 +351,8 @@ fn advice_json(a: &Advice) -> serde_json::Value {
                 "promoted_runs": c.promoted_runs,
                 "rolled_back_runs": c.rolled_back_runs,
                 "unfinished_runs": c.unfinished_runs,
-                "bad_version_requests": c.bad_version_requests.mean,
+                "new_version_requests": (!a.defective).then_some(c.new_version_requests.mean),
+                "bad_version_requests": a.defective.then_some(c.new_version_requests.mean),
                 "restore_time_s": c.restore_time_s.map(|r| r.mean),
                 "runs": c.runs,
             })

@@ -4,6 +4,7 @@
 //! notice for the top of the report says so, with the time it still needed and the
 //! `--set duration=` that lets it finish.
 
+use crate::stats::Num;
 use std::fmt::Write;
 
 use serde_json::{Value, json};
@@ -15,46 +16,77 @@ use crate::rollout::{RolloutRecord, TimeLeft};
 
 /// The report of one rollout as text.
 pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let mut out = title(record, metrics);
+    out.push('\n');
+    let rows = metric_rows(metrics);
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, value) in rows {
+        let _ = writeln!(out, "  {key:<width$}  {value}");
+    }
+    let _ = writeln!(out, "\nTimeline:");
+    for (at, text) in &record.timeline {
+        let _ = writeln!(out, "  {}  {text}", clock((*at).into()));
+    }
+    out
+}
+
+/// "Rollout of middle by red-black (v0 → v1): promoted".
+pub(crate) fn title(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
+    format!(
         "Rollout of {} by {} (v{} → v{}): {}",
         record.layer,
         record.strategy,
         record.old_version,
         record.new_version,
         metrics.outcome.name()
-    );
-    let rows: Vec<(&str, String)> = vec![
+    )
+}
+
+/// The metrics of DESIGN.md §2 as (name, value in words) rows, in report order.
+pub(crate) fn metric_rows(metrics: &RolloutMetrics) -> Vec<(&'static str, String)> {
+    vec![
         (
             "peak_instances_ratio",
-            format!("{:.2}", metrics.peak_instances_ratio),
+            format!("{:.2}", Num(metrics.peak_instances_ratio)),
         ),
         (
             "extra_instance_hours",
-            format!("{:.2}", metrics.extra_instance_hours),
+            format!("{:.2}", Num(metrics.extra_instance_hours)),
         ),
         (
             "extra_cost",
             metrics.extra_cost.map_or_else(
                 || "- (no instance_hour_price)".into(),
-                |c| format!("{c:.2}"),
+                |c| format!("{:.2}", Num(c)),
             ),
         ),
         (
             "min_serving_ratio",
-            format!("{:.2}", metrics.min_serving_ratio),
+            format!("{:.2}", Num(metrics.min_serving_ratio)),
         ),
         ("switch_latency", duration(metrics.switch_latency)),
         ("switch_latency_full", duration(metrics.switch_latency_full)),
         ("rollout_duration", duration(metrics.rollout_duration)),
         ("detection_time", duration(metrics.detection_time)),
         ("restore_time", duration(metrics.restore_time)),
-        ("failed_requests", metrics.failed_requests.to_string()),
         (
-            "bad_version_requests",
-            metrics.bad_version_requests.to_string(),
+            "failed_requests (vs baseline)",
+            format!(
+                "{}        (above the run without rollouts, same seed; negative: fewer)",
+                metrics.failed_requests
+            ),
         ),
+        if metrics.release_defective {
+            (
+                "bad_version_requests",
+                metrics.new_version_requests.to_string(),
+            )
+        } else {
+            (
+                "new_version_requests",
+                metrics.new_version_requests.to_string(),
+            )
+        },
         (
             "rollback_path",
             metrics
@@ -65,11 +97,11 @@ pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
             "downstream_rate_ratio",
             metrics
                 .downstream_rate_ratio
-                .map_or_else(|| "-".into(), |r| format!("{r:.2}")),
+                .map_or_else(|| "-".into(), |r| format!("{:.2}", Num(r))),
         ),
         (
             "availability",
-            format!("{:.4}%", 100.0 * metrics.availability),
+            format!("{:.4}%", Num(100.0 * metrics.availability)),
         ),
         ("latency_p50", duration(metrics.latency_p50)),
         ("latency_p99", duration(metrics.latency_p99)),
@@ -78,16 +110,7 @@ pub fn render_text(record: &RolloutRecord, metrics: &RolloutMetrics) -> String {
             "minutes_in_slo_breach",
             metrics.minutes_in_slo_breach.to_string(),
         ),
-    ];
-    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (key, value) in rows {
-        let _ = writeln!(out, "  {key:<width$}  {value}");
-    }
-    let _ = writeln!(out, "\nTimeline:");
-    for (at, text) in &record.timeline {
-        let _ = writeln!(out, "  {}  {text}", clock((*at).into()));
-    }
-    out
+    ]
 }
 
 /// The report of one rollout as a JSON value: its metrics' JSON ([`RolloutJson`]) and

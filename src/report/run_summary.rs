@@ -14,6 +14,7 @@
 //! Output depends only on the summary (no wall-clock figures), so the same model and
 //! seed print the same bytes.
 
+use crate::stats::Num;
 use std::fmt::Write;
 
 use crate::engine::SimDuration;
@@ -43,42 +44,7 @@ pub fn render_text_with(summary: &WorldSummary, notice: Option<&str>) -> String 
         let _ = writeln!(out, "{}", notice.trim_end());
         let _ = writeln!(out);
     }
-    let header = [
-        "layer",
-        "requests",
-        "success",
-        "p50",
-        "p99",
-        "retries",
-        "util",
-        "instances",
-        "crashed",
-        "launched",
-        "inst-h",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for layer in &summary.layers {
-        rows.push(vec![
-            layer.name.clone(),
-            layer.calls.issued.to_string(),
-            format!("{:.3}%", 100.0 * layer.success_ratio()),
-            latency(layer, 0.50),
-            latency(layer, 0.99),
-            layer.calls.retries.to_string(),
-            format!("{:.1}%", 100.0 * layer.utilisation),
-            format!(
-                "{}→{} ({}–{})",
-                layer.instances_start,
-                layer.instances_end,
-                layer.instances_min,
-                layer.instances_max
-            ),
-            layer.crashed.to_string(),
-            layer.launched.to_string(),
-            format!("{:.1}", layer.instance_hours),
-        ]);
-    }
-    out.push_str(&super::table::render(&rows));
+    out.push_str(&super::table::render(&layer_rows(summary)));
     let failing: Vec<&LayerSummary> = summary
         .layers
         .iter()
@@ -112,9 +78,49 @@ pub fn render_text_with(summary: &WorldSummary, notice: Option<&str>) -> String 
     out
 }
 
+/// The per-layer table: a header row, then one row per layer.
+pub(crate) fn layer_rows(summary: &WorldSummary) -> Vec<Vec<String>> {
+    let header = [
+        "layer",
+        "requests",
+        "success",
+        "p50",
+        "p99",
+        "retries",
+        "util",
+        "instances",
+        "crashed",
+        "launched",
+        "inst-h",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for layer in &summary.layers {
+        rows.push(vec![
+            layer.name.clone(),
+            layer.calls.issued.to_string(),
+            format!("{:.3}%", Num(100.0 * layer.success_ratio())),
+            latency(layer, 0.50),
+            latency(layer, 0.99),
+            layer.calls.retries.to_string(),
+            format!("{:.1}%", Num(100.0 * layer.utilisation)),
+            format!(
+                "{}→{} ({}–{})",
+                layer.instances_start,
+                layer.instances_end,
+                layer.instances_min,
+                layer.instances_max
+            ),
+            layer.crashed.to_string(),
+            layer.launched.to_string(),
+            format!("{:.1}", Num(layer.instance_hours)),
+        ]);
+    }
+    rows
+}
+
 /// The summary as JSON text.
 pub fn render_json(summary: &WorldSummary) -> String {
-    serde_json::to_string_pretty(&to_json(summary)).expect("JSON values always serialize") + "\n"
+    super::json_text(to_json(summary)) + "\n"
 }
 
 /// The summary as a JSON value.

@@ -16,6 +16,7 @@ use crate::metrics::RolloutMetrics;
 use crate::plan::compare::compare;
 use crate::scenario::Scenario;
 use crate::stats::Estimate;
+use crate::stats::Num;
 
 use super::compare::METRICS;
 
@@ -23,7 +24,7 @@ use super::compare::METRICS;
 const TIME_RESOLUTION_S: f64 = 0.05;
 
 /// The metrics compared, by name (as in DESIGN.md §2 and `compare`'s table).
-const COMPARED: [&str; 12] = [
+const COMPARED: [&str; 13] = [
     "promoted",
     "rolled_back",
     "peak_instances_ratio",
@@ -34,6 +35,7 @@ const COMPARED: [&str; 12] = [
     "detection_time",
     "restore_time",
     "failed_requests",
+    "new_version_requests",
     "bad_version_requests",
     "availability",
 ];
@@ -80,7 +82,7 @@ impl Row {
 /// Every compared metric: `measured` live, against `runs` simulated runs of `model`.
 pub(crate) fn versus(model: &Scenario, measured: &RolloutMetrics, runs: usize) -> Vec<Row> {
     let strategy = model.rollouts[0].strategy;
-    let comparison = compare(model, &[strategy], runs.max(2), model.seed, &|| {});
+    let comparison = compare(model, &[strategy], runs.max(2), model.seed, &|| {}, &|_| {});
     COMPARED
         .iter()
         .filter_map(|name| METRICS.iter().find(|m| m.name == *name))
@@ -103,6 +105,8 @@ pub(crate) fn versus(model: &Scenario, measured: &RolloutMetrics, runs: usize) -
                 range,
             }
         })
+        // The new version's requests are healthy ones or bad ones, not both.
+        .filter(|row| row.live.is_some() || row.sim.is_some())
         .collect()
 }
 
@@ -120,9 +124,9 @@ pub(crate) fn render(rows: &[Row], runs: usize) -> String {
         // Counts whole, the rest to two decimals.
         let number = |x: f64| {
             if row.unit.is_empty() || row.unit == "share" {
-                format!("{x:.0}")
+                format!("{:.0}", Num(x))
             } else {
-                format!("{x:.2}")
+                format!("{:.2}", Num(x))
             }
         };
         let dash = || "-".to_string();

@@ -86,6 +86,27 @@ pub fn check(
     Verdict::Pass
 }
 
+/// "v1: 1180 requests, 0.08% errors, p99 84.5ms; v0: …" for the candidate and the
+/// baseline (if it has a window).
+fn measured(candidate: (u32, &VersionMetrics), baseline: Option<(u32, &VersionMetrics)>) -> String {
+    let one = |(version, m): (u32, &VersionMetrics)| {
+        let p99 = m.latency.quantile(0.99).map_or_else(
+            || "no p99".to_string(),
+            |d| format!("p99 {:.1}ms", d.as_millis_f64()),
+        );
+        format!(
+            "v{version}: {} requests, {:.2}% errors, {p99}",
+            m.requests,
+            100.0 * m.error_rate()
+        )
+    };
+    std::iter::once(candidate)
+        .chain(baseline)
+        .map(one)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What the old version looked like when it last had traffic: the reference a judge
 /// compares with when the old version serves nothing (after a switch).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -134,6 +155,8 @@ pub(crate) struct Judge {
     consecutive_failures: u32,
     pub(crate) passes: u32,
     pub(crate) checks: u32,
+    /// What the last check measured, in words ([`measured`]).
+    measured: String,
 }
 
 /// What a judge says after an observation.
@@ -176,7 +199,14 @@ impl Judge {
             consecutive_failures: 0,
             passes: 0,
             checks: 0,
+            measured: String::new(),
         }
+    }
+
+    /// What the last check measured: each version's requests, error rate and p99 over
+    /// its interval (the old version's last interval with enough traffic).
+    pub(crate) fn measured(&self) -> &str {
+        &self.measured
     }
 
     /// When the judge next needs an observation (a check, or a statistical sample).
@@ -238,6 +268,10 @@ impl Judge {
         if baseline_samples.len() >= super::statistical_judge::MIN_POINTS {
             self.reference.samples = baseline_samples;
         }
+        self.measured = measured(
+            (self.candidate, &candidate),
+            self.reference.window.as_ref().map(|w| (self.baseline, w)),
+        );
         let verdict = match self.spec.judge {
             JudgeKind::Threshold => check(&self.spec, &candidate, self.reference.window.as_ref()),
             JudgeKind::MannWhitney if candidate.requests < self.spec.min_requests => {

@@ -25,6 +25,6 @@ pub mod time;
 
 pub use controller::{Controller, TimeLeft};
 pub use platform::{Command, Decision, Observation, VersionMetrics, VersionState};
-pub use record::{Outcome, RollbackPath, RolloutRecord};
+pub use record::{CheckResult, Outcome, RollbackPath, RolloutRecord};
 pub use spec::ControllerSpec;
 pub use time::Instant;

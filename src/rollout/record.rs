@@ -1,5 +1,6 @@
 //! What a rollout did, as the controller knows it: when it started, switched, aborted
-//! and finished, how it ended, and the timeline of its decisions.
+//! and finished, how it ended, and the timeline of its decisions, among them every
+//! analysis check ([`RolloutRecord::checks`]).
 
 use std::fmt;
 
@@ -66,6 +67,48 @@ impl fmt::Display for RollbackPath {
     }
 }
 
+/// What one analysis check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckResult {
+    /// Within every limit.
+    Pass,
+    /// Over a limit.
+    Fail,
+    /// Too few requests to tell.
+    NoData,
+    /// A statistical judge's marginal score: neither pass nor fail.
+    Marginal,
+}
+
+impl CheckResult {
+    /// Every result.
+    pub const ALL: [CheckResult; 4] = [
+        CheckResult::Pass,
+        CheckResult::Fail,
+        CheckResult::NoData,
+        CheckResult::Marginal,
+    ];
+
+    /// The result a timeline note reports, if the note is a check's (`PHASE check:
+    /// RESULT …`, as the controller writes it).
+    pub fn of_note(text: &str) -> Option<CheckResult> {
+        let (_, found) = text.split_once(" check: ")?;
+        CheckResult::ALL
+            .into_iter()
+            .find(|r| found.starts_with(r.name()))
+    }
+
+    /// The result's name, as the timeline writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckResult::Pass => "pass",
+            CheckResult::Fail => "fail",
+            CheckResult::NoData => "no data",
+            CheckResult::Marginal => "marginal",
+        }
+    }
+}
+
 /// The controller's account of one rollout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RolloutRecord {
@@ -82,7 +125,8 @@ pub struct RolloutRecord {
     /// Instances of the old version when it began.
     pub baseline_size: u32,
     /// When the command that moves traffic to the new version was given (red/black:
-    /// disable the old cluster; highlander: destroy it; rolling: remove its last instances).
+    /// disable the old cluster; highlander: destroy it; rolling: remove its last instances;
+    /// a step or a progressive shift: the weight that puts 100% on the new version).
     pub switched_at: Option<Instant>,
     /// When the controller decided to abort.
     pub aborted_at: Option<Instant>,
@@ -96,4 +140,58 @@ pub struct RolloutRecord {
     pub outcome: Outcome,
     /// Every decision, in order.
     pub timeline: Vec<(Instant, String)>,
+}
+
+impl RolloutRecord {
+    /// Every analysis check of the timeline, in order: when, and what it found. The
+    /// controller notes each check as `PHASE check: RESULT (what it measured)`.
+    pub fn checks(&self) -> Vec<(Instant, CheckResult)> {
+        self.timeline
+            .iter()
+            .filter_map(|(at, text)| Some((*at, CheckResult::of_note(text)?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_read_from_the_timeline_with_their_results() {
+        let at = |s: u64| Instant::from_millis(s * 1000);
+        let record = RolloutRecord {
+            layer: "middle".into(),
+            strategy: Strategy::RedBlack,
+            old_version: 0,
+            new_version: 1,
+            started_at: None,
+            baseline_size: 4,
+            switched_at: None,
+            aborted_at: None,
+            abort_reason: None,
+            rollback_path: None,
+            finished_at: None,
+            outcome: Outcome::InProgress,
+            timeline: vec![
+                (at(1), "canary check: pass".into()),
+                (at(2), "launching 4 instances of v1".into()),
+                (at(3), "bake check: fail (error rate 5.22% > 1.00%)".into()),
+                (
+                    at(4),
+                    "bake check: no data (3 requests, fewer than 50)".into(),
+                ),
+                (at(5), "monitor check: marginal (score 60)".into()),
+            ],
+        };
+        assert_eq!(
+            record.checks(),
+            vec![
+                (at(1), CheckResult::Pass),
+                (at(3), CheckResult::Fail),
+                (at(4), CheckResult::NoData),
+                (at(5), CheckResult::Marginal),
+            ]
+        );
+    }
 }

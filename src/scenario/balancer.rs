@@ -31,6 +31,7 @@ use crate::engine::SimDuration;
 
 /// Which kind of balancer, and its knobs.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum BalancerSpec {
     /// A load balancer the callers connect through (AWS ELB/ALB).
@@ -89,6 +90,7 @@ impl Default for BalancerSpec {
 
 /// How a balancer picks an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Algorithm {
     /// Each instance in turn.

@@ -24,6 +24,7 @@ use crate::engine::{Rate, SimDuration};
 
 /// The chaos section.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChaosSpec {
     /// Random instance kills.
@@ -39,6 +40,7 @@ pub struct ChaosSpec {
 
 /// What an impairment does to the instances it hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImpairmentKind {
     /// Instances keep only `capacity` of their CPU: service times ÷ `capacity`.
@@ -76,6 +78,7 @@ impl ImpairmentKind {
 /// From `at` for `duration`, a `share` of the serving instances of `layers` (all layers
 /// if empty) is impaired as `kind` says.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Impairment {
     /// What it does.
@@ -86,18 +89,22 @@ pub struct Impairment {
     pub duration: SimDuration,
     /// Share of each layer's serving instances hit, in (0, 1].
     #[serde(default = "whole")]
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
     pub share: f64,
     /// Layers hit; all if empty.
     #[serde(default)]
     pub layers: Vec<String>,
     /// `cpu_cut`: the share of CPU left, in (0, 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = 0.5))]
     pub capacity: Option<f64>,
     /// `slowdown`: the service-time multiplier, > 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = 3))]
     pub factor: Option<f64>,
     /// `latency`: the delay added to each request on its way in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = &"200ms"))]
     pub added: Option<SimDuration>,
 }
 
@@ -107,9 +114,11 @@ fn whole() -> f64 {
 
 /// Kill a random in-service instance of `layer` at Poisson times.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KillSpec {
     /// The layer.
+    #[cfg_attr(test, schemars(example = &"middle"))]
     pub layer: String,
     /// Kills per unit time, e.g. "2/h".
     pub rate: Rate,
@@ -117,11 +126,14 @@ pub struct KillSpec {
 
 /// At `at`, a `fraction` of the instances of `layers` (all layers if empty) die.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ZoneOutage {
     /// When.
     pub at: SimDuration,
     /// Fraction of instances lost, in (0, 1].
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
+    #[cfg_attr(test, schemars(example = 0.33))]
     pub fraction: f64,
     /// Layers hit; all if empty.
     #[serde(default)]

@@ -17,11 +17,13 @@ use crate::engine::SimDuration;
 
 /// The client section of a layer.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientSpec {
     /// Give up on an attempt after this long (the server may still finish the work).
     pub timeout: SimDuration,
     /// Further attempts after a failed or timed-out one (0 = never retry).
+    #[cfg_attr(test, schemars(range(max = super::limits::MAX_RETRIES)))]
     pub retries: u32,
     /// Wait before each retry.
     pub backoff: Backoff,
@@ -29,6 +31,8 @@ pub struct ClientSpec {
     pub jitter: Jitter,
     /// At most this many retries per original request, over a sliding window
     /// (0.1 = 10%); none means unlimited.
+    #[cfg_attr(test, schemars(range(min = 0, max = 10)))]
+    #[cfg_attr(test, schemars(example = 0.2))]
     pub retry_budget: Option<f64>,
 }
 
@@ -130,6 +134,7 @@ impl fmt::Display for Backoff {
 
 /// Randomisation of retry waits (see AWS's "Exponential Backoff and Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Jitter {
     /// The backoff as computed: clients that failed together retry together.

@@ -25,6 +25,7 @@ use super::traffic::TrafficSpec;
 
 /// A model: everything a run needs.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Name shown in reports.
@@ -33,8 +34,10 @@ pub struct Scenario {
     /// What the model represents.
     #[serde(default)]
     pub description: String,
-    /// Master seed of every random stream.
+    /// Master seed of every random stream: an integer from 0; above 2⁶³ − 1 (TOML's
+    /// largest integer) in quotes, up to `"18446744073709551615"`.
     #[serde(default = "default_seed", deserialize_with = "any_u64")]
+    #[cfg_attr(test, schemars(schema_with = "super::reference::values::seed"))]
     pub seed: u64,
     /// Simulated time.
     #[serde(default = "default_duration")]
@@ -51,6 +54,7 @@ pub struct Scenario {
     pub rollouts: Vec<RolloutSpec>,
     /// Price of one instance-hour (in any currency), to put a cost on extra capacity.
     #[serde(default)]
+    #[cfg_attr(test, schemars(example = 0.34))]
     pub instance_hour_price: Option<f64>,
     /// The service level the rollout reports hold each minute of the entry layer to.
     #[serde(default)]
@@ -61,15 +65,17 @@ pub struct Scenario {
     /// Fast mode: representatives kept for the largest layer's starting fleet (the
     /// sampling step is that fleet ÷ this); more is slower and closer to request level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = 32))]
     pub fast_representatives: Option<u32>,
 }
 
 /// How faithfully requests are simulated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Fidelity {
-    /// `fast` when the largest layer starts with at least [`AUTO_FAST_MIN_INSTANCES`]
-    /// instances, `exact` otherwise.
+    /// `fast` when the largest layer starts with at least 256 instances
+    /// ([`AUTO_FAST_MIN_INSTANCES`]), `exact` otherwise.
     #[default]
     Auto,
     /// Every request simulated (the reference).
@@ -127,9 +133,11 @@ impl Fidelity {
 
 /// A service level objective for the entry layer, per minute.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SloSpec {
     /// Lowest success ratio.
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
     pub availability: f64,
     /// Highest p99 latency.
     pub latency_p99: SimDuration,

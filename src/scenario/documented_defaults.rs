@@ -14,6 +14,7 @@ use super::balancer::BalancerSpec;
 use super::client::ClientSpec;
 use super::document::{DEFAULT_FAST_REPRESENTATIVES, Scenario, SloSpec};
 use super::layer::LayerSpec;
+use super::noise::NoiseSpec;
 use super::rollout::RolloutSpec;
 use super::traffic::{DailyShape, TrafficSpec};
 
@@ -95,6 +96,15 @@ fn sections() -> Vec<Section> {
             ],
         },
         Section {
+            module: "noise.rs",
+            source: include_str!("noise.rs"),
+            reread: reread::<NoiseSpec>,
+            defaults: vec![
+                serialized(&NoiseSpec::default()),
+                read::<NoiseSpec>("spells = { every = \"1h\", length = \"1m\" }"),
+            ],
+        },
+        Section {
             module: "balancer.rs",
             source: include_str!("balancer.rs"),
             reread: reread::<BalancerSpec>,
@@ -117,15 +127,17 @@ fn sections() -> Vec<Section> {
     ]
 }
 
-/// One documented default: the field's path and the cell's text.
+/// One documented default: the field's path, the cell's text, and the third cell (the
+/// real system it mirrors, or why), if any.
 #[derive(Debug)]
-struct Row {
-    field: String,
-    default: String,
+pub(super) struct Row {
+    pub(super) field: String,
+    pub(super) default: String,
+    pub(super) source: String,
 }
 
 /// The rows of the `# Default values` table in the `//!` lines of `source`.
-fn documented(source: &str) -> Vec<Row> {
+pub(super) fn documented(source: &str) -> Vec<Row> {
     let docs: Vec<&str> = source
         .lines()
         .take_while(|l| l.starts_with("//!") || l.is_empty())
@@ -143,6 +155,7 @@ fn documented(source: &str) -> Vec<Row> {
         let (Some(field), Some(default)) = (cells.first(), cells.get(1)) else {
             continue;
         };
+        let source = cells.get(2).map_or(String::new(), |s| s.to_string());
         if !field.starts_with('`') {
             continue; // the header and its rule
         }
@@ -164,12 +177,14 @@ fn documented(source: &str) -> Vec<Row> {
                 rows.push(Row {
                     field,
                     default: d.to_string(),
+                    source: source.clone(),
                 });
             }
         } else {
             rows.push(Row {
                 field: field.trim_matches('`').to_string(),
                 default: default.to_string(),
+                source,
             });
         }
     }
@@ -327,6 +342,7 @@ fn a_wrong_documented_default_is_caught() {
         let row = Row {
             field: field.to_string(),
             default: default.to_string(),
+            source: String::new(),
         };
         assert!(check(&rollout, &row).is_err(), "{field} = {default} passed");
     }

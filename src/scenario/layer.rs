@@ -23,6 +23,7 @@
 //! | `drop_timed_out` | `false` | most servers serve what their callers gave up on |
 //! | `queue_timeout` | none | |
 //! | `queue_order` | `fifo` | |
+//! | `noise` | none | |
 //!
 //! # Servers that fight overload
 //! By default an instance serves every request it queued, in arrival order, even when
@@ -42,18 +43,24 @@ use crate::engine::{DurationDist, SimDuration};
 
 use super::balancer::BalancerSpec;
 use super::client::ClientSpec;
+use super::noise::NoiseSpec;
 
 /// One layer: a cluster of identical instances behind a balancer.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     /// Instances in the layer's cluster at the start (required).
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_INSTANCES)))]
+    #[cfg_attr(test, schemars(example = 4))]
     pub instances: u32,
     /// Requests an instance serves at once.
     #[serde(default = "default_workers")]
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_WORKERS)))]
     pub workers: u32,
     /// Requests that may wait for a worker; beyond it they are shed (fail at once).
     #[serde(default = "default_queue_capacity")]
+    #[cfg_attr(test, schemars(range(max = super::limits::MAX_QUEUE_CAPACITY)))]
     pub queue_capacity: u32,
     /// Time a worker spends on one request, on a warm instance.
     #[serde(default = "default_service_time")]
@@ -69,9 +76,11 @@ pub struct LayerSpec {
     pub warmup: SimDuration,
     /// Service-time multiplier right after boot, easing linearly to 1 over `warmup`.
     #[serde(default = "default_warmup_slowdown")]
+    #[cfg_attr(test, schemars(range(min = 1, max = 100)))]
     pub warmup_slowdown: f64,
     /// Probability that a launch fails (the instance never becomes ready).
     #[serde(default)]
+    #[cfg_attr(test, schemars(range(min = 0), extend("exclusiveMaximum" = 1)))]
     pub launch_failure_probability: f64,
     /// What routes requests to the instances.
     #[serde(default)]
@@ -90,14 +99,20 @@ pub struct LayerSpec {
     pub drop_timed_out: bool,
     /// Drop, unserved, a request that waited longer than this for a worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = &"100ms"))]
     pub queue_timeout: Option<SimDuration>,
     /// Which waiting request a free worker takes.
     #[serde(default, skip_serializing_if = "QueueOrder::is_fifo")]
     pub queue_order: QueueOrder,
+    /// Background errors and per-instance bad spells, on every version, healthy ones
+    /// included; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
 }
 
 /// Which waiting request a free worker takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum QueueOrder {
     /// The oldest.
@@ -115,12 +130,15 @@ impl QueueOrder {
 
 /// A call from one layer to another, made for every request served.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CallSpec {
     /// The layer called.
+    #[cfg_attr(test, schemars(example = &"backend"))]
     pub layer: String,
     /// Calls per request served.
     #[serde(default = "CallSpec::default_count")]
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_CALL_COUNT)))]
     pub count: u32,
     /// A cache in front of the call; hits skip it.
     #[serde(default)]
@@ -129,9 +147,12 @@ pub struct CallSpec {
 
 /// A per-instance cache in front of a call: cold on a new instance, warming with use.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CacheSpec {
     /// Hit ratio once warm, in [0, 1).
+    #[cfg_attr(test, schemars(range(min = 0), extend("exclusiveMaximum" = 1)))]
+    #[cfg_attr(test, schemars(example = 0.8))]
     pub hit_ratio: f64,
     /// Lookups after which the cache is ~63% warm (the ratio grows as 1 − e^(−n/N)).
     #[serde(default = "default_cache_warmup_requests")]
@@ -141,14 +162,20 @@ pub struct CacheSpec {
 /// Target tracking on mean worker utilisation (AWS-style); its defaults are in the
 /// module's table.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalerSpec {
     /// Fewest instances.
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_INSTANCES)))]
+    #[cfg_attr(test, schemars(example = 2))]
     pub min: u32,
     /// Most instances.
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_INSTANCES)))]
+    #[cfg_attr(test, schemars(example = 10))]
     pub max: u32,
     /// Utilisation the autoscaler steers toward, in (0, 1).
     #[serde(default = "default_target_utilisation")]
+    #[cfg_attr(test, schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1)))]
     pub target_utilisation: f64,
     /// Wait after scaling out before scaling again.
     #[serde(default = "AutoscalerSpec::default_scale_out_cooldown")]

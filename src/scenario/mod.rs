@@ -17,7 +17,7 @@
 //!    [`work::MAX_MEMORY_BYTES`] unless `--force`.
 //!
 //! Sections, one file each: [`document`] (the top level), [`layer`], [`balancer`],
-//! [`client`], [`traffic`], [`chaos`], [`rollout`]. Each lists its defaults under "Default values".
+//! [`client`], [`noise`], [`traffic`], [`chaos`], [`rollout`]. Each lists its defaults under "Default values".
 
 pub mod balancer;
 pub mod chaos;
@@ -33,7 +33,10 @@ pub mod judged;
 pub mod layer;
 pub mod limits;
 mod locate;
+pub mod noise;
 pub mod overrides;
+#[cfg(test)]
+mod reference;
 pub mod rollout;
 pub mod traffic;
 pub mod work;

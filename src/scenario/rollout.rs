@@ -62,9 +62,11 @@ use crate::engine::{DurationDist, SimDuration};
 
 /// One rollout of one layer.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RolloutSpec {
     /// The layer whose version is replaced.
+    #[cfg_attr(test, schemars(example = &"middle"))]
     pub layer: String,
     /// When the rollout begins.
     #[serde(default = "RolloutSpec::default_start")]
@@ -123,6 +125,7 @@ impl RolloutSpec {
 
 /// How a rollout replaces a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// Optional canary, a full new cluster, switch, bake, clean up (or switch back).
@@ -186,22 +189,30 @@ impl fmt::Display for Strategy {
 
 /// The new version's behaviour. Every field defaults to healthy; defects combine.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ReleaseSpec {
     /// Probability that a request it serves fails with an error (HTTP 500).
+    #[cfg_attr(test, schemars(range(min = 0, max = 1)))]
     pub error_rate: f64,
     /// Service-time multiplier (1.5 = a 50% latency regression).
+    #[cfg_attr(test, schemars(range(max = 100), extend("exclusiveMinimum" = 0)))]
     pub latency_factor: f64,
     /// Workers per instance multiplier (0.5 = half the capacity).
+    #[cfg_attr(test, schemars(range(max = 10), extend("exclusiveMinimum" = 0)))]
     pub capacity_factor: f64,
     /// Errors that grow with instance uptime (a memory leak).
     pub leak: Option<LeakSpec>,
     /// Instances crash this long after they are ready (a crash loop).
+    #[cfg_attr(test, schemars(example = &"uniform(5m, 10m)"))]
     pub crash_after: Option<DurationDist>,
     /// Fraction of requests the error and latency defects hit.
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
     pub affected_fraction: f64,
     /// The error and latency defects hit only when an instance's workers are at least
     /// this busy (a defect under load), in (0, 1].
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
+    #[cfg_attr(test, schemars(example = 0.8))]
     pub above_load: Option<f64>,
 }
 
@@ -230,15 +241,18 @@ impl ReleaseSpec {
 /// A leak: no errors until `onset` of uptime, then an error rate rising linearly to
 /// `max_error_rate` over `ramp`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LeakSpec {
     /// Uptime at which errors begin.
+    #[cfg_attr(test, schemars(example = &"2h"))]
     pub onset: SimDuration,
     /// Time from onset to the full error rate.
     #[serde(default = "LeakSpec::default_ramp")]
     pub ramp: SimDuration,
     /// Error rate once the leak is full-blown.
     #[serde(default = "LeakSpec::default_max_error_rate")]
+    #[cfg_attr(test, schemars(range(min = 0, max = 1)))]
     pub max_error_rate: f64,
 }
 
@@ -256,6 +270,7 @@ impl LeakSpec {
 /// Knobs of red/black (and highlander, which uses `healthy_deadline`, and rolling
 /// red/black, which uses all but `canary`).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RedBlackSpec {
     /// A canary before the full cluster; none to skip.
@@ -290,6 +305,7 @@ impl Default for RedBlackSpec {
 
 /// A canary: a few new-version instances taking their share of traffic beside the old.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CanarySpec {
     /// Instances of the new version.
@@ -309,6 +325,7 @@ impl Default for CanarySpec {
 
 /// What red/black does with the old cluster after a good bake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Cleanup {
     /// Destroy it at once.
@@ -333,6 +350,7 @@ impl Cleanup {
 
 /// Knobs of a rolling upgrade.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RollingSpec {
     /// Instances above the desired size during the upgrade (count or percent, rounded up).
@@ -379,6 +397,7 @@ fn is_false(value: &bool) -> bool {
 
 /// Knobs of the progressive canary.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CanaryStepsSpec {
     /// Traffic weights (percent, increasing) and how long each holds under analysis.
@@ -416,6 +435,7 @@ impl Default for CanaryStepsSpec {
 
 /// How a canary step's weight becomes traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum CanaryTraffic {
     /// A traffic router (a service mesh, an ingress, an ALB) sends exactly the step's
@@ -437,9 +457,11 @@ impl CanaryTraffic {
 
 /// One step of a progressive canary.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WeightStep {
     /// Percent of the layer's traffic on the new version, in (0, 100].
+    #[cfg_attr(test, schemars(example = 10))]
     pub weight: f64,
     /// How long the step holds (judged) before the next.
     #[serde(default = "WeightStep::default_pause")]
@@ -455,6 +477,7 @@ impl WeightStep {
 
 /// Knobs of Spinnaker's rolling red/black.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RollingRedBlackSpec {
     /// Percent of the old cluster's size (and traffic) the new one takes at each step;
@@ -572,6 +595,7 @@ impl<'de> serde::Deserialize<'de> for Count {
 
 /// Threshold analysis of the new version, interval by interval.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AnalysisSpec {
     /// Length of one check.
@@ -583,8 +607,10 @@ pub struct AnalysisSpec {
     /// Requests the new version must have served in an interval for a verdict.
     pub min_requests: u64,
     /// Highest error rate of the new version.
+    #[cfg_attr(test, schemars(range(min = 0, max = 1)))]
     pub max_error_rate: f64,
     /// Highest error rate above the baseline version's.
+    #[cfg_attr(test, schemars(range(min = 0, max = 1)))]
     pub max_error_rate_increase: f64,
     /// Highest p99 latency as a multiple of the baseline version's.
     pub max_latency_p99_ratio: f64,
@@ -594,12 +620,16 @@ pub struct AnalysisSpec {
     /// How a check decides: fixed thresholds, or a statistical comparison with the baseline.
     pub judge: JudgeKind,
     /// Mann-Whitney: confidence that a difference is real before it counts.
+    #[cfg_attr(test, schemars(extend("exclusiveMinimum" = 0.5, "exclusiveMaximum" = 1)))]
     pub confidence: f64,
     /// Mann-Whitney: relative increase over the baseline's median that is tolerated.
+    #[cfg_attr(test, schemars(range(min = 0, max = 10)))]
     pub tolerance: f64,
     /// Mann-Whitney: score (0–100) at or above which a check passes.
+    #[cfg_attr(test, schemars(range(min = 0, max = 100)))]
     pub pass_score: f64,
     /// Mann-Whitney: score below which a check fails (between: marginal, neither).
+    #[cfg_attr(test, schemars(range(min = 0, max = 100)))]
     pub marginal_score: f64,
     /// Mann-Whitney: length of one point of each metric's series.
     pub sample_interval: SimDuration,
@@ -607,6 +637,7 @@ pub struct AnalysisSpec {
 
 /// How an analysis check decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum JudgeKind {
     /// Limits on the error rate and p99 (absolute and relative to the baseline).

@@ -15,6 +15,7 @@ use crate::engine::{Rate, SimDuration};
 
 /// The traffic section.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrafficSpec {
     /// The layer outside requests arrive at.
@@ -39,15 +40,20 @@ pub struct TrafficSpec {
 
 /// Rate over the day: a cosine between the trough and the peak, × a weekend factor.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct DailyShape {
     /// Hour of the day (0–24) of the peak.
+    #[cfg_attr(test, schemars(range(min = 0), extend("exclusiveMaximum" = 24)))]
     pub peak_hour: f64,
     /// Lowest rate ÷ peak rate, in (0, 1].
+    #[cfg_attr(test, schemars(range(max = 1), extend("exclusiveMinimum" = 0)))]
     pub trough_ratio: f64,
     /// Multiplier on Saturdays and Sundays.
+    #[cfg_attr(test, schemars(range(max = 100), extend("exclusiveMinimum" = 0)))]
     pub weekend_factor: f64,
     /// Hours after Monday 00:00 at which the simulation starts (0–168).
+    #[cfg_attr(test, schemars(range(min = 0), extend("exclusiveMaximum" = 168)))]
     pub start: f64,
 }
 
@@ -64,6 +70,7 @@ impl Default for DailyShape {
 
 /// From `at` on, arrivals come at `rate`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RatePoint {
     /// When this rate begins.
@@ -74,6 +81,7 @@ pub struct RatePoint {
 
 /// The rate multiplied by `factor` for `duration` from `at`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Burst {
     /// Start.
@@ -81,16 +89,21 @@ pub struct Burst {
     /// Length.
     pub duration: SimDuration,
     /// Rate multiplier (> 0).
+    #[cfg_attr(test, schemars(range(max = 1000), extend("exclusiveMinimum" = 0)))]
+    #[cfg_attr(test, schemars(example = 3))]
     pub factor: f64,
 }
 
 /// `clients` extra requests at `layer`, spread uniformly over `spread` from `at`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Herd {
     /// When the herd starts.
     pub at: SimDuration,
     /// How many clients act.
+    #[cfg_attr(test, schemars(range(min = 1, max = super::limits::MAX_HERD_CLIENTS)))]
+    #[cfg_attr(test, schemars(example = 50000))]
     pub clients: u64,
     /// Over how long they act (0 = all at the same instant).
     #[serde(default)]
@@ -100,11 +113,13 @@ pub struct Herd {
     pub kind: HerdKind,
     /// The layer they call; the entry layer if omitted.
     #[serde(default)]
+    #[cfg_attr(test, schemars(example = &"middle"))]
     pub layer: Option<String>,
 }
 
 /// What sets a herd off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum HerdKind {
     /// Clients retrying together after errors.

@@ -1,14 +1,17 @@
 //! Statistics: one mean with its Student-t 95% interval ([`Estimate`]), batch means
 //! that make such intervals honest for correlated sequences, the special functions
-//! behind them, the Mann–Whitney test, and compact latency histograms. Nearly a leaf: it
-//! depends only on the engine's [`SimDuration`](crate::engine::SimDuration).
+//! behind them, the Mann–Whitney test, compact latency histograms, and numbers as
+//! reports show them (`Num`: never a negative zero). Nearly a leaf: it depends only on
+//! the engine's [`SimDuration`](crate::engine::SimDuration).
 
 mod batch_means;
 mod estimate;
 pub mod histogram;
 pub mod mann_whitney;
+mod shown;
 pub mod special;
 
 pub use batch_means::BatchMeans;
 pub use estimate::Estimate;
 pub use histogram::LatencyHistogram;
+pub(crate) use shown::{Num, plus_minus, without_negative_zero};

@@ -14,10 +14,21 @@ pub fn run_within_deadline(
     args: &[&str],
     deadline: Duration,
 ) -> (Option<i32>, String) {
+    run_within_deadline_to(program, args, Stdio::null(), deadline)
+}
+
+/// Runs `program args` with its stdout to `stdout` (e.g. a file), killing it if it
+/// outlives `deadline`: its exit code and stderr.
+pub fn run_within_deadline_to(
+    program: &str,
+    args: &[&str],
+    stdout: Stdio,
+    deadline: Duration,
+) -> (Option<i32>, String) {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

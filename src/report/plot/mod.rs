@@ -7,7 +7,8 @@
 //! (`rollsim sweep` with a `[report]`, [`sweep`]): metrics against the swept override.
 //!
 //! Each figure is a [`Drawing`] that draws itself on any plotters backend; [`write`]
-//! renders it twice, to SVG and to an RGB buffer encoded as PNG. Fonts are bundled
+//! renders it twice, to SVG and to an RGB buffer encoded as PNG; [`svg`] renders it to
+//! SVG text in memory, for the HTML report ([`crate::report::html`]) to inline. Fonts are bundled
 //! (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph` renderer) and PNGs are
 //! encoded with the `png` crate, so no system package is needed.
 
@@ -24,9 +25,9 @@ use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use comparison::plot_comparison;
-pub use plan::plot_plan;
-pub use rehearsal::plot_rehearsal;
+pub use comparison::{comparison_svgs, plot_comparison};
+pub use plan::{plan_svg, plot_plan};
+pub use rehearsal::{plot_rehearsal, rehearsal_svgs};
 pub use sweep::plot_sweep;
 
 const COLOURS: [RGBColor; 10] = [
@@ -115,6 +116,16 @@ fn write(stem: &Path, figure: &impl Drawing) -> Result<[PathBuf; 2], Error> {
         .map_err(Error::Failed)?;
     write_png(&png, &pixels, width, height).map_err(Error::Failed)?;
     Ok([svg, png])
+}
+
+/// `figure` as SVG text (an `<svg>` element with its size), for inlining in a page.
+fn svg(figure: &impl Drawing) -> Result<String, Error> {
+    register_fonts().map_err(Error::Failed)?;
+    let mut text = String::new();
+    figure
+        .draw(SVGBackend::with_string(&mut text, figure.size()).into_drawing_area())
+        .map_err(Error::Failed)?;
+    Ok(text)
 }
 
 fn register_fonts() -> Result<(), String> {

@@ -166,15 +166,15 @@ impl Drawing for PlanFigure<'_> {
             lanes
                 .draw_series(strategy.hours.iter().map(|h| {
                     let why = if h.safe {
-                        format!("p99 {:.0} ms", h.latency_p99_ms.mean)
+                        format!("p99: {:.0} ms", h.latency_p99_ms.mean)
                     } else if h.rolled_back_runs > 0 {
                         format!("rolled back {}/{}", h.rolled_back_runs, h.runs)
                     } else if h.availability.mean - h.availability.half_width_95.min(1.0)
                         < self.availability_target
                     {
-                        format!("{:.2}% ok", 100.0 * h.availability.mean)
+                        format!("{:.2} % ok", 100.0 * h.availability.mean)
                     } else {
-                        format!("p99 {:.0} ms", h.latency_p99_ms.mean)
+                        format!("p99: {:.0} ms", h.latency_p99_ms.mean)
                     };
                     Text::new(
                         why,
@@ -198,6 +198,26 @@ pub fn plot_plan(
     step: SimDuration,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, crate::Error> {
+    let figure = plan_figure(model, capacities, safe, step);
+    Ok(super::write(&dir.join("plan"), &figure)?.to_vec())
+}
+
+/// The plan's figure (as [`plot_plan`] draws it) as SVG text.
+pub fn plan_svg(
+    model: &Scenario,
+    capacities: &[(String, f64)],
+    safe: &[SafeHours],
+    step: SimDuration,
+) -> Result<String, crate::Error> {
+    super::svg(&plan_figure(model, capacities, safe, step))
+}
+
+fn plan_figure<'a>(
+    model: &Scenario,
+    capacities: &'a [(String, f64)],
+    safe: &'a [SafeHours],
+    step: SimDuration,
+) -> PlanFigure<'a> {
     let rate = model.traffic.rate.per_second();
     let traffic = (0..=24 * 12u32)
         .map(|i| {
@@ -215,13 +235,12 @@ pub fn plot_plan(
             (hour, rate * factor)
         })
         .collect();
-    let figure = PlanFigure {
+    PlanFigure {
         title: format!("{}: when the fleet can carry a rollout", model.name),
         traffic,
         capacities,
         safe,
         step_h: step.as_secs_f64() / 3600.0,
         availability_target: model.slo.availability,
-    };
-    Ok(super::write(&dir.join("plan"), &figure)?.to_vec())
+    }
 }

@@ -1,7 +1,11 @@
 //! The figure of one rehearsed rollout: four panels over time — instances per version,
 //! the rolled layer's traffic share per version, the entry layer's error rate, and its
 //! latency p50/p99 — with the rollout's phases shaded (launch and canary, bake,
-//! rollback).
+//! rollback). The judges show: every analysis check of the controller's timeline is a
+//! marker at its time on the instances panel (a green triangle passed, a red cross
+//! failed, grey no data or marginal), a failed check a dotted red line across every
+//! panel; the model's SLO is a dashed line on the entry layer's panels (the failed share
+//! that availability target allows, and the p99 target).
 //!
 //! # Size
 //! A line has at most [`MAX_POINTS`] points whatever the run's length: rates and
@@ -12,11 +16,13 @@
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{COLOURS, Drawing, drawing_failed};
+use crate::metrics::Slo;
 use crate::model::World;
-use crate::rollout::RolloutRecord;
+use crate::rollout::{CheckResult, RolloutRecord};
 use crate::stats::LatencyHistogram;
 
 const WIDTH: u32 = 1200;
@@ -48,9 +54,23 @@ struct Figure {
     p99: Vec<Option<f64>>,
     /// Shaded phases: (from min, to min, label, colour).
     phases: Vec<(f64, f64, &'static str, RGBColor)>,
+    /// The analysis checks: (at min, result).
+    checks: Vec<(f64, CheckResult)>,
+    /// The SLO: the failed share (%) its availability target allows, its p99 (ms).
+    slo_failed_pct: f64,
+    slo_p99_ms: f64,
 }
 
-fn figure(world: &World, record: &RolloutRecord) -> Figure {
+/// A check passed.
+const PASS: RGBColor = RGBColor(44, 160, 44);
+/// A check failed.
+const FAIL: RGBColor = RGBColor(214, 39, 40);
+/// A check without a verdict (no data, marginal).
+const UNDECIDED: RGBColor = RGBColor(127, 127, 127);
+/// The SLO's lines.
+const SLO: RGBColor = RGBColor(90, 90, 90);
+
+fn figure(world: &World, record: &RolloutRecord, slo: Slo) -> Figure {
     let layer = world.layer_id(&record.layer).expect("the record's layer");
     let seconds = world.observations().layers[0].len();
     let clusters = world.all_clusters_of(layer);
@@ -186,6 +206,13 @@ fn figure(world: &World, record: &RolloutRecord) -> Figure {
         p50,
         p99,
         phases,
+        checks: record
+            .checks()
+            .into_iter()
+            .map(|(at, result)| (at.as_secs_f64() / 60.0, result))
+            .collect(),
+        slo_failed_pct: 100.0 * (1.0 - slo.availability),
+        slo_p99_ms: slo.latency_p99.as_millis_f64(),
     }
 }
 
@@ -199,17 +226,25 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
         )
         .map_err(e)?;
     let panels = root.split_evenly((4, 1));
-    let bucket_x = |b: usize| (b * f.bucket_s) as f64 / 60.0;
     let max_instances = f
         .instances
         .iter()
         .flat_map(|(_, s)| s.iter().copied())
         .fold(1.0, f64::max)
+        * 1.25;
+    // The SLO's lines are always in range.
+    let max_latency = f.p99.iter().flatten().copied().fold(f.slo_p99_ms, f64::max) * 1.15;
+    let max_errors = f
+        .errors
+        .iter()
+        .copied()
+        .fold(f.slo_failed_pct.max(1.0), f64::max)
         * 1.15;
-    let max_latency = f.p99.iter().flatten().copied().fold(1.0, f64::max) * 1.15;
-    let max_errors = f.errors.iter().copied().fold(1.0, f64::max) * 1.15;
     let specs: [(&str, f64); 4] = [
-        ("instances of the rolled layer, by version", max_instances),
+        (
+            "instances of the rolled layer, by version; analysis checks",
+            max_instances,
+        ),
         (
             "share of the rolled layer's requests, by version (%)",
             105.0,
@@ -232,69 +267,9 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(e)?;
-        for (from, to, label, colour) in &f.phases {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(*from, 0.0), (*to, y_max)],
-                    colour.filled(),
-                )))
-                .map_err(e)?
-                .label(*label)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled())
-                });
-        }
-        let lines: Vec<Line> = match index {
-            0 => f
-                .instances
-                .iter()
-                .enumerate()
-                .map(|(i, (label, s))| {
-                    let points = s
-                        .iter()
-                        .enumerate()
-                        .map(|(t, v)| ((t * f.instances_s) as f64 / 60.0, *v))
-                        .collect();
-                    (label.clone(), points, COLOURS[i % COLOURS.len()])
-                })
-                .collect(),
-            1 => f
-                .shares
-                .iter()
-                .enumerate()
-                .map(|(i, (label, s))| {
-                    let points = s
-                        .iter()
-                        .enumerate()
-                        .map(|(b, v)| (bucket_x(b), *v))
-                        .collect();
-                    (label.clone(), points, COLOURS[i % COLOURS.len()])
-                })
-                .collect(),
-            2 => vec![(
-                "failed".into(),
-                f.errors
-                    .iter()
-                    .enumerate()
-                    .map(|(b, v)| (bucket_x(b), *v))
-                    .collect(),
-                COLOURS[1],
-            )],
-            _ => {
-                let series = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
-                    values
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
-                        .collect()
-                };
-                vec![
-                    ("p50".into(), series(&f.p50), COLOURS[0]),
-                    ("p99".into(), series(&f.p99), COLOURS[1]),
-                ]
-            }
-        };
-        for (label, points, colour) in lines {
+        draw_phases(&mut chart, f, y_max)?;
+        draw_failed_checks(&mut chart, f, y_max)?;
+        for (label, points, colour) in lines(f, index) {
             chart
                 .draw_series(LineSeries::new(points, colour.stroke_width(2)))
                 .map_err(e)?
@@ -303,9 +278,185 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
                     PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
                 });
         }
+        match index {
+            0 => draw_checks(&mut chart, f, y_max)?,
+            2 => draw_slo(
+                &mut chart,
+                f,
+                f.slo_failed_pct,
+                format!(
+                    "SLO: at most {} % failed per minute",
+                    trim(f.slo_failed_pct)
+                ),
+            )?,
+            3 => draw_slo(
+                &mut chart,
+                f,
+                f.slo_p99_ms,
+                format!("SLO: p99 at most {} ms per minute", trim(f.slo_p99_ms)),
+            )?,
+            _ => {}
+        }
         super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present().map_err(e)
+}
+
+/// A chart of one panel: minutes against a value.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The rollout's phases, shaded over the panel's height.
+fn draw_phases<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    f: &Figure,
+    y_max: f64,
+) -> Result<(), String> {
+    for &(from, to, label, colour) in &f.phases {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(from, 0.0), (to, y_max)],
+                colour.filled(),
+            )))
+            .map_err(drawing_failed)?
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
+    }
+    Ok(())
+}
+
+/// A dotted red line over the panel's height at each failed check.
+fn draw_failed_checks<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    f: &Figure,
+    y_max: f64,
+) -> Result<(), String> {
+    for (at, _) in f.checks.iter().filter(|(_, r)| *r == CheckResult::Fail) {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(*at, 0.0), (*at, y_max)],
+                3,
+                4,
+                FAIL.mix(0.8).stroke_width(1),
+            ))
+            .map_err(drawing_failed)?;
+    }
+    Ok(())
+}
+
+/// Each check as a marker near the top of the panel, one legend entry per result met.
+fn draw_checks<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    f: &Figure,
+    y_max: f64,
+) -> Result<(), String> {
+    let y = y_max * 0.93;
+    for result in CheckResult::ALL {
+        let times: Vec<f64> = f
+            .checks
+            .iter()
+            .filter(|(_, r)| *r == result)
+            .map(|(at, _)| *at)
+            .collect();
+        if times.is_empty() {
+            continue;
+        }
+        let label = format!("check: {}", result.name());
+        let drawn = match result {
+            CheckResult::Pass => chart.draw_series(
+                times
+                    .iter()
+                    .map(|t| TriangleMarker::new((*t, y), 7, PASS.filled())),
+            ),
+            CheckResult::Fail => chart.draw_series(
+                times
+                    .iter()
+                    .map(|t| Cross::new((*t, y), 6, FAIL.stroke_width(3))),
+            ),
+            _ => chart.draw_series(
+                times
+                    .iter()
+                    .map(|t| Circle::new((*t, y), 5, UNDECIDED.filled())),
+            ),
+        };
+        let entry = drawn.map_err(drawing_failed)?.label(label);
+        match result {
+            CheckResult::Pass => {
+                entry.legend(|(x, y)| TriangleMarker::new((x + 7, y), 6, PASS.filled()))
+            }
+            CheckResult::Fail => {
+                entry.legend(|(x, y)| Cross::new((x + 7, y), 5, FAIL.stroke_width(3)))
+            }
+            _ => entry.legend(|(x, y)| Circle::new((x + 7, y), 4, UNDECIDED.filled())),
+        };
+    }
+    Ok(())
+}
+
+/// The SLO's `limit` as a dashed line over the whole run.
+fn draw_slo<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    f: &Figure,
+    limit: f64,
+    label: String,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(0.0, limit), (f.minutes, limit)],
+            10,
+            6,
+            SLO.stroke_width(2),
+        ))
+        .map_err(drawing_failed)?
+        .label(label)
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], SLO.stroke_width(2)));
+    Ok(())
+}
+
+/// A number without trailing zeros: 0.1, 250, 99.95.
+fn trim(x: f64) -> String {
+    let text = format!("{x:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The lines of panel `index`.
+fn lines(f: &Figure, index: usize) -> Vec<Line> {
+    let bucket_x = |b: usize| (b * f.bucket_s) as f64 / 60.0;
+    let by_version = |series: &[(String, Vec<f64>)], x: &dyn Fn(usize) -> f64| -> Vec<Line> {
+        series
+            .iter()
+            .enumerate()
+            .map(|(i, (label, s))| {
+                let points = s.iter().enumerate().map(|(t, v)| (x(t), *v)).collect();
+                (label.clone(), points, COLOURS[i % COLOURS.len()])
+            })
+            .collect()
+    };
+    match index {
+        0 => by_version(&f.instances, &|t| (t * f.instances_s) as f64 / 60.0),
+        1 => by_version(&f.shares, &bucket_x),
+        2 => vec![(
+            "failed".into(),
+            f.errors
+                .iter()
+                .enumerate()
+                .map(|(b, v)| (bucket_x(b), *v))
+                .collect(),
+            COLOURS[1],
+        )],
+        _ => {
+            let series = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(b, v)| v.map(|v| (bucket_x(b), v)))
+                    .collect()
+            };
+            vec![
+                ("p50".into(), series(&f.p50), COLOURS[0]),
+                ("p99".into(), series(&f.p99), COLOURS[1]),
+            ]
+        }
+    }
 }
 
 impl Drawing for Figure {
@@ -318,16 +469,29 @@ impl Drawing for Figure {
 }
 
 /// Writes one figure per rollout of the rehearsal into `dir` (`rollout-K-LAYER.svg` and
-/// `.png`); returns the files written.
+/// `.png`), with `slo`'s lines; returns the files written.
 pub fn plot_rehearsal(
     world: &World,
     records: &[RolloutRecord],
+    slo: Slo,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, crate::Error> {
     let mut written = Vec::new();
     for (k, record) in records.iter().enumerate() {
         let stem = dir.join(format!("rollout-{}-{}", k + 1, record.layer));
-        written.extend(super::write(&stem, &figure(world, record))?);
+        written.extend(super::write(&stem, &figure(world, record, slo))?);
     }
     Ok(written)
+}
+
+/// The figure of each rollout of the rehearsal as SVG text, in order.
+pub fn rehearsal_svgs(
+    world: &World,
+    records: &[RolloutRecord],
+    slo: Slo,
+) -> Result<Vec<String>, crate::Error> {
+    records
+        .iter()
+        .map(|record| super::svg(&figure(world, record, slo)))
+        .collect()
 }

@@ -1,6 +1,16 @@
 //! The figure of a sweep's summary: one panel per metric, the swept override on the x
 //! axis, one line per series (the other overrides' values), each point the mean over
 //! its runs with its 95% interval as an error bar; one figure per facet value.
+//!
+//! # Telling series apart
+//! Series that overlap or are equal (every strategy at 0 failed requests, every canary
+//! rolled back in 10 of 10 runs) must still show: each series has its own colour,
+//! marker shape (circle, triangle, square, cross) and line (solid or dashed), and is
+//! shifted a little along x (a fraction of the axis, the same in every panel), so its
+//! error bars stand beside the others' instead of on them. Error bars are thin, with
+//! caps; an interval is never drawn past its metric's bounds (shares and availability
+//! within 0–1, durations, latencies, ratios and counts of requests not below zero).
+//! Captions carry the unit.
 
 use std::path::{Path, PathBuf};
 
@@ -22,8 +32,8 @@ struct SweepFigure {
     log_x: bool,
     /// Names of x's values when they are not numbers (x is then their index).
     categories: Option<Vec<String>>,
-    /// Per metric: its caption and its lines.
-    panels: Vec<(String, Vec<Series>)>,
+    /// Per metric: its caption, its bounds and its lines.
+    panels: Vec<Panel>,
 }
 
 impl SweepFigure {
@@ -31,7 +41,7 @@ impl SweepFigure {
     /// its place here, the same in every panel (some panels lack some series).
     fn series(&self) -> Vec<&str> {
         let mut labels: Vec<&str> = Vec::new();
-        for (_, lines) in &self.panels {
+        for (_, _, lines) in &self.panels {
             for (label, _) in lines {
                 if !labels.contains(&label.as_str()) {
                     labels.push(label);
@@ -51,7 +61,7 @@ impl SweepFigure {
             if label.is_empty() {
                 continue; // a single unnamed series needs no legend
             }
-            let width = 40 + 8 * label.chars().count() as i32;
+            let width = 56 + 8 * label.chars().count() as i32;
             if x > 20 && x + width > WIDTH as i32 - 20 {
                 (x, y) = (20, y + LEGEND_ROW);
             }
@@ -89,126 +99,254 @@ impl Drawing for SweepFigure {
             )
             .map_err(e)?;
         // One legend for every panel, in a strip under the title: the series are the
-        // same in each panel, in the same colours.
+        // same in each panel, in the same colours and shapes.
         let placed = self.legend();
         let strip_height = legend_height(&placed);
         let (strip, root) = root.split_vertically(strip_height);
         for (i, label, (x, y)) in placed {
-            let colour = COLOURS[i % COLOURS.len()];
-            strip
-                .draw(&Rectangle::new(
-                    [(x, y + 1), (x + 14, y + 13)],
-                    colour.filled(),
-                ))
-                .map_err(e)?;
+            let look = Look::of(i);
+            let mid = y + 7;
+            let line = [(x, mid), (x + 28, mid)];
+            if look.dashed {
+                strip
+                    .draw(&PathElement::new(
+                        [line[0], (x + 8, mid)],
+                        look.colour.stroke_width(2),
+                    ))
+                    .map_err(e)?;
+                strip
+                    .draw(&PathElement::new(
+                        [(x + 20, mid), line[1]],
+                        look.colour.stroke_width(2),
+                    ))
+                    .map_err(e)?;
+            } else {
+                strip
+                    .draw(&PathElement::new(line, look.colour.stroke_width(2)))
+                    .map_err(e)?;
+            }
+            look.mark(&strip, (x + 14, mid))?;
             strip
                 .draw(&Text::new(
                     label,
-                    (x + 20, y),
+                    (x + 34, y),
                     ("sans-serif", 14).into_font(),
                 ))
                 .map_err(e)?;
         }
         let rows = self.panels.len().div_ceil(2).max(1);
         let areas = root.split_evenly((rows, 2));
-        let to_x = |x: f64| if self.log_x { x.max(1e-9).log10() } else { x };
-        for (area, (caption, lines)) in areas.iter().zip(&self.panels) {
-            let xs = lines.iter().flat_map(|(_, p)| p.iter().map(|q| to_x(q.0)));
-            let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                (a.min(x), b.max(x))
-            });
-            if !x_min.is_finite() {
-                continue;
-            }
-            let pad = if self.categories.is_some() {
-                0.6
-            } else {
-                ((x_max - x_min) * 0.05).max(0.05)
-            };
-            let ys = lines
-                .iter()
-                .flat_map(|(_, p)| p.iter().flat_map(|q| [q.2, q.3]));
-            let (y_min, y_max) = ys.fold((0.0f64, f64::NEG_INFINITY), |(a, b), y| {
-                (a.min(y), b.max(y))
-            });
-            let y_max = if y_max - y_min < 1e-9 {
-                y_min + 1.0
-            } else {
-                y_max
-            };
-            let y_pad = (y_max - y_min) * 0.08;
-            let mut chart = ChartBuilder::on(area)
-                .caption(caption, ("sans-serif", 16))
-                .margin(10)
-                .x_label_area_size(35)
-                .y_label_area_size(70)
-                .build_cartesian_2d(
-                    (x_min - pad)..(x_max + pad),
-                    (y_min - y_pad)..(y_max + y_pad),
-                )
-                .map_err(e)?;
-            let log_x = self.log_x;
-            chart
-                .configure_mesh()
-                .x_desc(self.x_label.as_str())
-                .x_labels(self.categories.as_ref().map_or(10, |c| c.len() * 2 + 1))
-                .x_label_formatter(&|x| {
-                    if let Some(names) = &self.categories {
-                        let i = x.round();
-                        return if (x - i).abs() < 1e-6 && i >= 0.0 {
-                            names.get(i as usize).cloned().unwrap_or_default()
-                        } else {
-                            String::new()
-                        };
-                    }
-                    let v = if log_x { 10f64.powf(*x) } else { *x };
-                    if v.abs() >= 100.0 || (v - v.round()).abs() < 1e-9 {
-                        format!("{v:.0}")
-                    } else {
-                        format!("{v:.2}")
-                    }
-                })
-                .y_label_formatter(&|y| compact(*y))
-                .label_style(("sans-serif", 12))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()
-                .map_err(e)?;
-            let categorical = self.categories.is_some();
-            let series = self.series();
-            for (i, (label, points)) in lines.iter().enumerate() {
-                let k = series.iter().position(|l| l == label).unwrap_or(i);
-                let colour = COLOURS[k % COLOURS.len()];
-                // Categories: the series side by side at each category, no lines between
-                // categories (they have no order to follow).
-                let dodge = if categorical {
-                    (k as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.12
-                } else {
-                    0.0
-                };
-                let at = |x: f64| to_x(x) + dodge;
-                if !categorical {
-                    chart
-                        .draw_series(LineSeries::new(
-                            points.iter().map(|p| (at(p.0), p.1)),
-                            colour.stroke_width(2),
-                        ))
-                        .map_err(e)?;
-                }
-                chart
-                    .draw_series(
-                        points
-                            .iter()
-                            .map(|p| Circle::new((at(p.0), p.1), 4, colour.filled())),
-                    )
-                    .map_err(e)?;
-                chart
-                    .draw_series(points.iter().map(|p| {
-                        PathElement::new([(at(p.0), p.2), (at(p.0), p.3)], colour.stroke_width(2))
-                    }))
-                    .map_err(e)?;
-            }
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            self.draw_panel(area, panel)?;
         }
         root.present().map_err(e)
+    }
+}
+
+/// How one series looks: its colour, marker and line.
+#[derive(Clone, Copy)]
+struct Look {
+    colour: RGBColor,
+    /// 0 circle, 1 triangle, 2 square, 3 cross.
+    shape: usize,
+    dashed: bool,
+}
+
+impl Look {
+    /// The look of the `k`-th series: colours cycle over ten, shapes over four and
+    /// lines over two (four solid, four dashed), so the first eight series differ in
+    /// colour and in shape or line, and no two of the first 40 look alike.
+    fn of(k: usize) -> Look {
+        Look {
+            colour: COLOURS[k % COLOURS.len()],
+            shape: k % 4,
+            dashed: (k / 4) % 2 == 1,
+        }
+    }
+
+    /// Draws the marker at `at` (pixels) on `area`.
+    fn mark<DB: DrawingBackend, C: plotters::coord::CoordTranslate>(
+        &self,
+        area: &DrawingArea<DB, C>,
+        at: C::From,
+    ) -> Result<(), String>
+    where
+        C::From: Clone,
+    {
+        let e = drawing_failed::<DB::ErrorType>;
+        let fill = self.colour.filled();
+        match self.shape {
+            0 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 5, fill))),
+            1 => area.draw(&(EmptyElement::at(at) + TriangleMarker::new((0, 0), 6, fill))),
+            2 => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-4, -4), (4, 4)], fill))),
+            _ => area
+                .draw(&(EmptyElement::at(at) + Cross::new((0, 0), 5, self.colour.stroke_width(3)))),
+        }
+        .map_err(e)
+    }
+}
+
+/// A panel: its caption, its metric's bounds and its lines.
+type Panel = (String, (f64, f64), Vec<Series>);
+
+impl SweepFigure {
+    /// The x axis of `lines` (transformed, padded), or `None` if they have no point.
+    fn x_range(&self, lines: &[Series]) -> Option<(f64, f64)> {
+        let xs = lines
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|q| self.to_x(q.0)));
+        let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        if !x_min.is_finite() {
+            return None;
+        }
+        let pad = if self.categories.is_some() {
+            0.6
+        } else {
+            ((x_max - x_min) * 0.05).max(0.05)
+        };
+        Some((x_min - pad, x_max + pad))
+    }
+
+    fn to_x(&self, x: f64) -> f64 {
+        if self.log_x { x.max(1e-9).log10() } else { x }
+    }
+
+    /// The tick label of x.
+    fn x_tick(&self, x: f64) -> String {
+        if let Some(names) = &self.categories {
+            let i = x.round();
+            return if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            };
+        }
+        let v = if self.log_x { 10f64.powf(x) } else { x };
+        if v.abs() >= 100.0 || (v - v.round()).abs() < 1e-9 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    }
+
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        (caption, bounds, lines): &Panel,
+    ) -> Result<(), String> {
+        let e = drawing_failed::<DB::ErrorType>;
+        let Some((x_low, x_high)) = self.x_range(lines) else {
+            return Ok(());
+        };
+        let clip = |y: f64| y.clamp(bounds.0, bounds.1);
+        let ys = lines
+            .iter()
+            .flat_map(|(_, p)| p.iter().flat_map(|q| [clip(q.2), clip(q.3)]));
+        let (y_min, y_max) = ys.fold((0.0f64, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+        let y_max = if y_max - y_min < 1e-9 {
+            y_min + 1.0
+        } else {
+            y_max
+        };
+        let y_pad = (y_max - y_min) * 0.08;
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x_low..x_high, (y_min - y_pad)..(y_max + y_pad))
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .x_labels(self.categories.as_ref().map_or(10, |c| c.len() * 2 + 1))
+            .x_label_formatter(&|x| self.x_tick(*x))
+            .y_label_formatter(&|y| compact(*y))
+            .label_style(("sans-serif", 12))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(e)?;
+        let series = self.series();
+        // Between neighbouring series along x: a category's width shared out, or a
+        // 0.6% of a numeric axis.
+        let step = if self.categories.is_some() {
+            0.6 / series.len().max(1) as f64
+        } else {
+            (x_high - x_low) * 0.006
+        };
+        for (i, (label, points)) in lines.iter().enumerate() {
+            let k = series.iter().position(|l| l == label).unwrap_or(i);
+            let look = Look::of(k);
+            let dodge = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * step;
+            let at = |x: f64| self.to_x(x) + dodge;
+            let style = look.colour.stroke_width(2);
+            // Categories have no order to follow: no lines between them.
+            if self.categories.is_none() {
+                let path = points.iter().map(|p| (at(p.0), p.1));
+                if look.dashed {
+                    chart.draw_series(DashedLineSeries::new(path, 8, 5, style))
+                } else {
+                    chart.draw_series(LineSeries::new(path, style))
+                }
+                .map_err(e)?;
+            }
+            let bar = look.colour.mix(0.85).stroke_width(1);
+            for p in points {
+                let (x, low, high) = (at(p.0), clip(p.2), clip(p.3));
+                let cap =
+                    |y: f64| EmptyElement::at((x, y)) + PathElement::new([(-4, 0), (4, 0)], bar);
+                chart
+                    .plotting_area()
+                    .draw(&PathElement::new([(x, low), (x, high)], bar))
+                    .map_err(e)?;
+                chart.plotting_area().draw(&cap(low)).map_err(e)?;
+                chart.plotting_area().draw(&cap(high)).map_err(e)?;
+                look.mark(chart.plotting_area(), (x, p.1))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The caption of `metric`'s panel, with its unit (as the results give it).
+fn caption(metric: &str) -> String {
+    const SECONDS: [&str; 5] = [
+        "switch_latency",
+        "switch_latency_full",
+        "rollout_duration",
+        "detection_time",
+        "restore_time",
+    ];
+    let (name, unit) = match metric {
+        "promoted" | "rolled_back" => (metric, "share of runs"),
+        "availability" => (metric, "share of requests"),
+        "extra_instance_hours" => (metric, "h"),
+        "minutes_in_slo_breach" => (metric, "min"),
+        "failed_requests" | "bad_version_requests" => (metric, "requests"),
+        m if m.ends_with("_ratio") => (m, "×"),
+        m if SECONDS.contains(&m) => (m, "s"),
+        m => match m.strip_suffix("_ms") {
+            Some(name) => (name, "ms"),
+            None => return m.to_string(),
+        },
+    };
+    format!("{name} ({unit})")
+}
+
+/// The values `metric` can take: shares within 0–1; durations, latencies, ratios and
+/// counts not below zero; differences with a baseline (failed requests, extra
+/// instance-hours and cost) anywhere.
+fn bounds(metric: &str) -> (f64, f64) {
+    match metric {
+        "promoted" | "rolled_back" | "availability" => (0.0, 1.0),
+        "failed_requests" | "extra_instance_hours" | "extra_cost" => {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        }
+        _ => (0.0, f64::INFINITY),
     }
 }
 
@@ -332,11 +470,7 @@ pub fn plot_sweep(
                 for (_, points) in &mut lines {
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 }
-                let caption = match metric.as_str() {
-                    "promoted" | "rolled_back" => format!("{metric} (share of runs)"),
-                    _ => metric.clone(),
-                };
-                (caption, lines)
+                (caption(metric), bounds(metric), lines)
             })
             .collect();
         let (title, stem) = match &facet {
@@ -390,4 +524,43 @@ fn file_safe(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_carry_units_apart_from_the_name() {
+        assert_eq!(caption("latency_p99_ms"), "latency_p99 (ms)");
+        assert_eq!(caption("rollout_duration"), "rollout_duration (s)");
+        assert_eq!(caption("rolled_back"), "rolled_back (share of runs)");
+        assert_eq!(caption("peak_instances_ratio"), "peak_instances_ratio (×)");
+        assert_eq!(caption("failed_requests"), "failed_requests (requests)");
+    }
+
+    #[test]
+    fn shares_are_bounded_by_zero_and_one_and_durations_by_zero() {
+        assert_eq!(bounds("rolled_back"), (0.0, 1.0));
+        assert_eq!(bounds("detection_time"), (0.0, f64::INFINITY));
+        assert_eq!(bounds("failed_requests").0, f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn the_first_series_differ_in_colour_and_shape_or_line() {
+        for a in 0..8 {
+            for b in 0..a {
+                let (x, y) = (Look::of(a), Look::of(b));
+                assert!(x.colour != y.colour);
+                assert!(x.shape != y.shape || x.dashed != y.dashed, "{a} and {b}");
+            }
+        }
+        for a in 0..40 {
+            for b in 0..a {
+                let (x, y) = (Look::of(a), Look::of(b));
+                let alike = x.colour == y.colour && x.shape == y.shape && x.dashed == y.dashed;
+                assert!(!alike, "{a} and {b}");
+            }
+        }
+    }
 }

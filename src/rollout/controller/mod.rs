@@ -544,15 +544,18 @@ impl Controller {
         let Some(judge) = self.judge.as_mut() else {
             return true;
         };
-        match judge.observe(obs.now, &obs.metrics) {
+        let judgment = judge.observe(obs.now, &obs.metrics);
+        // Every check's note says what it measured, whatever it found.
+        let measured = judge.measured().to_string();
+        match judgment {
             Judgment::Quiet => true,
             Judgment::Checked(verdict) => {
-                let text = format!("{phase} check: {}", describe(&verdict));
+                let text = format!("{phase} check: {} — {measured}", describe(&verdict));
                 self.note(d, obs.now, text);
                 true
             }
             Judgment::Abort(verdict) => {
-                let text = format!("{phase} check: {}", describe(&verdict));
+                let text = format!("{phase} check: {} — {measured}", describe(&verdict));
                 self.note(d, obs.now, text);
                 self.record.abort_reason = Some(describe(&verdict));
                 false

@@ -102,7 +102,8 @@ impl Controller {
             }
             return;
         }
-        self.record.switched_at = Some(now);
+        // A canary whose last step put 100% on the new version switched then.
+        self.record.switched_at.get_or_insert(now);
         if self.spec.strategy == Strategy::Canary {
             d.commands.push(Command::SetWeight {
                 version: new,

@@ -112,6 +112,10 @@ impl Controller {
                         version: old,
                         weight: Some(100.0 - percent),
                     });
+                    if percent >= 100.0 {
+                        // The command that puts all traffic on the new version.
+                        self.record.switched_at.get_or_insert(now);
+                    }
                     self.note(
                         d,
                         now,
@@ -174,7 +178,8 @@ impl Controller {
             }
             _ => {
                 // Rolling red/black at 100%: the old cluster is disabled, then bake.
-                self.record.switched_at = Some(now);
+                // The switch is this, or the 100% step before it if there was one.
+                self.record.switched_at.get_or_insert(now);
                 d.commands.push(Command::Disable { version: old });
                 for version in [old, new] {
                     d.commands.push(Command::SetWeight {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::engine::SimDuration;
 use crate::scenario::layer::LayerSpec;
 use crate::scenario::limits::*;
+use crate::scenario::noise::{MAX_SPELL_EVERY, NoiseSpec};
 
 use super::{Checker, ToSegment, check_dist, names};
 
@@ -88,6 +89,9 @@ pub(super) fn check_layers(c: &mut Checker, layers: &BTreeMap<String, LayerSpec>
         }
         check_client(c, l, n, layer);
         check_balancer(c, l, n, layer);
+        if let Some(noise) = &layer.noise {
+            check_noise(c, l, n, noise);
+        }
         if layer.calls.len() > MAX_LIST_LEN {
             c.fail(&[l, n, &"calls"], format!("at most {MAX_LIST_LEN} calls"));
         }
@@ -316,4 +320,57 @@ fn find_cycle(layers: &BTreeMap<String, LayerSpec>) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// A layer's background noise: probabilities, a spell that does something, gaps and
+/// lengths in range.
+fn check_noise(c: &mut Checker, l: &dyn ToSegment, n: &dyn ToSegment, noise: &NoiseSpec) {
+    let o: &dyn ToSegment = &"noise";
+    let p = noise.error_rate;
+    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+        c.fail(
+            &[l, n, o, &"error_rate"],
+            format!("must be a probability in [0, 1], got {p}"),
+        );
+    }
+    let Some(spells) = &noise.spells else {
+        return;
+    };
+    let s: &dyn ToSegment = &"spells";
+    let p = spells.error_rate;
+    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+        c.fail(
+            &[l, n, o, s, &"error_rate"],
+            format!("must be a probability in [0, 1], got {p}"),
+        );
+    }
+    let factor = spells.latency_factor;
+    if !(factor.is_finite() && (0.01..=1000.0).contains(&factor)) {
+        c.fail(
+            &[l, n, o, s, &"latency_factor"],
+            format!("must be a service-time multiplier between 0.01 and 1000, got {factor}"),
+        );
+    }
+    if spells.error_rate == 0.0 && factor == 1.0 {
+        c.fail(
+            &[l, n, o, s],
+            "a spell that does nothing: give it an error_rate above 0 or a latency_factor other than 1",
+        );
+    }
+    if spells.every.is_zero() || spells.every > MAX_SPELL_EVERY {
+        c.fail(
+            &[l, n, o, s, &"every"],
+            format!(
+                "the mean gap between an instance's spells must be between 1ns and {MAX_SPELL_EVERY}, got {}",
+                spells.every
+            ),
+        );
+    }
+    if spells.length.mean().is_zero() {
+        c.fail(
+            &[l, n, o, s, &"length"],
+            "a spell must last: give it a positive length",
+        );
+    }
+    check_dist(c, &[l, n, o, s, &"length"], &spells.length);
 }
