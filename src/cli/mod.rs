@@ -19,6 +19,7 @@ mod live;
 mod lock;
 mod model_source;
 mod plan;
+mod plan_canary;
 mod progress;
 mod queue;
 mod run;

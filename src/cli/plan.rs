@@ -20,7 +20,10 @@ use crate::scenario::limits::MAX_SETTING_DURATION;
 use crate::scenario::overrides::Override;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct PlanArgs {
+    #[command(subcommand)]
+    what: Option<Box<PlanWhat>>,
     /// The model file (TOML); the built-in netflix-2011 model if omitted.
     model: Option<PathBuf>,
     /// The entry layer's p99 target (default: the model's `slo.latency_p99`).
@@ -68,7 +71,18 @@ pub(crate) struct PlanArgs {
     quiet: bool,
 }
 
+/// What else `plan` plans than fleets and rollouts.
+#[derive(Debug, clap::Subcommand)]
+enum PlanWhat {
+    /// Plan the canary: the smallest canary, the shortest duration and the judge that
+    /// catch the regressions named with the power asked, at a false-alarm rate allowed.
+    Canary(super::plan_canary::PlanCanaryArgs),
+}
+
 pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
+    if let Some(PlanWhat::Canary(canary)) = args.what.as_deref() {
+        return super::plan_canary::run(canary);
+    }
     // Nothing is kept until the end: Ctrl-C stops at once (exit 130).
     super::interrupt::exit_at_once();
     let (mut model, file, import) = super::model_source::load_noting_import(

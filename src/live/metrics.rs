@@ -179,6 +179,7 @@ mod tests {
                 abort_reason: None,
                 rollback_path: None,
                 finished_at: Some(at(5000).into()),
+                judged_from: Vec::new(),
                 outcome: Outcome::Promoted,
                 timeline: Vec::new(),
             },

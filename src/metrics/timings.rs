@@ -118,6 +118,7 @@ mod tests {
             abort_reason: None,
             rollback_path: None,
             finished_at: Some(Instant::from_millis(950_000)),
+            judged_from: Vec::new(),
             outcome: Outcome::Promoted,
             timeline: Vec::new(),
         }

@@ -3,6 +3,7 @@
 //! ([`sweep`]), fleet sizing by simulation ([`capacity`]), advice on how to roll
 //! ([`recommend`]) and when ([`windows`]).
 
+pub mod canary;
 pub mod capacity;
 pub mod compare;
 pub(crate) mod fingerprint;

@@ -151,7 +151,7 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
 }
 
 /// Wilson's 95% score interval for `hits` of `n`.
-fn wilson(hits: usize, n: usize) -> (f64, f64) {
+pub(crate) fn wilson(hits: usize, n: usize) -> (f64, f64) {
     let z = 1.959_964;
     let (n, p) = (n as f64, hits as f64 / n as f64);
     let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);

@@ -59,12 +59,12 @@ pub const ADVANCE_STEP: SimDuration = SimDuration::from_secs(10);
 
 /// Runs `scenario` with its rollouts to the end.
 pub fn rehearse(scenario: &Scenario) -> Rehearsal {
-    rehearse_with(scenario, false, &|_| {})
+    rehearse_with(scenario, Until::End, &|_| {})
 }
 
 /// [`rehearse`], telling `on_advance` how far it got as it goes.
 pub fn rehearse_reporting(scenario: &Scenario, on_advance: OnAdvance<'_>) -> Rehearsal {
-    rehearse_with(scenario, false, on_advance)
+    rehearse_with(scenario, Until::End, on_advance)
 }
 
 /// Runs `scenario` with its rollouts and, in parallel, the same scenario and seed without
@@ -110,14 +110,43 @@ fn advance(world: &mut World, horizon: SimTime, on_advance: OnAdvance<'_>) {
 /// Runs `scenario` with its rollouts until every rollout has finished (or the run
 /// ends): for questions about the rollouts alone, without the rest of the run.
 pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {
-    rehearse_with(scenario, true, &|_| {})
+    rehearse_with(scenario, Until::Done, &|_| {})
 }
 
-fn rehearse_with(
-    scenario: &Scenario,
-    stop_when_done: bool,
-    on_advance: OnAdvance<'_>,
-) -> Rehearsal {
+/// Runs `scenario` with its rollouts until the first rollout's first judged phase has
+/// been judged for `judged_for` (or the run ends): what a judge would have seen in a
+/// phase that long, for replaying other judges over it ([`crate::plan::canary`]).
+pub(crate) fn rehearse_judged_for(scenario: &Scenario, judged_for: SimDuration) -> Rehearsal {
+    rehearse_with(scenario, Until::JudgedFor(judged_for), &|_| {})
+}
+
+/// When a rehearsal stops.
+#[derive(Clone, Copy)]
+enum Until {
+    /// At the end of the run.
+    End,
+    /// When every rollout has finished (or the run ends).
+    Done,
+    /// When the first rollout's first judged phase has lasted this long.
+    JudgedFor(SimDuration),
+}
+
+/// The moment `until` asks to stop at, once it is known.
+fn stop_at(until: Until, slots: &[Slot]) -> Option<SimTime> {
+    let Until::JudgedFor(judged_for) = until else {
+        return None;
+    };
+    let first = slots
+        .first()?
+        .controller
+        .as_ref()?
+        .record()
+        .judged_from
+        .first()?;
+    Some(SimTime::from(*first) + judged_for)
+}
+
+fn rehearse_with(scenario: &Scenario, until: Until, on_advance: OnAdvance<'_>) -> Rehearsal {
     let mut world = World::new(scenario);
     let mut slots: Vec<Slot> = scenario
         .rollouts
@@ -140,12 +169,17 @@ fn rehearse_with(
         })
         .collect();
     loop {
+        let stop = stop_at(until, &slots);
+        if stop.is_some_and(|t| world.now() >= t) {
+            break;
+        }
         let next = slots.iter().filter_map(|s| s.wake_at).min();
+        let next = next.map(|t| stop.map_or(t, |stop| t.min(stop)));
         let Some(next) = next.filter(|t| *t <= world.end()) else {
             let all_done = slots
                 .iter()
                 .all(|s| s.controller.as_ref().is_some_and(Controller::is_done));
-            if !(stop_when_done && all_done) {
+            if !(matches!(until, Until::Done) && all_done) {
                 let end = world.end();
                 advance(&mut world, end, on_advance);
             }
@@ -274,7 +308,7 @@ fn versions(world: &World, layer: LayerId) -> Vec<VersionState> {
 }
 
 /// What each version's instances did in the windows `[from_s, to_s)`.
-fn metrics(
+pub(crate) fn metrics(
     world: &World,
     layer: LayerId,
     from_s: usize,

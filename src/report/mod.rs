@@ -4,6 +4,7 @@
 //! - [`run_summary`]: the per-layer table of `rollsim run`, and its JSON form.
 //! - [`series`]: the per-second series of a run as CSV (`run --series`).
 //! - [`rollout`]: the rollout metrics and the controller's timeline.
+//! - [`canary`]: the canary plan: recommendation, power by size and duration.
 //! - [`compare`]: strategies side by side with intervals and paired differences.
 //! - [`plan`]: fleet sizes, rollout costs and advice, safe hours.
 //! - [`plot`]: figures of rehearsals, comparisons and plans (SVG and PNG).
@@ -12,6 +13,7 @@
 //! - `versus` (with the `live` feature): a live run beside the simulator's runs of the
 //!   same model (`live --vs-sim`).
 
+pub mod canary;
 pub mod compare;
 pub mod html;
 pub mod model_summary;

@@ -136,6 +136,9 @@ pub struct RolloutRecord {
     pub rollback_path: Option<RollbackPath>,
     /// When it reached its final state.
     pub finished_at: Option<Instant>,
+    /// When each judged phase began (a canary, a step, a bake), in order: the moment
+    /// its judge started counting (its warm-up `delay` included).
+    pub judged_from: Vec<Instant>,
     /// How it ended.
     pub outcome: Outcome,
     /// Every decision, in order.
@@ -172,6 +175,7 @@ mod tests {
             abort_reason: None,
             rollback_path: None,
             finished_at: None,
+            judged_from: Vec::new(),
             outcome: Outcome::InProgress,
             timeline: vec![
                 (at(1), "canary check: pass".into()),

@@ -136,6 +136,7 @@ impl Controller {
                 abort_reason: None,
                 rollback_path: None,
                 finished_at: None,
+                judged_from: Vec::new(),
                 outcome: Outcome::InProgress,
                 timeline: Vec::new(),
             },
@@ -265,6 +266,7 @@ impl Controller {
     /// Starts judging the new version against the old from `now`, with the baseline
     /// reference carried so far.
     fn start_judge(&mut self, now: Instant) {
+        self.record.judged_from.push(now);
         self.judge = Some(Judge::new(
             &self.spec.analysis,
             self.new_version(),
