@@ -56,11 +56,12 @@ pub(crate) struct RolloutJson {
     /// See [`RolloutMetrics`].
     pub(crate) failed_requests: i64,
     /// Requests the new version served, for a healthy release (absent for a defective
-    /// one, and from sweep result lines: see [`RolloutJson::into_result`]).
+    /// one, which has `bad_version_requests` instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) new_version_requests: Option<u64>,
     /// Requests the bad version served, for a defective release (`null` for a healthy
-    /// one); in sweep result lines, the new version's requests whatever the release.
+    /// one, which has `new_version_requests` instead: every field of DESIGN.md §2 is
+    /// present).
     pub(crate) bad_version_requests: Option<u64>,
     /// How traffic got back, in words (a rollback only).
     pub(crate) rollback_path: Option<String>,
@@ -134,17 +135,6 @@ impl RolloutJson {
             minutes_in_slo_breach: metrics.minutes_in_slo_breach,
             units: Units::default(),
         }
-    }
-
-    /// As in a sweep's result line: the schema every committed study's results have,
-    /// where `bad_version_requests` counts the new version's requests whether or not
-    /// the release is defective (which points roll out a defective one, the study says), so
-    /// that a fresh run of a study gives its committed lines byte for byte.
-    pub(crate) fn into_result(mut self) -> RolloutJson {
-        self.bad_version_requests = self
-            .bad_version_requests
-            .or(self.new_version_requests.take());
-        self
     }
 
     /// As a JSON value (keys sorted).
@@ -292,5 +282,34 @@ mod tests {
         assert!(all.numbers().iter().all(|(_, v)| v.is_some()));
         let back: RolloutJson = serde_json::from_value(value).unwrap();
         assert_eq!(back, all);
+    }
+
+    #[test]
+    fn the_new_versions_requests_are_named_by_the_release() {
+        let line = |new: Option<u64>, bad: Option<u64>| {
+            let mut value = serde_json::json!({
+                "layer": "api", "strategy": "rolling", "old_version": 0, "new_version": 1,
+                "outcome": "promoted", "peak_instances_ratio": 1.25,
+                "extra_instance_hours": 0.5, "extra_cost": null, "min_serving_ratio": 1.0,
+                "switch_latency": null, "switch_latency_full": null,
+                "rollout_duration": 300.0, "detection_time": null, "restore_time": null,
+                "failed_requests": 0, "rollback_path": null, "downstream_rate_ratio": null,
+                "availability": 1.0, "latency_p50_ms": null, "latency_p99_ms": null,
+                "latency_p999_ms": null, "minutes_in_slo_breach": 0
+            });
+            value["new_version_requests"] = serde_json::json!(new);
+            value["bad_version_requests"] = serde_json::json!(bad);
+            let rollout: RolloutJson = serde_json::from_value(value).unwrap();
+            rollout.to_value()
+        };
+        let healthy = line(Some(500), None);
+        assert_eq!(healthy["new_version_requests"], 500);
+        assert_eq!(healthy["bad_version_requests"], Json::Null, "{healthy}");
+        let defective = line(None, Some(70));
+        assert_eq!(defective["bad_version_requests"], 70);
+        assert!(
+            defective.get("new_version_requests").is_none(),
+            "{defective}"
+        );
     }
 }

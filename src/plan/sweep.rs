@@ -296,7 +296,7 @@ pub(crate) fn run_one(
         .records
         .iter()
         .zip(rehearsal.rollout_metrics(&baseline, Slo::of(&model)))
-        .map(|(record, metrics)| RolloutJson::new(record, &metrics).into_result())
+        .map(|(record, metrics)| RolloutJson::new(record, &metrics))
         .collect();
     let step = rehearsal.world.sampling_step();
     ResultLine {

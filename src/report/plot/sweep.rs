@@ -326,7 +326,7 @@ fn caption(metric: &str) -> String {
         "availability" => (metric, "share of requests"),
         "extra_instance_hours" => (metric, "h"),
         "minutes_in_slo_breach" => (metric, "min"),
-        "failed_requests" | "bad_version_requests" => (metric, "requests"),
+        "failed_requests" | "bad_version_requests" | "new_version_requests" => (metric, "requests"),
         m if m.ends_with("_ratio") => (m, "×"),
         m if SECONDS.contains(&m) => (m, "s"),
         m => match m.strip_suffix("_ms") {
@@ -335,6 +335,54 @@ fn caption(metric: &str) -> String {
         },
     };
     format!("{name} ({unit})")
+}
+
+/// The panel of `metric`: a line per series of `rows`' points (mean and interval at x),
+/// `place` giving a row's series label and x (`None`: not drawn).
+fn panel_of(metric: &str, rows: &[&&Row], place: impl Fn(&Row) -> Option<(String, f64)>) -> Panel {
+    let names = drawn_as(metric);
+    let mut met: Vec<&str> = Vec::new();
+    let mut lines: Vec<Series> = Vec::new();
+    for row in rows.iter().filter(|r| names.contains(&r.metric.as_str())) {
+        let Some((label, x)) = place(row) else {
+            continue;
+        };
+        if !met.contains(&row.metric.as_str()) {
+            met.push(&row.metric);
+        }
+        let point = (x, row.mean, row.low, row.high);
+        match lines.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, points)) => points.push(point),
+            None => lines.push((label, vec![point])),
+        }
+    }
+    for (_, points) in &mut lines {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let caption = match met.as_slice() {
+        [one] => caption(one),
+        [] => caption(metric),
+        _ => NEW_VERSION_REQUESTS_CAPTION.to_string(),
+    };
+    (caption, bounds(metric), lines)
+}
+
+/// The caption of a panel of the new version's requests whose points are of healthy and
+/// of defective releases.
+const NEW_VERSION_REQUESTS_CAPTION: &str =
+    "new_version_requests, or bad_version_requests where defective (requests)";
+
+/// The metrics whose rows `metric`'s panel draws: the requests the new version served
+/// are named by the release (`new_version_requests` for a healthy one,
+/// `bad_version_requests` for a defective one), so a panel of either draws both, so that
+/// every point shows, and its caption says which it shows.
+fn drawn_as(metric: &str) -> Vec<&str> {
+    match metric {
+        "new_version_requests" | "bad_version_requests" => {
+            vec!["new_version_requests", "bad_version_requests"]
+        }
+        _ => vec![metric],
+    }
 }
 
 /// The values `metric` can take: shares within 0–1; durations, latencies, ratios and
@@ -455,22 +503,10 @@ pub fn plot_sweep(
             .metrics
             .iter()
             .map(|metric| {
-                let mut lines: Vec<Series> = Vec::new();
-                for row in in_facet.iter().filter(|r| r.metric == *metric) {
-                    let Some(x) = value_of(row, &spec.x).as_ref().and_then(x_of) else {
-                        continue;
-                    };
-                    let label = label_of(row);
-                    let point = (x, row.mean, row.low, row.high);
-                    match lines.iter_mut().find(|(l, _)| *l == label) {
-                        Some((_, points)) => points.push(point),
-                        None => lines.push((label, vec![point])),
-                    }
-                }
-                for (_, points) in &mut lines {
-                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                }
-                (caption(metric), bounds(metric), lines)
+                panel_of(metric, &in_facet, |row| {
+                    let x = value_of(row, &spec.x).as_ref().and_then(x_of)?;
+                    Some((label_of(row), x))
+                })
             })
             .collect();
         let (title, stem) = match &facet {
@@ -537,6 +573,39 @@ mod tests {
         assert_eq!(caption("rolled_back"), "rolled_back (share of runs)");
         assert_eq!(caption("peak_instances_ratio"), "peak_instances_ratio (×)");
         assert_eq!(caption("failed_requests"), "failed_requests (requests)");
+    }
+
+    #[test]
+    fn a_panel_of_the_new_versions_requests_draws_every_release_and_says_so() {
+        let row = |point: usize, metric: &str| Row {
+            point,
+            overrides: vec![("x".into(), serde_json::json!(point))],
+            rollout: 0,
+            layer: "api".into(),
+            metric: metric.into(),
+            n: 3,
+            mean: 100.0,
+            low: 90.0,
+            high: 110.0,
+        };
+        let rows = [
+            row(0, "new_version_requests"),
+            row(1, "bad_version_requests"),
+            row(2, "failed_requests"),
+        ];
+        let refs: Vec<&Row> = rows.iter().collect();
+        let at_point = |r: &Row| Some((String::new(), r.point as f64));
+        let both = panel_of(
+            "bad_version_requests",
+            &refs.iter().collect::<Vec<_>>(),
+            at_point,
+        );
+        assert_eq!(both.0, NEW_VERSION_REQUESTS_CAPTION);
+        assert_eq!(both.2[0].1.len(), 2, "both points drawn");
+        let bad_only: Vec<&&Row> = refs[1..].iter().collect();
+        let bad = panel_of("bad_version_requests", &bad_only, at_point);
+        assert_eq!(bad.0, "bad_version_requests (requests)");
+        assert_eq!(bad.2[0].1.len(), 1);
     }
 
     #[test]
