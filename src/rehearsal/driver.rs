@@ -115,7 +115,7 @@ pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {
 
 /// Runs `scenario` with its rollouts until the first rollout's first judged phase has
 /// been judged for `judged_for` (or the run ends): what a judge would have seen in a
-/// phase that long, for replaying other judges over it ([`crate::plan::canary`]).
+/// phase that long, for replaying other judges over it (the canary planner).
 pub(crate) fn rehearse_judged_for(scenario: &Scenario, judged_for: SimDuration) -> Rehearsal {
     rehearse_with(scenario, Until::JudgedFor(judged_for), &|_| {})
 }
