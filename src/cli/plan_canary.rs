@@ -41,7 +41,7 @@ pub(crate) struct PlanCanaryArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "10m,15m,20m,30m",
+        default_value = "10m,15m,20m",
         value_name = "D,…"
     )]
     durations: Vec<SimDuration>,
@@ -71,6 +71,9 @@ pub(crate) struct PlanCanaryArgs {
     fidelity: super::model_source::FidelityChoice,
     #[command(flatten)]
     force: super::model_source::Force,
+    /// Write the plan's figure (power and false alarms against duration) into this folder.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -94,6 +97,9 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
         super::model_source::load(args.model.as_deref(), &args.sets, &rollout, None)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
+    if let Some(dir) = &args.plot {
+        crate::report::plot::prepare_dir(dir)?;
+    }
     let (model, hour) = at_hour(&model, &args.hour).map_err(Error::BadInput)?;
     let question = question(&model, args).map_err(Error::BadInput)?;
     let started = Instant::now();
@@ -106,6 +112,12 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
         hour,
         seed: question.seed,
     };
+    if let Some(dir) = &args.plot {
+        let [svg, png] = crate::report::plot::plot_canary(dir, &plan)?;
+        if !args.quiet {
+            eprintln!("wrote {} and {}", svg.display(), png.display());
+        }
+    }
     if args.json {
         println!("{}", crate::report::json_text(report.json()));
     } else {

@@ -116,8 +116,23 @@ pub fn rehearse_until_done(scenario: &Scenario) -> Rehearsal {
 /// Runs `scenario` with its rollouts until the first rollout's first judged phase has
 /// been judged for `judged_for` (or the run ends): what a judge would have seen in a
 /// phase that long, for replaying other judges over it (the canary planner).
+#[cfg(test)]
 pub(crate) fn rehearse_judged_for(scenario: &Scenario, judged_for: SimDuration) -> Rehearsal {
     rehearse_with(scenario, Until::JudgedFor(judged_for), &|_| {})
+}
+
+/// [`rehearse_judged_for`], going on from `world`: a world of `scenario` (built by
+/// [`World::new`] from it, or from the same model with other rollouts and the same
+/// seed) already run up to a moment no later than the first rollout's start. The run
+/// is the one [`rehearse_judged_for`] would make, event for event: a world without
+/// rollouts does the same as one whose rollouts have not started, so one such prefix
+/// serves every rollout rehearsed from it.
+pub(crate) fn rehearse_judged_for_from(
+    world: World,
+    scenario: &Scenario,
+    judged_for: SimDuration,
+) -> Rehearsal {
+    drive(world, scenario, Until::JudgedFor(judged_for), &|_| {})
 }
 
 /// When a rehearsal stops.
@@ -147,7 +162,16 @@ fn stop_at(until: Until, slots: &[Slot]) -> Option<SimTime> {
 }
 
 fn rehearse_with(scenario: &Scenario, until: Until, on_advance: OnAdvance<'_>) -> Rehearsal {
-    let mut world = World::new(scenario);
+    drive(World::new(scenario), scenario, until, on_advance)
+}
+
+/// Runs `world` with `scenario`'s rollouts until `until`.
+fn drive(
+    mut world: World,
+    scenario: &Scenario,
+    until: Until,
+    on_advance: OnAdvance<'_>,
+) -> Rehearsal {
     let mut slots: Vec<Slot> = scenario
         .rollouts
         .iter()

@@ -158,42 +158,17 @@ impl CanaryReport<'_> {
         header.extend(durations.iter().map(|d| d.to_string()));
         header.push("judge".to_string());
         let mut rows = vec![header];
-        for &(instances, _) in &p.sizes {
-            let mut judges: Vec<usize> = Vec::new();
-            judges.extend(p.own_judge);
-            let best = p
-                .recommended
-                .map(|i| &p.candidates[i])
-                .filter(|c| c.instances == instances)
-                .or_else(|| {
-                    p.candidates
-                        .iter()
-                        .filter(|c| c.instances == instances)
-                        .max_by(|a, b| {
-                            let w = |c: &Candidate| {
-                                c.regressions
-                                    .iter()
-                                    .map(|r| r.caught.share)
-                                    .fold(1.0, f64::min)
-                                    - c.false_alarms.share
-                            };
-                            w(a).total_cmp(&w(b))
-                        })
-                });
-            judges.extend(best.map(|c| c.judge).filter(|j| Some(*j) != p.own_judge));
-            for j in judges {
-                let of = |d| {
-                    p.candidates
-                        .iter()
-                        .find(|c| c.instances == instances && c.judge == j && c.duration == d)
-                };
-                let mut row = vec![format!(
-                    "{} ({:.1}%)",
-                    instances,
-                    of(durations[0]).map_or(0.0, |c| c.traffic_percent)
-                )];
-                row.extend(durations.iter().map(|d| {
-                    of(*d).map_or_else(String::new, |c| {
+        for (instances, j) in p.shown() {
+            let line = p.line(instances, j);
+            let mut row = vec![format!(
+                "{} ({:.1}%)",
+                instances,
+                line.first().map_or(0.0, |c| c.traffic_percent)
+            )];
+            row.extend(durations.iter().map(|d| {
+                line.iter()
+                    .find(|c| c.duration == *d)
+                    .map_or_else(String::new, |c| {
                         let caught: Vec<String> = c
                             .regressions
                             .iter()
@@ -206,15 +181,14 @@ impl CanaryReport<'_> {
                             if c.meets_targets { " ✓" } else { "" }
                         )
                     })
-                }));
-                let own = if Some(j) == p.own_judge {
-                    " (the layer's own)"
-                } else {
-                    ""
-                };
-                row.push(format!("{}{own}", p.judges[j].name));
-                rows.push(row);
-            }
+            }));
+            let own = if Some(j) == p.own_judge {
+                " (the layer's own)"
+            } else {
+                ""
+            };
+            row.push(format!("{}{own}", p.judges[j].name));
+            rows.push(row);
         }
         format!(
             "Caught / runs for {} · healthy runs failed (✓ meets the targets); `--json` has every judge:\n{}",

@@ -145,6 +145,47 @@ pub struct CanaryPlan {
     pub recommended: Option<usize>,
 }
 
+impl CanaryPlan {
+    /// The candidates of `instances` judged by `judge`, by duration.
+    pub fn line(&self, instances: u32, judge: usize) -> Vec<&Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| c.instances == instances && c.judge == judge)
+            .collect()
+    }
+
+    /// The lines worth showing: per size rehearsed, the layer's own judge and the best
+    /// judge of that size (the recommended one, else the one with the most power against
+    /// its hardest regression less its false alarms).
+    pub fn shown(&self) -> Vec<(u32, usize)> {
+        let score = |c: &Candidate| {
+            c.regressions
+                .iter()
+                .map(|r| r.caught.share)
+                .fold(1.0, f64::min)
+                - c.false_alarms.share
+        };
+        let mut lines = Vec::new();
+        for &(instances, _) in &self.sizes {
+            lines.extend(self.own_judge.map(|j| (instances, j)));
+            let best = self
+                .recommended
+                .map(|i| &self.candidates[i])
+                .filter(|c| c.instances == instances)
+                .or_else(|| {
+                    self.candidates
+                        .iter()
+                        .filter(|c| c.instances == instances)
+                        .max_by(|a, b| score(a).total_cmp(&score(b)))
+                });
+            if let Some(best) = best.filter(|c| Some(c.judge) != self.own_judge) {
+                lines.push((instances, best.judge));
+            }
+        }
+        lines
+    }
+}
+
 /// Every decision of one rehearsal: per judge, per duration.
 type Decisions = Vec<Vec<Option<Decided>>>;
 
@@ -209,20 +250,19 @@ fn weigh_size(
         } else {
             question.runs - runs
         };
-        let jobs: Vec<(usize, u64)> = (0..releases.len())
-            .flat_map(|r| (runs..runs + batch).map(move |k| (r, k as u64)))
-            .collect();
-        let done: Vec<Decisions> = jobs
-            .par_iter()
-            .map(|&(r, k)| {
-                let seed = question.seed.wrapping_add(k);
-                let decided = rehearse_and_replay(model, question, instances, &releases[r], seed);
-                on_rehearsal();
-                decided
+        // One job per seed: the world up to the rollout's start is run once and cloned
+        // for each release.
+        let done: Vec<Vec<Decisions>> = (runs..runs + batch)
+            .into_par_iter()
+            .map(|k| {
+                let seed = question.seed.wrapping_add(k as u64);
+                rehearse_and_replay(model, question, instances, &releases, seed, on_rehearsal)
             })
             .collect();
-        for ((r, _), d) in jobs.into_iter().zip(done) {
-            decisions[r].push(d);
+        for per_release in done {
+            for (r, d) in per_release.into_iter().enumerate() {
+                decisions[r].push(d);
+            }
         }
         runs += batch;
         candidates = candidates_of(model, question, instances, &decisions);
@@ -236,26 +276,37 @@ fn weigh_size(
     (candidates, runs)
 }
 
-/// One rehearsal of a canary of `instances` with `release`, every judge replayed over
-/// it for every duration.
+/// Rehearsals of a canary of `instances` with each of `releases` under `seed` (one
+/// world up to the rollout's start, cloned for each), every judge replayed over each for
+/// every duration.
 fn rehearse_and_replay(
     model: &Scenario,
     question: &CanaryQuestion,
     instances: u32,
-    release: &ReleaseSpec,
+    releases: &[ReleaseSpec],
     seed: u64,
-) -> Decisions {
+    on_rehearsal: &(dyn Fn() + Sync),
+) -> Vec<Decisions> {
     let longest = *question.durations.last().expect("at least one duration");
-    let scenario = canary_scenario(model, &question.layer, instances, release, longest, seed);
-    let recording = Recording::of(&scenario, longest);
-    question
-        .judges
+    let scenario_of = |release: &ReleaseSpec| {
+        canary_scenario(model, &question.layer, instances, release, longest, seed)
+    };
+    let prefix = recording::prefix(&scenario_of(&ReleaseSpec::default()));
+    releases
         .iter()
-        .map(|judge| {
+        .map(|release| {
+            let recording = Recording::of(prefix.clone(), &scenario_of(release), longest);
+            on_rehearsal();
             question
-                .durations
+                .judges
                 .iter()
-                .map(|d| replay(&judge.analysis, &recording, *d))
+                .map(|judge| {
+                    question
+                        .durations
+                        .iter()
+                        .map(|d| replay(&judge.analysis, &recording, *d))
+                        .collect()
+                })
                 .collect()
         })
         .collect()

@@ -10,14 +10,15 @@
 //! It stops as soon as the canary has been judged that long.
 
 use crate::engine::{SimDuration, SimTime};
+use crate::model::World;
 use crate::model::observe::window_of;
-use crate::rehearsal::driver::{metrics, rehearse_judged_for};
+use crate::rehearsal::driver::{metrics, rehearse_judged_for_from};
 use crate::rollout::VersionMetrics;
 use crate::scenario::Scenario;
 use crate::scenario::rollout::{ReleaseSpec, RolloutSpec, Strategy, WeightStep};
 
 /// What a canary's judge would have seen over one rehearsal.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Recording {
     /// The version replaced, and the canary's.
     pub(crate) old_version: u32,
@@ -78,11 +79,20 @@ pub(crate) fn canary_scenario(
     scenario
 }
 
+/// The world of `scenario` (from [`canary_scenario`]) run up to its rollout's start:
+/// the same for every canary size and release rehearsed with its seed, so it is run
+/// once and cloned for each.
+pub(crate) fn prefix(scenario: &Scenario) -> World {
+    let mut world = World::new(scenario);
+    world.run_until(crate::engine::SimTime::ZERO + scenario.rollouts[0].start);
+    world
+}
+
 impl Recording {
     /// Rehearses `scenario` (from [`canary_scenario`]) until its canary has been judged
-    /// for `longest`, and keeps what the judge saw.
-    pub(crate) fn of(scenario: &Scenario, longest: SimDuration) -> Recording {
-        let rehearsal = rehearse_judged_for(scenario, longest);
+    /// for `longest`, going on from `prefix` (see [`prefix`]), and keeps what the judge saw.
+    pub(crate) fn of(prefix: World, scenario: &Scenario, longest: SimDuration) -> Recording {
+        let rehearsal = rehearse_judged_for_from(prefix, scenario, longest);
         let record = &rehearsal.records[0];
         let world = &rehearsal.world;
         let layer = world
@@ -139,6 +149,42 @@ impl Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rehearsal_from_a_shared_prefix_is_the_rehearsal_from_the_start() {
+        let model = crate::scenario::parse(
+            include_str!("../../../models/quickstart.toml"),
+            std::path::Path::new("quickstart.toml"),
+        )
+        .unwrap();
+        let longest = SimDuration::from_mins(3);
+        let release = ReleaseSpec {
+            error_rate: 0.02,
+            ..ReleaseSpec::default()
+        };
+        for seed in [1, 2] {
+            let healthy =
+                canary_scenario(&model, "backend", 1, &ReleaseSpec::default(), longest, seed);
+            let defective = canary_scenario(&model, "backend", 1, &release, longest, seed);
+            let shared = prefix(&healthy);
+            for scenario in [&healthy, &defective] {
+                let fresh = crate::rehearsal::driver::rehearse_judged_for(scenario, longest);
+                let from_prefix = Recording::of(shared.clone(), scenario, longest);
+                let judged_from = fresh.records[0]
+                    .judged_from
+                    .first()
+                    .map(|t| SimTime::from(*t));
+                assert_eq!(from_prefix.judged_from, judged_from);
+                assert_eq!(from_prefix.seconds.len(), 180);
+                assert_eq!(
+                    fresh.world.now(),
+                    from_prefix.judged_from.unwrap() + longest
+                );
+                let fresh_recording = Recording::of(World::new(scenario), scenario, longest);
+                assert_eq!(from_prefix, fresh_recording, "seed {seed}");
+            }
+        }
+    }
 
     #[test]
     fn the_weight_gives_the_controller_exactly_the_canary_asked() {

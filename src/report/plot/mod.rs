@@ -5,6 +5,8 @@
 //! plan (`rollsim plan --plot DIR`, [`plan`]): the daily traffic curve against the
 //! fleet's capacity, with each strategy's safe hours marked. Of a sweep's summary
 //! (`rollsim sweep` with a `[report]`, [`sweep`]): metrics against the swept override.
+//! Of a canary plan (`rollsim plan canary --plot DIR`, [`canary`]): power and false
+//! alarms against the canary's duration, per size and judge.
 //!
 //! Each figure is a [`Drawing`] that draws itself on any plotters backend; [`write`]
 //! renders it twice, to SVG and to an RGB buffer encoded as PNG; [`svg`] renders it to
@@ -12,6 +14,7 @@
 //! (DejaVu Sans, registered with plotters' pure-Rust `ab_glyph` renderer) and PNGs are
 //! encoded with the `png` crate, so no system package is needed.
 
+mod canary;
 mod comparison;
 mod plan;
 mod rehearsal;
@@ -25,6 +28,7 @@ use crate::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use canary::{canary_svg, plot_canary};
 pub use comparison::{comparison_svgs, plot_comparison};
 pub use plan::{plan_svg, plot_plan};
 pub use rehearsal::{plot_rehearsal, rehearsal_svgs};
