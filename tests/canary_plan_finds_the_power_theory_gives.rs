@@ -271,3 +271,40 @@ fn plan_canary_answers_with_a_recommendation_or_a_clear_error() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_imported_analysis_is_planned_as_it_judges_and_says_what_it_cannot_see() {
+    let out = rollsim(&[
+        "plan",
+        "canary",
+        "models/quickstart.toml",
+        "--rollout",
+        "models/imported/argo-canary.yaml",
+        "--layer",
+        "backend",
+        "--detect",
+        "errors+5%",
+        "--detect",
+        "p99x3",
+        "--durations",
+        "5m",
+        "--runs",
+        "3",
+        "--quiet",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 judge weighed"), "{text}");
+    assert!(
+        text.contains("imported analysis of Argo Rollouts Rollout \"middle\""),
+        "{text}"
+    );
+    // Its error-rate limit of 2% catches 5% more errors; nothing in it judges latency.
+    assert!(text.contains("errors+5%: caught in 3/3 runs"), "{text}");
+    assert!(text.contains("p99x3: caught in 0/3 runs"), "{text}");
+    assert!(text.contains("latency is not judged"), "{text}");
+}

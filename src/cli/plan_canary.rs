@@ -93,8 +93,8 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
             .clone()
             .filter(|_| !args.rollout_files.is_empty()),
     };
-    let (mut model, file) =
-        super::model_source::load(args.model.as_deref(), &args.sets, &rollout, None)?;
+    let (mut model, file, import) =
+        super::model_source::load_noting_import(args.model.as_deref(), &args.sets, &rollout, None)?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
@@ -111,6 +111,9 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
         plan: &plan,
         hour,
         seed: question.seed,
+        imported: import
+            .as_ref()
+            .map(|note| format!("{} ({})", note.description, note.judged)),
     };
     if let Some(dir) = &args.plot {
         let [svg, png] = crate::report::plot::plot_canary(dir, &plan)?;

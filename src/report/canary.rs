@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::plan::canary::CanaryPlan;
 use crate::plan::canary::power::{Candidate, Share};
+use crate::plan::canary::regression::Regression;
 use crate::stats::Num;
 
 /// What `plan canary` prints.
@@ -17,6 +18,8 @@ pub struct CanaryReport<'a> {
     pub hour: Option<f64>,
     /// The first seed.
     pub seed: u64,
+    /// The imported rollout whose analysis judges, and what it judges, if one was given.
+    pub imported: Option<String>,
 }
 
 fn share(s: &Share) -> String {
@@ -56,6 +59,9 @@ impl CanaryReport<'_> {
             p.judges.len(),
             if p.judges.len() == 1 { "" } else { "s" }
         );
+        if let Some(imported) = &self.imported {
+            out += &format!("Judges: the imported analysis of {imported}\n");
+        }
         out += &format!(
             "Regressions: {}. Targets: each caught in at least {}% of runs, a healthy release failed in at most {}%.\n\n",
             p.regressions.join(", "),
@@ -98,7 +104,9 @@ impl CanaryReport<'_> {
                 .detection_time_s
                 .map(|t| format!(", {} after the canary took traffic (mean)", minutes(t)))
                 .unwrap_or_default();
-            out += &format!("  {name}: caught in {}{after}\n", share(&r.caught));
+            out += &format!("  {name}: caught in {}{after}", share(&r.caught));
+            out += &self.not_judged(name, c.judge);
+            out += "\n";
         }
         let fa = &c.false_alarms;
         out += &format!("  healthy release: failed in {}", share(fa));
@@ -127,6 +135,19 @@ impl CanaryReport<'_> {
                 .collect::<String>()
         );
         out
+    }
+
+    /// `; the release is defective and nothing judged its slowness: …` where the judge
+    /// cannot see the regression at all (e.g. latency under an error-rate-only analysis).
+    fn not_judged(&self, regression: &str, judge: usize) -> String {
+        let Ok(regression) = regression.parse::<Regression>() else {
+            return String::new();
+        };
+        let analysis = &self.plan.judges[judge].analysis;
+        match crate::scenario::judged::missed_defect(&regression.release(), analysis) {
+            Some(why) if why.contains("nothing judged") => format!("; {why}"),
+            _ => String::new(),
+        }
     }
 
     /// The candidate closest to the targets: within the false-alarm rate, the most power
@@ -182,7 +203,7 @@ impl CanaryReport<'_> {
                         )
                     })
             }));
-            let own = if Some(j) == p.own_judge {
+            let own = if Some(j) == p.own_judge && self.imported.is_none() {
                 " (the layer's own)"
             } else {
                 ""
@@ -190,11 +211,15 @@ impl CanaryReport<'_> {
             row.push(format!("{}{own}", p.judges[j].name));
             rows.push(row);
         }
-        format!(
+        let mut table = format!(
             "Caught / runs for {} · healthy runs failed (✓ meets the targets); `--json` has every judge:\n{}",
             p.regressions.join(", "),
             crate::report::text_table(&rows)
-        )
+        );
+        if !table.ends_with('\n') {
+            table.push('\n');
+        }
+        table
     }
 
     /// The plan as JSON.
@@ -202,6 +227,7 @@ impl CanaryReport<'_> {
         json!({
             "hour": self.hour,
             "first_seed": self.seed,
+            "imported": self.imported,
             "plan": self.plan,
         })
     }
