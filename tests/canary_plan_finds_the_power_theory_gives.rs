@@ -194,6 +194,7 @@ fn with_background_noise_false_alarms_are_measured_and_held_to_the_bound() {
     );
     let n = per_check(&plan, 0);
     let expected = binomial_tail_over_poisson_sizes(n, 0.008, 0.012);
+    eprintln!("false alarms: binomial {expected:.3}");
     assert!(
         within(fa, expected),
         "{fa:?} against the binomial {expected:.3} (n = {n})"
