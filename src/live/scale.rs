@@ -60,10 +60,13 @@ impl LiveModel {
     }
 
     /// The model for the simulator (`--vs-sim`): this one, ending when the live run
-    /// ended (`end_secs` after its start, rounded up to a whole second).
+    /// ended (`end_secs` after its start, to the nearest whole second). A live run stops
+    /// at a whole second of its plan plus the timer's lateness (a few milliseconds), and
+    /// its last one-second window holds only those milliseconds of traffic: rounded up,
+    /// the simulator would count a whole second more of it (~150 requests at 150/s).
     pub(crate) fn ending_at(&self, end_secs: f64) -> Scenario {
         let mut model = self.scenario.clone();
-        let seconds = end_secs.ceil().max(1.0) as u64;
+        let seconds = end_secs.round().max(1.0) as u64;
         model.duration = SimDuration::from_secs(seconds);
         model
     }
@@ -369,6 +372,15 @@ mod tests {
         assert_eq!(live.scenario.traffic.entry, "backend");
         assert!((live.scenario.traffic.rate.per_second() - 200.0).abs() < 1e-9);
         assert_eq!(live.notes.len(), 2, "{:?}", live.notes);
+    }
+
+    #[test]
+    fn the_simulator_ends_at_the_live_runs_whole_second_not_one_after() {
+        let live = live_model(&quickstart(), None, 60.0).expect("playable");
+        let secs = |end: f64| live.ending_at(end).duration.as_secs_f64();
+        assert_eq!(secs(22.002), 22.0, "a timer's lateness is no second more");
+        assert_eq!(secs(21.998), 22.0);
+        assert_eq!(secs(0.0), 1.0);
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct Comparison {
     /// Real requests each simulated one stood for (1: request level; see
     /// [`crate::model::fast`]).
     pub sampling_step: u32,
+    /// The model's SLO (the figures draw its targets).
+    pub slo: Slo,
 }
 
 /// Rehearses `model` with each strategy `runs` times (seeds `seed`, `seed + 1`, …),
@@ -112,6 +114,7 @@ pub fn compare(
             .map_or_else(Vec::new, |first| first.2.clone()),
         queueing,
         sampling_step: model.sampling_step(),
+        slo,
     }
 }
 

@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 use crate::Error;
 use crate::metrics::json::{ResultLine, RolloutJson};
 use crate::rollout::Outcome;
-use crate::stats::Estimate;
+use crate::stats::{Estimate, wilson};
 
 /// How a sweep's summary is drawn: the `[report]` table of an experiment file.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -148,15 +148,6 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
         }
     }
     Ok(rows)
-}
-
-/// Wilson's 95% score interval for `hits` of `n`.
-pub(crate) fn wilson(hits: usize, n: usize) -> (f64, f64) {
-    let z = 1.959_964;
-    let (n, p) = (n as f64, hits as f64 / n as f64);
-    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// The rows as CSV: `point`, one column per override (in the order first met), then

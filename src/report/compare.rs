@@ -165,6 +165,17 @@ pub(crate) fn footnote() -> String {
 /// The one metric that is a difference with the baseline run, and is labelled so.
 const FAILED_REQUESTS: &str = "failed_requests";
 
+/// How `metric` is labelled, in the tables and the figures: its name and unit, and
+/// `(vs baseline)` for the one paired difference with the baseline run (see
+/// [`footnote`]).
+pub(crate) fn label(metric: &Metric) -> String {
+    match (metric.name, metric.unit) {
+        (FAILED_REQUESTS, _) => format!("{FAILED_REQUESTS} (vs baseline)"),
+        (name, "") => name.to_string(),
+        (name, unit) => format!("{name} ({unit})"),
+    }
+}
+
 /// The table of rollout `k`: a header row (metric, each strategy, each difference
 /// with the first), then one row per metric. Requests on the new version are either
 /// healthy ones or bad ones: the row the release does not have is left out.
@@ -186,11 +197,7 @@ pub(crate) fn table_rows(c: &Comparison, k: usize) -> Vec<Vec<String>> {
         {
             continue;
         }
-        let mut row = vec![match (metric.name, metric.unit) {
-            (FAILED_REQUESTS, _) => format!("{FAILED_REQUESTS} (vs baseline)"),
-            (name, "") => name.to_string(),
-            (name, unit) => format!("{name} ({unit})"),
-        }];
+        let mut row = vec![label(metric)];
         for s in 0..c.strategies.len() {
             row.push(cell(c.interval(s, k, metric.value), runs));
         }

@@ -1,6 +1,7 @@
 //! One mean with its 95% confidence interval: Student's t over independent values,
 //! whether they are batch means of one long run ([`super::BatchMeans`]) or one value per
-//! seeded run (the comparisons, sweep summaries and fleet plans).
+//! seeded run (the comparisons, sweep summaries and fleet plans); and a share's 95%
+//! interval, Wilson's (`wilson`).
 
 use super::special::student_t_975;
 
@@ -58,9 +59,35 @@ impl Estimate {
     }
 }
 
+/// Wilson's 95% score interval of the share `hits` of `n` (`n` > 0): a share near 0 or 1
+/// keeps a sensible interval within 0–1 with few runs, where Student's t would give
+/// ± 0 for 0 of 4 and run past 1.
+pub(crate) fn wilson(hits: usize, n: usize) -> (f64, f64) {
+    let z = 1.959_964;
+    let (n, p) = (n as f64, hits as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    // Exactly 0 for none and 1 for all, where rounding would leave 5.6e-17 or 1 − 1.1e-16.
+    let low = if hits == 0 { 0.0 } else { centre - half };
+    let high = if p == 1.0 { 1.0 } else { centre + half };
+    (low.max(0.0), high.min(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shares_interval_is_wilsons_and_stays_within_zero_and_one() {
+        let (low, high) = wilson(0, 10);
+        assert_eq!(low, 0.0);
+        // z² / (n + z²) = 3.8415 / 13.8415.
+        assert!((high - 0.2775).abs() < 1e-4, "{high}");
+        let (low, high) = wilson(2, 4);
+        assert!((low - 0.1500).abs() < 1e-4 && (high - 0.8500).abs() < 1e-4);
+        assert_eq!(wilson(4, 4).1, 1.0);
+        assert_eq!(wilson(0, 4).0, 0.0);
+    }
 
     #[test]
     fn intervals_follow_student_t() {

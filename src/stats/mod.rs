@@ -1,6 +1,6 @@
-//! Statistics: one mean with its Student-t 95% interval ([`Estimate`]), batch means
-//! that make such intervals honest for correlated sequences, the special functions
-//! behind them, the Mann–Whitney test, compact latency histograms, and numbers as
+//! Statistics: one mean with its Student-t 95% interval ([`Estimate`]), a share's
+//! Wilson interval (`wilson`), batch means that make such intervals honest for
+//! correlated sequences, the special functions behind them, the Mann–Whitney test, compact latency histograms, and numbers as
 //! reports show them (`Num`: never a negative zero). Nearly a leaf: it depends only on
 //! the engine's [`SimDuration`](crate::engine::SimDuration).
 
@@ -13,5 +13,6 @@ pub mod special;
 
 pub use batch_means::BatchMeans;
 pub use estimate::Estimate;
+pub(crate) use estimate::wilson;
 pub use histogram::LatencyHistogram;
 pub(crate) use shown::{Num, plus_minus, without_negative_zero};

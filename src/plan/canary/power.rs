@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::engine::SimDuration;
-use crate::plan::summary::wilson;
+use crate::stats::wilson;
 
 use super::replay::Decided;
 

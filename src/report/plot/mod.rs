@@ -26,6 +26,7 @@ use std::sync::Once;
 use crate::Error;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 pub use canary::{canary_svg, plot_canary};
@@ -73,6 +74,46 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>
         .position(position)
         .draw()
         .map_err(drawing_failed)
+}
+
+/// A chart with a number on each axis (a rehearsal's minutes, a comparison's strategies
+/// by index).
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The colour of the SLO's lines.
+const SLO_COLOUR: RGBColor = RGBColor(90, 90, 90);
+
+/// An SLO target, `limit`, as a dashed line across `x` (from, to) of `chart`, with
+/// `label` in its legend: on the entry layer's panels of a rehearsal's figure and on the
+/// availability and p99 panels of a comparison's.
+fn draw_slo<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    (from, to): (f64, f64),
+    limit: f64,
+    label: String,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(from, limit), (to, limit)],
+            10,
+            6,
+            SLO_COLOUR.stroke_width(2),
+        ))
+        .map_err(drawing_failed)?
+        .label(label)
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], SLO_COLOUR.stroke_width(2)));
+    Ok(())
+}
+
+/// The label of the SLO's p99 target of `ms` milliseconds.
+fn slo_p99_label(ms: f64) -> String {
+    format!("SLO: p99 at most {} ms per minute", trim(ms))
+}
+
+/// A number without trailing zeros: 0.1, 250, 99.95.
+fn trim(x: f64) -> String {
+    let text = format!("{x:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Makes `dir` (for `--plot DIR`) and checks that a file can be written in it, so a

@@ -16,10 +16,9 @@
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::{COLOURS, Drawing, drawing_failed};
+use super::{COLOURS, Chart, Drawing, drawing_failed};
 use crate::metrics::Slo;
 use crate::model::World;
 use crate::rollout::{CheckResult, RolloutRecord};
@@ -67,8 +66,6 @@ const PASS: RGBColor = RGBColor(44, 160, 44);
 const FAIL: RGBColor = RGBColor(214, 39, 40);
 /// A check without a verdict (no data, marginal).
 const UNDECIDED: RGBColor = RGBColor(127, 127, 127);
-/// The SLO's lines.
-const SLO: RGBColor = RGBColor(90, 90, 90);
 
 fn figure(world: &World, record: &RolloutRecord, slo: Slo) -> Figure {
     let layer = world.layer_id(&record.layer).expect("the record's layer");
@@ -280,20 +277,20 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
         }
         match index {
             0 => draw_checks(&mut chart, f, y_max)?,
-            2 => draw_slo(
+            2 => super::draw_slo(
                 &mut chart,
-                f,
+                (0.0, f.minutes),
                 f.slo_failed_pct,
                 format!(
                     "SLO: at most {} % failed per minute",
-                    trim(f.slo_failed_pct)
+                    super::trim(f.slo_failed_pct)
                 ),
             )?,
-            3 => draw_slo(
+            3 => super::draw_slo(
                 &mut chart,
-                f,
+                (0.0, f.minutes),
                 f.slo_p99_ms,
-                format!("SLO: p99 at most {} ms per minute", trim(f.slo_p99_ms)),
+                super::slo_p99_label(f.slo_p99_ms),
             )?,
             _ => {}
         }
@@ -301,9 +298,6 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &Figure) -> Result<
     }
     root.present().map_err(e)
 }
-
-/// A chart of one panel: minutes against a value.
-type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The rollout's phases, shaded over the panel's height.
 fn draw_phases<DB: DrawingBackend>(
@@ -390,32 +384,6 @@ fn draw_checks<DB: DrawingBackend>(
         };
     }
     Ok(())
-}
-
-/// The SLO's `limit` as a dashed line over the whole run.
-fn draw_slo<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
-    f: &Figure,
-    limit: f64,
-    label: String,
-) -> Result<(), String> {
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(0.0, limit), (f.minutes, limit)],
-            10,
-            6,
-            SLO.stroke_width(2),
-        ))
-        .map_err(drawing_failed)?
-        .label(label)
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], SLO.stroke_width(2)));
-    Ok(())
-}
-
-/// A number without trailing zeros: 0.1, 250, 99.95.
-fn trim(x: f64) -> String {
-    let text = format!("{x:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The lines of panel `index`.
