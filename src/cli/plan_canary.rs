@@ -71,6 +71,8 @@ pub(crate) struct PlanCanaryArgs {
     fidelity: super::model_source::FidelityChoice,
     #[command(flatten)]
     force: super::model_source::Force,
+    #[command(flatten)]
+    html: super::html::HtmlChoice,
     /// Write the plan's figure (power and false alarms against duration) into this folder.
     #[arg(long, value_name = "DIR")]
     plot: Option<PathBuf>,
@@ -100,6 +102,7 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
     if let Some(dir) = &args.plot {
         crate::report::plot::prepare_dir(dir)?;
     }
+    let html = args.html.open()?;
     let (model, hour) = at_hour(&model, &args.hour).map_err(Error::BadInput)?;
     let question = question(&model, args).map_err(Error::BadInput)?;
     let started = Instant::now();
@@ -120,6 +123,17 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
         if !args.quiet {
             eprintln!("wrote {} and {}", svg.display(), png.display());
         }
+    }
+    if let Some(html) = html {
+        let svg = crate::report::plot::canary_svg(&plan)?;
+        let page = crate::report::html::canary_page(
+            &super::html::this_command(),
+            import.as_slice(),
+            &model,
+            &report,
+            &svg,
+        );
+        super::html::write(html, &page, args.quiet)?;
     }
     if args.json {
         println!("{}", crate::report::json_text(report.json()));

@@ -36,5 +36,5 @@ mod run;
 pub use compare::compare_page;
 pub use file::HtmlFile;
 pub use page::{ImportNote, command_line};
-pub use plan::plan_page;
+pub use plan::{canary_page, plan_page};
 pub use run::{RunPage, run_page};

@@ -24,3 +24,24 @@ pub fn plan_page(
     }
     page.finish(&title)
 }
+
+/// The page of `rollsim plan canary --html FILE`: the canary plan's report (the
+/// recommendation, power by size and duration) and its figure.
+pub fn canary_page(
+    command: &str,
+    imports: &[ImportNote],
+    model: &crate::scenario::Scenario,
+    report: &crate::report::canary::CanaryReport<'_>,
+    svg: &str,
+) -> String {
+    let title = format!("rollsim plan canary: {}", model.name);
+    let mut page = Page::new(&title, command, model, imports);
+    page.heading("The canary plan");
+    page.pre(&report.text());
+    page.figure(
+        svg,
+        "Share of runs that caught each regression, and of healthy runs failed, against the \
+         canary's duration, per size and judge shown; 95% Wilson intervals; the targets dashed.",
+    );
+    page.finish(&title)
+}
