@@ -240,11 +240,9 @@ fn argo_waits_past_its_progress_deadline_unless_told_to_abort() {
     assert!(i.rollout.canary.progress_deadline, "from the last progress");
 }
 
-#[test]
-fn flagger_legacy_threshold_on_success_rate_is_a_minimum() {
-    // Flagger: `threshold: 99` on request-success-rate means "minimum req success rate
-    // (non 5xx responses) percentage", like `thresholdRange.min: 99`.
-    let canary = "\
+/// A Flagger Canary whose success rate is judged by the legacy `threshold: 99`, rolled
+/// back after 5 failed checks.
+const FLAGGER_LEGACY_THRESHOLD: &str = "\
 apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: api}
@@ -260,6 +258,12 @@ spec:
         threshold: 99
         interval: 1m
 ";
+
+#[test]
+fn flagger_legacy_threshold_on_success_rate_is_a_minimum() {
+    // Flagger: `threshold: 99` on request-success-rate means "minimum req success rate
+    // (non 5xx responses) percentage", like `thresholdRange.min: 99`.
+    let canary = FLAGGER_LEGACY_THRESHOLD;
     let i = import_str(canary, Path::new("canary.yaml")).unwrap();
     assert!(
         (i.rollout.analysis.max_error_rate - 0.01).abs() < 1e-9,
@@ -465,6 +469,11 @@ fn asgard_deployment_steps_become_red_black_with_their_canary_judgment_and_clean
     assert!(error.contains("DisableAsg"), "{error}");
 }
 
+/// Asserts that one of `i`'s notes mentions `needle`.
+fn assert_noted(i: &Imported, needle: &str) {
+    assert!(notes(i).contains(needle), "{needle:?} not in: {}", notes(i));
+}
+
 /// An Argo canary with `steps` (and `more` under `canary`), routed by nginx if `routed`.
 fn argo_canary(steps: &str, more: &str, routed: bool) -> Imported {
     let router = if routed {
@@ -519,11 +528,7 @@ fn argo_set_canary_scale_sizes_each_step_until_match_traffic_weight() {
             .iter()
             .all(|s| s.scale.is_none())
     );
-    assert!(
-        notes(&unrouted).contains("only with trafficRouting"),
-        "{}",
-        notes(&unrouted)
-    );
+    assert_noted(&unrouted, "only with trafficRouting");
 }
 
 #[test]
@@ -536,11 +541,7 @@ fn argo_dynamic_stable_scale_shrinks_the_stable_stack_only_with_a_traffic_router
     assert!(!notes(&i).contains("dynamicStableScale"), "{}", notes(&i));
     let unrouted = argo_canary(steps, more, false);
     assert!(!unrouted.rollout.canary.dynamic_stable_scale);
-    assert!(
-        notes(&unrouted).contains("dynamicStableScale"),
-        "{}",
-        notes(&unrouted)
-    );
+    assert_noted(&unrouted, "dynamicStableScale");
 }
 
 #[test]
@@ -558,12 +559,8 @@ fn argo_steps_without_set_weight_hold_at_no_traffic_then_go_to_full_weight() {
         .map(|s| s.weight)
         .collect();
     assert_eq!(weights, vec![100.0]);
-    assert!(
-        notes(&routed).contains("GetCurrentSetWeight"),
-        "{}",
-        notes(&routed)
-    );
-    assert!(notes(&routed).contains("at weight 0"), "{}", notes(&routed));
+    assert_noted(&routed, "GetCurrentSetWeight");
+    assert_noted(&routed, "at weight 0");
     let unrouted = argo_canary(steps, "", false);
     assert_eq!(unrouted.rollout.strategy, Strategy::Rolling);
 }
@@ -583,21 +580,7 @@ fn each_tool_counts_failed_checks_as_it_does() {
     );
     assert_eq!(argo.rollout.analysis.failure_limit, 3);
     // Flagger: failedChecks + 1 on every failed check (pkg/controller/scheduler.go).
-    let flagger = "\
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  analysis:
-    interval: 1m
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 10
-    metrics:
-      - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
-";
-    let flagger = import_str(flagger, Path::new("canary.yaml")).unwrap();
+    let flagger = import_str(FLAGGER_LEGACY_THRESHOLD, Path::new("canary.yaml")).unwrap();
     assert_eq!(
         flagger.rollout.analysis.failure_counting,
         FailureCounting::Total
