@@ -1052,3 +1052,141 @@ fn a_controller_cannot_be_told_whether_the_release_is_defective() {
         "{error}"
     );
 }
+
+/// The commands that scaled `version`, in order, with their sizes.
+fn sizes_of(run: &Run, version: u32) -> Vec<u32> {
+    run.commands
+        .iter()
+        .filter_map(|(_, c)| match c {
+            Command::Scale { version: v, size } if *v == version => Some(*size),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_canary_scale_sizes_the_new_version_apart_from_its_weight() {
+    // Argo Rollouts' setCanaryScale (docs/features/canary, "Setting Canary Scale"): with
+    // a traffic router the canary runs `replicas`, or `weight` percent of spec.replicas,
+    // whatever its traffic weight, until matchTrafficWeight sizes it by weight again;
+    // the stable stack keeps its full size.
+    let spec = spec(
+        r#"layer = "api"
+           strategy = "canary"
+           canary = { steps = [
+               { weight = 10, pause = "3m", scale = 5 },
+               { weight = 20, pause = "3m", scale = "30%" },
+               { weight = 40, pause = "3m" },
+           ] }"#,
+    );
+    let mut platform = FakePlatform::new(10, all_healthy());
+    let run = drive(&spec, &mut platform);
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    // 5 at 10%, 3 at 20% (scaled down), ⌈10 × 40%⌉ = 4 at 40%, then all 10.
+    assert_eq!(sizes_of(&run, NEW), vec![5, 3, 4, 10]);
+    assert!(
+        !sizes_of(&run, OLD).iter().any(|s| *s < 10),
+        "the old version keeps its size"
+    );
+    assert_timeline_matches(&run);
+}
+
+#[test]
+fn a_dynamic_stable_scale_shrinks_the_old_version_as_its_weight_falls() {
+    // Argo Rollouts' dynamicStableScale (docs/features/canary, "Dynamic Stable Scale";
+    // utils/replicaset/canary.go): once a step's weight is on the canary, the stable
+    // ReplicaSet runs ⌈replicas × (100 − w)%⌉, so the update never runs twice the pods.
+    let steps = r#"[{ weight = 25, pause = "3m" }, { weight = 75, pause = "3m" }]"#;
+    let dynamic = spec(&format!(
+        r#"layer = "api"
+           strategy = "canary"
+           canary = {{ steps = {steps}, dynamic_stable_scale = true }}"#
+    ));
+    let mut platform = FakePlatform::new(8, all_healthy());
+    let run = drive(&dynamic, &mut platform);
+    assert_eq!(run.record.outcome, Outcome::Promoted);
+    assert_eq!(sizes_of(&run, OLD), vec![6, 2], "⌈8 × 75%⌉, then ⌈8 × 25%⌉");
+    let peak = |run: &Run| {
+        run.snapshots
+            .iter()
+            .map(|(_, states)| states.iter().map(|s| s.desired).sum::<u32>())
+            .max()
+            .unwrap_or(0)
+    };
+    let fixed = spec(&format!(
+        r#"layer = "api"
+           strategy = "canary"
+           canary = {{ steps = {steps} }}"#
+    ));
+    let full = drive(&fixed, &mut FakePlatform::new(8, all_healthy()));
+    assert_eq!(
+        peak(&full),
+        16,
+        "the stable stack at full size beside a full canary"
+    );
+    assert!(peak(&run) < 16, "peak {} instances", peak(&run));
+    assert_timeline_matches(&run);
+}
+
+#[test]
+fn a_dynamic_stable_scale_abort_grows_the_old_version_back_before_dropping_the_new() {
+    // Argo's docs: with dynamicStableScale an aborted canary scales down as traffic
+    // shifts back to stable, not at once (which would leave the shrunk stable stack with
+    // all the traffic).
+    let spec = spec(
+        r#"layer = "api"
+           strategy = "canary"
+           canary = { steps = [{ weight = 25, pause = "5m" }, { weight = 75, pause = "10m" }], dynamic_stable_scale = true }"#,
+    );
+    let mut platform = FakePlatform::new(8, new_version_from(mins(11), ERRORS));
+    let run = drive(&spec, &mut platform);
+    assert_eq!(run.record.outcome, Outcome::RolledBack);
+    let regrown = run
+        .first_time_of(&scale(OLD, 8))
+        .expect("old version regrown");
+    let dropped = run
+        .first_time_of(&Command::Destroy { version: NEW })
+        .expect("new version dropped");
+    assert!(
+        dropped >= regrown + SimDuration::from_secs(60),
+        "dropped at {dropped}, regrowth ordered at {regrown}"
+    );
+    assert_eq!(version_in(&run.end, OLD).registered, 8);
+    assert_timeline_matches(&run);
+}
+
+#[test]
+fn failed_checks_counted_in_all_abort_where_in_a_row_they_do_not() {
+    // Argo Rollouts' failureLimit counts every failed measurement (analysis/analysis.go:
+    // `result.Failed > failureLimit`), Flagger's threshold every failed check
+    // (pkg/controller/scheduler.go: failedChecks + 1, reset only by a new revision): one
+    // failure in each of two steps, a pass apart, reaches a limit of 2.
+    let bad_spans =
+        |t: Instant| (mins(6)..mins(7)).contains(&t) || (mins(12)..mins(13)).contains(&t);
+    let behaviour = move || -> Behaviour {
+        Box::new(move |v, t| {
+            if v == NEW && bad_spans(t) {
+                ERRORS
+            } else {
+                HEALTHY
+            }
+        })
+    };
+    let run = |counting: &str| {
+        let spec = spec(&format!(
+            r#"layer = "api"
+               strategy = "canary"
+               canary = {{ steps = [{{ weight = 50, pause = "3m" }}, {{ weight = 100, pause = "3m" }}] }}
+               analysis = {{ failure_limit = 2, failure_counting = "{counting}" }}"#
+        ));
+        drive(&spec, &mut FakePlatform::new(4, behaviour()))
+    };
+    let in_a_row = run("consecutive");
+    assert_eq!(in_a_row.record.outcome, Outcome::Promoted);
+    assert_eq!(in_a_row.notes_containing("check: fail"), 2);
+    let in_all = run("total");
+    assert_eq!(in_all.record.outcome, Outcome::RolledBack);
+    assert_eq!(in_all.record.aborted_at, Some(mins(13)));
+    let reason = in_all.record.abort_reason.clone().unwrap_or_default();
+    assert!(reason.contains("2 failed checks in all"), "{reason}");
+}

@@ -205,7 +205,13 @@ kind: Canary
 metadata: {name: api}
 spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  analysis: {interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 10}
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+      - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
 ";
     let i = import_str(flagger, Path::new("flagger.yaml")).unwrap_or_else(|e| panic!("{e}"));
     assert!(i.description.contains("Flagger"), "{}", i.description);
@@ -234,11 +240,9 @@ fn argo_waits_past_its_progress_deadline_unless_told_to_abort() {
     assert!(i.rollout.canary.progress_deadline, "from the last progress");
 }
 
-#[test]
-fn flagger_legacy_threshold_on_success_rate_is_a_minimum() {
-    // Flagger: `threshold: 99` on request-success-rate means "minimum req success rate
-    // (non 5xx responses) percentage", like `thresholdRange.min: 99`.
-    let canary = "\
+/// A Flagger Canary whose success rate is judged by the legacy `threshold: 99`, rolled
+/// back after 5 failed checks.
+const FLAGGER_LEGACY_THRESHOLD: &str = "\
 apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: api}
@@ -254,6 +258,12 @@ spec:
         threshold: 99
         interval: 1m
 ";
+
+#[test]
+fn flagger_legacy_threshold_on_success_rate_is_a_minimum() {
+    // Flagger: `threshold: 99` on request-success-rate means "minimum req success rate
+    // (non 5xx responses) percentage", like `thresholdRange.min: 99`.
+    let canary = FLAGGER_LEGACY_THRESHOLD;
     let i = import_str(canary, Path::new("canary.yaml")).unwrap();
     assert!(
         (i.rollout.analysis.max_error_rate - 0.01).abs() < 1e-9,
@@ -457,4 +467,135 @@ fn asgard_deployment_steps_become_red_black_with_their_canary_judgment_and_clean
         .unwrap_err()
         .to_string();
     assert!(error.contains("DisableAsg"), "{error}");
+}
+
+/// Asserts that one of `i`'s notes mentions `needle`.
+fn assert_noted(i: &Imported, needle: &str) {
+    assert!(notes(i).contains(needle), "{needle:?} not in: {}", notes(i));
+}
+
+/// An Argo canary with `steps` (and `more` under `canary`), routed by nginx if `routed`.
+fn argo_canary(steps: &str, more: &str, routed: bool) -> Imported {
+    let router = if routed {
+        "      trafficRouting:\n        nginx: {stableIngress: web}\n"
+    } else {
+        ""
+    };
+    let source = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: web}}\nspec:\n  \
+         strategy:\n    canary:\n{router}{more}      steps:\n{steps}"
+    );
+    import_str(&source, Path::new("web.yaml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn argo_set_canary_scale_sizes_each_step_until_match_traffic_weight() {
+    // docs/features/canary, "Setting Canary Scale": `replicas` or `weight` (percent of
+    // spec.replicas) sizes the canary apart from its traffic weight, from that step on,
+    // until `matchTrafficWeight: true`; only with trafficRouting (UseSetCanaryScale).
+    use rollsim::scenario::rollout::Count;
+    let steps = "        - setCanaryScale: {replicas: 2}
+        - setWeight: 20
+        - pause: {duration: 2m}
+        - setWeight: 30
+        - setCanaryScale: {weight: 50}
+        - pause: {duration: 2m}
+        - setCanaryScale: {matchTrafficWeight: true}
+        - setWeight: 60
+        - pause: {duration: 2m}
+";
+    let i = argo_canary(steps, "", true);
+    let scales: Vec<Option<Count>> = i.rollout.canary.steps.iter().map(|s| s.scale).collect();
+    assert_eq!(
+        scales,
+        vec![Some(Count::Absolute(2)), Some(Count::Percent(50.0)), None]
+    );
+    assert!(i.origins["canary.steps[1].scale"].contains("setCanaryScale.weight"));
+    let text = rollsim::import::render::to_toml(&i, Path::new("web.yaml"), "web");
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let back: rollsim::scenario::rollout::RolloutSpec =
+        table["rollouts"][0].clone().try_into().unwrap();
+    assert_eq!(
+        back.canary.steps, i.rollout.canary.steps,
+        "the section reads back"
+    );
+    let unrouted = argo_canary(steps, "", false);
+    assert!(
+        unrouted
+            .rollout
+            .canary
+            .steps
+            .iter()
+            .all(|s| s.scale.is_none())
+    );
+    assert_noted(&unrouted, "only with trafficRouting");
+}
+
+#[test]
+fn argo_dynamic_stable_scale_shrinks_the_stable_stack_only_with_a_traffic_router() {
+    // docs/features/canary, "Dynamic Stable Scale (with Traffic Routing)".
+    let steps = "        - setWeight: 50\n        - pause: {duration: 5m}\n";
+    let more = "      dynamicStableScale: true\n";
+    let i = argo_canary(steps, more, true);
+    assert!(i.rollout.canary.dynamic_stable_scale);
+    assert!(!notes(&i).contains("dynamicStableScale"), "{}", notes(&i));
+    let unrouted = argo_canary(steps, more, false);
+    assert!(!unrouted.rollout.canary.dynamic_stable_scale);
+    assert_noted(&unrouted, "dynamicStableScale");
+}
+
+#[test]
+fn argo_steps_without_set_weight_hold_at_no_traffic_then_go_to_full_weight() {
+    // utils/replicaset/canary.go, GetCurrentSetWeight: the weight is 0 until a setWeight
+    // step and 100 once the steps are done.
+    let steps = "        - setCanaryScale: {replicas: 1}\n        - pause: {duration: 10m}\n";
+    let routed = argo_canary(steps, "", true);
+    assert_eq!(routed.rollout.strategy, Strategy::Canary);
+    let weights: Vec<f64> = routed
+        .rollout
+        .canary
+        .steps
+        .iter()
+        .map(|s| s.weight)
+        .collect();
+    assert_eq!(weights, vec![100.0]);
+    assert_noted(&routed, "GetCurrentSetWeight");
+    assert_noted(&routed, "at weight 0");
+    let unrouted = argo_canary(steps, "", false);
+    assert_eq!(unrouted.rollout.strategy, Strategy::Rolling);
+}
+
+#[test]
+fn each_tool_counts_failed_checks_as_it_does() {
+    use rollsim::scenario::rollout::FailureCounting;
+    // Argo: failed measurements in all (analysis/analysis.go, `result.Failed >
+    // failureLimit`); failureLimit 2 allows two, the third fails.
+    let dir = scratch("counting");
+    write(&dir, "rollout.yaml", ROLLOUT);
+    write(&dir, "templates.yaml", TEMPLATES);
+    let argo = import_paths(&[dir], &Choice::default()).unwrap();
+    assert_eq!(
+        argo.rollout.analysis.failure_counting,
+        FailureCounting::Total
+    );
+    assert_eq!(argo.rollout.analysis.failure_limit, 3);
+    // Flagger: failedChecks + 1 on every failed check (pkg/controller/scheduler.go).
+    let flagger = import_str(FLAGGER_LEGACY_THRESHOLD, Path::new("canary.yaml")).unwrap();
+    assert_eq!(
+        flagger.rollout.analysis.failure_counting,
+        FailureCounting::Total
+    );
+    assert_eq!(flagger.rollout.analysis.failure_limit, 5);
+    assert!(
+        flagger
+            .judged()
+            .sentence()
+            .contains("5 failed checks in all abort")
+    );
+    // Spinnaker's Kayenta stage: an interval at or below the marginal score ends it
+    // (orca-kayenta, MonitorKayentaCanaryTask).
+    let pipeline =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/imported/spinnaker-pipeline.json");
+    let spinnaker = import_paths(&[pipeline], &Choice::default()).unwrap();
+    assert_eq!(spinnaker.rollout.analysis.failure_limit, 1);
 }

@@ -317,3 +317,29 @@ fn server_options_are_checked() {
     )
     .expect("valid server options");
 }
+
+#[test]
+fn canary_scales_apart_from_weights_need_a_traffic_router_and_an_instance() {
+    // Argo Rollouts heeds setCanaryScale and dynamicStableScale only with trafficRouting
+    // (utils/replicaset/canary.go, UseSetCanaryScale, CalculateReplicaCountsForTrafficRoutedCanary).
+    let model = |canary: &str| {
+        format!(
+            "{VALID_START}[[rollouts]]\nlayer = \"edge\"\nstrategy = \"canary\"\ncanary = {canary}\n"
+        )
+    };
+    let by_pods = model(r#"{ traffic = "replicas", steps = [{ weight = 50, scale = 1 }] }"#);
+    let error = error_of(&by_pods);
+    assert_eq!(error.field, "rollouts[0].canary.steps[0].scale", "{error}");
+    assert!(error.message.contains("traffic router"), "{error}");
+    let shrinking = model(r#"{ traffic = "replicas", dynamic_stable_scale = true }"#);
+    let error = error_of(&shrinking);
+    assert_eq!(
+        error.field, "rollouts[0].canary.dynamic_stable_scale",
+        "{error}"
+    );
+    let empty = model(r#"{ steps = [{ weight = 50, scale = "0%" }] }"#);
+    let error = error_of(&empty);
+    assert!(error.message.contains("at least 1"), "{error}");
+    let fine = model(r#"{ steps = [{ weight = 50, scale = 3 }], dynamic_stable_scale = true }"#);
+    scenario::parse(&fine, Path::new("ok.toml")).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -7,7 +7,7 @@
 //! | `analysis.stepWeight` until the weight reaches `maxWeight` (100), or `stepWeights` | `canary` steps, each held one `interval` (one check, as Flagger advances after each passing check); the weights as [`super::flagger_traffic`] works them out |
 //! | `analysis.iterations`, or `provider: kubernetes` (blue/green, A/B) | `red-black`, the `iterations × interval` of checks as the bake (iterations win over weights, as in Flagger) |
 //! | `analysis.interval` (60 s, at least 10 s) | `analysis.interval` |
-//! | `analysis.threshold` (1) | `analysis.failure_limit` |
+//! | `analysis.threshold` (1) | `analysis.failure_limit`, counted in all (`failure_counting = "total"`: Flagger's `failedChecks`) |
 //! | `request-success-rate` `thresholdRange.min` (percent) | `analysis.max_error_rate` = 1 − min/100 |
 //! | `request-duration` `thresholdRange.max` (ms) | not represented: an absolute p99 |
 //! | a metric with `templateRef` | its `MetricTemplate`'s query, through [`super::metrics`] |
@@ -22,7 +22,7 @@ use super::tree::{Field, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
-use crate::scenario::rollout::{Cleanup, Strategy, WeightStep};
+use crate::scenario::rollout::{Cleanup, FailureCounting, Strategy, WeightStep};
 
 const TOOL: &str = "Flagger";
 /// Most metrics or webhooks read.
@@ -129,10 +129,15 @@ fn map_analysis(
         TOOL,
         &format!("{path}.threshold"),
     );
-    draft.not_represented(format!(
-        "{path}.threshold: Flagger counts every failed check; rollsim aborts after that many \
-         consecutive failed checks"
-    ));
+    // Flagger adds one to the Canary's `failedChecks` on every failed check and rolls
+    // back once it reaches the threshold; only a new revision resets it, a passing check
+    // does not (pkg/controller/scheduler.go: `SetStatusFailedChecks(cd,
+    // cd.Status.FailedChecks+1)`, `FailedChecks >= GetAnalysisThreshold()`).
+    draft.spec.analysis.failure_counting = FailureCounting::Total;
+    draft.came_from(
+        "analysis.failure_counting",
+        &format!("{path}.threshold: Flagger counts every failed check (failedChecks)"),
+    );
     map_metrics(draft, analysis, documents, file)?;
     map_webhooks(draft, analysis, file)?;
     draft.skip(analysis, &["alerts", "sessionAffinity"]);
@@ -266,6 +271,7 @@ fn canary_steps(
         draft.spec.canary.steps.push(WeightStep {
             weight: *weight,
             pause,
+            scale: None,
         });
         draft.came_from(
             &format!("canary.steps[{k}].weight"),

@@ -314,6 +314,17 @@ fn kayenta_stage(draft: &mut Draft, stage: &Obj<'_>) -> Result<SimDuration, Scen
     let path = config.path.clone();
     draft.spec.analysis.judge = JudgeKind::MannWhitney;
     draft.came_from("analysis.judge", &format!("{} (kayentaCanary)", stage.path));
+    // Each interval is a Kayenta run of its own, and one scored at or below the marginal
+    // score ends the stage (orca-kayenta, MonitorKayentaCanaryTask: TERMINAL when
+    // `canaryScore <= scoreThresholds.marginal`): the first failed check aborts.
+    draft.spec.analysis.failure_limit = 1;
+    draft.came_from(
+        "analysis.failure_limit",
+        &format!(
+            "{} (kayentaCanary: an interval at or below the marginal score fails the stage)",
+            stage.path
+        ),
+    );
     let lifetime = match config.with("lifetimeDuration", |f| f.iso_duration())? {
         Some(d) => d,
         None => config

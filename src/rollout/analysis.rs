@@ -17,10 +17,13 @@
 //! cold); the first check covers the `interval` after it.
 //!
 //! # A phase
-//! `failure_limit` consecutive failed checks abort the rollout at once. A phase (canary,
-//! bake) passes only if at least half of its checks, and at least one, were passes.
+//! `failure_limit` failed checks abort the rollout at once: in a row within the phase
+//! (`failure_counting = "consecutive"`, a pass resets the count), or in all since the
+//! rollout began (`"total"`: the controller hands each phase's judge the failures so
+//! far, see [`Judge::carrying`]). A phase (canary, bake) passes only if at least half
+//! of its checks, and at least one, were passes.
 
-use crate::scenario::rollout::{AnalysisSpec, JudgeKind};
+use crate::scenario::rollout::{AnalysisSpec, FailureCounting, JudgeKind};
 
 use super::platform::VersionMetrics;
 use super::time::Instant;
@@ -152,7 +155,9 @@ pub(crate) struct Judge {
     next_check: Instant,
     /// Until when metrics are ignored (the warm-up delay), if still ahead.
     ignore_until: Option<Instant>,
-    consecutive_failures: u32,
+    /// Failed checks that count toward the limit: in a row, or in all (with those of
+    /// earlier phases handed on).
+    failures: u32,
     pub(crate) passes: u32,
     pub(crate) checks: u32,
     /// What the last check measured, in words ([`measured`]).
@@ -196,11 +201,26 @@ impl Judge {
                 now + spec.delay
             },
             ignore_until: (!spec.delay.is_zero()).then_some(now + spec.delay),
-            consecutive_failures: 0,
+            failures: 0,
             passes: 0,
             checks: 0,
             measured: String::new(),
         }
+    }
+
+    /// The judge of a phase that counts on from `failures` failed checks of the
+    /// rollout's earlier phases (with `failure_counting = "total"`; a count in a row
+    /// starts afresh with each phase).
+    pub(crate) fn carrying(mut self, failures: u32) -> Self {
+        if self.spec.failure_counting == FailureCounting::Total {
+            self.failures = failures;
+        }
+        self
+    }
+
+    /// Failed checks counted toward the limit so far.
+    pub(crate) fn failures(&self) -> u32 {
+        self.failures
     }
 
     /// What the last check measured: each version's requests, error rate and p99 over
@@ -290,12 +310,14 @@ impl Judge {
         match &verdict {
             Verdict::Pass => {
                 self.passes += 1;
-                self.consecutive_failures = 0;
+                if self.spec.failure_counting == FailureCounting::Consecutive {
+                    self.failures = 0;
+                }
             }
-            Verdict::Fail(_) => self.consecutive_failures += 1,
+            Verdict::Fail(_) => self.failures += 1,
             Verdict::NoData(_) | Verdict::Marginal(_) => {}
         }
-        if self.consecutive_failures >= self.spec.failure_limit {
+        if self.failures >= self.spec.failure_limit {
             Judgment::Abort(verdict)
         } else {
             Judgment::Checked(verdict)
@@ -395,6 +417,58 @@ mod tests {
         assert_eq!(
             judge.observe(minute(6), &warm),
             Judgment::Checked(Verdict::Pass)
+        );
+    }
+
+    /// Argo Rollouts' `failureLimit` counts every failed measurement of the run
+    /// (analysis/analysis.go: `result.Failed > failureLimit`), and Flagger's
+    /// `threshold` every failed check of the canary (pkg/controller/scheduler.go:
+    /// `FailedChecks+1` on a failed check, reset only when a new revision starts): a
+    /// pass between two failures does not save the rollout.
+    #[test]
+    fn total_counting_aborts_on_failures_a_pass_apart_where_consecutive_does_not() {
+        let minute = |m| Instant::ZERO + SimDuration::from_mins(m);
+        let bad = [(1, metrics(1000, 100, 5)), (0, metrics(1000, 0, 5))];
+        let good = [(1, metrics(1000, 0, 5)), (0, metrics(1000, 0, 5))];
+        let run = |counting| {
+            let spec = AnalysisSpec {
+                failure_counting: counting,
+                ..AnalysisSpec::default() // limit 2
+            };
+            let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default());
+            [&bad, &good, &bad]
+                .iter()
+                .enumerate()
+                .map(|(m, seen)| judge.observe(minute(m as u64 + 1), &seen[..]))
+                .last()
+                .expect("three checks")
+        };
+        assert!(matches!(
+            run(FailureCounting::Consecutive),
+            Judgment::Checked(Verdict::Fail(_))
+        ));
+        assert!(matches!(
+            run(FailureCounting::Total),
+            Judgment::Abort(Verdict::Fail(_))
+        ));
+        // In all: a later phase's judge counts on from the earlier phases' failures.
+        let spec = AnalysisSpec {
+            failure_counting: FailureCounting::Total,
+            ..AnalysisSpec::default()
+        };
+        let mut judge = Judge::new(&spec, 1, 0, Instant::ZERO, Baseline::default()).carrying(1);
+        assert!(matches!(judge.observe(minute(1), &bad), Judgment::Abort(_)));
+        let consecutive = Judge::new(
+            &AnalysisSpec::default(),
+            1,
+            0,
+            Instant::ZERO,
+            Baseline::default(),
+        );
+        assert_eq!(
+            consecutive.carrying(1).failures(),
+            0,
+            "in a row starts afresh each phase"
         );
     }
 

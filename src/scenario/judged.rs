@@ -9,7 +9,7 @@
 //! for checks the other tool does not make. [`missed_defect`] then says, for a defective
 //! release that was promoted, which check could have caught it.
 
-use super::rollout::{AnalysisSpec, JudgeKind, ReleaseSpec};
+use super::rollout::{AnalysisSpec, FailureCounting, JudgeKind, ReleaseSpec};
 
 /// A p99 ratio that no version reaches: "latency is not judged".
 pub const NEVER_FAILING_P99_RATIO: f64 = 1000.0;
@@ -92,8 +92,14 @@ pub fn judged(analysis: &AnalysisSpec) -> Judged {
     }
     if !judged.is_empty() {
         let checks = analysis.failure_limit;
+        // One failed check is one whichever way they count.
+        let counted = match analysis.failure_counting {
+            _ if checks == 1 => " in a row",
+            FailureCounting::Consecutive => " in a row",
+            FailureCounting::Total => " in all",
+        };
         judged.push(format!(
-            "{checks} failed check{} in a row abort{}",
+            "{checks} failed check{}{counted} abort{}",
             if checks == 1 { "" } else { "s" },
             if checks == 1 { "s" } else { "" }
         ));

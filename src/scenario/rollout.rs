@@ -31,7 +31,8 @@
 //! | `rolling.reaction_delay` | `1s` | Kubernetes' Deployment controller acts on watch events (pod ready) within about a second |
 //! | `analysis.interval` | `1m` | Flagger |
 //! | `analysis.delay` | `0s` | Spinnaker's `beginCanaryAnalysisAfterMins` (lets new instances warm up) |
-//! | `analysis.failure_limit` | `2` | consecutive failed checks (Flagger's threshold, 1–5) |
+//! | `analysis.failure_limit` | `2` | failed checks that abort (Flagger's threshold, 1–5) |
+//! | `analysis.failure_counting` | `consecutive` | a pass resets the count; `total`: every failed check of the rollout counts (Argo Rollouts' `failureLimit`, Flagger's `threshold`) |
 //! | `analysis.min_requests` | `50` | fewer requests in an interval is no data, not a pass |
 //! | `analysis.max_error_rate` | `0.01` | |
 //! | `analysis.max_error_rate_increase` | `0.005` | over the baseline version's rate |
@@ -48,6 +49,8 @@
 //! | `canary.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `red_black.progress_deadline` | `false` | `true`: the deadline counts from the last progress (Kubernetes' `progressDeadlineSeconds`) |
 //! | `canary.traffic` | `weights` | a traffic router; `replicas`: by instance share (Argo Rollouts without `trafficRouting`) |
+//! | `canary.steps[].scale` | none | the new version sized by the step's weight; a count or a percentage of the layer sizes it apart from its weight (Argo Rollouts' `setCanaryScale`) |
+//! | `canary.dynamic_stable_scale` | `false` | the old version keeps its full size until promotion; `true`: it shrinks as its weight falls (Argo Rollouts' `dynamicStableScale`) |
 //! | `rolling_red_black.target_percentages` | `[25, 50, 100]` | |
 //! | `rolling_red_black.pause` | `5m` | |
 //! | `monitor` | `0s` | analysis after promotion (alerts), rolling back by the fastest path left |
@@ -416,6 +419,13 @@ pub struct CanaryStepsSpec {
     /// instances each version serves with.
     #[serde(skip_serializing_if = "CanaryTraffic::is_weights")]
     pub traffic: CanaryTraffic,
+    /// With a traffic router (`traffic = "weights"`): whether the old version shrinks
+    /// to `⌈size × (100 − w)%⌉` instances once a step has moved weight `w` to the new
+    /// one, instead of keeping its full size until promotion (Argo Rollouts'
+    /// `dynamicStableScale`). On an abort it grows back to full size before the new
+    /// version goes.
+    #[serde(skip_serializing_if = "is_false")]
+    pub dynamic_stable_scale: bool,
 }
 
 impl Default for CanaryStepsSpec {
@@ -424,11 +434,13 @@ impl Default for CanaryStepsSpec {
             steps: vec![WeightStep {
                 weight: 10.0,
                 pause: WeightStep::default_pause(),
+                scale: None,
             }],
             scale_down_delay: SimDuration::from_secs(30),
             healthy_deadline: SimDuration::from_mins(10),
             progress_deadline: false,
             traffic: CanaryTraffic::default(),
+            dynamic_stable_scale: false,
         }
     }
 }
@@ -466,6 +478,12 @@ pub struct WeightStep {
     /// How long the step holds (judged) before the next.
     #[serde(default = "WeightStep::default_pause")]
     pub pause: SimDuration,
+    /// With a traffic router: the new version's instances at this step, a count or a
+    /// percentage of the layer's size (rounded up), apart from its weight (Argo
+    /// Rollouts' `setCanaryScale`); none sizes it by the weight, `⌈size × w⌉`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = &"25%"))]
+    pub scale: Option<Count>,
 }
 
 impl WeightStep {
@@ -602,8 +620,12 @@ pub struct AnalysisSpec {
     pub interval: SimDuration,
     /// Time after a phase begins before its metrics count (new instances warm up).
     pub delay: SimDuration,
-    /// Consecutive failed checks that abort the rollout.
+    /// Failed checks that abort the rollout, counted as `failure_counting` says.
     pub failure_limit: u32,
+    /// Which failed checks count toward `failure_limit`: those in a row (a pass
+    /// resets the count), or every one since the rollout began.
+    #[serde(skip_serializing_if = "FailureCounting::is_consecutive")]
+    pub failure_counting: FailureCounting,
     /// Requests the new version must have served in an interval for a verdict.
     pub min_requests: u64,
     /// Highest error rate of the new version.
@@ -635,6 +657,28 @@ pub struct AnalysisSpec {
     pub sample_interval: SimDuration,
 }
 
+/// Which failed checks count toward the analysis' `failure_limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCounting {
+    /// Failed checks in a row: a pass resets the count (a no-data or marginal check
+    /// neither counts nor resets). Each phase (step, bake, monitor) counts afresh.
+    #[default]
+    Consecutive,
+    /// Every failed check since the rollout began, across its phases, whatever passed
+    /// between them: Argo Rollouts' `failureLimit` (the AnalysisRun fails when its
+    /// failed measurements exceed it) and Flagger's `threshold` (the Canary's
+    /// `failedChecks` only reset when a new revision starts).
+    Total,
+}
+
+impl FailureCounting {
+    fn is_consecutive(&self) -> bool {
+        *self == FailureCounting::Consecutive
+    }
+}
+
 /// How an analysis check decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -654,6 +698,7 @@ impl Default for AnalysisSpec {
             interval: SimDuration::from_mins(1),
             delay: SimDuration::ZERO,
             failure_limit: 2,
+            failure_counting: FailureCounting::Consecutive,
             min_requests: 50,
             max_error_rate: 0.01,
             max_error_rate_increase: 0.005,

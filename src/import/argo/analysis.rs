@@ -178,6 +178,14 @@ pub(super) fn template_metrics(
                 || limit < draft.spec.analysis.failure_limit)
         {
             draft.spec.analysis.failure_limit = limit;
+            // Argo counts every failed measurement of the run, not those in a row: the
+            // metric fails when `result.Failed > failureLimit` (analysis/analysis.go,
+            // assessMetricFailureInconclusiveOrError).
+            draft.spec.analysis.failure_counting = FailureCounting::Total;
+            draft.came_from(
+                "analysis.failure_counting",
+                &format!("{path}: Argo counts every failed measurement (failed > failureLimit)"),
+            );
             let source = format!("{path}.failureLimit");
             if failure_limit.is_some() {
                 draft.came_from("analysis.failure_limit", &format!("{source} + 1"));

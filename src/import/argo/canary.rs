@@ -1,15 +1,31 @@
-//! Argo's `canary` strategy: its steps (`setWeight`, `pause`, inline `analysis`) as
-//! rollsim's canary steps, background analysis as thresholds judged at every step, a
-//! canary without steps as a rolling update.
+//! Argo's `canary` strategy: its steps (`setWeight`, `pause`, inline `analysis`,
+//! `setCanaryScale`) as rollsim's canary steps, background analysis as thresholds
+//! judged at every step, `dynamicStableScale`, a canary without steps (or without a
+//! `setWeight` step) as its full promotion.
 
 use super::*;
 
-/// One segment of the canary: a weight and how long it holds, with the origins.
+/// One segment of the canary: a weight and how long it holds, with the origins, and
+/// the canary's scale apart from its weight (`setCanaryScale`), if any.
 pub(super) struct Segment {
     weight: f64,
     weight_source: String,
     hold: SimDuration,
     hold_sources: Vec<String>,
+    scale: Option<(Count, String)>,
+}
+
+/// The walk through the steps: the segments so far, the weight reached, the scale a
+/// `setCanaryScale` left in force (it holds until the next one, Argo's
+/// `UseSetCanaryScale` in utils/replicaset/canary.go), and the holds before any weight.
+pub(super) struct Walk {
+    segments: Vec<Segment>,
+    weight: f64,
+    scale: Option<(Count, String)>,
+    /// Whether the Rollout has a traffic router (`setCanaryScale` needs one).
+    routed: bool,
+    /// Holds at weight 0, before any `setWeight`, with their origins.
+    unweighted: Vec<String>,
 }
 
 pub(super) fn canary_strategy(
@@ -57,12 +73,7 @@ pub(super) fn canary_strategy(
             ),
         );
     }
-    if canary.with("dynamicStableScale", |f| f.bool())? == Some(true) {
-        draft.not_represented(format!(
-            "{path}.dynamicStableScale: Argo shrinks the stable stack as the canary's weight grows; \
-             rollsim keeps the old cluster at full size until promotion"
-        ));
-    }
+    dynamic_stable_scale(draft, canary)?;
     let delay = canary.with("scaleDownDelaySeconds", |f| f.seconds())?;
     draft.spec.canary.scale_down_delay = delay.unwrap_or(SimDuration::from_secs(30));
     draft.came_from_or_default(
@@ -112,35 +123,104 @@ pub(super) fn canary_strategy(
     };
     draft.spec.strategy = Strategy::Canary;
     draft.came_from("strategy", &path);
-    let mut segments: Vec<Segment> = Vec::new();
-    let mut weight = 0.0;
+    let mut walk = Walk {
+        segments: Vec::new(),
+        weight: 0.0,
+        scale: None,
+        routed: canary.get("trafficRouting").is_some(),
+        unweighted: Vec::new(),
+    };
     for (i, node) in items.iter().enumerate() {
-        read_step(
-            draft,
-            node,
-            i,
-            &steps_path,
-            file,
-            &inline_runs,
-            &mut segments,
-            &mut weight,
-        )?;
+        read_step(draft, node, i, &steps_path, file, &inline_runs, &mut walk)?;
     }
-    if segments.is_empty() {
-        return Err(canary.error(
-            &steps_path,
-            "no step sets a weight (`setWeight`): rollsim's canary needs at least one",
+    if !walk.unweighted.is_empty() {
+        draft.not_represented(format!(
+            "{}: held before any setWeight, when the canary has no traffic (Argo's weight is 0 \
+             until a setWeight step, utils/replicaset/canary.go GetCurrentSetWeight): rollsim \
+             leaves this wait out and begins with the first weight",
+            walk.unweighted.join(", ")
         ));
     }
-    write_steps(draft, segments);
+    if walk.segments.is_empty() {
+        if let Some((_, source)) = &walk.scale {
+            draft.not_represented(format!(
+                "{source}: canary instances at weight 0, before the full promotion, serve no \
+                 traffic; rollsim does not launch them"
+            ));
+        }
+        return without_weights(draft, canary, &steps_path, walk.routed);
+    }
+    write_steps(draft, walk.segments);
     draft.unread(canary, "ignored");
     Ok(())
 }
 
+/// Steps none of which sets a weight: Argo keeps the weight at 0 through them and at
+/// 100 once they are done (utils/replicaset/canary.go, `GetCurrentSetWeight`: "defaults
+/// to 100 if it iterates through all the steps with no setWeight"). With a traffic
+/// router that is one step to 100% (the canary sized to full, then all traffic); without
+/// one, the stable and canary ReplicaSets are sized by that weight within
+/// maxSurge/maxUnavailable (`CalculateReplicaCountsForBasicCanary`): a rolling update.
+fn without_weights(
+    draft: &mut Draft,
+    canary: &Obj<'_>,
+    steps_path: &str,
+    routed: bool,
+) -> Result<(), ScenarioError> {
+    let path = &canary.path;
+    if routed {
+        let what =
+            format!("{steps_path} (no setWeight: Argo goes to 100% once the steps are done)");
+        let pause = draft.judged_phase("canary.steps[0].pause", SimDuration::ZERO, &what);
+        draft.spec.canary.steps = vec![WeightStep {
+            weight: 100.0,
+            pause,
+            scale: None,
+        }];
+        draft.came_from("canary.steps[0].weight", &what);
+        draft.assumed(
+            "canary.steps[0].pause",
+            format!("{what}; one analysis check"),
+        );
+    } else {
+        draft.spec.strategy = Strategy::Rolling;
+        draft.came_from(
+            "strategy",
+            &format!(
+                "{path} with no setWeight step and no trafficRouting (Argo then updates like a \
+                 Deployment once the steps are done, within maxSurge/maxUnavailable)"
+            ),
+        );
+    }
+    draft.unread(canary, "ignored");
+    Ok(())
+}
+
+/// `dynamicStableScale: true`: with a traffic router, Argo sizes the stable ReplicaSet
+/// by its traffic weight as the canary's grows (utils/replicaset/canary.go,
+/// `CalculateReplicaCountsForTrafficRoutedCanary`; docs/features/canary, "Dynamic
+/// Stable Scale"); without one it has no effect (the basic canary sizes both by weight).
+fn dynamic_stable_scale(draft: &mut Draft, canary: &Obj<'_>) -> Result<(), ScenarioError> {
+    let field = format!("{}.dynamicStableScale", canary.path);
+    if canary.with("dynamicStableScale", |f| f.bool())? != Some(true) {
+        return Ok(());
+    }
+    if canary.get("trafficRouting").is_none() {
+        draft.not_represented(format!(
+            "{field}: without trafficRouting Argo sizes the stable ReplicaSet by its weight \
+             anyway (canary.traffic = \"replicas\"), so it changes nothing"
+        ));
+        return Ok(());
+    }
+    draft.spec.canary.dynamic_stable_scale = true;
+    draft.came_from("canary.dynamic_stable_scale", &field);
+    Ok(())
+}
+
 /// Step `i` of the canary's steps (at `steps_path`): a `setWeight` opens a segment, a
-/// `pause` or an inline analysis (whose run lengths are `inline_runs`) holds the last
-/// one, anything else is said not represented.
-#[allow(clippy::too_many_arguments)]
+/// `setCanaryScale` sizes the canary from there on, a `pause` or an inline analysis
+/// (whose run lengths are `inline_runs`) holds the last segment, anything else is said
+/// not represented.
 fn read_step(
     draft: &mut Draft,
     node: &Node,
@@ -148,8 +228,7 @@ fn read_step(
     steps_path: &str,
     file: &Path,
     inline_runs: &[(usize, Option<SimDuration>)],
-    segments: &mut Vec<Segment>,
-    weight: &mut f64,
+    walk: &mut Walk,
 ) -> Result<(), ScenarioError> {
     let step_path = format!("{steps_path}[{i}]");
     let step = Field {
@@ -171,36 +250,116 @@ fn read_step(
                 others.join(", ")
             ));
         }
-        if w <= *weight {
+        if w <= walk.weight {
             draft.not_represented(format!(
                 "{step_path}.setWeight ({w}) does not raise the weight above {}: rollsim's \
                  weights only increase; step skipped",
-                *weight
+                walk.weight
             ));
             return Ok(());
         }
-        *weight = w;
-        segments.push(Segment {
+        walk.weight = w;
+        walk.segments.push(Segment {
             weight: w,
             weight_source: format!("{step_path}.setWeight"),
             hold: SimDuration::ZERO,
             hold_sources: Vec::new(),
+            scale: walk.scale.clone(),
         });
+        return Ok(());
+    }
+    if let Some(field) = step.get("setCanaryScale") {
+        set_canary_scale(draft, &field.obj()?, walk)?;
+        let others = step.unread();
+        if !others.is_empty() {
+            draft.not_represented(format!(
+                "{}: set in the same step as setCanaryScale; rollsim uses setCanaryScale only",
+                others.join(", ")
+            ));
+        }
         return Ok(());
     }
     let Some((d, source)) = step_hold(draft, &step, &step_path, i, inline_runs)? else {
         return Ok(());
     };
     draft.unread(&step, "ignored");
-    match segments.last_mut() {
+    match walk.segments.last_mut() {
         Some(segment) => {
             segment.hold += d;
             segment.hold_sources.push(source);
         }
-        None => draft.not_represented(format!(
-            "{source}: a hold before any setWeight (no canary traffic yet) is not represented"
-        )),
+        None => walk.unweighted.push(source),
     }
+    Ok(())
+}
+
+/// A `setCanaryScale` step: the canary's size from here until the next one, apart
+/// from its weight: `replicas`, or `weight` percent of `spec.replicas` (rounded up);
+/// `matchTrafficWeight: true` sizes it by its weight again. Argo heeds it only with a
+/// traffic router (utils/replicaset/canary.go, `UseSetCanaryScale`;
+/// docs/features/canary, "Setting Canary Scale").
+fn set_canary_scale(
+    draft: &mut Draft,
+    scale: &Obj<'_>,
+    walk: &mut Walk,
+) -> Result<(), ScenarioError> {
+    let path = scale.path.clone();
+    let replicas = scale.with("replicas", |f| {
+        f.u32_up_to(crate::scenario::limits::MAX_INSTANCES)
+    })?;
+    let weight = match scale.get("weight") {
+        Some(field) => {
+            let w = field.f64()?;
+            if !(0.0..=100.0).contains(&w) {
+                return Err(field.error(format!("must be between 0 and 100, got {w}")));
+            }
+            Some(w)
+        }
+        None => None,
+    };
+    let matched = scale.with("matchTrafficWeight", |f| f.bool())? == Some(true);
+    if !walk.routed {
+        draft.not_represented(format!(
+            "{path}: Argo heeds setCanaryScale only with trafficRouting; without it the canary \
+             is sized by its weight, as rollsim does"
+        ));
+        return Ok(());
+    }
+    let next = match (replicas, weight) {
+        (Some(n), _) => Some((Count::Absolute(n), format!("{path}.replicas"))),
+        (None, Some(w)) => Some((Count::Percent(w), format!("{path}.weight"))),
+        (None, None) if matched => None,
+        (None, None) => {
+            return Err(scale.error(
+                &path,
+                "needs `replicas`, `weight` or `matchTrafficWeight: true`",
+            ));
+        }
+    };
+    let next = next.filter(|(count, source)| {
+        let empty = count.is_zero();
+        if empty {
+            draft.not_represented(format!(
+                "{source}: no canary instance behind its weight is not represented; rollsim \
+                 sizes the canary by its weight instead"
+            ));
+        }
+        !empty
+    });
+    // It resizes the canary at once: the segment it falls in too, unless that one has
+    // already held at its former size.
+    if let Some(segment) = walk.segments.last_mut() {
+        if segment.hold.is_zero() {
+            segment.scale = next.clone();
+        } else {
+            draft.not_represented(format!(
+                "{path}: resizes the canary in the middle of the hold at {}; rollsim applies it \
+                 from the next setWeight",
+                segment.weight_source
+            ));
+        }
+    }
+    walk.scale = next;
     Ok(())
 }
 
@@ -251,13 +410,7 @@ fn step_hold(
             }
         })
     } else {
-        for key in [
-            "setCanaryScale",
-            "experiment",
-            "setHeaderRoute",
-            "setMirrorRoute",
-            "plugin",
-        ] {
+        for key in ["experiment", "setHeaderRoute", "setMirrorRoute", "plugin"] {
             if step.has(key) {
                 let _ = step.get(key);
                 draft.not_represented(format!(
@@ -289,8 +442,12 @@ fn write_steps(draft: &mut Draft, segments: Vec<Segment>) {
         draft.spec.canary.steps.push(WeightStep {
             weight: segment.weight,
             pause,
+            scale: segment.scale.as_ref().map(|(count, _)| *count),
         });
         draft.came_from(&format!("canary.steps[{k}].weight"), &segment.weight_source);
+        if let Some((_, source)) = &segment.scale {
+            draft.came_from(&format!("canary.steps[{k}].scale"), source);
+        }
         if segment.hold_sources.is_empty() {
             draft.assumed(
                 &field,

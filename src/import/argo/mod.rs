@@ -18,8 +18,15 @@
 //! | a canary without steps | `rolling` (Argo then updates like a Deployment) |
 //!
 //! An analysis run lasts `initialDelay + count × interval` of its longest metric; a
-//! metric's `failureLimit` (0) allows that many failed measurements, so rollsim aborts
-//! after `failureLimit + 1` failed checks.
+//! metric's `failureLimit` (0) allows that many failed measurements in all (not in a
+//! row), so rollsim aborts after `failureLimit + 1` failed checks, counted in all
+//! (`analysis.failure_counting = "total"`).
+//!
+//! With `trafficRouting`, `setCanaryScale` sizes the canary apart from its weight
+//! (`canary.steps[].scale`, from the step it is set until the next one) and
+//! `dynamicStableScale` shrinks the stable stack as the canary's weight grows
+//! (`canary.dynamic_stable_scale`); without it Argo ignores both. Steps without any
+//! `setWeight` hold the weight at 0 and then go to 100%.
 //!
 //! # Files
 //! This module reads the Rollout and dispatches on its strategy: [`blue_green`] and
@@ -38,7 +45,9 @@ use super::tree::{self, Field, Node, Obj};
 use super::{Draft, Imported, MANUAL_PROMOTION_AFTER};
 use crate::engine::SimDuration;
 use crate::scenario::ScenarioError;
-use crate::scenario::rollout::{CanaryTraffic, Cleanup, Count, Strategy, WeightStep};
+use crate::scenario::rollout::{
+    CanaryTraffic, Cleanup, Count, FailureCounting, Strategy, WeightStep,
+};
 
 use analysis::*;
 use blue_green::blue_green_strategy;

@@ -69,6 +69,7 @@ pub(crate) fn canary_scenario(
     rollout.canary.steps = vec![WeightStep {
         weight: weight_for(instances, fleet),
         pause: longest,
+        scale: None,
     }];
     // The recording's own judge only watches: every judge asked is replayed over it.
     rollout.analysis.failure_limit = u32::MAX;

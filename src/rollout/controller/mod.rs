@@ -47,7 +47,7 @@ mod time_left;
 pub use time_left::TimeLeft;
 
 use crate::engine::SimDuration;
-use crate::scenario::rollout::{AnalysisSpec, Cleanup, Strategy};
+use crate::scenario::rollout::{AnalysisSpec, Cleanup, FailureCounting, Strategy};
 
 use super::analysis::{Baseline, Judge, Judgment, Verdict};
 use super::platform::{Command, Decision, Observation};
@@ -109,6 +109,9 @@ pub struct Controller {
     /// The new version's instances in the balancer, and when that count last grew
     /// (for deadlines that count from the last progress).
     progress: (u32, Instant),
+    /// Failed checks so far, as the last judge counted them (handed on to the next
+    /// phase's judge when they count in all).
+    failed_checks: u32,
     record: RolloutRecord,
 }
 
@@ -124,6 +127,7 @@ impl Controller {
             reference: Baseline::default(),
             sampler: None,
             progress: (0, Instant::ZERO),
+            failed_checks: 0,
             record: RolloutRecord {
                 layer: spec.layer.clone(),
                 strategy: spec.strategy,
@@ -267,13 +271,16 @@ impl Controller {
     /// reference carried so far.
     fn start_judge(&mut self, now: Instant) {
         self.record.judged_from.push(now);
-        self.judge = Some(Judge::new(
-            &self.spec.analysis,
-            self.new_version(),
-            self.old(),
-            now,
-            self.reference.clone(),
-        ));
+        self.judge = Some(
+            Judge::new(
+                &self.spec.analysis,
+                self.new_version(),
+                self.old(),
+                now,
+                self.reference.clone(),
+            )
+            .carrying(self.failed_checks),
+        );
     }
 
     fn note(&mut self, d: &mut Decision, now: Instant, text: String) {
@@ -519,9 +526,11 @@ impl Controller {
         }
         let reason = format!("{crashes} instances of v{new} crashed");
         match self.phase {
-            Phase::CanaryLaunching { .. }
-            | Phase::CanaryJudging { .. }
-            | Phase::Stepping { .. } => {
+            Phase::Stepping { .. } => {
+                self.abort(d, now, reason, RollbackPath::Canary);
+                self.leave_steps(obs, d);
+            }
+            Phase::CanaryLaunching { .. } | Phase::CanaryJudging { .. } => {
                 self.abort(d, now, reason, RollbackPath::Canary);
                 self.drop_new_version(d);
                 self.finish(d, now, Outcome::RolledBack);
@@ -547,6 +556,7 @@ impl Controller {
             return true;
         };
         let judgment = judge.observe(obs.now, &obs.metrics);
+        self.failed_checks = judge.failures();
         // Every check's note says what it measured, whatever it found.
         let measured = judge.measured().to_string();
         match judgment {
@@ -571,10 +581,19 @@ impl Controller {
             .abort_reason
             .clone()
             .unwrap_or_else(|| "analysis failed".into());
-        let reason = format!(
-            "{} consecutive failed checks, last: {reason}",
-            self.spec.analysis.failure_limit
-        );
+        let analysis = &self.spec.analysis;
+        let reason = match analysis.failure_counting {
+            FailureCounting::Consecutive => format!(
+                "{} consecutive failed checks, last: {reason}",
+                analysis.failure_limit
+            ),
+            FailureCounting::Total => {
+                format!(
+                    "{} failed checks in all, last: {reason}",
+                    analysis.failure_limit
+                )
+            }
+        };
         self.abort(d, now, reason, path);
     }
 

@@ -30,13 +30,17 @@ impl Controller {
         }
     }
 
-    /// Starts step `index`: sizes the new version for its share.
+    /// Starts step `index`: sizes the new version for its share (or its own scale).
     pub(super) fn enter_step(&mut self, obs: &Observation, index: usize, d: &mut Decision) {
         let now = obs.now;
         let (percent, _) = self.steps()[index];
-        let size = self.step_size(percent);
+        let size = self.canary_size(index);
         let new = self.new_version();
-        if obs.version(new).desired < size {
+        let desired = obs.version(new).desired;
+        // Sized by weight, the new version only grows; sized apart from its weight
+        // (here or at the step before), it takes the step's size either way.
+        let scaled_apart = (index.saturating_sub(1)..=index).any(|k| self.step_scale(k).is_some());
+        if desired < size || (scaled_apart && desired != size) {
             d.commands.push(Command::Scale { version: new, size });
         }
         self.note(
@@ -56,6 +60,33 @@ impl Controller {
 
     pub(super) fn step_size(&self, percent: f64) -> u32 {
         ((f64::from(self.size()) * percent / 100.0).ceil() as u32).clamp(1, self.size())
+    }
+
+    /// A canary step's own scale (`canary.steps[index].scale`), if it has one.
+    fn step_scale(&self, index: usize) -> Option<crate::scenario::rollout::Count> {
+        match self.spec.strategy {
+            Strategy::Canary => self.spec.canary.steps.get(index).and_then(|s| s.scale),
+            _ => None,
+        }
+    }
+
+    /// The new version's instances at step `index`: its own scale, rounded up (Argo
+    /// Rollouts' `setCanaryScale`: `replicas`, or `weight` percent of `spec.replicas`,
+    /// utils/replicaset/canary.go `CalculateReplicaCountsForTrafficRoutedCanary`), at
+    /// least one; or sized by its weight.
+    fn canary_size(&self, index: usize) -> u32 {
+        match self.step_scale(index) {
+            Some(scale) => scale.of(self.size(), true).max(1),
+            None => self.step_size(self.steps()[index].0),
+        }
+    }
+
+    /// Whether the old version shrinks as the new one's weight grows (Argo Rollouts'
+    /// `dynamicStableScale`, with a traffic router).
+    fn dynamic_stable_scale(&self) -> bool {
+        self.spec.strategy == Strategy::Canary
+            && self.spec.canary.dynamic_stable_scale
+            && !self.by_replicas()
     }
 
     /// Whether a step's weight is the share of instances (no traffic router).
@@ -83,7 +114,7 @@ impl Controller {
         let (percent, pause) = steps[index];
         let (old, new) = (self.old(), self.new_version());
         let Some(until) = until else {
-            let canary = self.step_size(percent);
+            let canary = self.canary_size(index);
             if obs.version(new).registered >= canary {
                 let until = now + pause;
                 if self.by_replicas() {
@@ -121,6 +152,7 @@ impl Controller {
                         now,
                         format!("v{new} takes {percent}% of traffic until {until}"),
                     );
+                    self.shrink_stable(percent, now, d);
                 }
                 self.start_judge(now);
                 self.phase = Phase::Stepping {
@@ -135,15 +167,13 @@ impl Controller {
                     format!("step {} not healthy in time", index + 1),
                     RollbackPath::Canary,
                 );
-                self.drop_new_version(d);
-                self.finish(d, now, Outcome::RolledBack);
+                self.leave_steps(obs, d);
             }
             return;
         };
         if !self.judge_step(obs, d, &format!("step {}", index + 1)) {
             self.abort_with_verdict(d, now, RollbackPath::Canary);
-            self.drop_new_version(d);
-            self.finish(d, now, Outcome::RolledBack);
+            self.leave_steps(obs, d);
             return;
         }
         if now < until {
@@ -153,8 +183,7 @@ impl Controller {
         if !judge.passed() {
             let reason = format!("step {} inconclusive: {}", index + 1, judge.tally());
             self.abort(d, now, reason, RollbackPath::Canary);
-            self.drop_new_version(d);
-            self.finish(d, now, Outcome::RolledBack);
+            self.leave_steps(obs, d);
             return;
         }
         self.reference = std::mem::take(&mut self.reference).updated_by(judge.reference());
@@ -197,6 +226,42 @@ impl Controller {
                 self.phase = Phase::Baking { until };
             }
         }
+    }
+
+    /// With a dynamic stable scale, once step weight `percent` is on the new version:
+    /// the old one down to `⌈size × (100 − w)%⌉`. Argo Rollouts sizes the stable
+    /// ReplicaSet by the higher of the desired and the actual stable weight, so it
+    /// shrinks only once traffic has moved (utils/replicaset/canary.go,
+    /// `CalculateReplicaCountsForTrafficRoutedCanary`; docs/features/canary, "Dynamic
+    /// Stable Scale").
+    fn shrink_stable(&mut self, percent: f64, now: Instant, d: &mut Decision) {
+        if !self.dynamic_stable_scale() {
+            return;
+        }
+        let (old, size) = (self.old(), self.stable_size(percent));
+        d.commands.push(Command::Scale { version: old, size });
+        self.note(
+            d,
+            now,
+            format!(
+                "v{old} to {size} instances for its {}% (dynamic stable scale)",
+                100.0 - percent
+            ),
+        );
+    }
+
+    /// After an abort during the steps: every request back on the old version and the
+    /// new one removed, at once; or, when the old version was shrunk (dynamic stable
+    /// scale), the old one grown back first, traffic following the instances, and the
+    /// new one removed once the old is back (as Argo Rollouts scales the canary down as
+    /// traffic shifts back to stable; docs/features/canary, "Dynamic Stable Scale").
+    pub(super) fn leave_steps(&mut self, obs: &Observation, d: &mut Decision) {
+        if self.dynamic_stable_scale() && obs.version(self.old()).desired < self.size() {
+            self.restore(obs, d);
+            return;
+        }
+        self.drop_new_version(d);
+        self.finish(d, obs.now, Outcome::RolledBack);
     }
 
     /// Sends every request back to the old version and removes the new one.

@@ -5,7 +5,7 @@ use crate::engine::SimDuration;
 use crate::scenario::document::Scenario;
 use crate::scenario::layer::LayerSpec;
 use crate::scenario::limits::*;
-use crate::scenario::rollout::{ReleaseSpec, RolloutSpec};
+use crate::scenario::rollout::{CanaryTraffic, ReleaseSpec, RolloutSpec};
 
 use super::{Checker, ToSegment, check_dist, names};
 
@@ -265,6 +265,7 @@ fn check_strategy_settings(c: &mut Checker, i: usize, rollout: &RolloutSpec, lay
             );
         }
     }
+    check_canary_scale(c, i, rollout, layer.instances);
     // As Kubernetes: both written as 0 is refused; both rounding to 0 for this size
     // lets one instance be unavailable ([`RollingSpec::batch_limits`]).
     if rollout.rolling.max_surge.is_zero() && rollout.rolling.max_unavailable.is_zero() {
@@ -410,5 +411,42 @@ fn check_analysis(c: &mut Checker, i: usize, rollout: &RolloutSpec) {
             &[r, &i, an, &"max_latency_p99_ratio"],
             format!("must be at least 1, got {}", a.max_latency_p99_ratio),
         );
+    }
+}
+
+/// The canary's sizes apart from its weights (`canary.steps[].scale`) and its old
+/// version shrinking with its weight (`canary.dynamic_stable_scale`): both need a
+/// traffic router, as in Argo Rollouts (`setCanaryScale` and `dynamicStableScale` act
+/// only with `trafficRouting`); a scale must come to at least one instance.
+fn check_canary_scale(c: &mut Checker, i: usize, rollout: &RolloutSpec, size: u32) {
+    let r: &dyn ToSegment = &"rollouts";
+    let by_replicas = rollout.canary.traffic == CanaryTraffic::Replicas;
+    if by_replicas && rollout.canary.dynamic_stable_scale {
+        c.fail(
+            &[r, &i, &"canary", &"dynamic_stable_scale"],
+            "needs a traffic router (canary.traffic = \"weights\"): with \"replicas\" the old \
+             version's size already follows its weight",
+        );
+    }
+    for (k, step) in rollout.canary.steps.iter().enumerate() {
+        let Some(scale) = step.scale else { continue };
+        let path: [&dyn ToSegment; 6] = [r, &i, &"canary", &"steps", &k, &"scale"];
+        if by_replicas {
+            c.fail(
+                &path,
+                "needs a traffic router (canary.traffic = \"weights\"): with \"replicas\" the \
+                 new version's size is its weight",
+            );
+        } else if scale.of(size, true) == 0 {
+            c.fail(
+                &path,
+                format!(
+                    "comes to 0 of the layer's {size} instances: the step's weight would have no \
+                     instance to serve it; write at least 1 (or leave it out to size by weight)"
+                ),
+            );
+        } else if scale.of(size, true) > MAX_INSTANCES {
+            c.fail(&path, format!("at most {MAX_INSTANCES}, got {scale}"));
+        }
     }
 }
