@@ -153,17 +153,11 @@ impl CanaryReport<'_> {
     /// The candidate closest to the targets: within the false-alarm rate, the most power
     /// against its hardest regression.
     fn closest(&self) -> Option<&Candidate> {
-        let weakest = |c: &Candidate| {
-            c.regressions
-                .iter()
-                .map(|r| r.caught.share)
-                .fold(1.0, f64::min)
-        };
         self.plan
             .candidates
             .iter()
             .filter(|c| c.false_alarms.share <= self.plan.targets.false_alarm)
-            .max_by(|a, b| weakest(a).total_cmp(&weakest(b)))
+            .max_by(|a, b| a.weakest_power().total_cmp(&b.weakest_power()))
     }
 
     /// Per size rehearsed: the layer's own judge and the best one, against each duration.

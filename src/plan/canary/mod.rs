@@ -158,13 +158,7 @@ impl CanaryPlan {
     /// judge of that size (the recommended one, else the one with the most power against
     /// its hardest regression less its false alarms).
     pub fn shown(&self) -> Vec<(u32, usize)> {
-        let score = |c: &Candidate| {
-            c.regressions
-                .iter()
-                .map(|r| r.caught.share)
-                .fold(1.0, f64::min)
-                - c.false_alarms.share
-        };
+        let score = |c: &Candidate| c.weakest_power() - c.false_alarms.share;
         let mut lines = Vec::new();
         for &(instances, _) in &self.sizes {
             lines.extend(self.own_judge.map(|j| (instances, j)));
@@ -353,12 +347,6 @@ fn candidates_of(
 /// alarms, then the most power against the hardest regression, then the layer's own
 /// judge (nothing to change); `None` if none does.
 fn best(candidates: &[Candidate], own_judge: Option<usize>) -> Option<usize> {
-    let weakest = |c: &Candidate| {
-        c.regressions
-            .iter()
-            .map(|r| r.caught.share)
-            .fold(1.0, f64::min)
-    };
     candidates
         .iter()
         .enumerate()
@@ -367,7 +355,7 @@ fn best(candidates: &[Candidate], own_judge: Option<usize>) -> Option<usize> {
             (a.instances, a.duration)
                 .cmp(&(b.instances, b.duration))
                 .then(a.false_alarms.share.total_cmp(&b.false_alarms.share))
-                .then(weakest(b).total_cmp(&weakest(a)))
+                .then(b.weakest_power().total_cmp(&a.weakest_power()))
                 .then((Some(b.judge) == own_judge).cmp(&(Some(a.judge) == own_judge)))
         })
         .map(|(i, _)| i)

@@ -101,6 +101,16 @@ pub struct Candidate {
     pub meets_targets: bool,
 }
 
+impl Candidate {
+    /// Its power against the regression it catches least often (1 without regressions).
+    pub fn weakest_power(&self) -> f64 {
+        self.regressions
+            .iter()
+            .map(|r| r.caught.share)
+            .fold(1.0, f64::min)
+    }
+}
+
 /// The targets a candidate must meet.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Targets {
