@@ -427,7 +427,7 @@ fn metastable_end_success(load: f64, fidelity: Fidelity, seed: u64) -> f64 {
     let mut world = World::new(&model);
     world.run();
     let windows = &world.observations().layers[0];
-    let last = &windows[windows.len() - 300..];
+    let last = &windows[windows.len() - 300..windows.len()];
     let succeeded: u64 = last.iter().map(|w| u64::from(w.succeeded)).sum();
     let failed: u64 = last
         .iter()

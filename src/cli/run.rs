@@ -90,13 +90,20 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
         .as_deref()
         .map(crate::report::series::SeriesFile::create)
         .transpose()?;
+    if model.releases.is_some() && (args.plot.is_some() || args.html.html.is_some()) {
+        return Err(Error::bad_input(
+            "--plot and --html show each rollout's series, which a model with a release \
+             calendar does not keep (its run keeps the entry layer's whole series and only \
+             the recent past of the others): use --json for every release and the week's figures",
+        ));
+    }
     let html = args.html.open()?;
     let started = Instant::now();
     // Without rollouts, nothing compares with a baseline: the model runs alone.
     // Progress in simulated time, the rehearsal's (the baseline runs beside it).
     let progress = super::progress::run(model.duration, "run");
     let on_advance = |by| progress.simulated(by);
-    let (mut rehearsal, baseline) = if model.rollouts.is_empty() {
+    let (mut rehearsal, baseline) = if model.rollouts.is_empty() && model.releases.is_none() {
         (rehearse_reporting(&model, &on_advance), None)
     } else {
         let (rehearsal, baseline) = rayon::join(
@@ -123,6 +130,29 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Error> {
             },
             rehearsal.world.footprint().series_bytes as f64 / (1 << 20) as f64
         );
+    }
+    if model.releases.is_some() {
+        let mut baseline = baseline.expect("a calendar run has a baseline");
+        let week = rehearsal.week_metrics(&model, &mut baseline, Slo::of(&model));
+        let world = &rehearsal.world;
+        if let Some(series) = series {
+            let names: Vec<String> = summary.layers.iter().map(|l| l.name.clone()).collect();
+            let path = series.write(world.observations(), &names)?;
+            eprintln!("wrote {}", path.display());
+        }
+        if args.json {
+            let mut value = crate::report::week::to_json(&rehearsal, &model, &week);
+            value["world"] = run_summary::to_json(&summary);
+            println!("{}", crate::report::json_text(value));
+        } else {
+            print!("{}", run_summary::render_text_with(&summary, None));
+            println!();
+            print!(
+                "{}",
+                crate::report::week::render_text(&rehearsal, &model, &week)
+            );
+        }
+        return Ok(());
     }
     let metrics = baseline.map_or_else(Vec::new, |baseline| {
         rehearsal.rollout_metrics(&baseline, Slo::of(&model))

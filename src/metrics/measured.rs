@@ -35,6 +35,11 @@ impl SloTally {
         self.resolved += all;
         self.latency.merge(latency);
     }
+
+    /// Minutes added that missed the SLO.
+    pub(crate) fn breach_minutes(&self) -> u32 {
+        self.breach_minutes
+    }
 }
 
 /// What a driver measured of a rollout (the simulator's, or the live one), before it

@@ -16,6 +16,8 @@
 //!    versions: the `rollouts` of `run --json` and of every sweep result line
 //!    ([`json::ResultLine`]), read back by the sweep summaries.
 //!
+//! A run with a release calendar is summed up as a whole in [`WeekMetrics`].
+//!
 //! It depends on the engine's time types, the statistics' latency histograms, the
 //! scenario (for the SLO), the model's windows and the controller's record; the
 //! drivers, plans and reports depend on it.
@@ -23,9 +25,11 @@
 pub(crate) mod json;
 mod measured;
 mod timings;
+pub(crate) mod week;
 
 pub(crate) use measured::{Measured, SloTally};
 pub(crate) use timings::{PerSecond, Timings};
+pub(crate) use week::WeekMetrics;
 
 use crate::engine::SimDuration;
 use crate::rollout::{Outcome, RollbackPath};

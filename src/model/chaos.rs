@@ -8,21 +8,35 @@ use rand::RngExt;
 use crate::engine::SimDuration;
 
 use crate::scenario::Scenario;
+use crate::scenario::week::WorkingHours;
 
 use super::ids::{InstanceId, LayerId};
 use super::instance::Phase;
 use super::world::{Event, World};
 
-/// Chaos Monkey's kill specs of `scenario`, compiled: the layer and kills per second.
-pub(crate) fn compile_kills(
-    scenario: &Scenario,
-    id_of: impl Fn(&str) -> LayerId,
-) -> Vec<(LayerId, f64)> {
+/// One of Chaos Monkey's kill specs, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct Kills {
+    /// The layer struck.
+    layer: LayerId,
+    /// Kills per second (within `hours`).
+    per_second: f64,
+    /// When it strikes (any time if `None`), and the run's start in hours after
+    /// Monday 00:00.
+    hours: Option<(WorkingHours, f64)>,
+}
+
+/// Chaos Monkey's kill specs of `scenario`, compiled.
+pub(crate) fn compile_kills(scenario: &Scenario, id_of: impl Fn(&str) -> LayerId) -> Vec<Kills> {
     scenario
         .chaos
         .kills
         .iter()
-        .map(|k| (id_of(&k.layer), k.rate.per_second()))
+        .map(|k| Kills {
+            layer: id_of(&k.layer),
+            per_second: k.rate.per_second(),
+            hours: k.hours.clone().map(|h| (h, scenario.week_start_hours())),
+        })
         .collect()
 }
 
@@ -50,7 +64,7 @@ pub(crate) fn compile_outages(
 
 impl World {
     pub(crate) fn schedule_next_kill(&mut self, kill: u32) {
-        let rate_per_second = self.kills[kill as usize].1;
+        let rate_per_second = self.kills[kill as usize].per_second;
         let unit: f64 = self.rng.chaos.random::<f64>();
         let gap = SimDuration::from_secs_f64(-(1.0 - unit).ln() / rate_per_second);
         let at = self.now() + gap;
@@ -59,9 +73,21 @@ impl World {
         }
     }
 
+    /// A kill of spec `kill` comes due. Outside its hours it strikes nothing: kills at
+    /// a constant rate, thinned to the hours, are a Poisson process at that rate within
+    /// them and none outside.
     pub(crate) fn chaos_kill(&mut self, kill: u32) {
-        let layer = self.kills[kill as usize].0;
-        let serving = self.serving_instances(layer);
+        let spec = &self.kills[kill as usize];
+        let layer = spec.layer;
+        let in_hours = spec
+            .hours
+            .as_ref()
+            .is_none_or(|(hours, start)| hours.contains(*start, self.now()));
+        let serving = if in_hours {
+            self.serving_instances(layer)
+        } else {
+            Vec::new()
+        };
         if !serving.is_empty() {
             let victim = serving[self.rng.chaos.random_range(0..serving.len())];
             self.crash(victim);

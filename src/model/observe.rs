@@ -152,22 +152,146 @@ pub struct ClusterSeries {
     pub windows: Vec<ClusterWindow>,
 }
 
+/// One layer's windows, indexed by the second they cover: every second of the run so
+/// far, or (under [`Retention::Recent`]) only the latest ones, the older ones dropped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerSeries {
+    /// Index of the first window kept.
+    first_kept: usize,
+    /// The windows kept, from `first_kept` on.
+    windows: Vec<LayerWindow>,
+}
+
+impl LayerSeries {
+    /// A series of `windows` from second 0.
+    pub fn whole(windows: Vec<LayerWindow>) -> LayerSeries {
+        LayerSeries {
+            first_kept: 0,
+            windows,
+        }
+    }
+
+    /// Windows elapsed (kept or not): the index the next window will have.
+    pub fn len(&self) -> usize {
+        self.first_kept + self.windows.len()
+    }
+
+    /// Whether no window has elapsed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first second whose window is still kept.
+    pub fn first_kept(&self) -> usize {
+        self.first_kept
+    }
+
+    /// The window of second `s`, if it has elapsed and is kept.
+    pub fn get(&self, s: usize) -> Option<&LayerWindow> {
+        s.checked_sub(self.first_kept)
+            .and_then(|k| self.windows.get(k))
+    }
+
+    /// The kept windows, in order (every window unless some were dropped).
+    pub fn iter(&self) -> std::slice::Iter<'_, LayerWindow> {
+        self.windows.iter()
+    }
+
+    /// The last window.
+    pub fn last(&self) -> Option<&LayerWindow> {
+        self.windows.last()
+    }
+
+    pub(crate) fn push(&mut self, window: LayerWindow) {
+        self.windows.push(window);
+    }
+
+    /// Drops the windows before second `from`.
+    pub(crate) fn drop_before(&mut self, from: usize) {
+        let k = from.saturating_sub(self.first_kept).min(self.windows.len());
+        if k > 0 {
+            self.windows.drain(..k);
+            self.first_kept += k;
+        }
+    }
+}
+
+impl std::ops::Index<usize> for LayerSeries {
+    type Output = LayerWindow;
+    /// The window of second `s`; panics if it has not elapsed or was dropped.
+    fn index(&self, s: usize) -> &LayerWindow {
+        &self.windows[s - self.first_kept]
+    }
+}
+
+impl std::ops::Index<std::ops::Range<usize>> for LayerSeries {
+    type Output = [LayerWindow];
+    /// The windows of seconds `range`; panics if one has not elapsed or was dropped.
+    fn index(&self, range: std::ops::Range<usize>) -> &[LayerWindow] {
+        &self.windows[range.start - self.first_kept..range.end - self.first_kept]
+    }
+}
+
+impl<'a> IntoIterator for &'a LayerSeries {
+    type Item = &'a LayerWindow;
+    type IntoIter = std::slice::Iter<'a, LayerWindow>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.windows.iter()
+    }
+}
+
+/// How much of the per-second series a world keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retention {
+    /// Every window of every layer and cluster: what rollout metrics and plots read.
+    #[default]
+    Whole,
+    /// The entry layer's every window (the SLO view, customer-visible failures), and
+    /// of every other layer and cluster only the last this many: what controllers
+    /// observe. For long runs of many services (a week of a release calendar), whose
+    /// whole series would not fit in memory; their rollouts are measured from the
+    /// world's totals and the entry layer's series, not per rollout.
+    Recent(usize),
+}
+
 /// The per-second series of a run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observations {
     /// Per layer (in layer order), one entry per elapsed window.
-    pub layers: Vec<Vec<LayerWindow>>,
+    pub layers: Vec<LayerSeries>,
     /// Per cluster, in creation order.
     pub clusters: Vec<ClusterSeries>,
+    /// How much is kept.
+    pub retention: Retention,
 }
 
 impl Observations {
+    /// Drops what [`Retention::Recent`] no longer keeps, as of `now_s` windows elapsed.
+    pub(crate) fn trim(&mut self, now_s: usize) {
+        let Retention::Recent(keep) = self.retention else {
+            return;
+        };
+        let from = now_s.saturating_sub(keep);
+        for layer in self.layers.iter_mut().skip(1) {
+            layer.drop_before(from);
+        }
+        for cluster in &mut self.clusters {
+            let k = from
+                .saturating_sub(cluster.first_window as usize)
+                .min(cluster.windows.len());
+            if k > 0 {
+                cluster.windows.drain(..k);
+                cluster.first_window += k as u32;
+            }
+        }
+    }
+
     /// Heap bytes held by the series (for reports and memory tests).
     pub fn memory_bytes(&self) -> usize {
         let layers: usize = self
             .layers
             .iter()
-            .flatten()
+            .flat_map(LayerSeries::iter)
             .map(|w| std::mem::size_of::<LayerWindow>() + w.latency.memory_bytes())
             .sum();
         let clusters: usize = self

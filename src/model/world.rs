@@ -28,7 +28,9 @@ use super::herd::HerdPlan;
 use super::ids::{ClusterId, InstanceId, LayerId};
 use super::instance::{Instance, Phase};
 pub(crate) use super::layer::Layer;
-use super::observe::{ClusterSeries, ClusterWindow, Observations, WINDOW, state_index};
+use super::observe::{
+    ClusterSeries, ClusterWindow, LayerSeries, Observations, Retention, WINDOW, state_index,
+};
 use super::request::{Call, Job};
 use super::slab::{Handle, Slab};
 use super::traffic::TrafficCurve;
@@ -142,7 +144,7 @@ pub struct World {
     pub(super) entry: LayerId,
     pub(super) traffic: TrafficCurve,
     pub(super) herds: Vec<HerdPlan>,
-    pub(super) kills: Vec<(LayerId, f64)>,
+    pub(super) kills: Vec<super::chaos::Kills>,
     pub(super) outages: Vec<(f64, Vec<LayerId>)>,
     pub(super) impairments: Vec<super::impairment::ImpairmentPlan>,
     pub(super) rng: Streams,
@@ -207,8 +209,9 @@ impl World {
             name: scenario.name.clone(),
             seed: scenario.seed,
             observations: Observations {
-                layers: vec![Vec::new(); layers.len()],
+                layers: vec![LayerSeries::default(); layers.len()],
                 clusters: Vec::new(),
+                retention: retention_of(scenario),
             },
             layers,
             clusters: Vec::new(),
@@ -474,7 +477,7 @@ impl World {
             self.fast_close_layer_window(index, &window);
             self.observations.layers[index].push(window);
         }
-        let window_index = self.observations.layers.first().map_or(0, Vec::len) as u32;
+        let window_index = self.observations.layers.first().map_or(0, LayerSeries::len) as u32;
         for (index, cluster) in self.clusters.iter().enumerate() {
             if !cluster.retired {
                 let mut window = std::mem::take(&mut self.cluster_windows[index]);
@@ -487,6 +490,9 @@ impl World {
         }
         if window_index.is_multiple_of(10) {
             self.purge_balancer_entries();
+        }
+        if window_index.is_multiple_of(600) {
+            self.observations.trim(window_index as usize);
         }
         if now + WINDOW <= self.end {
             self.scheduler.schedule_at(now + WINDOW, Event::WindowEnd);
@@ -518,7 +524,7 @@ impl World {
         cluster.sampling_step = self.weight;
         self.clusters.push(cluster);
         self.layers[layer.index()].clusters.push(id);
-        let first_window = self.observations.layers.first().map_or(0, Vec::len) as u32;
+        let first_window = self.observations.layers.first().map_or(0, LayerSeries::len) as u32;
         self.observations.clusters.push(ClusterSeries {
             layer: self.layers[layer.index()].name.clone(),
             version,
@@ -601,4 +607,26 @@ fn layer_order(scenario: &Scenario) -> Vec<String> {
         }
     }
     order
+}
+
+/// How much of its series a world of `scenario` keeps: the whole of it, but for a model
+/// with a release calendar only the recent past beyond the entry layer (see
+/// [`Retention::Recent`]): an hour, or twice the longest look-back of any of its
+/// rollouts' analyses if longer.
+fn retention_of(scenario: &Scenario) -> Retention {
+    let Some(releases) = &scenario.releases else {
+        return Retention::Whole;
+    };
+    let look_back =
+        |r: &crate::scenario::rollout::RolloutSpec| r.analysis.interval + r.analysis.delay;
+    let longest = scenario
+        .rollouts
+        .iter()
+        .chain(std::iter::once(&releases.rollout))
+        .chain(releases.teams.values().filter_map(|t| t.rollout.as_ref()))
+        .map(look_back)
+        .max()
+        .unwrap_or(SimDuration::ZERO);
+    let keep = SimDuration::from_hours(1).max(longest + longest);
+    Retention::Recent(super::observe::windows_in(keep) + 1)
 }

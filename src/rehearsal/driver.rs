@@ -14,10 +14,14 @@
 //!    Asgard and Spinnaker suspend an ASG's scaling processes during a deploy), and
 //!    resumed on the clusters left when it is done.
 //! 5. Repeat until the end of the run. Controllers of different layers run at once;
-//!    at equal times they act in the order of their rollouts in the model file.
+//!    at equal times they act in the order of their rollouts in the model file, then
+//!    the release calendar's ([`calendar`], drawn from the seed) in order of due time.
+//! 6. A rollout due to start waits while another of its layer is deciding, and while
+//!    the release policy holds it back ([`policy`]); its timeline says what it waited
+//!    for.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::observe::{WINDOW, window_of, windows_in};
+use crate::model::observe::{window_of, windows_in};
 use crate::model::{ClusterId, InstanceState, LayerId, World};
 use crate::rollout::{
     Command, Controller, ControllerSpec, Observation, VersionMetrics, VersionState,
@@ -25,6 +29,9 @@ use crate::rollout::{
 use crate::scenario::Scenario;
 
 use crate::rollout::{RolloutRecord, TimeLeft};
+
+use super::calendar::{self, DrawnRelease};
+use super::policy::{Gate, Running};
 
 /// A rollout waiting for its start, or under way.
 struct Slot {
@@ -35,8 +42,9 @@ struct Slot {
     controller: Option<Controller>,
     wake_at: Option<SimTime>,
     observed_until_s: usize,
-    /// When it was due to start, if it had to wait for another rollout of its layer.
-    waited_since: Option<SimTime>,
+    /// When it was due to start, if it had to wait (for another rollout of its layer,
+    /// or for the release policy), and what it last waited for.
+    waited_since: Option<(SimTime, String)>,
 }
 
 /// A world run with its rollouts.
@@ -48,6 +56,9 @@ pub struct Rehearsal {
     /// For each record, what its rollout still needed when the run ended; `None` for
     /// one that finished.
     pub time_left: Vec<Option<TimeLeft>>,
+    /// The release calendar drawn for the run: its releases are the records after the
+    /// model file's own rollouts, in this order.
+    pub releases: Vec<DrawnRelease>,
 }
 
 /// Told how far a run went, in simulated time, each time it has gone a stretch (at most
@@ -172,9 +183,12 @@ fn drive(
     until: Until,
     on_advance: OnAdvance<'_>,
 ) -> Rehearsal {
+    let drawn = calendar::draw(scenario);
+    let gate = Gate::new(scenario, &world);
     let mut slots: Vec<Slot> = scenario
         .rollouts
         .iter()
+        .chain(drawn.iter().map(|(_, rollout)| rollout))
         .map(|spec| {
             let layer = world
                 .layer_id(&spec.layer)
@@ -216,21 +230,23 @@ fn drive(
             }
             // A rollout that would start while another of its layer is still deciding
             // (not yet promoted, nor rolled back) waits for it, as a deploy pipeline that
-            // allows one execution at a time; a disabled old cluster kept warm, a cleanup
-            // or a monitor do not hold the layer.
-            if slots[index].controller.is_none()
-                && let Some(busy) = slots.iter().find(|other| {
-                    other.layer == slots[index].layer
-                        && other
-                            .controller
-                            .as_ref()
-                            .is_some_and(Controller::holds_layer)
-                })
-            {
-                let retry = busy.wake_at.filter(|t| *t > next).unwrap_or(next + WINDOW);
-                slots[index].waited_since.get_or_insert(next);
-                slots[index].wake_at = Some(retry);
-                continue;
+            // allows one execution at a time; the release policy may hold it back too.
+            if slots[index].controller.is_none() {
+                let running: Vec<Running> = slots
+                    .iter()
+                    .map(|s| Running {
+                        layer: s.layer,
+                        deciding: s.controller.as_ref().is_some_and(Controller::holds_layer),
+                        wake_at: s.wake_at,
+                    })
+                    .collect();
+                if let Some(blocked) = gate.blocker(slots[index].layer, next, &running) {
+                    let slot = &mut slots[index];
+                    let due = slot.waited_since.as_ref().map_or(next, |(due, _)| *due);
+                    slot.waited_since = Some((due, blocked.reason));
+                    slot.wake_at = Some(blocked.retry_at);
+                    continue;
+                }
             }
             step(&mut world, &mut slots[index]);
         }
@@ -252,6 +268,7 @@ fn drive(
         world,
         records,
         time_left,
+        releases: drawn.into_iter().map(|(release, _)| release).collect(),
     }
 }
 
@@ -272,14 +289,13 @@ fn step(world: &mut World, slot: &mut Slot) {
         slot.observed_until_s =
             window_of(now).saturating_sub(windows_in(slot.spec.analysis.interval));
         let mut controller = Controller::new(&slot.spec, old, slot.new_version);
-        if let Some(due) = slot.waited_since {
+        if let Some((due, reason)) = &slot.waited_since {
             controller.note_at(
                 now.into(),
                 format!(
-                    "due at {}, waited {} for the previous rollout of {} to finish",
-                    due - SimTime::ZERO,
-                    now - due,
-                    slot.spec.layer
+                    "due at {}, waited {} for {reason}",
+                    *due - SimTime::ZERO,
+                    now - *due,
                 ),
             );
         }

@@ -7,7 +7,7 @@
 //! layer's requests are served by the new version" ends with the first such window.
 
 use crate::metrics::{Measured, PerSecond, RolloutMetrics, Slo, SloTally, Timings};
-use crate::model::observe::{ClusterWindow, LayerWindow, window_of};
+use crate::model::observe::{ClusterWindow, LayerSeries, window_of};
 use crate::model::{InstanceState, LayerId, World};
 use crate::rollout::RolloutRecord;
 use crate::stats::LatencyHistogram;
@@ -94,7 +94,7 @@ pub fn rollout_metrics(
     let entry = &world.observations().layers[0];
     let baseline_entry = &baseline.observations().layers[0];
     // From the start to the end of the run: a rollout's failures may outlast it.
-    let failed = |ws: &[LayerWindow]| -> i64 {
+    let failed = |ws: &LayerSeries| -> i64 {
         (start_s..end_s)
             .filter_map(|s| ws.get(s))
             .map(|w| i64::from(w.failed.iter().sum::<u32>()))
@@ -125,7 +125,7 @@ pub fn rollout_metrics(
                 .step_by(DOWNSTREAM_WINDOW_S)
                 .filter_map(|m| {
                     let range = m..(m + DOWNSTREAM_WINDOW_S).min(traffic_span.end);
-                    let sum = |ws: &[LayerWindow]| -> u64 {
+                    let sum = |ws: &LayerSeries| -> u64 {
                         range
                             .clone()
                             .filter_map(|s| ws.get(s))

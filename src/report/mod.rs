@@ -25,6 +25,7 @@ pub mod series;
 pub(crate) mod table;
 #[cfg(feature = "live")]
 pub(crate) mod versus;
+pub(crate) mod week;
 
 pub(crate) use table::render as text_table;
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::engine::SimDuration;
-use crate::model::observe::{LayerWindow, Observations, WINDOW};
+use crate::model::observe::{LayerSeries, LayerWindow, Observations, WINDOW};
 use crate::model::{FailureCause, InstanceState};
 use crate::scenario::files::check_writable;
 use crate::stats::LatencyHistogram;
@@ -75,7 +75,12 @@ pub fn header() -> String {
 pub fn render_csv(observations: &Observations, layers: &[String]) -> String {
     let mut out = header();
     out.push('\n');
-    let seconds = observations.layers.iter().map(Vec::len).max().unwrap_or(0);
+    let seconds = observations
+        .layers
+        .iter()
+        .map(LayerSeries::len)
+        .max()
+        .unwrap_or(0);
     for second in 0..seconds {
         for (windows, name) in observations.layers.iter().zip(layers) {
             if let Some(window) = windows.get(second) {
@@ -193,7 +198,7 @@ mod tests {
             ..LayerWindow::default()
         };
         window.latency.record(SimDuration::from_millis(5));
-        observations.layers = vec![vec![window, LayerWindow::default()]];
+        observations.layers = vec![LayerSeries::whole(vec![window, LayerWindow::default()])];
         let csv = render_csv(&observations, &["edge".to_string()]);
         let fields = header().split(',').count();
         let lines: Vec<&str> = csv.lines().collect();

@@ -257,6 +257,7 @@ mod tests {
             model.chaos.kills.push(KillSpec {
                 layer: "web".into(),
                 rate: crate::engine::Rate::per_second_checked(0.2).expect("a rate"),
+                hours: None,
             });
             for (seed, ratio) in (1..).zip(min_serving_ratios(&model, 1..9)) {
                 assert!(

@@ -5,7 +5,10 @@
 //!
 //! # Default values
 //! No chaos at all unless listed. An impairment hits every serving instance of its
-//! layers (`share = 1`) unless given a share.
+//! layers (`share = 1`) unless given a share. Kills come at any hour unless given
+//! `hours` (Chaos Monkey's own default schedule is weekdays in business hours, 9 AM to
+//! 3 PM: `hours = "mon-fri 09:00-15:00"`); with `hours`, `rate` is the rate within
+//! them.
 //!
 //! # Impairments and what they stand for
 //! | `kind` | parameter | effect on a hit instance | real-world counterpart |
@@ -120,8 +123,12 @@ pub struct KillSpec {
     /// The layer.
     #[cfg_attr(test, schemars(example = &"middle"))]
     pub layer: String,
-    /// Kills per unit time, e.g. "2/h".
+    /// Kills per unit time, e.g. "2/h" (within `hours`, when given).
     pub rate: Rate,
+    /// When Chaos Monkey strikes, e.g. "mon-fri 09:00-15:00" (the week's clock is the
+    /// traffic shape's: its `start`); at any hour if left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<crate::scenario::week::WorkingHours>,
 }
 
 /// At `at`, a `fraction` of the instances of `layers` (all layers if empty) die.

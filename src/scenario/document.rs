@@ -8,6 +8,7 @@
 //! | `duration` | `1h` |
 //! | `chaos` | none |
 //! | `rollouts` | none (the world runs as it is) |
+//! | `releases` | none (no release calendar) |
 //! | `instance_hour_price` | none | price of one instance-hour, for the rollout cost |
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
@@ -20,6 +21,7 @@ use crate::engine::SimDuration;
 
 use super::chaos::ChaosSpec;
 use super::layer::LayerSpec;
+use super::releases::ReleasesSpec;
 use super::rollout::RolloutSpec;
 use super::traffic::TrafficSpec;
 
@@ -52,6 +54,10 @@ pub struct Scenario {
     /// Versions to roll out, in any order (each has its own start).
     #[serde(default)]
     pub rollouts: Vec<RolloutSpec>,
+    /// Teams releasing independently: a calendar of rollouts drawn from the seed, and
+    /// the policy that decides when each may start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releases: Option<ReleasesSpec>,
     /// Price of one instance-hour (in any currency), to put a cost on extra capacity.
     #[serde(default)]
     #[cfg_attr(test, schemars(example = 0.34))]
@@ -95,6 +101,12 @@ pub const DEFAULT_FAST_REPRESENTATIVES: u32 = 32;
 pub const AUTO_FAST_MIN_INSTANCES: u32 = 256;
 
 impl Scenario {
+    /// Hours after Monday 00:00 at which the run starts: the traffic shape's `start`,
+    /// 0 without a shape.
+    pub fn week_start_hours(&self) -> f64 {
+        self.traffic.shape.as_ref().map_or(0.0, |s| s.start)
+    }
+
     /// How many real requests one simulated request stands for under the model's
     /// fidelity: 1 at request level; in fast mode the largest layer's starting
     /// instances ÷ `fast_representatives`, rounded down (at least 1).

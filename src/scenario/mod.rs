@@ -17,7 +17,7 @@
 //!    [`work::MAX_MEMORY_BYTES`] unless `--force`.
 //!
 //! Sections, one file each: [`document`] (the top level), [`layer`], [`balancer`],
-//! [`client`], [`noise`], [`traffic`], [`chaos`], [`rollout`]. Each lists its defaults under "Default values".
+//! [`client`], [`noise`], [`traffic`], [`chaos`], [`rollout`], [`releases`] (with the week's clock, [`week`]). Each lists its defaults under "Default values".
 
 pub mod balancer;
 pub mod chaos;
@@ -37,8 +37,10 @@ pub mod noise;
 pub mod overrides;
 #[cfg(test)]
 mod reference;
+pub mod releases;
 pub mod rollout;
 pub mod traffic;
+pub mod week;
 pub mod work;
 
 use std::path::Path;

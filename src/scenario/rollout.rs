@@ -68,7 +68,9 @@ use crate::engine::{DurationDist, SimDuration};
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RolloutSpec {
-    /// The layer whose version is replaced.
+    /// The layer whose version is replaced (required in `[[rollouts]]`; a release
+    /// calendar's rollout takes each team's).
+    #[serde(default)]
     #[cfg_attr(test, schemars(example = &"middle"))]
     pub layer: String,
     /// When the rollout begins.

@@ -9,6 +9,7 @@
 
 mod chaos;
 mod layers;
+mod releases;
 mod rollouts;
 mod traffic;
 
@@ -83,6 +84,7 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     chaos::check_chaos(&mut c, scenario);
     chaos::check_impairments(&mut c, scenario);
     rollouts::check_rollouts(&mut c, scenario);
+    releases::check_releases(&mut c, scenario);
     if let Some(price) = scenario.instance_hour_price
         && !(price.is_finite() && (0.0..=1e6).contains(&price))
     {

@@ -80,6 +80,16 @@ pub(super) fn check_rollouts(c: &mut Checker, scenario: &Scenario) {
         );
     }
     for (i, rollout) in scenario.rollouts.iter().enumerate() {
+        if rollout.layer.is_empty() {
+            c.fail(
+                &[r, &i, &"layer"],
+                format!(
+                    "a rollout must name the layer it rolls; the layers are {}",
+                    names(&scenario.layers)
+                ),
+            );
+            continue;
+        }
         let Some(layer) = scenario.layers.get(&rollout.layer) else {
             c.fail(
                 &[r, &i, &"layer"],
@@ -116,7 +126,7 @@ fn ratio(c: &mut Checker, path: &[&dyn ToSegment], value: f64, low_open: bool) {
 }
 
 /// The release of rollout `i`: its defects' rates, factors, leak and crashes.
-fn check_release(c: &mut Checker, i: usize, release: &ReleaseSpec) {
+pub(super) fn check_release(c: &mut Checker, i: usize, release: &ReleaseSpec) {
     let r: &dyn ToSegment = &"rollouts";
     let rl: &dyn ToSegment = &"release";
     ratio(c, &[r, &i, rl, &"error_rate"], release.error_rate, false);
@@ -172,7 +182,12 @@ fn check_release(c: &mut Checker, i: usize, release: &ReleaseSpec) {
 
 /// The strategy settings of rollout `i` of `layer`: deadlines and bakes, the red/black
 /// canary, canary steps and rolling red/black's targets, rolling's batch limits.
-fn check_strategy_settings(c: &mut Checker, i: usize, rollout: &RolloutSpec, layer: &LayerSpec) {
+pub(super) fn check_strategy_settings(
+    c: &mut Checker,
+    i: usize,
+    rollout: &RolloutSpec,
+    layer: &LayerSpec,
+) {
     let r: &dyn ToSegment = &"rollouts";
     let rb = &rollout.red_black;
     let rbs: &dyn ToSegment = &"red_black";
@@ -289,7 +304,7 @@ fn check_strategy_settings(c: &mut Checker, i: usize, rollout: &RolloutSpec, lay
 
 /// The analysis of rollout `i`: intervals, thresholds, phases long enough to
 /// be judged, the statistical judge's settings.
-fn check_analysis(c: &mut Checker, i: usize, rollout: &RolloutSpec) {
+pub(super) fn check_analysis(c: &mut Checker, i: usize, rollout: &RolloutSpec) {
     let r: &dyn ToSegment = &"rollouts";
     let rb = &rollout.red_black;
     let rbs: &dyn ToSegment = &"red_black";

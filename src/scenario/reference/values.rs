@@ -8,6 +8,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::scenario::client::Backoff;
 use crate::scenario::rollout::Count;
+use crate::scenario::week::{WeekWindow, WorkingHours};
 
 /// A count as text: a whole number, or a percentage from 0 to 100.
 const COUNT_PATTERN: &str = r"^\s*(\+?[0-9]+|[0-9.]+\s*%)\s*$";
@@ -61,4 +62,34 @@ pub(crate) fn seed(_: &mut SchemaGenerator) -> Schema {
             { "type": "string", "pattern": SEED_PATTERN },
         ],
     })
+}
+
+impl JsonSchema for WorkingHours {
+    fn schema_name() -> Cow<'static, str> {
+        "WorkingHours".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "Days and hours: days as a range (mon-fri), a list (mon,wed) or \
+                \"every day\", then HH:MM-HH:MM within one day.",
+            "examples": ["mon-fri 09:00-17:00", "every day 08:00-20:00"],
+        })
+    }
+}
+
+impl JsonSchema for WeekWindow {
+    fn schema_name() -> Cow<'static, str> {
+        "WeekWindow".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A stretch of the week, \"DAY HH:MM - DAY HH:MM\"; it may wrap \
+                past Sunday midnight.",
+            "examples": ["fri 12:00 - mon 09:00"],
+        })
+    }
 }
