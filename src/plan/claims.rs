@@ -24,9 +24,10 @@
 //! - `value`: the number the statistic must equal within `tolerance` (default 0), or
 //!   `[low, high]` it must lie in (both ends included);
 //! - `n` (optional but for `k_of_n`): how many runs the statistic is over;
-//! - `paired_with` (optional): a second selection, the same runs of another point: each
-//!   run is paired with that point's run of the same seed, and the metric and the
-//!   predicate's numeric fields are the differences, this run's minus its pair's;
+//! - `paired_with` (optional): another point (one run per seed): each selected run is
+//!   paired with that point's run of the same seed (common random numbers), and the
+//!   metric and the predicate's numeric fields are the differences, this run's minus its
+//!   pair's;
 //! - `rollout` (optional, default 0): which rollout of the model.
 //!
 //! # Predicates
@@ -231,12 +232,19 @@ impl Claim {
     fn check_lines(&self, lines: &[ResultLine]) -> Result<Verdict, Error> {
         let runs = select(lines, &self.point)?;
         let pairs: Option<BTreeMap<u64, &ResultLine>> = match &self.paired_with {
-            Some(pair) => Some(
-                select(lines, pair)?
-                    .into_iter()
-                    .map(|l| (l.seed, l))
-                    .collect(),
-            ),
+            Some(pair) => {
+                let mut by_seed = BTreeMap::new();
+                for line in select(lines, pair)? {
+                    if by_seed.insert(line.seed, line).is_some() {
+                        return Err(Error::bad_input(format!(
+                            "paired_with selects several runs of seed {}: it must select one \
+                             point",
+                            line.seed
+                        )));
+                    }
+                }
+                Some(by_seed)
+            }
             None => None,
         };
         let condition = self
@@ -700,6 +708,11 @@ mod tests {
             "text = \"rolling worse in every seed\"\npoint = { \"rollout.strategy\" = \"rolling\" }\npaired_with = { \"rollout.strategy\" = \"red-black\" }\nstatistic = \"k_of_n\"\npredicate = \"failed_requests > 0\"\nn = 3\nvalue = 3\n",
         );
         assert!(paired.check(&results).unwrap().holds);
+        let ambiguous = claim(
+            "text = \"paired with two points\"\npoint = { \"rollout.strategy\" = \"rolling\" }\npaired_with = { \"tag.load\" = \"80%\" }\nstatistic = \"k_of_n\"\npredicate = \"failed_requests > 0\"\nn = 3\nvalue = 3\n",
+        );
+        let e = ambiguous.check(&results).unwrap_err().to_string();
+        assert!(e.contains("several runs of seed 1"), "{e}");
         let low = claim(
             "text = \"no negative bound\"\nmetric = \"failed_requests\"\npoint = { \"rollout.strategy\" = \"red-black\" }\nstatistic = \"ci95_low\"\nvalue = [0, 0]\n",
         );
