@@ -88,7 +88,7 @@ pub(crate) fn run(args: &QueueArgs) -> Result<(), Error> {
             format!(
                 "{:.4} ± {:.4}{unit}",
                 estimate.mean * factor,
-                estimate.half_width_95 * factor
+                estimate.half_width_95() * factor
             )
         );
     }

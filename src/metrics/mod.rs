@@ -33,9 +33,42 @@ pub(crate) use week::WeekMetrics;
 
 use crate::engine::SimDuration;
 use crate::rollout::{Outcome, RollbackPath};
+use crate::stats::Scale;
 
 /// Share of a layer's requests that counts as "traffic sits on a version".
 pub(crate) const SWITCHED_SHARE: f64 = 0.99;
+
+/// The values a summarised metric can take, by its name in the results (those of
+/// [`json::RolloutJson`], and `promoted` / `rolled_back`, the summaries' outcomes):
+/// what decides its interval ([`Estimate::of_scale`](crate::stats::Estimate::of_scale))
+/// and how far a figure's error bar may reach. `None` for a name that is no metric.
+/// - Outcomes (`promoted`, `rolled_back`): 0 or 1 per run.
+/// - Within 0–1: `availability`, `min_serving_ratio` (at most 1 by definition).
+/// - Either sign, as differences with the baseline run or the fleet before the rollout:
+///   `failed_requests`, `extra_instance_hours`, `extra_cost`.
+/// - Not below zero: every other metric (counts of requests and minutes, durations,
+///   latencies, ratios of rates and of instances).
+pub fn scale_of(metric: &str) -> Option<Scale> {
+    Some(match metric {
+        "promoted" | "rolled_back" => Scale::Outcome,
+        "availability" | "min_serving_ratio" => Scale::Fraction,
+        "failed_requests" | "extra_instance_hours" | "extra_cost" => Scale::Signed,
+        "bad_version_requests"
+        | "new_version_requests"
+        | "minutes_in_slo_breach"
+        | "detection_time"
+        | "restore_time"
+        | "rollout_duration"
+        | "switch_latency"
+        | "switch_latency_full"
+        | "latency_p50_ms"
+        | "latency_p99_ms"
+        | "latency_p999_ms"
+        | "peak_instances_ratio"
+        | "downstream_rate_ratio" => Scale::NonNegative,
+        _ => return None,
+    })
+}
 
 /// The metrics of one rollout.
 #[derive(Debug, Clone, PartialEq)]

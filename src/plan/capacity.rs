@@ -238,12 +238,12 @@ fn evaluate(
     let p99 = Estimate::of(&p99).expect("at least one run");
     let availability = Estimate::of(&availability).expect("at least one run");
     let upper_p99 = if runs > 1 {
-        p99.mean + p99.half_width_95
+        p99.mean + p99.half_width_95()
     } else {
         p99.mean
     };
     let lower_availability = if runs > 1 {
-        availability.mean - availability.half_width_95
+        availability.mean - availability.half_width_95()
     } else {
         availability.mean
     };

@@ -1,10 +1,12 @@
 //! Turning single runs into answers: Monte Carlo comparison of strategies with common
 //! random numbers and confidence intervals ([`compare`]), sweeps over grids of overrides
-//! ([`sweep`]), fleet sizing by simulation ([`capacity`]), advice on how to roll
-//! ([`recommend`]) and when ([`windows`]).
+//! ([`sweep`]) and their summaries ([`summary`]), fleet sizing by simulation
+//! ([`capacity`]), advice on how to roll ([`recommend`]) and when ([`windows`]), and a
+//! study's claims checked against its sweep's results ([`claims`]).
 
 pub mod canary;
 pub mod capacity;
+pub mod claims;
 pub mod compare;
 pub(crate) mod fingerprint;
 pub mod recommend;

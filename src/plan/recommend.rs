@@ -18,7 +18,7 @@ use crate::metrics::RolloutMetrics;
 use crate::plan::compare::Comparison;
 use crate::rollout::Outcome;
 use crate::scenario::rollout::Strategy;
-use crate::stats::Estimate;
+use crate::stats::{Estimate, Interval};
 use crate::stats::{Num, plus_minus};
 
 /// What one strategy costs and risks for one rollout, over the runs.
@@ -64,8 +64,8 @@ pub struct Advice {
 fn interval(c: &Comparison, s: usize, k: usize, f: fn(&RolloutMetrics) -> Option<f64>) -> Estimate {
     c.interval(s, k, f).unwrap_or(Estimate {
         mean: 0.0,
-        half_width_95: 0.0,
         n: 0,
+        interval: Interval::StudentT { half_width: 0.0 },
     })
 }
 
@@ -79,9 +79,8 @@ pub fn advise(c: &Comparison, sizes: &[u32], defective: &[bool]) -> Vec<Advice> 
             let costs: Vec<StrategyCost> = (0..c.strategies.len())
                 .map(|s| {
                     let size = f64::from(sizes[k]);
-                    let mut extra = interval(c, s, k, |m| Some(m.peak_instances_ratio - 1.0));
-                    extra.mean *= size;
-                    extra.half_width_95 *= size;
+                    let extra =
+                        interval(c, s, k, |m| Some(m.peak_instances_ratio - 1.0)).scaled(size);
                     StrategyCost {
                         strategy: c.strategies[s],
                         extra_instances: extra,

@@ -9,9 +9,22 @@
 //!    e.g. a restore time without a rollback, is left out, so `n` says how many runs had
 //!    it), plus two outcome shares: `promoted` and `rolled_back` (1 if the run's rollout
 //!    ended so, else 0).
-//! 3. Means come with 95% intervals: Student's t over runs for measurements, Wilson's
-//!    score interval for the outcome shares (a proportion near 0 or 1 keeps a sensible
-//!    interval with few runs).
+//! 3. Means come with 95% intervals that respect the metric, by the values it can take
+//!    ([`crate::metrics::scale_of`]; a metric it does not name is judged by its values,
+//!    [`Scale::of_values`]), as [`Estimate::of_scale`] draws them:
+//!    - the outcome shares (`promoted`, `rolled_back`): Wilson's score interval of the
+//!      count of runs, within 0–1 (a share near 0 or 1 keeps a sensible interval with
+//!      few runs);
+//!    - every other metric (counts, durations, latencies, ratios, availability,
+//!      differences with the baseline): a percentile bootstrap of the mean, 2 000
+//!      resamples from a fixed seed, so the same results give the same bytes. Its ends
+//!      lie between the smallest and largest value of the runs and within the metric's
+//!      range: a count of failed requests that was never negative gets no negative
+//!      bound, an availability none above 1. With 2–5 seeds it is close to the range of
+//!      the values and narrower than a 95% interval should be: a study's README says how
+//!      many seeds stand behind a number.
+//!    - A metric that fewer than 2 runs of the point had has no interval: its
+//!      `ci95_low` and `ci95_high` are empty and `ci95_method` says `none`.
 //!
 //! The summary depends only on the canonical results file, so it is the same bytes
 //! however the sweep was run.
@@ -23,7 +36,7 @@ use serde_json::Value as Json;
 use crate::Error;
 use crate::metrics::json::{ResultLine, RolloutJson};
 use crate::rollout::Outcome;
-use crate::stats::{Estimate, wilson};
+use crate::stats::{Estimate, Scale};
 
 /// How a sweep's summary is drawn: the `[report]` table of an experiment file.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -67,14 +80,8 @@ pub struct Row {
     pub layer: String,
     /// The metric's name (as in the results), or `promoted` / `rolled_back`.
     pub metric: String,
-    /// Runs that had it.
-    pub n: usize,
-    /// Mean over those runs.
-    pub mean: f64,
-    /// Lower end of the 95% interval.
-    pub low: f64,
-    /// Upper end of the 95% interval.
-    pub high: f64,
+    /// Its mean over the runs that had it (`n`: how many), with its 95% interval.
+    pub estimate: Estimate,
 }
 
 /// A point's overrides and each of its runs' rollouts.
@@ -114,25 +121,21 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
                 .collect();
             names.sort();
             names.dedup();
-            let row = |metric: &str, n: usize, mean: f64, (low, high): (f64, f64)| Row {
+            let row = |metric: &str, estimate: Estimate| Row {
                 point,
                 overrides: overrides.clone(),
                 rollout: k,
                 layer: layer.clone(),
                 metric: metric.to_string(),
-                n,
-                mean,
-                low,
-                high,
+                estimate,
             };
             for (metric, outcome) in [
                 ("promoted", Outcome::Promoted),
                 ("rolled_back", Outcome::RolledBack),
             ] {
                 let hits = of_k.iter().filter(|r| r.outcome == outcome.name()).count();
-                let n = of_k.len();
-                if n > 0 {
-                    rows.push(row(metric, n, hits as f64 / n as f64, wilson(hits, n)));
+                if let Some(share) = Estimate::share(hits, of_k.len()) {
+                    rows.push(row(metric, share));
                 }
             }
             for name in names {
@@ -140,9 +143,10 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
                     .iter()
                     .filter_map(|r| r.numbers().into_iter().find(|(n, _)| *n == name)?.1)
                     .collect();
-                if let Some(i) = Estimate::of(&values) {
-                    let half = i.finite_half_width();
-                    rows.push(row(name, i.n, i.mean, (i.mean - half, i.mean + half)));
+                let scale =
+                    crate::metrics::scale_of(name).unwrap_or_else(|| Scale::of_values(&values));
+                if let Some(estimate) = Estimate::of_scale(&values, scale) {
+                    rows.push(row(name, estimate));
                 }
             }
         }
@@ -151,7 +155,8 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
 }
 
 /// The rows as CSV: `point`, one column per override (in the order first met), then
-/// `rollout, layer, metric, n, mean, ci95_low, ci95_high`.
+/// `rollout, layer, metric, n, mean, ci95_low, ci95_high, ci95_method` (the ends empty
+/// and the method `none` where there is no interval: fewer than 2 runs).
 pub fn to_csv(rows: &[Row]) -> String {
     let mut keys: Vec<&str> = Vec::new();
     for row in rows {
@@ -166,7 +171,7 @@ pub fn to_csv(rows: &[Row]) -> String {
         out.push(',');
         out.push_str(&csv_field(k));
     }
-    out.push_str(",rollout,layer,metric,n,mean,ci95_low,ci95_high\n");
+    out.push_str(",rollout,layer,metric,n,mean,ci95_low,ci95_high,ci95_method\n");
     for row in rows {
         out.push_str(&row.point.to_string());
         for k in &keys {
@@ -175,15 +180,18 @@ pub fn to_csv(rows: &[Row]) -> String {
                 out.push_str(&csv_field(&plain(v)));
             }
         }
+        let (low, high) = match row.estimate.bounds() {
+            Some((low, high)) => (number(low), number(high)),
+            None => (String::new(), String::new()),
+        };
         out.push_str(&format!(
-            ",{},{},{},{},{},{},{}\n",
+            ",{},{},{},{},{},{low},{high},{}\n",
             row.rollout,
             csv_field(&row.layer),
             row.metric,
-            row.n,
-            number(row.mean),
-            number(row.low),
-            number(row.high)
+            row.estimate.n,
+            number(row.estimate.mean),
+            row.estimate.interval.method()
         ));
     }
     out
@@ -255,14 +263,16 @@ mod tests {
     #[test]
     fn points_are_summarised_per_metric_with_intervals() {
         let rows = summarize(&lines()).unwrap();
-        let get = |m: &str| rows.iter().find(|r| r.metric == m).unwrap();
+        let get = |m: &str| rows.iter().find(|r| r.metric == m).unwrap().estimate;
         assert_eq!(get("failed_requests").mean, 20.0);
         assert_eq!(get("failed_requests").n, 2);
-        // t(1) = 12.706, sd = 14.142: half-width 127.06.
-        assert!((get("failed_requests").high - 147.06).abs() < 0.01);
+        // Two runs: the bootstrap's interval is their range (Student's t: −107 to 147).
+        assert_eq!(get("failed_requests").bounds(), Some((10.0, 30.0)));
+        assert_eq!(get("failed_requests").interval.method(), "bootstrap");
         assert_eq!(get("restore_time").n, 1, "a null is no value");
+        assert_eq!(get("restore_time").bounds(), None, "one run: no interval");
         assert_eq!(get("rolled_back").mean, 0.5);
-        let (low, high) = (get("rolled_back").low, get("rolled_back").high);
+        let (low, high) = get("rolled_back").bounds().unwrap();
         assert!(
             (low - 0.0945).abs() < 1e-3 && (high - 0.9055).abs() < 1e-3,
             "{low} {high}"
@@ -270,12 +280,42 @@ mod tests {
         assert!(rows.iter().all(|r| r.metric != "new_version"));
         let csv = to_csv(&rows);
         assert!(csv.starts_with(
-            "point,rollout.strategy,traffic.rate,rollout,layer,metric,n,mean,ci95_low,ci95_high\n"
+            "point,rollout.strategy,traffic.rate,rollout,layer,metric,n,mean,ci95_low,ci95_high,ci95_method\n"
         ));
         assert!(
-            csv.contains("0,rolling,300/s,0,backend,failed_requests,2,20.0000,"),
+            csv.contains(
+                "0,rolling,300/s,0,backend,failed_requests,2,20.0000,10.0000,30.0000,bootstrap\n"
+            ),
             "{csv}"
         );
+        assert!(
+            csv.contains("0,rolling,300/s,0,backend,restore_time,1,12.5000,,,none\n"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn a_summarys_intervals_respect_each_metrics_range() {
+        // Failed requests 0, 0, 8 (a red/black point of rolling-vs-red-black, whose
+        // Student-t interval was −8.8 to 14.1) and availabilities close to 1.
+        let text: String = [(1, 0), (2, 0), (3, 8)]
+            .iter()
+            .map(|(seed, failed)| line(*seed, "promoted", *failed, "null") + "\n")
+            .collect::<String>()
+            .replace("\"availability\":0.999", "\"availability\":0.9999");
+        let rows = summarize(&text).unwrap();
+        for row in &rows {
+            let (low, high) = row.estimate.bounds().unwrap();
+            let (floor, ceiling) = crate::metrics::scale_of(&row.metric).unwrap().range();
+            assert!(
+                low >= floor && high <= ceiling,
+                "{}: {low} {high}",
+                row.metric
+            );
+        }
+        let failed = rows.iter().find(|r| r.metric == "failed_requests").unwrap();
+        let (low, high) = failed.estimate.bounds().unwrap();
+        assert!(low >= 0.0 && high <= 8.0, "{low} {high}");
     }
 
     #[test]

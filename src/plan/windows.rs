@@ -238,7 +238,13 @@ fn judge(
     let rolled_back_runs = runs.iter().filter(|r| r.2).count();
     let p99 = Estimate::of(&p99).expect("at least one run");
     let availability = Estimate::of(&availability).expect("at least one run");
-    let spread = |i: &Estimate| if runs.len() > 1 { i.half_width_95 } else { 0.0 };
+    let spread = |i: &Estimate| {
+        if runs.len() > 1 {
+            i.half_width_95()
+        } else {
+            0.0
+        }
+    };
     let safe = rolled_back_runs == 0
         && p99.mean.is_finite()
         && p99.mean + spread(&p99) <= target.latency_p99.as_millis_f64()

@@ -227,7 +227,7 @@ fn by_strategy(
 pub fn to_json(c: &Comparison) -> Value {
     let interval = |i: Option<Estimate>| {
         i.map_or(Value::Null, |i| {
-            json!({"mean": i.mean, "ci95": if i.half_width_95.is_finite() { json!(i.half_width_95) } else { Value::Null }, "n": i.n})
+            json!({"mean": i.mean, "ci95": if i.half_width_95().is_finite() { json!(i.half_width_95()) } else { Value::Null }, "n": i.n})
         })
     };
     let rollouts: Vec<Value> = c
@@ -295,10 +295,10 @@ pub fn render_csv(c: &Comparison) -> String {
                     m.unit,
                     strategy.name(),
                     num(i.map(|i| i.mean)),
-                    num(i.map(|i| i.half_width_95)),
+                    num(i.map(|i| i.half_width_95())),
                     i.map_or(0, |i| i.n),
                     num(d.map(|d| d.mean)),
-                    num(d.map(|d| d.half_width_95)),
+                    num(d.map(|d| d.half_width_95())),
                 );
             }
         }
@@ -317,8 +317,8 @@ fn cell(interval: Option<Estimate>, runs: usize) -> String {
             } else {
                 2
             };
-            let hw = if i.half_width_95.is_finite() {
-                format!(" ± {:.*}", digits, Num(i.half_width_95))
+            let hw = if i.half_width_95().is_finite() {
+                format!(" ± {:.*}", digits, Num(i.half_width_95()))
             } else {
                 String::new()
             };

@@ -16,6 +16,8 @@ use crate::metrics::RolloutMetrics;
 use crate::plan::compare::compare;
 use crate::scenario::Scenario;
 use crate::stats::Estimate;
+#[cfg(test)]
+use crate::stats::Interval;
 use crate::stats::Num;
 
 use super::compare::METRICS;
@@ -66,7 +68,7 @@ impl Row {
                     0.0
                 };
                 let tolerance = resolution + 1e-9 * (1.0 + live.abs());
-                if (live - sim.mean).abs() <= sim.half_width_95 + tolerance {
+                if (live - sim.mean).abs() <= sim.half_width_95() + tolerance {
                     "yes"
                 } else if live >= low - tolerance && live <= high + tolerance {
                     "runs"
@@ -138,8 +140,8 @@ pub(crate) fn render(rows: &[Row], runs: usize) -> String {
             },
             row.live.map_or_else(dash, number),
             row.sim.map_or_else(dash, |s| {
-                if s.half_width_95.is_finite() {
-                    format!("{} ± {}", number(s.mean), number(s.half_width_95))
+                if s.half_width_95().is_finite() {
+                    format!("{} ± {}", number(s.mean), number(s.half_width_95()))
                 } else {
                     number(s.mean)
                 }
@@ -170,8 +172,8 @@ mod tests {
             live: Some(live),
             sim: Some(Estimate {
                 mean: 10.0,
-                half_width_95: 1.0,
                 n: 5,
+                interval: Interval::StudentT { half_width: 1.0 },
             }),
             range: Some((7.0, 14.0)),
         };

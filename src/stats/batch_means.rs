@@ -11,10 +11,10 @@
 //! for i in 0..100 { means.record((i % 10) as f64); }
 //! let estimate = means.estimate();
 //! assert_eq!((estimate.mean, estimate.n), (4.5, 10));
-//! assert_eq!(estimate.half_width_95, 0.0);
+//! assert_eq!(estimate.half_width_95(), 0.0);
 //! ```
 
-use super::Estimate;
+use super::{Estimate, Interval};
 
 /// Accumulates observations into consecutive batches of a fixed size.
 #[derive(Debug, Clone)]
@@ -54,8 +54,8 @@ impl BatchMeans {
     pub fn estimate(&self) -> Estimate {
         Estimate::of(&self.means).unwrap_or(Estimate {
             mean: 0.0,
-            half_width_95: f64::INFINITY,
             n: 0,
+            interval: Interval::None,
         })
     }
 }
@@ -74,7 +74,7 @@ mod tests {
         for i in 0..1000 {
             many.record((i % 2) as f64);
         }
-        assert!(many.estimate().half_width_95 < few.estimate().half_width_95 / 5.0);
+        assert!(many.estimate().half_width_95() < few.estimate().half_width_95() / 5.0);
         assert!(few.estimate().covers(0.5));
     }
 }

@@ -1,7 +1,8 @@
-//! Statistics: one mean with its Student-t 95% interval ([`Estimate`]), a share's
-//! Wilson interval (`wilson`), batch means that make such intervals honest for
-//! correlated sequences, the special functions behind them, the Mann–Whitney test, compact latency histograms, and numbers as
-//! reports show them (`Num`: never a negative zero). Nearly a leaf: it depends only on
+//! Statistics: one mean with its 95% interval ([`Estimate`]: Student's t, a share's
+//! Wilson interval, or a seeded bootstrap that keeps within the metric's [`Scale`]),
+//! batch means that make such intervals honest for correlated sequences, the special
+//! functions behind them, the Mann–Whitney test, compact latency histograms, and
+//! numbers as reports show them (`Num`: never a negative zero). Nearly a leaf: it depends only on
 //! the engine's [`SimDuration`](crate::engine::SimDuration).
 
 mod batch_means;
@@ -12,7 +13,7 @@ mod shown;
 pub mod special;
 
 pub use batch_means::BatchMeans;
-pub use estimate::Estimate;
 pub(crate) use estimate::wilson;
+pub use estimate::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, Estimate, Interval, Scale};
 pub use histogram::LatencyHistogram;
 pub(crate) use shown::{Num, plus_minus, without_negative_zero};

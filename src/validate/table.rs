@@ -84,10 +84,10 @@ fn simulated(check: &MetricCheck) -> String {
         format!(
             "{:.4} ± {:.4} ms",
             estimate.mean * 1e3,
-            estimate.half_width_95 * 1e3
+            estimate.half_width_95() * 1e3
         )
     } else {
-        format!("{:.5} ± {:.5}", estimate.mean, estimate.half_width_95)
+        format!("{:.5} ± {:.5}", estimate.mean, estimate.half_width_95())
     }
 }
 

@@ -267,7 +267,7 @@ fn draw_strategy<DB: DrawingBackend>(
             .draw_series(std::iter::once(Text::new(count, (x, high + 0.03), font)))
             .map_err(e)?;
     }
-    if style == Style::Share || i.half_width_95.is_finite() {
+    if style == Style::Share || i.half_width_95().is_finite() {
         let black = BLACK.stroke_width(2);
         chart
             .draw_series([
@@ -342,12 +342,13 @@ pub fn comparison_svgs(c: &Comparison) -> Result<Vec<String>, crate::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Interval;
 
-    fn estimate(mean: f64, half_width_95: f64) -> Estimate {
+    fn estimate(mean: f64, half_width: f64) -> Estimate {
         Estimate {
             mean,
-            half_width_95,
             n: 3,
+            interval: Interval::StudentT { half_width },
         }
     }
 
@@ -364,8 +365,8 @@ mod tests {
         // 2 of 4 runs: Student's t would give 0.5 ± 0.92, past both ends.
         let two_of_four = Estimate {
             mean: 0.5,
-            half_width_95: 0.92,
             n: 4,
+            interval: Interval::StudentT { half_width: 0.92 },
         };
         assert_eq!(runs_of(&two_of_four), 2);
         assert_eq!(clipped(&two_of_four, Style::Share), wilson(2, 4));

@@ -169,7 +169,7 @@ impl Drawing for PlanFigure<'_> {
                         format!("p99: {:.0} ms", h.latency_p99_ms.mean)
                     } else if h.rolled_back_runs > 0 {
                         format!("rolled back {}/{}", h.rolled_back_runs, h.runs)
-                    } else if h.availability.mean - h.availability.half_width_95.min(1.0)
+                    } else if h.availability.mean - h.availability.half_width_95().min(1.0)
                         < self.availability_target
                     {
                         format!("{:.2} % ok", 100.0 * h.availability.mean)

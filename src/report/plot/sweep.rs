@@ -8,9 +8,11 @@
 //! marker shape (circle, triangle, square, cross) and line (solid or dashed), and is
 //! shifted a little along x (a fraction of the axis, the same in every panel), so its
 //! error bars stand beside the others' instead of on them. Error bars are thin, with
-//! caps; an interval is never drawn past its metric's bounds (shares and availability
-//! within 0–1, durations, latencies, ratios and counts of requests not below zero).
-//! Captions carry the unit.
+//! caps; an interval is never drawn past its metric's range
+//! ([`crate::metrics::scale_of`]: shares and availability within 0–1; durations,
+//! latencies, ratios and counts of requests not below zero), which the summary's
+//! intervals already keep to ([`crate::plan::summary`]); a point with fewer than 2 runs
+//! has no interval and is drawn without an error bar. Captions carry the unit.
 
 use std::path::{Path, PathBuf};
 
@@ -19,12 +21,13 @@ use plotters::prelude::*;
 
 use super::{COLOURS, Drawing, drawing_failed};
 use crate::plan::summary::{ReportSpec, Row, numeric, plain};
+use crate::stats::Scale;
 
 const WIDTH: u32 = 1200;
 const PANEL_HEIGHT: u32 = 340;
 
-/// A line: its label and its (x, mean, low, high) points, ascending in x.
-type Series = (String, Vec<(f64, f64, f64, f64)>);
+/// A line: its label and its (x, mean, interval if any) points, ascending in x.
+type Series = (String, Vec<(f64, f64, Option<(f64, f64)>)>);
 
 struct SweepFigure {
     title: String,
@@ -241,9 +244,12 @@ impl SweepFigure {
             return Ok(());
         };
         let clip = |y: f64| y.clamp(bounds.0, bounds.1);
-        let ys = lines
-            .iter()
-            .flat_map(|(_, p)| p.iter().flat_map(|q| [clip(q.2), clip(q.3)]));
+        let ys = lines.iter().flat_map(|(_, p)| {
+            p.iter().flat_map(|q| {
+                let (low, high) = q.2.unwrap_or((q.1, q.1));
+                [clip(low), clip(high)]
+            })
+        });
         let (y_min, y_max) = ys.fold((0.0f64, f64::NEG_INFINITY), |(a, b), y| {
             (a.min(y), b.max(y))
         });
@@ -296,15 +302,19 @@ impl SweepFigure {
             }
             let bar = look.colour.mix(0.85).stroke_width(1);
             for p in points {
-                let (x, low, high) = (at(p.0), clip(p.2), clip(p.3));
-                let cap =
-                    |y: f64| EmptyElement::at((x, y)) + PathElement::new([(-4, 0), (4, 0)], bar);
-                chart
-                    .plotting_area()
-                    .draw(&PathElement::new([(x, low), (x, high)], bar))
-                    .map_err(e)?;
-                chart.plotting_area().draw(&cap(low)).map_err(e)?;
-                chart.plotting_area().draw(&cap(high)).map_err(e)?;
+                let x = at(p.0);
+                if let Some((low, high)) = p.2 {
+                    let (low, high) = (clip(low), clip(high));
+                    let cap = |y: f64| {
+                        EmptyElement::at((x, y)) + PathElement::new([(-4, 0), (4, 0)], bar)
+                    };
+                    chart
+                        .plotting_area()
+                        .draw(&PathElement::new([(x, low), (x, high)], bar))
+                        .map_err(e)?;
+                    chart.plotting_area().draw(&cap(low)).map_err(e)?;
+                    chart.plotting_area().draw(&cap(high)).map_err(e)?;
+                }
                 look.mark(chart.plotting_area(), (x, p.1))?;
             }
         }
@@ -350,7 +360,7 @@ fn panel_of(metric: &str, rows: &[&&Row], place: impl Fn(&Row) -> Option<(String
         if !met.contains(&row.metric.as_str()) {
             met.push(&row.metric);
         }
-        let point = (x, row.mean, row.low, row.high);
+        let point = (x, row.estimate.mean, row.estimate.bounds());
         match lines.iter_mut().find(|(l, _)| *l == label) {
             Some((_, points)) => points.push(point),
             None => lines.push((label, vec![point])),
@@ -385,17 +395,11 @@ fn drawn_as(metric: &str) -> Vec<&str> {
     }
 }
 
-/// The values `metric` can take: shares within 0–1; durations, latencies, ratios and
-/// counts not below zero; differences with a baseline (failed requests, extra
-/// instance-hours and cost) anywhere.
+/// The values `metric` can take, by the metrics' registry: shares within 0–1;
+/// durations, latencies, ratios and counts not below zero; differences with a baseline
+/// (failed requests, extra instance-hours and cost) and unknown names anywhere.
 fn bounds(metric: &str) -> (f64, f64) {
-    match metric {
-        "promoted" | "rolled_back" | "availability" => (0.0, 1.0),
-        "failed_requests" | "extra_instance_hours" | "extra_cost" => {
-            (f64::NEG_INFINITY, f64::INFINITY)
-        }
-        _ => (0.0, f64::INFINITY),
-    }
+    crate::metrics::scale_of(metric).map_or((f64::NEG_INFINITY, f64::INFINITY), Scale::range)
 }
 
 /// Writes the summary's figures into `dir` (`summary.svg`/`.png`, or
@@ -583,10 +587,8 @@ mod tests {
             rollout: 0,
             layer: "api".into(),
             metric: metric.into(),
-            n: 3,
-            mean: 100.0,
-            low: 90.0,
-            high: 110.0,
+            estimate: crate::stats::Estimate::bootstrap(&[90.0, 100.0, 110.0], Scale::NonNegative)
+                .unwrap(),
         };
         let rows = [
             row(0, "new_version_requests"),
@@ -613,6 +615,7 @@ mod tests {
         assert_eq!(bounds("rolled_back"), (0.0, 1.0));
         assert_eq!(bounds("detection_time"), (0.0, f64::INFINITY));
         assert_eq!(bounds("failed_requests").0, f64::NEG_INFINITY);
+        assert_eq!(bounds("availability"), (0.0, 1.0));
     }
 
     #[test]
