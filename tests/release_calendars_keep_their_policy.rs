@@ -12,9 +12,7 @@ use rollsim::scenario::{Scenario, parse};
 
 /// A small three-service chain (edge → api → data) over a day, with many releases of
 /// short red/black rollouts; `releases` is appended to the `[releases]` section.
-fn model(releases: &str, duration: &str) -> Scenario {
-    let text = format!(
-        r#"seed = 5
+const MODEL: &str = r#"seed = 5
 duration = "{duration}"
 [traffic]
 entry = "edge"
@@ -23,13 +21,13 @@ rate = "100/s"
 instances = 3
 workers = 8
 service_time = "exponential(mean=5ms)"
-calls = [{{ layer = "api" }}]
-balancer = {{ kind = "elb", deregistration_delay = "10s" }}
+calls = [{ layer = "api" }]
+balancer = { kind = "elb", deregistration_delay = "10s" }
 [layers.api]
 instances = 3
 workers = 8
 service_time = "exponential(mean=5ms)"
-calls = [{{ layer = "data" }}]
+calls = [{ layer = "data" }]
 [layers.data]
 instances = 3
 workers = 8
@@ -38,11 +36,18 @@ service_time = "exponential(mean=5ms)"
 per_day = 10
 hours = "every day 08:00-20:00"
 defect_probability = 0.2
-rollout = {{ strategy = "red-black", red_black = {{ bake = "20m", cleanup = "destroy" }}, analysis = {{ delay = "1m", max_latency_p99_ratio = 3 }} }}
+rollout = { strategy = "red-black", red_black = { bake = "20m", cleanup = "destroy" }, analysis = { delay = "1m", max_latency_p99_ratio = 3 } }
 {releases}
-"#
-    );
-    parse(&text, Path::new("calendar.toml")).unwrap()
+"#;
+
+fn model_text(releases: &str, duration: &str) -> String {
+    MODEL
+        .replace("{duration}", duration)
+        .replace("{releases}", releases)
+}
+
+fn model(releases: &str, duration: &str) -> Scenario {
+    parse(&model_text(releases, duration), Path::new("calendar.toml")).unwrap()
 }
 
 /// When a rollout stopped deciding: promoted or aborted (or `end`).
@@ -248,4 +253,40 @@ fn a_wrong_calendar_says_which_field_and_what_is_allowed() {
         e.contains("releases.defects[0].release") && e.contains("healthy"),
         "{e}"
     );
+}
+
+#[test]
+fn a_calendar_run_reports_every_release_and_the_weeks_figures() {
+    let dir = std::env::temp_dir().join(format!("rollsim-calendar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("calendar.toml");
+    std::fs::write(&file, model_text("", "12h")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+        .args(["run", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let week = &json["week"];
+    let releases = json["releases"].as_array().unwrap();
+    assert_eq!(week["releases"].as_u64().unwrap() as usize, releases.len());
+    assert!(!releases.is_empty());
+    let promoted = releases
+        .iter()
+        .filter(|r| r["outcome"] == "promoted")
+        .count();
+    assert_eq!(week["promoted"].as_u64().unwrap() as usize, promoted);
+    let escaped = releases.iter().filter(|r| r["escaped"] == true).count();
+    assert_eq!(week["escaped"].as_u64().unwrap() as usize, escaped);
+    assert!(
+        week["failed_requests"].as_u64().unwrap() as i64
+            >= week["extra_failed_requests"].as_i64().unwrap()
+    );
+    assert!(json["world"].is_object());
+    std::fs::remove_dir_all(&dir).ok();
 }

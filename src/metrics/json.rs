@@ -200,6 +200,10 @@ pub(crate) struct ResultLine {
     /// Real requests each simulated one stood for, in fast mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sampling_step: Option<u32>,
+    /// What the releases did, for a model with a release calendar (whose lines have no
+    /// per-rollout `rollouts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) week: Option<super::WeekMetrics>,
     /// Which sweep the run belongs to; absent only in lines written before sweeps were
     /// fingerprinted (see `plan::fingerprint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -396,6 +396,7 @@ mod tests {
                     rollouts: Vec::new(),
                     fidelity: None,
                     sampling_step: None,
+                    week: None,
                     sweep: Some(s.clone()),
                 };
                 line.to_line() + "\n"

@@ -95,12 +95,16 @@ pub fn summarize(results: &str) -> Result<Vec<Row>, Error> {
 
 fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
     let mut points: BTreeMap<usize, PointRuns> = BTreeMap::new();
+    let mut weeks: BTreeMap<usize, Vec<Vec<(&'static str, f64)>>> = BTreeMap::new();
     for (number, line) in results.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let line: ResultLine = serde_json::from_str(line)
             .map_err(|e| format!("line {}: not a result line: {e}", number + 1))?;
+        if let Some(week) = &line.week {
+            weeks.entry(line.point).or_default().push(week.numbers());
+        }
         points
             .entry(line.point)
             .or_insert_with(|| (line.overrides.into_iter().collect(), Vec::new()))
@@ -109,6 +113,30 @@ fn summarize_lines(results: &str) -> Result<Vec<Row>, String> {
     }
     let mut rows = Vec::new();
     for (point, (overrides, runs)) in points {
+        // A calendar's run: one row per week metric, as rollout 0 of layer "week".
+        if let Some(of_runs) = weeks.get(&point) {
+            let names: Vec<&str> = of_runs.first().map_or_else(Vec::new, |first| {
+                first.iter().map(|(name, _)| *name).collect()
+            });
+            for (i, name) in names.into_iter().enumerate() {
+                let values: Vec<f64> = of_runs
+                    .iter()
+                    .filter_map(|run| Some(run.get(i)?.1))
+                    .collect();
+                let scale =
+                    crate::metrics::scale_of(name).unwrap_or_else(|| Scale::of_values(&values));
+                if let Some(estimate) = Estimate::of_scale(&values, scale) {
+                    rows.push(Row {
+                        point,
+                        overrides: overrides.clone(),
+                        rollout: 0,
+                        layer: "week".into(),
+                        metric: name.to_string(),
+                        estimate,
+                    });
+                }
+            }
+        }
         let rollouts = runs.iter().map(Vec::len).max().unwrap_or(0);
         for k in 0..rollouts {
             let of_k: Vec<&RolloutJson> = runs.iter().filter_map(|run| run.get(k)).collect();

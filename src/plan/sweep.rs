@@ -291,13 +291,21 @@ pub(crate) fn run_one(
 ) -> ResultLine {
     let mut model = model.clone();
     model.seed = key.seed;
-    let (rehearsal, baseline) = rehearse_with_baseline(&model);
-    let rollouts = rehearsal
-        .records
-        .iter()
-        .zip(rehearsal.rollout_metrics(&baseline, Slo::of(&model)))
-        .map(|(record, metrics)| RolloutJson::new(record, &metrics))
-        .collect();
+    let (mut rehearsal, mut baseline) = rehearse_with_baseline(&model);
+    // A calendar's run keeps only the recent past of most series: it is measured as a
+    // whole (`week`), not rollout by rollout.
+    let (rollouts, week) = if model.releases.is_some() {
+        let week = rehearsal.week_metrics(&model, &mut baseline, Slo::of(&model));
+        (Vec::new(), Some(week))
+    } else {
+        let rollouts = rehearsal
+            .records
+            .iter()
+            .zip(rehearsal.rollout_metrics(&baseline, Slo::of(&model)))
+            .map(|(record, metrics)| RolloutJson::new(record, &metrics))
+            .collect();
+        (rollouts, None)
+    };
     let step = rehearsal.world.sampling_step();
     ResultLine {
         point: key.point,
@@ -310,6 +318,7 @@ pub(crate) fn run_one(
         rollouts,
         fidelity: (step > 1).then(|| "fast".to_string()),
         sampling_step: (step > 1).then_some(step),
+        week,
         sweep: Some(stamp.clone()),
     }
 }
