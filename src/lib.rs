@@ -18,6 +18,8 @@
 //! - [`scenario`]: the model file format, its defaults and checks.
 //! - [`error`]: the crate's error, by kind (bad input, a failure at run time, an
 //!   interruption, a failed check); the kind decides the exit code.
+//! - [`generate`]: model files generated from a few parameters (a graph of services,
+//!   its fleets sized for the load), checked as the scenario checks any file.
 //! - [`import`]: rollouts of deploy tools (Argo, Flagger, Kubernetes, Spinnaker, Asgard)
 //!   as the model file's rollouts.
 //! - [`model`]: the simulated world (instances, clusters, balancers, clients, traffic,
@@ -37,6 +39,7 @@
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod import;
 #[cfg(feature = "live")]
 pub mod live;

@@ -9,6 +9,7 @@
 
 mod check;
 mod compare;
+mod generate;
 mod html;
 mod import;
 #[cfg(feature = "live")]
@@ -56,6 +57,9 @@ enum Command {
     Queue(queue::QueueArgs),
     /// Read and check a model file (TOML) and say what it describes.
     Check(check::CheckArgs),
+    /// Write a model file drawn from a few parameters: `generate services`, a graph of
+    /// services with fleets sized for their load.
+    Generate(generate::GenerateArgs),
     /// Simulate a model and print a per-layer summary and each rollout's report.
     Run(run::RunArgs),
     /// Compare strategies over Monte Carlo runs with common random numbers.
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Queue(args)) => queue::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Plan(args)) => plan::run(&args),

@@ -54,8 +54,10 @@ describes, or exactly which field is wrong and why (with its line and column). T
 shipped models are examples to start from: [`quickstart.toml`](quickstart.toml) (the \
 smallest useful model), [`netflix-2011.toml`](netflix-2011.toml) (the built-in default), \
 [`metastable.toml`](metastable.toml), [`api-300.toml`](api-300.toml), \
-[`netflix-scale.toml`](netflix-scale.toml) and [`live.toml`](live.toml); \
-[`imported/`](imported/README.md) has rollouts of other deploy tools.
+[`netflix-scale.toml`](netflix-scale.toml), [`live.toml`](live.toml) and \
+[`services-32.toml`](services-32.toml) (a graph of 32 services written by `rollsim generate \
+services`, its header says how); [`imported/`](imported/README.md) has rollouts of other \
+deploy tools.
 
 Every field below has a default unless it says **required**; a field the file leaves \
 out takes its default. Unknown fields are errors (a misspelt field is never ignored). \
