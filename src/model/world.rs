@@ -609,24 +609,11 @@ fn layer_order(scenario: &Scenario) -> Vec<String> {
     order
 }
 
-/// How much of its series a world of `scenario` keeps: the whole of it, but for a model
-/// with a release calendar only the recent past beyond the entry layer (see
-/// [`Retention::Recent`]): an hour, or twice the longest look-back of any of its
-/// rollouts' analyses if longer.
+/// How much of its series a world of `scenario` keeps: see
+/// [`Scenario::series_horizon`].
 fn retention_of(scenario: &Scenario) -> Retention {
-    let Some(releases) = &scenario.releases else {
-        return Retention::Whole;
-    };
-    let look_back =
-        |r: &crate::scenario::rollout::RolloutSpec| r.analysis.interval + r.analysis.delay;
-    let longest = scenario
-        .rollouts
-        .iter()
-        .chain(std::iter::once(&releases.rollout))
-        .chain(releases.teams.values().filter_map(|t| t.rollout.as_ref()))
-        .map(look_back)
-        .max()
-        .unwrap_or(SimDuration::ZERO);
-    let keep = SimDuration::from_hours(1).max(longest + longest);
-    Retention::Recent(super::observe::windows_in(keep) + 1)
+    match scenario.series_horizon() {
+        None => Retention::Whole,
+        Some(keep) => Retention::Recent(super::observe::windows_in(keep) + 1),
+    }
 }

@@ -101,6 +101,25 @@ pub const DEFAULT_FAST_REPRESENTATIVES: u32 = 32;
 pub const AUTO_FAST_MIN_INSTANCES: u32 = 256;
 
 impl Scenario {
+    /// How far back a run keeps the per-second series of its layers other than the
+    /// entry, and of its clusters: all of it (`None`), but for a model with a release
+    /// calendar only an hour, or twice the longest look-back (interval + delay) of any
+    /// of its rollouts' analyses if longer: what controllers observe. A week of many
+    /// services would not fit in memory otherwise.
+    pub fn series_horizon(&self) -> Option<SimDuration> {
+        let releases = self.releases.as_ref()?;
+        let look_back = |r: &RolloutSpec| r.analysis.interval + r.analysis.delay;
+        let longest = self
+            .rollouts
+            .iter()
+            .chain(std::iter::once(&releases.rollout))
+            .chain(releases.teams.values().filter_map(|t| t.rollout.as_ref()))
+            .map(look_back)
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        Some(SimDuration::from_hours(1).max(longest + longest))
+    }
+
     /// Hours after Monday 00:00 at which the run starts: the traffic shape's `start`,
     /// 0 without a shape.
     pub fn week_start_hours(&self) -> f64 {

@@ -405,9 +405,18 @@ fn fleet_parts(scenario: &Scenario, killed: f64, parts: &mut Vec<Part>) {
 fn series_part(scenario: &Scenario, parts: &mut Vec<Part>) {
     let seconds = scenario.duration.as_secs_f64();
     let series = (2 * scenario.layers.len() + 2 * scenario.rollouts.len()) as f64;
+    // A calendar's run keeps the entry layer's series whole and the others' recent past.
+    let amount = match scenario.series_horizon() {
+        None => series * seconds.ceil() * BYTES_PER_WINDOW,
+        Some(keep) => {
+            let kept = keep.as_secs_f64().min(seconds).ceil();
+            let others = (2 * scenario.layers.len()) as f64 - 1.0;
+            (seconds.ceil() + others * kept) * BYTES_PER_WINDOW
+        }
+    };
     parts.push(Part {
         resource: Resource::Memory,
-        amount: series * seconds.ceil() * BYTES_PER_WINDOW,
+        amount,
         field: "duration".into(),
         why: format!(
             "= {}: a per-second series of {series:.0} layers and clusters, {BYTES_PER_WINDOW:.0} \
