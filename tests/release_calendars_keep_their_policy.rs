@@ -296,7 +296,11 @@ fn a_calendar_run_keeps_the_entrys_whole_series_and_the_recent_past_of_the_rest(
     let day = rehearse(&model("", "1d"));
     let series = day.world.observations();
     let seconds = 24 * 3600;
-    assert_eq!(series.layers[0].first_kept(), 0, "the entry layer: every second");
+    assert_eq!(
+        series.layers[0].first_kept(),
+        0,
+        "the entry layer: every second"
+    );
     assert_eq!(series.layers[0].len(), seconds);
     for layer in &series.layers[1..] {
         assert_eq!(layer.len(), seconds, "every second counted");
@@ -308,5 +312,9 @@ fn a_calendar_run_keeps_the_entrys_whole_series_and_the_recent_past_of_the_rest(
         assert!(layer.get(0).is_none() && layer.get(seconds - 1).is_some());
     }
     let horizon = model("", "1d").series_horizon().unwrap();
-    assert_eq!(horizon.as_secs_f64(), 3600.0, "an hour: the analyses look back 2 min");
+    assert_eq!(
+        horizon.as_secs_f64(),
+        3600.0,
+        "an hour: the analyses look back 2 min"
+    );
 }
