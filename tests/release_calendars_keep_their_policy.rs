@@ -318,3 +318,25 @@ fn a_calendar_run_keeps_the_entrys_whole_series_and_the_recent_past_of_the_rest(
         "an hour: the analyses look back 2 min"
     );
 }
+
+#[test]
+fn commands_that_measure_rollouts_one_by_one_refuse_a_calendar() {
+    let dir = std::env::temp_dir().join(format!("rollsim-calendar-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("calendar.toml");
+    std::fs::write(&file, model_text("", "12h")).unwrap();
+    for command in [&["compare"][..], &["plan"], &["plan", "canary"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollsim"))
+            .args(command)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("release calendar") && stderr.contains("rollsim run"),
+            "{command:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

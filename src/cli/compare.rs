@@ -84,6 +84,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<(), Error> {
         &args.rollout,
         None,
     )?;
+    super::model_source::refuse_calendar(&model, &file, "compare")?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {

@@ -315,3 +315,19 @@ fn choose_layer(
             .map_or_else(|| "no service".to_string(), |n| format!("{n:?}"))
     ))
 }
+
+/// Refuses a model with a release calendar for `command`, which measures rollouts one
+/// by one: a calendar's run keeps only the recent past of most series and is measured
+/// as a whole (`run`, `sweep`).
+pub(crate) fn refuse_calendar(model: &Scenario, file: &Path, command: &str) -> Result<(), Error> {
+    if model.releases.is_none() {
+        return Ok(());
+    }
+    Err(Error::BadInput(format!(
+        "{}: `{command}` measures rollouts one by one, which a model with a release calendar \
+         ([releases]) is not measured by; use `rollsim run` (every release and the week's \
+         figures) or `rollsim sweep` (the week's figures over seeds and points), or remove \
+         [releases]",
+        file.display()
+    )))
+}

@@ -91,6 +91,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<(), Error> {
         &args.rollout,
         None,
     )?;
+    super::model_source::refuse_calendar(&model, &file, "plan")?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {

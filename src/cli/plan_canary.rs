@@ -97,6 +97,7 @@ pub(crate) fn run(args: &PlanCanaryArgs) -> Result<(), Error> {
     };
     let (mut model, file, import) =
         super::model_source::load_noting_import(args.model.as_deref(), &args.sets, &rollout, None)?;
+    super::model_source::refuse_calendar(&model, &file, "plan canary")?;
     args.fidelity.apply(&mut model);
     args.force.check(&model, &file)?;
     if let Some(dir) = &args.plot {
