@@ -141,11 +141,10 @@ fn failed(series: &LayerSeries) -> u64 {
 /// Minutes of `series` that missed `slo`.
 fn breach_minutes(series: &LayerSeries, slo: Slo) -> u32 {
     let mut tally = SloTally::default();
-    let windows: Vec<_> = series.iter().collect();
-    for minute in windows.chunks(60) {
+    for minute in (series.first_kept()..series.len()).step_by(60) {
         let (mut ok, mut all) = (0u64, 0u64);
         let mut latency = LatencyHistogram::default();
-        for w in minute {
+        for w in (minute..(minute + 60).min(series.len())).filter_map(|s| series.get(s)) {
             ok += u64::from(w.succeeded);
             all += u64::from(w.succeeded) + u64::from(w.failed.iter().sum::<u32>());
             latency.merge(&w.latency);

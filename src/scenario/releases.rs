@@ -184,13 +184,6 @@ pub struct ReleasePolicy {
     pub no_dependent_overlap: bool,
 }
 
-impl ReleasePolicy {
-    /// Whether the policy holds anything back.
-    pub fn is_open(&self) -> bool {
-        self.freeze.is_empty() && self.max_concurrent.is_none() && !self.no_dependent_overlap
-    }
-}
-
 impl ReleasesSpec {
     /// Team `name`'s releases per working day.
     pub fn per_day_of(&self, name: &str) -> f64 {
