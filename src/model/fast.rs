@@ -118,6 +118,11 @@ pub(crate) struct ClusterSample {
     pub(crate) generation: u32,
     /// Busy worker-ns of the whole cluster, scaled from its representatives.
     pub(crate) busy_scaled_ns: f64,
+    /// Mean worker-ns a representative holds a request, smoothed (0 until measured).
+    pub(crate) holding_ns: f64,
+    /// While the cluster is quiet: the extra wait of requests reaching its
+    /// representatives, in place of background arrivals (see `model::quiet`).
+    pub(crate) quiet: Option<super::quiet::QuietQueue>,
 }
 
 /// The fast mode's state of a world.
@@ -130,6 +135,9 @@ pub(crate) struct Fast {
     pub(crate) layers: Vec<FastLayer>,
     /// Per cluster, its events in the window being filled.
     pub(crate) clusters: Vec<ClusterTally>,
+    /// A cluster may be quiet (see `model::quiet`) while a whole instance's load keeps
+    /// its workers at most this busy; 0: never.
+    pub(crate) quiet_max_busy: f64,
 }
 
 /// A layer's state in fast mode.
@@ -200,12 +208,13 @@ impl FastLayer {
 }
 
 impl Fast {
-    pub(crate) fn new(step: u32, rng: SimRng, layers: usize) -> Self {
+    pub(crate) fn new(step: u32, rng: SimRng, layers: usize, quiet_max_busy: f64) -> Self {
         Fast {
             step,
             rng,
             layers: vec![FastLayer::default(); layers],
             clusters: Vec::new(),
+            quiet_max_busy,
         }
     }
 }
@@ -381,6 +390,31 @@ impl World {
         }
     }
 
+    /// Whether `cohort` of `cluster` has registered instances, all warm: warm-up over,
+    /// and its representatives' caches warm.
+    pub(crate) fn cohort_is_warm(&self, cluster: ClusterId, cohort: usize, now: SimTime) -> bool {
+        let c = &self.clusters[cluster.index()];
+        let group = c.cohorts[cohort];
+        if group.registered == 0 || group.warm_by > now {
+            return false;
+        }
+        let warm_lookups = self.layers[c.layer.index()]
+            .downstream
+            .iter()
+            .filter_map(|d| d.cache)
+            .map(|(_, warmup, _)| (warmup * super::world::WARM_CACHE_WARMUPS) as u64);
+        c.rep_entries
+            .iter()
+            .filter(|e| e.until == SimTime::MAX && usize::from(e.cohort) == cohort)
+            .all(|e| {
+                let lookups = &self.instances[e.instance.index()].cache_lookups;
+                lookups
+                    .iter()
+                    .zip(warm_lookups.clone())
+                    .all(|(n, warm)| *n >= warm)
+            })
+    }
+
     /// Cohorts whose instances are all warm (warm-up over, caches warm) are
     /// interchangeable with the cluster's largest warm cohort and join it, giving back
     /// the representatives they no longer need: a replacement or a rolling batch costs
@@ -391,26 +425,10 @@ impl World {
             if c.retired || !c.sampled() || c.cohorts.len() < 2 {
                 continue;
             }
-            let layer = &self.layers[c.layer.index()];
-            let warm_lookups: Vec<u64> = layer
-                .downstream
-                .iter()
-                .filter_map(|d| d.cache)
-                .map(|(_, warmup, _)| (warmup * super::world::WARM_CACHE_WARMUPS) as u64)
+            let id = ClusterId(cluster as u32);
+            let warm: Vec<usize> = (0..c.cohorts.len())
+                .filter(|&k| self.cohort_is_warm(id, k, now))
                 .collect();
-            let is_warm = |cohort: usize| {
-                let group = c.cohorts[cohort];
-                group.registered > 0
-                    && group.warm_by <= now
-                    && c.rep_entries
-                        .iter()
-                        .filter(|e| e.until == SimTime::MAX && usize::from(e.cohort) == cohort)
-                        .all(|e| {
-                            let lookups = &self.instances[e.instance.index()].cache_lookups;
-                            lookups.iter().zip(&warm_lookups).all(|(n, warm)| n >= warm)
-                        })
-            };
-            let warm: Vec<usize> = (0..c.cohorts.len()).filter(|&k| is_warm(k)).collect();
             let Some(&main) = warm
                 .iter()
                 .max_by_key(|&&k| (c.cohorts[k].registered, usize::MAX - k))
@@ -540,6 +558,7 @@ impl World {
                 let cluster = self.layers[index].clusters[ci];
                 let c = &self.clusters[cluster.index()];
                 let mut background = 0.0;
+                let mut quiet = None;
                 if c.active_entries > 0 && rate > 0.0 {
                     let p =
                         f64::from(c.active_reps) * f64::from(step) / f64::from(c.active_entries);
@@ -563,9 +582,13 @@ impl World {
                                 .sum::<f64>()
                                 / SHARE_VIEWS as f64
                         };
-                        background = rate * share * (p - 1.0);
+                        quiet = self.quiet_queue_of(layer, cluster, rate * share, p, now);
+                        if quiet.is_none() {
+                            background = rate * share * (p - 1.0);
+                        }
                     }
                 }
+                self.clusters[cluster.index()].sample.quiet = quiet;
                 self.set_background_rate(cluster, background);
             }
         }
@@ -711,19 +734,29 @@ impl World {
             .iter_mut()
             .map(|l| std::mem::take(&mut l.busy_gone_pending))
             .collect();
+        let mut holding = vec![(0u128, 0u64); self.clusters.len()];
         for id in &self.alive {
             let instance = &mut self.instances[id.index()];
             if !instance.rep || instance.phase == Phase::Terminated {
                 continue;
             }
-            let area = instance.station.stats_at(now).area_busy;
-            let delta = area.saturating_sub(instance.busy_seen_ns);
-            instance.busy_seen_ns = area;
-            let scaled = delta as f64 * instance.sample_weight;
-            self.clusters[instance.cluster.index()]
-                .sample
-                .busy_scaled_ns += scaled;
+            let stats = instance.station.stats_at(now);
+            let delta = stats.area_busy.saturating_sub(instance.busy_seen_ns);
+            instance.busy_seen_ns = stats.area_busy;
+            let completed = stats.completed.saturating_sub(instance.completed_seen);
+            instance.completed_seen = stats.completed;
+            let cluster = &mut self.clusters[instance.cluster.index()];
+            let tally = &mut holding[instance.cluster.index()];
+            tally.0 += delta;
+            tally.1 += completed;
+            // A quiet cluster's representatives carry 1/p of a whole instance's load.
+            let load_factor = cluster.sample.quiet.map_or(1.0, |q| q.load_factor);
+            let scaled = delta as f64 * instance.sample_weight * load_factor;
+            cluster.sample.busy_scaled_ns += scaled;
             busy[instance.layer.index()] += scaled;
+        }
+        for (cluster, (busy_ns, completed)) in holding.into_iter().enumerate() {
+            self.note_holding(ClusterId(cluster as u32), busy_ns, completed);
         }
         let fast = self.fast.as_mut().expect("fast mode");
         let step = fast.step;

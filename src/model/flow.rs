@@ -111,12 +111,14 @@ impl World {
         });
         self.layers[layer_id.index()].attempts.in_flight += u64::from(weight);
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
-        if !impaired.added_latency.is_zero() {
-            // On its way: no worker taken until it arrives.
+        // On its way: an added latency, or a quiet cluster's queue wait (see
+        // `model::quiet`); no worker taken until it arrives.
+        let delay = impaired.added_latency + self.quiet_wait(instance_id);
+        if !delay.is_zero() {
             self.jobs.get_mut(job).expect("just inserted").stage = JobStage::InTransit;
             self.instances[instance_id.index()].impaired.in_transit += 1;
             self.scheduler
-                .schedule_at(now + impaired.added_latency, Event::Delivered { job });
+                .schedule_at(now + delay, Event::Delivered { job });
             return;
         }
         self.admit(job, instance_id, layer_id, call_handle);

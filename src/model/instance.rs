@@ -115,6 +115,8 @@ pub(crate) struct Instance {
     pub(crate) rep: bool,
     /// Fast mode: its busy worker-ns at the last window's end.
     pub(crate) busy_seen_ns: u128,
+    /// Fast mode: its services completed at the last window's end.
+    pub(crate) completed_seen: u64,
     /// Fast mode: its cohort in its cluster (instances launched with it).
     pub(crate) cohort: u16,
     /// Fast mode, for a representative: the registered instances it stands for.
@@ -148,6 +150,13 @@ impl Default for Impaired {
             blackholed: false,
             in_transit: 0,
         }
+    }
+}
+
+impl Impaired {
+    /// Whether nothing impairs the instance (requests on their way aside).
+    pub(crate) fn is_none(&self) -> bool {
+        self.service_factor == 1.0 && self.added_latency.is_zero() && !self.blackholed
     }
 }
 
@@ -217,6 +226,7 @@ mod tests {
             list_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
+            completed_seen: 0,
             cohort: 0,
             sample_weight: 1.0,
             impaired: Impaired::default(),

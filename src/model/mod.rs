@@ -17,7 +17,8 @@
 //! - [`observe`] and [`summary`]: what the run records and how it is condensed.
 //! - [`slab`] and [`ids`]: the arenas that keep events small.
 //! - [`fast`]: the fast mode, where big clusters are simulated through a few
-//!   representatives and every sampled request stands for several.
+//!   representatives and every sampled request stands for several; [`quiet`]: its
+//!   clusters with nothing changing, whose queue waits come from queueing theory.
 //!
 //! The world knows nothing of rollouts; a rollout controller drives it through the
 //! cluster operations in [`control`].
@@ -38,6 +39,7 @@ mod layer;
 mod lifecycle;
 mod noise;
 pub mod observe;
+pub(crate) mod quiet;
 pub(crate) mod release;
 mod request;
 mod routing;

@@ -241,6 +241,7 @@ impl World {
                 step,
                 streams.stream("fast"),
                 world.layers.len(),
+                scenario.fast_quiet_busy(),
             )));
         }
         world.populate(scenario);
@@ -571,6 +572,7 @@ impl World {
             list_phase: SimDuration::ZERO,
             rep: false,
             busy_seen_ns: 0,
+            completed_seen: 0,
             cohort: 0,
             sample_weight: 1.0,
             impaired: Default::default(),

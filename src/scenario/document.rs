@@ -13,6 +13,7 @@
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
 //! | `fast_representatives` | `32` | fast mode: one simulated request stands for ⌊largest layer's instances ÷ this⌋ |
+//! | `fast_quiet_busy` | `0.6` | fast mode: clusters with nothing changing whose instances are at most this busy take their queue waits from queueing theory; 0 never |
 //! | `fidelity` | `auto` | `exact` simulates every request; `fast` a few representatives per cluster (see `model::fast`); `auto` picks `fast` for big fleets |
 
 use std::collections::BTreeMap;
@@ -73,6 +74,13 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, schemars(example = 32))]
     pub fast_representatives: Option<u32>,
+    /// Fast mode: a cluster with nothing changing (its layer's only one, one warm
+    /// cohort, a healthy release) whose instances a whole instance's load keeps at
+    /// most this busy takes its queue waits from queueing theory instead of background
+    /// arrivals (see `model::quiet`); 0 turns that off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(example = 0.6))]
+    pub fast_quiet_busy: Option<f64>,
 }
 
 /// How faithfully requests are simulated.
@@ -94,6 +102,10 @@ pub enum Fidelity {
 /// Representatives kept for the largest layer's starting fleet in fast mode, unless
 /// the model's `fast_representatives` says otherwise.
 pub const DEFAULT_FAST_REPRESENTATIVES: u32 = 32;
+
+/// Fast mode: the busiest a quiet cluster's instances may be (see `model::quiet`),
+/// unless the model's `fast_quiet_busy` says otherwise.
+pub const DEFAULT_FAST_QUIET_BUSY: f64 = 0.6;
 
 /// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
 /// instances (the smallest size at which the fast mode was measured against request
@@ -124,6 +136,11 @@ impl Scenario {
     /// 0 without a shape.
     pub fn week_start_hours(&self) -> f64 {
         self.traffic.shape.as_ref().map_or(0.0, |s| s.start)
+    }
+
+    /// The model's `fast_quiet_busy`, or its default.
+    pub fn fast_quiet_busy(&self) -> f64 {
+        self.fast_quiet_busy.unwrap_or(DEFAULT_FAST_QUIET_BUSY)
     }
 
     /// How many real requests one simulated request stands for under the model's

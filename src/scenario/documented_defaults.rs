@@ -12,7 +12,7 @@ use toml::{Table, Value};
 
 use super::balancer::BalancerSpec;
 use super::client::ClientSpec;
-use super::document::{DEFAULT_FAST_REPRESENTATIVES, Scenario, SloSpec};
+use super::document::{DEFAULT_FAST_QUIET_BUSY, DEFAULT_FAST_REPRESENTATIVES, Scenario, SloSpec};
 use super::layer::LayerSpec;
 use super::noise::NoiseSpec;
 use super::rollout::RolloutSpec;
@@ -253,6 +253,15 @@ fn check(section: &Section, row: &Row) -> Result<(), String> {
             Some(n) if n == i64::from(DEFAULT_FAST_REPRESENTATIVES) => Ok(()),
             _ => Err(format!(
                 "documented as {documented}, DEFAULT_FAST_REPRESENTATIVES is {DEFAULT_FAST_REPRESENTATIVES}"
+            )),
+        };
+    }
+    if section.module == "document.rs" && row.field == "fast_quiet_busy" {
+        let documented = literal(&row.default).ok_or("no value")?;
+        return match documented.as_float() {
+            Some(x) if x == DEFAULT_FAST_QUIET_BUSY => Ok(()),
+            _ => Err(format!(
+                "documented as {documented}, DEFAULT_FAST_QUIET_BUSY is {DEFAULT_FAST_QUIET_BUSY}"
             )),
         };
     }

@@ -101,6 +101,14 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
             format!("must be between 1 and {MAX_REPRESENTATIVES}, got {k}"),
         );
     }
+    if let Some(busy) = scenario.fast_quiet_busy
+        && !(busy.is_finite() && (0.0..1.0).contains(&busy))
+    {
+        c.fail(
+            &[&"fast_quiet_busy"],
+            format!("must be at least 0 (never quiet) and below 1, got {busy}"),
+        );
+    }
     let slo = &scenario.slo;
     if !(slo.availability.is_finite() && slo.availability > 0.0 && slo.availability <= 1.0) {
         c.fail(

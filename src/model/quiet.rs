@@ -1,0 +1,342 @@
+//! Quiet clusters of the fast mode: queue waits from queueing theory instead of
+//! background load, while nothing about a cluster is changing.
+//!
+//! # Why
+//! In fast mode a representative must see the queue of a fully loaded instance, so
+//! background arrivals top up the sampled traffic it receives (see [`super::fast`]).
+//! In a model of many services that floor dominates the cost: every layer keeps at
+//! least one representative at a whole instance's load, whatever the sampling step.
+//! Yet most of the time most clusters are *quiet*: no rollout on their layer, one warm
+//! cohort, a healthy release, well below saturation. Their representatives then only
+//! need the waits a full load would add, and for a stable multi-server queue those
+//! are what queueing theory describes best.
+//!
+//! # How
+//! Every tick, a cluster short of load (`p > 1`, see [`super::fast`]) is quiet when
+//! - it is its layer's only cluster with members (no rollout under way, no cluster
+//!   draining or launching beside it),
+//! - it has one cohort of registered instances, warm (warm-up over, caches warm),
+//! - its release has no defect and no impairment touches its representatives,
+//! - its layer has no latency noise and its balancer picks in turn or at random (a
+//!   least-outstanding balancer pools the fleet: never quiet),
+//! - a holding time was measured and a whole instance's load keeps its workers at most
+//!   `fast_quiet_busy` busy (default
+//!   [`crate::scenario::document::DEFAULT_FAST_QUIET_BUSY`]).
+//!
+//! A quiet cluster gets no background arrivals. Each sampled request reaching one of
+//! its representatives first waits an extra time, drawn so that its wait is, on
+//! average, a fully loaded instance's. With λ a whole instance's arrival rate, `h`
+//! the mean time a worker holds a request (its service and its calls below, measured
+//! on the representatives: busy worker-time ÷ services completed, smoothed), `c`
+//! workers and `C(c, a)` Erlang C, the Allen–Cunneen approximation of the G/G/c wait
+//! is `W(λ) = C(c, λh) · h / (c − λh) · (Ca² + Cs²) / 2`, with `Ca² = 1` for a
+//! random pick (discovery's), `1/n` in turn over `n` instances (an ELB's round robin),
+//! and `Cs² = 1`. The representative receives `λ / p` and queues those for real, so
+//! the extra wait has mean `Δ = W(λ) − W(λ / p)` (its own `Ca²` in turn is `1 /
+//! representatives`); it is drawn as an M/M/c wait is: zero with probability `1 −
+//! C(c, λh)`, else exponential with mean `Δ / C(c, λh)`. The request spends it on its
+//! way to the instance (outstanding there, holding no worker), so timeouts, retries
+//! and balancers see it. Busy workers (what autoscalers and reports read) are the
+//! representatives' busy time × `p`.
+//!
+//! # Why it is accurate, and where it is not
+//! At the loads allowed, waits are a small part of a request's time (at 40% busy, 6
+//! workers and exponential holding times: 0.03 `h`; 2 workers: 0.19 `h`), so an error
+//! of a few tens of percent in them moves latencies by a few percent at most; the
+//! service, the calls below, failures and their feedback stay simulated request by
+//! request, and every change (a rollout, a kill's cold replacement, a defect, a
+//! surge past the threshold) turns background arrivals back on within a tick.
+//! - Extra waits are drawn independently; real waits come in busy spells.
+//! - `Cs² = 1`: holding times more variable than exponential wait longer.
+//! - No request is shed while quiet (at most 60% busy and a queue of tens, the chance
+//!   that it is full is negligible).
+//! - The switch is made per tick on smoothed rates: a sudden surge is met by the
+//!   formula for up to a tick and a smoothing time before background arrivals return.
+
+use rand::RngExt;
+
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::queueing::theory::erlang_c;
+
+use super::ids::{ClusterId, InstanceId, LayerId};
+use super::world::{Balancer, World};
+use crate::scenario::balancer::Algorithm;
+
+/// Time constant of a cluster's smoothed holding time, in observation windows.
+const HOLDING_SMOOTHING_WINDOWS: f64 = 5.0;
+
+/// The extra wait of requests reaching a quiet cluster's representatives.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct QuietQueue {
+    /// Probability that a request waits at all.
+    pub(crate) wait_probability: f64,
+    /// Mean extra wait of one that does, in ns.
+    pub(crate) mean_wait_ns: f64,
+    /// Real load ÷ the representatives' own (`p`): their busy time is scaled by it.
+    pub(crate) load_factor: f64,
+}
+
+impl QuietQueue {
+    /// One request's extra wait.
+    pub(crate) fn draw(&self, rng: &mut SimRng) -> SimDuration {
+        if self.mean_wait_ns <= 0.0 || rng.random::<f64>() >= self.wait_probability {
+            return SimDuration::ZERO;
+        }
+        let unit: f64 = rng.random::<f64>();
+        SimDuration::from_nanos_f64(-(1.0 - unit).ln() * self.mean_wait_ns)
+    }
+}
+
+/// A queue's inputs for [`quiet_queue`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueLoad {
+    /// Workers of one instance.
+    pub(crate) workers: u32,
+    /// A whole instance's arrivals per second.
+    pub(crate) arrival_rate: f64,
+    /// Mean time a worker holds a request, in seconds.
+    pub(crate) holding_secs: f64,
+    /// Real load ÷ the representative's own (`p ≥ 1`).
+    pub(crate) load_factor: f64,
+    /// Squared coefficient of variation of a whole instance's inter-arrival times.
+    pub(crate) arrival_scv: f64,
+    /// The same for the representative's own arrivals.
+    pub(crate) rep_arrival_scv: f64,
+}
+
+/// Allen–Cunneen's mean wait in a G/G/c queue, seconds (`None` if unstable).
+fn mean_wait_secs(
+    workers: u32,
+    arrival_rate: f64,
+    holding_secs: f64,
+    arrival_scv: f64,
+) -> Option<f64> {
+    let offered = arrival_rate * holding_secs;
+    if offered <= 0.0 {
+        return Some(0.0);
+    }
+    let waits = erlang_c(workers, offered)?;
+    Some(waits * holding_secs / (f64::from(workers) - offered) * (arrival_scv + 1.0) / 2.0)
+}
+
+/// The extra wait that gives a representative at `1/p` of an instance's load the
+/// waits of a whole one, if its workers would be at most `max_busy` busy.
+pub(crate) fn quiet_queue(load: QueueLoad, max_busy: f64) -> Option<QuietQueue> {
+    let offered = load.arrival_rate * load.holding_secs;
+    if !(load.holding_secs > 0.0) || offered / f64::from(load.workers) > max_busy {
+        return None;
+    }
+    let full = mean_wait_secs(
+        load.workers,
+        load.arrival_rate,
+        load.holding_secs,
+        load.arrival_scv,
+    )?;
+    let own = mean_wait_secs(
+        load.workers,
+        load.arrival_rate / load.load_factor,
+        load.holding_secs,
+        load.rep_arrival_scv,
+    )?;
+    let extra_secs = (full - own).max(0.0);
+    let wait_probability = if offered > 0.0 {
+        erlang_c(load.workers, offered)?
+    } else {
+        0.0
+    };
+    Some(QuietQueue {
+        wait_probability,
+        mean_wait_ns: if wait_probability > 0.0 {
+            extra_secs / wait_probability * 1e9
+        } else {
+            0.0
+        },
+        load_factor: load.load_factor,
+    })
+}
+
+impl World {
+    /// Whether `cluster` may take its waits from [`quiet_queue`] now (see the module's
+    /// list); the load test is [`quiet_queue`]'s.
+    fn may_be_quiet(&self, layer: LayerId, cluster: ClusterId, now: SimTime) -> bool {
+        let l = &self.layers[layer.index()];
+        if l.noise.is_some() || self.fast.as_ref().is_none_or(|f| f.quiet_max_busy <= 0.0) {
+            return false;
+        }
+        let algorithm = match l.balancer {
+            Balancer::Elb { algorithm, .. } | Balancer::Discovery { algorithm, .. } => algorithm,
+        };
+        if algorithm == Algorithm::LeastOutstanding {
+            return false;
+        }
+        let with_members = l
+            .clusters
+            .iter()
+            .filter(|c| !self.clusters[c.index()].members.is_empty())
+            .count();
+        let c = &self.clusters[cluster.index()];
+        if with_members != 1 || c.members.is_empty() || c.sample.holding_ns <= 0.0 {
+            return false;
+        }
+        let mut cohorts = c
+            .cohorts
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.registered > 0);
+        let (Some((cohort, _)), None) = (cohorts.next(), cohorts.next()) else {
+            return false;
+        };
+        if !self.cohort_is_warm(cluster, cohort, now) {
+            return false;
+        }
+        if l.releases[c.version as usize] != super::release::Release::healthy() {
+            return false;
+        }
+        c.rep_entries
+            .iter()
+            .filter(|e| e.until == SimTime::MAX)
+            .all(|e| self.instances[e.instance.index()].impaired.is_none())
+    }
+
+    /// The quiet queue of `cluster` of `layer`, whose representatives receive
+    /// `sampled_rate` sampled requests per second in all and are short of a whole
+    /// instance's load by `load_factor` (`p`), or `None` if it is not quiet now.
+    pub(crate) fn quiet_queue_of(
+        &self,
+        layer: LayerId,
+        cluster: ClusterId,
+        sampled_rate: f64,
+        load_factor: f64,
+        now: SimTime,
+    ) -> Option<QuietQueue> {
+        if !self.may_be_quiet(layer, cluster, now) {
+            return None;
+        }
+        let c = &self.clusters[cluster.index()];
+        let reps = f64::from(c.active_reps.max(1));
+        let round_robin = matches!(self.layers[layer.index()].balancer, Balancer::Elb { .. });
+        let workers = c
+            .rep_entries
+            .iter()
+            .find(|e| e.until == SimTime::MAX)
+            .map(|e| self.instances[e.instance.index()].station.servers())?;
+        let load = QueueLoad {
+            workers,
+            arrival_rate: sampled_rate * load_factor / reps,
+            holding_secs: c.sample.holding_ns * 1e-9,
+            load_factor,
+            arrival_scv: if round_robin {
+                1.0 / f64::from(c.active_entries.max(1))
+            } else {
+                1.0
+            },
+            rep_arrival_scv: if round_robin { 1.0 / reps } else { 1.0 },
+        };
+        quiet_queue(load, self.fast.as_ref()?.quiet_max_busy)
+    }
+
+    /// The extra wait of a sampled request reaching `instance` (zero unless its
+    /// cluster is quiet).
+    #[inline]
+    pub(crate) fn quiet_wait(&mut self, instance: InstanceId) -> SimDuration {
+        let Some(fast) = &mut self.fast else {
+            return SimDuration::ZERO;
+        };
+        let cluster = self.instances[instance.index()].cluster;
+        match &self.clusters[cluster.index()].sample.quiet {
+            Some(queue) => queue.draw(&mut fast.rng),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    /// At a window's end: each cluster's holding time, smoothed, from what its
+    /// representatives did in the window (`busy_ns` worker-ns over `completed`
+    /// services).
+    pub(crate) fn note_holding(&mut self, cluster: ClusterId, busy_ns: u128, completed: u64) {
+        if completed == 0 {
+            return;
+        }
+        let measured = busy_ns as f64 / completed as f64;
+        let sample = &mut self.clusters[cluster.index()].sample;
+        if sample.holding_ns <= 0.0 {
+            sample.holding_ns = measured;
+        } else {
+            let alpha = 1.0 - (-1.0 / HOLDING_SMOOTHING_WINDOWS).exp();
+            // Weighted by the services behind it: a window of few says little.
+            let alpha = alpha * (completed as f64 / (completed as f64 + 10.0));
+            sample.holding_ns += alpha * (measured - sample.holding_ns);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queueing::theory::{erlang_c, mmc};
+
+    fn load(workers: u32, busy: f64, load_factor: f64) -> QueueLoad {
+        let holding_secs = 0.05;
+        QueueLoad {
+            workers,
+            arrival_rate: busy * f64::from(workers) / holding_secs,
+            holding_secs,
+            load_factor,
+            arrival_scv: 1.0,
+            rep_arrival_scv: 1.0,
+        }
+    }
+
+    #[test]
+    fn quiet_waits_add_up_to_a_fully_loaded_instances_erlang_c_wait() {
+        for workers in [1, 2, 6, 16] {
+            for busy in [0.2, 0.4, 0.6] {
+                let q = quiet_queue(load(workers, busy, 8.0), 0.6).expect("quiet at ≤ 60%");
+                let l = load(workers, busy, 8.0);
+                let full = mmc(workers, l.arrival_rate, l.holding_secs)
+                    .unwrap()
+                    .wq_secs;
+                let own = mmc(workers, l.arrival_rate / 8.0, l.holding_secs)
+                    .unwrap()
+                    .wq_secs;
+                let extra = q.wait_probability * q.mean_wait_ns * 1e-9;
+                assert!(
+                    (own + extra - full).abs() <= 1e-9 + 1e-6 * full,
+                    "c={workers} busy={busy}: {own} + {extra} ≠ {full}"
+                );
+                let p_wait = erlang_c(workers, busy * f64::from(workers));
+                assert_eq!(Some(q.wait_probability), p_wait);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_past_the_busy_threshold_is_not_quiet() {
+        assert!(quiet_queue(load(6, 0.61, 4.0), 0.6).is_none());
+        assert!(quiet_queue(load(6, 0.59, 4.0), 0.6).is_some());
+        assert!(quiet_queue(load(6, 0.3, 4.0), 0.0).is_none());
+    }
+
+    #[test]
+    fn round_robin_arrivals_wait_about_half_as_long() {
+        let mut regular = load(4, 0.5, 16.0);
+        regular.arrival_scv = 0.0;
+        let random = quiet_queue(load(4, 0.5, 16.0), 0.6).unwrap();
+        let in_turn = quiet_queue(regular, 0.6).unwrap();
+        let mean = |q: QuietQueue| q.wait_probability * q.mean_wait_ns;
+        assert!(mean(in_turn) < 0.6 * mean(random));
+    }
+
+    #[test]
+    fn drawn_waits_have_the_mean_they_promise() {
+        let q = quiet_queue(load(2, 0.5, 10.0), 0.6).unwrap();
+        let mut rng = crate::engine::RngStreams::new(7).stream("quiet");
+        let n = 200_000;
+        let total: f64 = (0..n).map(|_| q.draw(&mut rng).as_nanos_f64()).sum();
+        let expected = q.wait_probability * q.mean_wait_ns;
+        let got = total / f64::from(n);
+        assert!(
+            (got - expected).abs() < 0.02 * expected,
+            "{got} vs {expected}"
+        );
+    }
+}
