@@ -109,8 +109,11 @@ fn spread(interval: SimDuration, index: u64, base: u64) -> u64 {
     (interval.as_nanos() as f64 * fraction) as u64
 }
 
+/// Serving members whose refresh phases a cluster's callers take, drawn every window.
+const PHASE_SAMPLE: usize = 64;
+
 /// A cluster's sampling state in fast mode.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ClusterSample {
     /// Background arrivals per second now.
     pub(crate) rate_per_second: f64,
@@ -123,6 +126,9 @@ pub(crate) struct ClusterSample {
     /// While the cluster is quiet: the extra wait of requests reaching its
     /// representatives, in place of background arrivals (see `model::quiet`).
     pub(crate) quiet: Option<super::quiet::QuietQueue>,
+    /// `(refresh, list)` phases of serving members drawn at the last window's end: a
+    /// representative calling for its cluster takes one of them (see `model::routing`).
+    pub(crate) phases: Vec<(SimDuration, SimDuration)>,
 }
 
 /// The fast mode's state of a world.
@@ -145,8 +151,14 @@ pub(crate) struct Fast {
 pub(crate) struct FastLayer {
     /// Sampled attempts that arrived since the last tick.
     pub(crate) attempts_since_tick: u64,
+    /// The real attempts they stand for.
+    pub(crate) attempt_weight_since_tick: u64,
     /// Sampled attempts per second, smoothed.
     attempt_rate: f64,
+    /// Real attempts per second, smoothed.
+    attempt_weight_rate: f64,
+    /// Thinning of calls to it, and the recent calls drawn from (see `model::quiet`).
+    pub(crate) thin: super::quiet::Thinning,
     /// Successful call latencies of the last window with any: `(cumulative count, low
     /// ns, high ns)` per bucket.
     latency_cdf: Vec<(u64, u64, u64)>,
@@ -240,10 +252,10 @@ pub(crate) enum ClusterEvent {
 /// A cluster's events in the window being filled, in fast mode.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClusterTally {
-    /// Sampled (not background) attempts that reached it.
-    attempts: u32,
-    /// Sampled requests its instances finished.
-    finished: u32,
+    /// Real attempts that reached it: the weights of its sampled (not background) ones.
+    attempts: u64,
+    /// Real requests its instances finished: the weights of its sampled ones.
+    finished: u64,
     /// Requests (sampled and background) its instances finished with success, and
     /// failed by cause, each weighted by the instances its representative stands for.
     succeeded_weight: f64,
@@ -475,10 +487,11 @@ impl World {
         }
     }
 
-    /// Counts an event of a request on `instance` (a background one or not) in its
-    /// cluster's series. At request level every event counts once. In fast mode a
-    /// cluster's attempts and finished requests are its *sampled* ones × `m` (unbiased
-    /// whatever the callers' views), and how the finished ones split into successes
+    /// Counts an event of a request on `instance` standing for `weight` real ones (0:
+    /// a background one) in its cluster's series. At request level every event counts
+    /// once. In fast mode a cluster's attempts and finished requests are its *sampled*
+    /// ones, each counted for the real ones it stands for (unbiased whatever the
+    /// callers' views), and how the finished ones split into successes
     /// and failures by cause, and their latencies, come from every request its
     /// representatives served, background ones included, each weighted by the
     /// instances its representative stands for (so a one-instance canary is judged on
@@ -487,7 +500,7 @@ impl World {
     pub(crate) fn count_on_cluster(
         &mut self,
         instance: InstanceId,
-        background: bool,
+        weight: u32,
         event: ClusterEvent,
     ) {
         let on = &self.instances[instance.index()];
@@ -504,19 +517,19 @@ impl World {
             }
             return;
         };
-        let weight = on.sample_weight;
+        let stands_for = on.sample_weight;
         let tally = &mut fast.clusters[cluster];
         match event {
-            ClusterEvent::Attempt => tally.attempts += u32::from(!background),
+            ClusterEvent::Attempt => tally.attempts += u64::from(weight),
             ClusterEvent::Success(latency) => {
-                tally.finished += u32::from(!background);
-                tally.succeeded_weight += weight;
-                let copies = random_round(weight, &mut fast.rng);
+                tally.finished += u64::from(weight);
+                tally.succeeded_weight += stands_for;
+                let copies = random_round(stands_for, &mut fast.rng);
                 self.cluster_latency[cluster].record_n(latency, copies);
             }
             ClusterEvent::Failure(cause) => {
-                tally.finished += u32::from(!background);
-                tally.failed_weight[cause.index()] += weight;
+                tally.finished += u64::from(weight);
+                tally.failed_weight[cause.index()] += stands_for;
             }
         }
     }
@@ -529,17 +542,28 @@ impl World {
         let step = fast.step;
         let tick_secs = TICK.as_secs_f64();
         let alpha = 1.0 - (-tick_secs / RATE_SMOOTHING_SECS).exp();
-        let rates: Vec<f64> = fast
+        // Per layer: sampled attempts per second, and the real attempts each stands for
+        // on average (the sampling step, times any thinning above).
+        let rates: Vec<(f64, f64)> = fast
             .layers
             .iter_mut()
             .map(|l| {
                 let measured = l.attempts_since_tick as f64 / tick_secs;
+                let weight = l.attempt_weight_since_tick as f64 / tick_secs;
                 l.attempts_since_tick = 0;
+                l.attempt_weight_since_tick = 0;
                 l.attempt_rate += alpha * (measured - l.attempt_rate);
-                l.attempt_rate
+                l.attempt_weight_rate += alpha * (weight - l.attempt_weight_rate);
+                l.thin.tick(tick_secs, alpha);
+                let stands_for = if l.attempt_rate > 0.0 {
+                    (l.attempt_weight_rate / l.attempt_rate).max(1.0)
+                } else {
+                    f64::from(step)
+                };
+                (l.attempt_rate, stands_for)
             })
             .collect();
-        for (index, &rate) in rates.iter().enumerate() {
+        for (index, &(rate, stands_for)) in rates.iter().enumerate() {
             let layer = LayerId(index as u16);
             let (elb, lag, caches) = match self.layers[index].balancer {
                 Balancer::Elb { .. } => (true, SimDuration::ZERO, [SimDuration::ZERO; 2]),
@@ -560,9 +584,8 @@ impl World {
                 let mut background = 0.0;
                 let mut quiet = None;
                 if c.active_entries > 0 && rate > 0.0 {
-                    let p =
-                        f64::from(c.active_reps) * f64::from(step) / f64::from(c.active_entries);
-                    if p > 1.0 {
+                    let p = f64::from(c.active_reps) * stands_for / f64::from(c.active_entries);
+                    if p >= 1.0 {
                         let share = if elb {
                             self.cluster_share(layer, cluster, now, true)
                         } else {
@@ -583,14 +606,21 @@ impl World {
                                 / SHARE_VIEWS as f64
                         };
                         quiet = self.quiet_queue_of(layer, cluster, rate * share, p, now);
-                        if quiet.is_none() {
+                        if p > 1.0 {
                             background = rate * share * (p - 1.0);
+                            if let Some(q) = quiet {
+                                // Only the other cohorts' representatives.
+                                let c = &self.clusters[cluster.index()];
+                                let cold = c.active_reps - c.cohorts[usize::from(q.cohort)].reps;
+                                background *= f64::from(cold) / f64::from(c.active_reps);
+                            }
                         }
                     }
                 }
                 self.clusters[cluster.index()].sample.quiet = quiet;
                 self.set_background_rate(cluster, background);
             }
+            self.set_thinning(layer);
         }
         if now + TICK < self.end {
             self.scheduler.schedule_at(now + TICK, Event::FastTick);
@@ -632,14 +662,23 @@ impl World {
 
     /// A background request reaches one of `cluster`'s representatives.
     pub(crate) fn background_arrival(&mut self, cluster: ClusterId, generation: u32) {
-        let sample = self.clusters[cluster.index()].sample;
-        if sample.generation != generation || sample.rate_per_second <= 0.0 {
+        let sample = &self.clusters[cluster.index()].sample;
+        let rate = sample.rate_per_second;
+        if sample.generation != generation || rate <= 0.0 {
             return;
         }
-        self.schedule_background(cluster, sample.rate_per_second, generation);
+        let quiet_cohort = sample.quiet.map(|q| q.cohort);
+        self.schedule_background(cluster, rate, generation);
         let layer = self.clusters[cluster.index()].layer;
-        let (view, algorithm, exact) = self.view_of(layer, super::request::Caller::User);
-        let Some(instance) = self.pick_instance(cluster, view, algorithm, exact, None) else {
+        let picked = match quiet_cohort {
+            // A quiet cluster's background arrivals are its cold cohorts' only.
+            Some(quiet) => self.pick_cold_rep(cluster, quiet),
+            None => {
+                let (view, algorithm, exact) = self.view_of(layer, super::request::Caller::User);
+                self.pick_instance(cluster, view, algorithm, exact, None)
+            }
+        };
+        let Some(instance) = picked else {
             return;
         };
         if !self.instances[instance.index()].is_up() {
@@ -652,7 +691,7 @@ impl World {
             return;
         }
         let now = self.now();
-        self.count_on_cluster(instance, true, ClusterEvent::Attempt);
+        self.count_on_cluster(instance, 0, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {
             call: Handle::DANGLING,
             attempt: 0,
@@ -665,6 +704,7 @@ impl World {
             reconnect: false,
             defect_hit: false,
             background: true,
+            weight: 0,
         });
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
         match self.instances[instance.index()].station.arrive(now, job) {
@@ -672,9 +712,25 @@ impl World {
             crate::queueing::Admission::Queued => {}
             crate::queueing::Admission::Rejected(job) => {
                 self.jobs.remove(job);
-                self.count_on_cluster(instance, true, ClusterEvent::Failure(FailureCause::Shed));
+                self.count_on_cluster(instance, 0, ClusterEvent::Failure(FailureCause::Shed));
             }
         }
+    }
+
+    /// A representative of `cluster` outside its quiet cohort, at random.
+    fn pick_cold_rep(&mut self, cluster: ClusterId, quiet: u16) -> Option<InstanceId> {
+        let fast = self.fast.as_mut()?;
+        let c = &self.clusters[cluster.index()];
+        let cold = c
+            .rep_entries
+            .iter()
+            .filter(|e| e.until == SimTime::MAX && e.cohort != quiet);
+        let count = cold.clone().count();
+        if count == 0 {
+            return None;
+        }
+        cold.map(|e| e.instance)
+            .nth(fast.rng.random_range(0..count))
     }
 
     /// A background job's calls below: their outcomes drawn from what those layers'
@@ -715,6 +771,7 @@ impl World {
     /// likewise.
     pub(crate) fn fast_window_end(&mut self, now: SimTime) -> Vec<f64> {
         self.merge_warm_cohorts(now);
+        self.draw_caller_phases();
         // A registered representative stands for `registered ÷ representatives` of its
         // cohort; one that has left keeps the weight it had.
         for id in &self.alive {
@@ -735,6 +792,28 @@ impl World {
             .map(|l| std::mem::take(&mut l.busy_gone_pending))
             .collect();
         let mut holding = vec![(0u128, 0u64); self.clusters.len()];
+        // A quiet cohort's busy workers follow the utilisation law: the real requests
+        // that reached it in the window × the mean time a worker holds one (measured
+        // on its representatives). Its representatives' own busy time carries only
+        // 1/p of a whole instance's load, and scaling it by p per window would
+        // multiply two noisy measures of the same window.
+        let quiet_busy: Vec<f64> = self
+            .clusters
+            .iter()
+            .zip(&fast.clusters)
+            .map(|(c, tally)| match c.sample.quiet {
+                Some(q) if c.active_entries > 0 => {
+                    let registered = f64::from(c.cohorts[usize::from(q.cohort)].registered);
+                    tally.attempts as f64 * registered / f64::from(c.active_entries)
+                        * c.sample.holding_ns
+                }
+                _ => 0.0,
+            })
+            .collect();
+        for (index, &scaled) in quiet_busy.iter().enumerate() {
+            self.clusters[index].sample.busy_scaled_ns += scaled;
+            busy[self.clusters[index].layer.index()] += scaled;
+        }
         for id in &self.alive {
             let instance = &mut self.instances[id.index()];
             if !instance.rep || instance.phase == Phase::Terminated {
@@ -746,12 +825,19 @@ impl World {
             let completed = stats.completed.saturating_sub(instance.completed_seen);
             instance.completed_seen = stats.completed;
             let cluster = &mut self.clusters[instance.cluster.index()];
-            let tally = &mut holding[instance.cluster.index()];
-            tally.0 += delta;
-            tally.1 += completed;
-            // A quiet cluster's representatives carry 1/p of a whole instance's load.
-            let load_factor = cluster.sample.quiet.map_or(1.0, |q| q.load_factor);
-            let scaled = delta as f64 * instance.sample_weight * load_factor;
+            if now >= instance.warm_at {
+                let tally = &mut holding[instance.cluster.index()];
+                tally.0 += delta;
+                tally.1 += completed;
+            }
+            if cluster
+                .sample
+                .quiet
+                .is_some_and(|q| q.cohort == instance.cohort)
+            {
+                continue; // counted above
+            }
+            let scaled = delta as f64 * instance.sample_weight;
             cluster.sample.busy_scaled_ns += scaled;
             busy[instance.layer.index()] += scaled;
         }
@@ -759,11 +845,10 @@ impl World {
             self.note_holding(ClusterId(cluster as u32), busy_ns, completed);
         }
         let fast = self.fast.as_mut().expect("fast mode");
-        let step = fast.step;
         for (index, tally) in fast.clusters.iter_mut().enumerate() {
             let window: &mut ClusterWindow = &mut self.cluster_windows[index];
-            window.attempts = tally.attempts.saturating_mul(step);
-            let finished = tally.finished.saturating_mul(step);
+            window.attempts = u32::try_from(tally.attempts).unwrap_or(u32::MAX);
+            let finished = u32::try_from(tally.finished).unwrap_or(u32::MAX);
             let weight_total = tally.succeeded_weight + tally.failed_weight.iter().sum::<f64>();
             let mut failed_total = 0u32;
             for cause in 0..CAUSES {
@@ -786,11 +871,36 @@ impl World {
         busy
     }
 
+    /// Every window: each sampled cluster draws the refresh phases of serving members
+    /// its representatives take when they call (looking up a random member on every
+    /// call would cost a cache miss each).
+    fn draw_caller_phases(&mut self) {
+        let fast = self.fast.as_mut().expect("fast mode");
+        for cluster in &mut self.clusters {
+            let mut phases = std::mem::take(&mut cluster.sample.phases);
+            phases.clear();
+            if cluster.sampled() && !cluster.retired && !cluster.members.is_empty() {
+                for _ in 0..PHASE_SAMPLE {
+                    let member = cluster.members[fast.rng.random_range(0..cluster.members.len())];
+                    let member = &self.instances[member.index()];
+                    if member.phase == Phase::Serving {
+                        phases.push((member.refresh_phase, member.list_phase));
+                    }
+                }
+            }
+            cluster.sample.phases = phases;
+        }
+    }
+
     /// A representative shuts down: its busy time since the last window counts, scaled.
     pub(crate) fn fast_instance_gone(&mut self, busy_area_ns: u128, id: super::ids::InstanceId) {
         let instance = &self.instances[id.index()];
         if !instance.rep {
             return;
+        }
+        let quiet = self.clusters[instance.cluster.index()].sample.quiet;
+        if quiet.is_some_and(|q| q.cohort == instance.cohort) {
+            return; // its cohort's busy time follows its requests (see the window's end)
         }
         let delta = busy_area_ns.saturating_sub(instance.busy_seen_ns);
         let scaled = delta as f64 * instance.sample_weight;

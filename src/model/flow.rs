@@ -19,7 +19,24 @@ impl World {
     /// A caller makes a new call to `layer`, and its first attempt.
     pub(crate) fn issue_call(&mut self, layer: LayerId, caller: Caller, reconnect: bool) {
         let now = self.now();
-        let weight = self.weight;
+        let mut weight = match caller {
+            Caller::User => self.weight,
+            Caller::Job { job, .. } => self.jobs.get(job).map_or(self.weight, |j| j.weight),
+        };
+        if let (Some(fast), Caller::Job { job, .. }) = (&mut self.fast, caller) {
+            // A thinned layer (see `model::quiet`): most calls take an outcome drawn
+            // from its recent calls; the rest are made, each standing for `thinning`.
+            match fast.layers[layer.index()].thin.thin_or_draw(&mut fast.rng) {
+                super::quiet::Thinned::Made(thinning) => {
+                    weight = weight.saturating_mul(thinning);
+                }
+                super::quiet::Thinned::Drawn { latency, failed } => {
+                    self.scheduler
+                        .schedule_at(now + latency, Event::DrawnCallDone { job, failed });
+                    return;
+                }
+            }
+        }
         let counts = &mut self.layers[layer.index()];
         counts.calls.issued += u64::from(weight);
         counts.calls.in_flight += u64::from(weight);
@@ -34,6 +51,7 @@ impl World {
             last_backoff: SimDuration::ZERO,
             reconnect,
             counted_on: None,
+            weight,
         });
         self.send_attempt(call);
     }
@@ -46,9 +64,13 @@ impl World {
         };
         call.attempts += 1;
         call.awaiting = true;
-        let (layer_id, attempt, caller, reconnect) =
-            (call.layer, call.attempts, call.caller, call.reconnect);
-        let weight = self.weight;
+        let (layer_id, attempt, caller, reconnect, weight) = (
+            call.layer,
+            call.attempts,
+            call.caller,
+            call.reconnect,
+            call.weight,
+        );
         let layer = &mut self.layers[layer_id.index()];
         layer.attempts.arrived += u64::from(weight);
         if attempt > 1 {
@@ -56,7 +78,9 @@ impl World {
         }
         layer.window.attempts += weight;
         if let Some(fast) = &mut self.fast {
-            fast.layers[layer_id.index()].attempts_since_tick += 1;
+            let counts = &mut fast.layers[layer_id.index()];
+            counts.attempts_since_tick += 1;
+            counts.attempt_weight_since_tick += u64::from(weight);
         }
         let deadline = now + layer.client.timeout;
         layer.timeouts.push_back((deadline, call_handle, attempt));
@@ -67,7 +91,7 @@ impl World {
         }
         let target = self.route(layer_id, caller);
         let Some(instance_id) = target else {
-            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
+            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused, weight);
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         };
@@ -86,16 +110,16 @@ impl World {
             // A dead instance still in the caller's view: refused. The instance never
             // sees it, so its version's (server-side) metrics do not either; a version
             // whose instances keep dying shows in its crash count instead.
-            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused);
+            self.attempt_failed_at_layer(layer_id, None, FailureCause::Refused, weight);
             self.attempt_failed(call_handle, FailureCause::Refused);
             return;
         }
         let impaired = self.instances[instance_id.index()].impaired;
         if impaired.blackholed {
-            self.lose_attempt(layer_id, instance_id, deadline);
+            self.lose_attempt(layer_id, instance_id, deadline, weight);
             return;
         }
-        self.count_on_cluster(instance_id, false, ClusterEvent::Attempt);
+        self.count_on_cluster(instance_id, weight, ClusterEvent::Attempt);
         let job = self.jobs.insert(Job {
             call: call_handle,
             attempt,
@@ -108,6 +132,7 @@ impl World {
             reconnect,
             defect_hit: false,
             background: false,
+            weight,
         });
         self.layers[layer_id.index()].attempts.in_flight += u64::from(weight);
         self.jobs_peak = self.jobs_peak.max(self.jobs.len());
@@ -127,9 +152,15 @@ impl World {
     /// A request lost to a blackholed instance: the layer counts it failed by timeout
     /// (nothing will ever answer it), the caller learns so at its own timer, and a
     /// balancer sees it outstanding on the instance until then.
-    fn lose_attempt(&mut self, layer: LayerId, instance: InstanceId, deadline: SimTime) {
-        self.layers[layer.index()].departed += u64::from(self.weight);
-        self.attempt_failed_at_layer(layer, None, FailureCause::Timeout);
+    fn lose_attempt(
+        &mut self,
+        layer: LayerId,
+        instance: InstanceId,
+        deadline: SimTime,
+        weight: u32,
+    ) {
+        self.layers[layer.index()].departed += u64::from(weight);
+        self.attempt_failed_at_layer(layer, None, FailureCause::Timeout, weight);
         self.instances[instance.index()].impaired.in_transit += 1;
         self.scheduler
             .schedule_at(deadline, Event::LostExpired { instance });
@@ -159,7 +190,7 @@ impl World {
         call_handle: Handle,
     ) {
         let now = self.now();
-        let weight = self.weight;
+        let weight = self.jobs.get(job).map_or(0, |j| j.weight);
         match self.instances[instance_id.index()].station.arrive(now, job) {
             Admission::Serving(job) => self.start_service(job),
             Admission::Queued => {}
@@ -168,7 +199,12 @@ impl World {
                 let layer = &mut self.layers[layer_id.index()];
                 layer.attempts.in_flight -= u64::from(weight);
                 layer.departed += u64::from(weight);
-                self.attempt_failed_at_layer(layer_id, Some(instance_id), FailureCause::Shed);
+                self.attempt_failed_at_layer(
+                    layer_id,
+                    Some(instance_id),
+                    FailureCause::Shed,
+                    weight,
+                );
                 self.attempt_failed(call_handle, FailureCause::Shed);
             }
         }
@@ -180,15 +216,15 @@ impl World {
         layer: LayerId,
         instance: Option<InstanceId>,
         cause: FailureCause,
+        weight: u32,
     ) {
-        let weight = u64::from(self.weight);
         count_cause_n(
             &mut self.layers[layer.index()].attempts.failed,
             cause,
-            weight,
+            u64::from(weight),
         );
         if let Some(instance) = instance {
-            self.count_on_cluster(instance, false, ClusterEvent::Failure(cause));
+            self.count_on_cluster(instance, weight, ClusterEvent::Failure(cause));
         }
     }
 
@@ -202,7 +238,7 @@ impl World {
         let (layer, instance, reconnect) = (job.layer, job.instance, job.reconnect);
         if !job.background {
             let waited = now - job.arrived_at;
-            let weight = u64::from(self.weight);
+            let weight = u64::from(job.weight);
             let totals = &mut self.layers[layer.index()];
             totals.service_starts += weight;
             totals.waited_ns += u128::from(waited.as_nanos()) * u128::from(weight);
@@ -337,9 +373,9 @@ impl World {
                 None => ClusterEvent::Success(on_instance),
                 Some(cause) => ClusterEvent::Failure(cause),
             };
-            self.count_on_cluster(job.instance, true, event);
+            self.count_on_cluster(job.instance, 0, event);
         } else {
-            let weight = u64::from(self.weight);
+            let weight = u64::from(job.weight);
             let layer = &mut self.layers[job.layer.index()];
             layer.attempts.in_flight -= weight;
             layer.departed += weight;
@@ -347,9 +383,12 @@ impl World {
             match failure {
                 None => {
                     layer.attempts.succeeded += weight;
-                    self.count_on_cluster(job.instance, false, ClusterEvent::Success(on_instance));
+                    let success = ClusterEvent::Success(on_instance);
+                    self.count_on_cluster(job.instance, job.weight, success);
                 }
-                Some(cause) => self.attempt_failed_at_layer(job.layer, Some(job.instance), cause),
+                Some(cause) => {
+                    self.attempt_failed_at_layer(job.layer, Some(job.instance), cause, job.weight)
+                }
             }
         }
         self.serve_next(job.instance, next);
@@ -487,10 +526,15 @@ impl World {
         let Some(call) = self.calls.remove(call_handle) else {
             return;
         };
-        let weight = self.weight;
+        let weight = call.weight;
         let layer = &mut self.layers[call.layer.index()];
         layer.calls.in_flight -= u64::from(weight);
         let latency = now - call.issued_at;
+        if let Some(fast) = &mut self.fast {
+            fast.layers[call.layer.index()]
+                .thin
+                .note_call(latency, failure.is_some());
+        }
         match failure {
             None => {
                 layer.calls.succeeded += u64::from(weight);
@@ -511,7 +555,7 @@ impl World {
     }
 
     /// One of a job's downstream calls is over.
-    fn downstream_resolved(&mut self, job_handle: Handle, failed: bool) {
+    pub(crate) fn downstream_resolved(&mut self, job_handle: Handle, failed: bool) {
         let Some(job) = self.jobs.get_mut(job_handle) else {
             return; // the job died with its instance; nobody waits for this call
         };
@@ -541,15 +585,15 @@ impl World {
     /// cluster only).
     fn job_failed_on(&mut self, job: Job, instance: InstanceId, cause: FailureCause, now: SimTime) {
         if job.background {
-            self.count_on_cluster(instance, true, ClusterEvent::Failure(cause));
+            self.count_on_cluster(instance, 0, ClusterEvent::Failure(cause));
             return;
         }
-        let weight = u64::from(self.weight);
+        let weight = u64::from(job.weight);
         let layer = &mut self.layers[job.layer.index()];
         layer.attempts.in_flight -= weight;
         layer.departed += weight;
         layer.sojourn_ns += (now - job.arrived_at).as_nanos() as u128 * u128::from(weight);
-        self.attempt_failed_at_layer(job.layer, Some(instance), cause);
+        self.attempt_failed_at_layer(job.layer, Some(instance), cause, job.weight);
         self.answer(job.call, job.attempt, Some(cause));
     }
 }

@@ -15,7 +15,9 @@
 //! Every tick, a cluster short of load (`p > 1`, see [`super::fast`]) is quiet when
 //! - it is its layer's only cluster with members (no rollout under way, no cluster
 //!   draining or launching beside it),
-//! - it has one cohort of registered instances, warm (warm-up over, caches warm),
+//! - it has a warm cohort (warm-up over, caches warm): its largest such is the quiet
+//!   one; others (a relaunched batch, Chaos Monkey's replacements, still cold) keep
+//!   background arrivals for their own representatives,
 //! - its release has no defect and no impairment touches its representatives,
 //! - its layer has no latency noise and its balancer picks in turn or at random (a
 //!   least-outstanding balancer pools the fleet: never quiet),
@@ -62,6 +64,15 @@ use super::ids::{ClusterId, InstanceId, LayerId};
 use super::world::{Balancer, World};
 use crate::scenario::balancer::Algorithm;
 
+/// Recent calls to a layer kept to draw thinned calls' outcomes from.
+const RECENT_CALLS: usize = 4096;
+
+/// A thinned layer still receives about this many sampled calls per second.
+const THINNED_CALLS_PER_SECOND: f64 = 32.0;
+
+/// At most this thinning per layer.
+const MAX_THINNING: u32 = 64;
+
 /// Time constant of a cluster's smoothed holding time, in observation windows.
 const HOLDING_SMOOTHING_WINDOWS: f64 = 5.0;
 
@@ -74,6 +85,9 @@ pub(crate) struct QuietQueue {
     pub(crate) mean_wait_ns: f64,
     /// Real load ÷ the representatives' own (`p`): their busy time is scaled by it.
     pub(crate) load_factor: f64,
+    /// The cluster's cohort that is quiet (its largest warm one); the others' (cold)
+    /// representatives keep background arrivals.
+    pub(crate) cohort: u16,
 }
 
 impl QuietQueue {
@@ -84,6 +98,76 @@ impl QuietQueue {
         }
         let unit: f64 = rng.random::<f64>();
         SimDuration::from_nanos_f64(-(1.0 - unit).ln() * self.mean_wait_ns)
+    }
+}
+
+/// What became of a call to a layer that may be thinned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Thinned {
+    /// Made, standing for this many of the calls it would have stood for.
+    Made(u32),
+    /// Not made: its outcome, drawn from the layer's recent calls.
+    Drawn { latency: SimDuration, failed: bool },
+}
+
+/// A layer's thinning: calls decided, and the recent calls' outcomes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Thinning {
+    /// One call in `factor` is made (0 or 1: every call).
+    factor: u32,
+    decisions_since_tick: u64,
+    /// Calls decided per second, smoothed.
+    decision_rate: f64,
+    /// `(latency ns, failed)` of recent calls made, a ring.
+    recent: Vec<(u64, bool)>,
+    next: usize,
+}
+
+impl Thinning {
+    /// Decides a call to the layer: made (one in `factor`), or drawn.
+    #[inline]
+    pub(crate) fn thin_or_draw(&mut self, rng: &mut SimRng) -> Thinned {
+        self.decisions_since_tick += 1;
+        if self.factor <= 1 {
+            return Thinned::Made(1);
+        }
+        if rng.random_range(0..self.factor) == 0 {
+            return Thinned::Made(self.factor);
+        }
+        let (nanos, failed) = self.recent[rng.random_range(0..self.recent.len())];
+        Thinned::Drawn {
+            latency: SimDuration::from_nanos(nanos),
+            failed,
+        }
+    }
+
+    /// A call made to the layer is over, after `latency`.
+    #[inline]
+    pub(crate) fn note_call(&mut self, latency: SimDuration, failed: bool) {
+        let record = (latency.as_nanos(), failed);
+        if self.recent.len() < RECENT_CALLS {
+            self.recent.push(record);
+        } else {
+            self.recent[self.next] = record;
+        }
+        self.next = (self.next + 1) % RECENT_CALLS;
+    }
+
+    /// Every tick: smooths the rate of calls decided.
+    pub(crate) fn tick(&mut self, tick_secs: f64, alpha: f64) {
+        let measured = self.decisions_since_tick as f64 / tick_secs;
+        self.decisions_since_tick = 0;
+        self.decision_rate += alpha * (measured - self.decision_rate);
+    }
+
+    /// Thins the layer's calls (if `allowed` and its recent calls are known) so that
+    /// about [`THINNED_CALLS_PER_SECOND`] are made.
+    fn set(&mut self, allowed: bool) {
+        self.factor = if allowed && self.recent.len() == RECENT_CALLS {
+            ((self.decision_rate / THINNED_CALLS_PER_SECOND).floor() as u32).clamp(1, MAX_THINNING)
+        } else {
+            1
+        };
     }
 }
 
@@ -152,22 +236,23 @@ pub(crate) fn quiet_queue(load: QueueLoad, max_busy: f64) -> Option<QuietQueue> 
             0.0
         },
         load_factor: load.load_factor,
+        cohort: 0,
     })
 }
 
 impl World {
-    /// Whether `cluster` may take its waits from [`quiet_queue`] now (see the module's
-    /// list); the load test is [`quiet_queue`]'s.
-    fn may_be_quiet(&self, layer: LayerId, cluster: ClusterId, now: SimTime) -> bool {
+    /// The cohort of `cluster` that may take its waits from [`quiet_queue`] now (see
+    /// the module's list): its largest warm one; the load test is [`quiet_queue`]'s.
+    fn quiet_cohort(&self, layer: LayerId, cluster: ClusterId, now: SimTime) -> Option<usize> {
         let l = &self.layers[layer.index()];
         if l.noise.is_some() || self.fast.as_ref().is_none_or(|f| f.quiet_max_busy <= 0.0) {
-            return false;
+            return None;
         }
         let algorithm = match l.balancer {
             Balancer::Elb { algorithm, .. } | Balancer::Discovery { algorithm, .. } => algorithm,
         };
         if algorithm == Algorithm::LeastOutstanding {
-            return false;
+            return None;
         }
         let with_members = l
             .clusters
@@ -176,26 +261,22 @@ impl World {
             .count();
         let c = &self.clusters[cluster.index()];
         if with_members != 1 || c.members.is_empty() || c.sample.holding_ns <= 0.0 {
-            return false;
-        }
-        let mut cohorts = c
-            .cohorts
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.registered > 0);
-        let (Some((cohort, _)), None) = (cohorts.next(), cohorts.next()) else {
-            return false;
-        };
-        if !self.cohort_is_warm(cluster, cohort, now) {
-            return false;
+            return None;
         }
         if l.releases[c.version as usize] != super::release::Release::healthy() {
-            return false;
+            return None;
         }
-        c.rep_entries
+        let unimpaired = c
+            .rep_entries
             .iter()
             .filter(|e| e.until == SimTime::MAX)
-            .all(|e| self.instances[e.instance.index()].impaired.is_none())
+            .all(|e| self.instances[e.instance.index()].impaired.is_none());
+        if !unimpaired {
+            return None;
+        }
+        (0..c.cohorts.len())
+            .filter(|&k| c.cohorts[k].reps > 0 && self.cohort_is_warm(cluster, k, now))
+            .max_by_key(|&k| (c.cohorts[k].registered, usize::MAX - k))
     }
 
     /// The quiet queue of `cluster` of `layer`, whose representatives receive
@@ -209,9 +290,7 @@ impl World {
         load_factor: f64,
         now: SimTime,
     ) -> Option<QuietQueue> {
-        if !self.may_be_quiet(layer, cluster, now) {
-            return None;
-        }
+        let cohort = self.quiet_cohort(layer, cluster, now)?;
         let c = &self.clusters[cluster.index()];
         let reps = f64::from(c.active_reps.max(1));
         let round_robin = matches!(self.layers[layer.index()].balancer, Balancer::Elb { .. });
@@ -232,20 +311,39 @@ impl World {
             },
             rep_arrival_scv: if round_robin { 1.0 / reps } else { 1.0 },
         };
-        quiet_queue(load, self.fast.as_ref()?.quiet_max_busy)
+        let mut queue = quiet_queue(load, self.fast.as_ref()?.quiet_max_busy)?;
+        queue.cohort = u16::try_from(cohort).ok()?;
+        Some(queue)
+    }
+
+    /// Every tick, after its clusters' quiet queues are set: thins calls to `layer`
+    /// while every cluster of it with members is quiet (never the entry's).
+    pub(crate) fn set_thinning(&mut self, layer: LayerId) {
+        let mut with_members = self.layers[layer.index()]
+            .clusters
+            .iter()
+            .map(|c| &self.clusters[c.index()])
+            .filter(|c| !c.members.is_empty())
+            .peekable();
+        let allowed = layer != self.entry
+            && with_members.peek().is_some()
+            && with_members.all(|c| c.sample.quiet.is_some());
+        if let Some(fast) = &mut self.fast {
+            fast.layers[layer.index()].thin.set(allowed);
+        }
     }
 
     /// The extra wait of a sampled request reaching `instance` (zero unless its
-    /// cluster is quiet).
+    /// cohort is its cluster's quiet one).
     #[inline]
     pub(crate) fn quiet_wait(&mut self, instance: InstanceId) -> SimDuration {
         let Some(fast) = &mut self.fast else {
             return SimDuration::ZERO;
         };
-        let cluster = self.instances[instance.index()].cluster;
-        match &self.clusters[cluster.index()].sample.quiet {
-            Some(queue) => queue.draw(&mut fast.rng),
-            None => SimDuration::ZERO,
+        let on = &self.instances[instance.index()];
+        match &self.clusters[on.cluster.index()].sample.quiet {
+            Some(queue) if queue.cohort == on.cohort => queue.draw(&mut fast.rng),
+            _ => SimDuration::ZERO,
         }
     }
 

@@ -95,6 +95,9 @@ pub(crate) struct Call {
     /// The instance the current attempt went to, when its caller keeps count of its
     /// own outstanding requests (a client-side least-outstanding balancer).
     pub(crate) counted_on: Option<InstanceId>,
+    /// Real calls it stands for: 1 at request level; in fast mode the sampling step,
+    /// times each thinning on its way down (see `model::quiet`).
+    pub(crate) weight: u32,
 }
 
 /// Where a job is.
@@ -130,4 +133,7 @@ pub(crate) struct Job {
     /// Fast mode: load that makes a representative as busy as a real instance, with
     /// no caller (see `model::fast`); `call` is then meaningless.
     pub(crate) background: bool,
+    /// Real requests it stands for: its call's weight (0 for a background job, which
+    /// counts in no layer's totals).
+    pub(crate) weight: u32,
 }

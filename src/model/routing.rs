@@ -166,23 +166,18 @@ impl World {
 
     /// When a calling instance refreshes its registry views, and its balancer's lists.
     /// In fast mode a representative calls on behalf of its whole cluster, so each of
-    /// its calls takes the phases of a random serving member: the cluster's callers
-    /// then see a change spread over the refresh intervals as the real fleet's would,
-    /// not all at once.
+    /// its calls takes the phases of a random serving member (drawn from a sample of
+    /// them renewed every window, see `model::fast`): the cluster's callers then see a
+    /// change spread over the refresh intervals as the real fleet's would, not all at
+    /// once.
     fn caller_phases(&mut self, instance: InstanceId) -> (SimDuration, SimDuration) {
         let own = &self.instances[instance.index()];
         let cluster = &self.clusters[own.cluster.index()];
-        let phases = |i: &super::instance::Instance| (i.refresh_phase, i.list_phase);
-        if !cluster.sampled() || cluster.members.is_empty() {
-            return phases(own);
+        let pool = &cluster.sample.phases;
+        if !cluster.sampled() || pool.is_empty() {
+            return (own.refresh_phase, own.list_phase);
         }
-        let member = cluster.members[self.rng.route.random_range(0..cluster.members.len())];
-        let member = &self.instances[member.index()];
-        if member.phase == super::instance::Phase::Serving {
-            phases(member)
-        } else {
-            phases(own)
-        }
+        pool[self.rng.route.random_range(0..pool.len())]
     }
 
     /// An instance of `cluster` visible at `view`, by the balancer's algorithm. In fast

@@ -83,6 +83,9 @@ pub(crate) enum Event {
     Background { cluster: ClusterId, generation: u32 },
     /// Fast mode: a background job's drawn calls below are over.
     SampledCallsDone { job: Handle },
+    /// Fast mode: a call to a thinned layer, whose outcome was drawn, is over (see
+    /// `model::quiet`).
+    DrawnCallDone { job: Handle, failed: bool },
 }
 
 /// Independent random streams, one per concern, so that changing one part of a model
@@ -413,6 +416,7 @@ impl World {
                 generation,
             } => self.background_arrival(cluster, generation),
             Event::SampledCallsDone { job } => self.sampled_calls_done(job),
+            Event::DrawnCallDone { job, failed } => self.downstream_resolved(job, failed),
         }
     }
 
