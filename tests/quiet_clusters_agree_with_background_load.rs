@@ -140,10 +140,11 @@ fn quiet_services_agree_with_fully_loaded_representatives_at_the_evening_peak() 
 }
 
 #[test]
-#[ignore = "heavy: the 32-service model with rollouts, 2 × 5 runs; run by .ci/run"]
+#[ignore = "heavy: the 32-service model with rollouts, 4 × 5 runs of 80 minutes; run by .ci/run"]
 fn rollouts_in_a_quiet_service_graph_decide_and_fail_as_with_fully_loaded_representatives() {
+    // A red/black with a 10-minute bake is over (old cluster torn down) by 80 minutes.
     let healthy = services_at_peak(
-        30,
+        80,
         r#"
 [[rollouts]]
 layer = "api-05"
@@ -154,7 +155,7 @@ red_black = { bake = "10m" }
     );
     assert_quiet_agrees("services-32, red/black of api-05", &healthy, 1..6);
     let defective = services_at_peak(
-        30,
+        80,
         r#"
 [[rollouts]]
 layer = "data-02"

@@ -6,8 +6,9 @@
 //!    one request in `m = ⌊n / k⌋` (`k` = the model's `fast_representatives`, default
 //!    [`DEFAULT_FAST_REPRESENTATIVES`]): entry arrivals are drawn at 1/m of
 //!    the traffic curve's rate and herds send 1/m of their clients. Every simulated
-//!    call stands for `m` real ones, and every layer's totals, per-second series and
-//!    latency histograms count it `m` times.
+//!    call stands for `m` real ones (its *weight*; more below a thinned layer, see
+//!    [`super::quiet`]), and every layer's totals, per-second series and latency
+//!    histograms count it that many times.
 //! 2. **Representatives.** Each cluster keeps `⌈registered / m⌉` of its registered
 //!    instances as representatives (kept up as instances come and go: a representative
 //!    that dies or leaves is replaced by a registered member). A balancer picks a
@@ -19,10 +20,13 @@
 //!    the non-representatives take no requests.
 //! 3. **Background.** Rounding up, and small clusters (a one-instance canary keeps its
 //!    instance, which must carry a whole instance's load), leave representatives
-//!    short of load by a factor `p = reps · m / registered ≥ 1`. Background arrivals
-//!    make it up: per cluster a Poisson process at rate `Â · π · (p − 1)`, where `Â` is
-//!    the layer's sampled attempt rate (smoothed over ~1 s), `π` the cluster's share of
-//!    the layer's traffic (averaged over the callers' views), recomputed every 100 ms.
+//!    short of load by a factor `p = reps · w / registered ≥ 1` (`w` the mean weight
+//!    of the layer's sampled attempts: `m`, unless calls to it are thinned). Unless the
+//!    cluster is quiet (see [`super::quiet`]: queue waits by formula instead), background
+//!    arrivals make it up: per cluster a Poisson process at rate `Â · π · (p − 1)`,
+//!    where `Â` is the layer's sampled attempt rate (smoothed over ~1 s), `π` the
+//!    cluster's share of the layer's traffic (averaged over the callers' views),
+//!    recomputed every 100 ms.
 //!    A background request is served in full on a representative (queueing, warm-up,
 //!    caches, defects, crashes), and counts in its cluster's series (what judges see),
 //!    but not in the layer's totals (the sampled calls already stand for those), and
@@ -620,8 +624,8 @@ impl World {
                 self.clusters[cluster.index()].sample.quiet = quiet;
                 self.set_background_rate(cluster, background);
             }
-            self.set_thinning(layer);
         }
+        self.set_thinning();
         if now + TICK < self.end {
             self.scheduler.schedule_at(now + TICK, Event::FastTick);
         }

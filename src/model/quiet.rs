@@ -41,6 +41,23 @@
 //! and balancers see it. Busy workers (what autoscalers and reports read) are the
 //! representatives' busy time × `p`.
 //!
+//! # Thinned calls
+//! A quiet layer needs few sampled calls to measure what its callers see, and a
+//! sampled call costs its whole subtree. So every tick, a layer (not the entry)
+//! whose clusters with members are all quiet, and below which every layer is steady
+//! (one cluster with members, a healthy release, no impairment: nothing being rolled
+//! out or broken), is *thinned*: of the `d` sampled calls per second offered to it,
+//! one in `F = ⌊d / 32⌋` is made and stands for `F` (its weight, and that of every
+//! attempt, job and call below it, is multiplied by `F`: every count of the run adds
+//! weights, so totals stay unbiased, as with the sampling step itself); each of the
+//! others takes an outcome (duration, success or failure) drawn from the layer's
+//! last 4 096 calls made, and costs one event. A caller's job still waits for the
+//! slowest of its calls, so fan-out and its tail are kept; drawn outcomes are
+//! independent draws, so a slow instance below does not slow many callers at once
+//! more than a real fleet's would. A rollout or a defect anywhere below turns the
+//! thinning of every layer above it off within a tick, so that its judges see every
+//! sampled request and its failures reach the entry as they happen.
+//!
 //! # Why it is accurate, and where it is not
 //! At the loads allowed, waits are a small part of a request's time (at 40% busy, 6
 //! workers and exponential holding times: 0.03 `h`; 2 workers: 0.19 `h`), so an error
@@ -54,6 +71,16 @@
 //!   that it is full is negligible).
 //! - The switch is made per tick on smoothed rates: a sudden surge is met by the
 //!   formula for up to a tick and a smoothing time before background arrivals return.
+//! - A thinned layer's outcomes are those of its last 4 096 calls made (about two
+//!   minutes at 32 a second): a change there that the rules above do not see (a
+//!   layer's load creeping up within the threshold) reaches its callers that late.
+//! - Counts of a thinned layer and those below vary `F` times more than with every
+//!   sampled call made (their means are unbiased).
+//!
+//! Measured (`tests/quiet_clusters_agree_with_background_load.rs`): on the
+//! 32-service model at its evening peak, every layer's availability, mean, p50 and
+//! p99 latency and busy workers within 5% (or the 95% interval) of the fast mode
+//! with background load everywhere, with 3.8× fewer events; rollouts decide alike.
 
 use rand::RngExt;
 
@@ -67,8 +94,7 @@ use crate::scenario::balancer::Algorithm;
 /// Recent calls to a layer kept to draw thinned calls' outcomes from.
 const RECENT_CALLS: usize = 4096;
 
-/// A thinned layer still receives about this many sampled calls per second.
-const THINNED_CALLS_PER_SECOND: f64 = 32.0;
+use crate::scenario::document::THINNED_CALLS_PER_SECOND;
 
 /// At most this thinning per layer.
 const MAX_THINNING: u32 = 64;
@@ -316,20 +342,61 @@ impl World {
         Some(queue)
     }
 
-    /// Every tick, after its clusters' quiet queues are set: thins calls to `layer`
-    /// while every cluster of it with members is quiet (never the entry's).
-    pub(crate) fn set_thinning(&mut self, layer: LayerId) {
-        let mut with_members = self.layers[layer.index()]
+    /// Whether nothing about `layer` is being decided or broken: one cluster with
+    /// members, a healthy release, no impairment on its representatives (cold
+    /// replacements aside).
+    fn is_steady(&self, layer: LayerId) -> bool {
+        let l = &self.layers[layer.index()];
+        let mut with_members = l
             .clusters
             .iter()
             .map(|c| &self.clusters[c.index()])
-            .filter(|c| !c.members.is_empty())
-            .peekable();
-        let allowed = layer != self.entry
-            && with_members.peek().is_some()
-            && with_members.all(|c| c.sample.quiet.is_some());
-        if let Some(fast) = &mut self.fast {
-            fast.layers[layer.index()].thin.set(allowed);
+            .filter(|c| !c.members.is_empty());
+        let (Some(c), None) = (with_members.next(), with_members.next()) else {
+            return false;
+        };
+        l.releases[c.version as usize] == super::release::Release::healthy()
+            && c.rep_entries
+                .iter()
+                .filter(|e| e.until == SimTime::MAX)
+                .all(|e| self.instances[e.instance.index()].impaired.is_none())
+    }
+
+    /// Every tick, after the clusters' quiet queues are set: thins calls to a layer
+    /// (never the entry) whose clusters with members are all quiet, and below which
+    /// every layer is steady ([`World::is_steady`]): a layer being rolled out, or
+    /// running a defective release, keeps every call of the layers above it made, so
+    /// that its judges see as many requests as without thinning and its failures
+    /// reach the entry when they happen.
+    pub(crate) fn set_thinning(&mut self) {
+        let count = self.layers.len();
+        // Whether each layer and all below it are steady (layers call only lower ones).
+        let mut steady_below: Vec<Option<bool>> = vec![None; count];
+        fn visit(world: &World, layer: usize, memo: &mut Vec<Option<bool>>) -> bool {
+            if let Some(known) = memo[layer] {
+                return known;
+            }
+            memo[layer] = Some(true); // a cycle (refused by check) ends here
+            let steady = world.is_steady(LayerId(layer as u16))
+                && world.layers[layer]
+                    .downstream
+                    .iter()
+                    .all(|d| visit(world, d.layer.index(), memo));
+            memo[layer] = Some(steady);
+            steady
+        }
+        for layer in 0..count {
+            let id = LayerId(layer as u16);
+            let quiet = self.layers[layer]
+                .clusters
+                .iter()
+                .map(|c| &self.clusters[c.index()])
+                .filter(|c| !c.members.is_empty())
+                .all(|c| c.sample.quiet.is_some());
+            let allowed = id != self.entry && quiet && visit(self, layer, &mut steady_below);
+            if let Some(fast) = &mut self.fast {
+                fast.layers[layer].thin.set(allowed);
+            }
         }
     }
 

@@ -13,7 +13,7 @@
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
 //! | `fast_representatives` | `32` | fast mode: one simulated request stands for ⌊largest layer's instances ÷ this⌋ |
-//! | `fast_quiet_busy` | `0.6` | fast mode: clusters with nothing changing whose instances are at most this busy take their queue waits from queueing theory; 0 never |
+//! | `fast_quiet_busy` | `0.6` | fast mode: clusters with nothing changing whose instances are at most this busy take their queue waits from queueing theory, and calls to them are thinned; 0 never |
 //! | `fidelity` | `auto` | `exact` simulates every request; `fast` a few representatives per cluster (see `model::fast`); `auto` picks `fast` for big fleets |
 
 use std::collections::BTreeMap;
@@ -74,10 +74,11 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, schemars(example = 32))]
     pub fast_representatives: Option<u32>,
-    /// Fast mode: a cluster with nothing changing (its layer's only one, one warm
-    /// cohort, a healthy release) whose instances a whole instance's load keeps at
-    /// most this busy takes its queue waits from queueing theory instead of background
-    /// arrivals (see `model::quiet`); 0 turns that off.
+    /// Fast mode: a cluster with nothing changing (its layer's only one, a warm cohort,
+    /// a healthy release) whose instances a whole instance's load keeps at most this
+    /// busy takes its queue waits from queueing theory instead of background arrivals,
+    /// and calls to a layer of such clusters are thinned (see `model::quiet`); 0 turns
+    /// both off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, schemars(example = 0.6))]
     pub fast_quiet_busy: Option<f64>,
@@ -106,6 +107,10 @@ pub const DEFAULT_FAST_REPRESENTATIVES: u32 = 32;
 /// Fast mode: the busiest a quiet cluster's instances may be (see `model::quiet`),
 /// unless the model's `fast_quiet_busy` says otherwise.
 pub const DEFAULT_FAST_QUIET_BUSY: f64 = 0.6;
+
+/// Fast mode: a thinned layer (see `model::quiet`) still receives about this many
+/// sampled calls per second, made in full.
+pub const THINNED_CALLS_PER_SECOND: f64 = 32.0;
 
 /// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
 /// instances (the smallest size at which the fast mode was measured against request

@@ -30,7 +30,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::document::Scenario;
+use super::document::{Scenario, THINNED_CALLS_PER_SECOND};
 use super::layer::LayerSpec;
 use super::locate::{Segment, dotted};
 
@@ -251,9 +251,16 @@ fn request_parts(
     let entry_requests = mean_entry * seconds + burst_requests;
     if let Some(per_entry) = per_request.get(&traffic.entry) {
         let (field, why) = request_driver(scenario, peak, rates);
+        let events_per_entry_request = if step > 1.0 && scenario.fast_quiet_busy() > 0.0 {
+            let sampled = entry_requests / seconds.max(1e-9) / step;
+            thinned_events_per_second(&scenario.layers, &traffic.entry, sampled)
+                / sampled.max(1e-12)
+        } else {
+            per_entry * EVENTS_PER_ATTEMPT
+        };
         parts.push(Part {
             resource: Resource::Events,
-            amount: entry_requests * per_entry / step * EVENTS_PER_ATTEMPT,
+            amount: entry_requests * events_per_entry_request / step,
             field,
             why,
             remedy: "lower it (or the rate, the fan-out, the duration), or run in fast mode",
@@ -467,6 +474,55 @@ fn attempts_per_request(layers: &BTreeMap<String, LayerSpec>) -> BTreeMap<String
         visit(name, layers, &mut memo, 0);
     }
     memo
+}
+
+/// Events per second of a fast run whose layers are all quiet (see `model::quiet`):
+/// `sampled` requests per second at the entry; a layer below that is offered `d`
+/// sampled calls per second makes about [`THINNED_CALLS_PER_SECOND`] of them (`d` if
+/// fewer) at [`EVENTS_PER_ATTEMPT`] each, and draws the outcome of the rest at one
+/// event each. Rollouts, defects and loads past `fast_quiet_busy` make every call of
+/// the layers above them while they last: not counted.
+fn thinned_events_per_second(
+    layers: &BTreeMap<String, LayerSpec>,
+    entry: &str,
+    sampled: f64,
+) -> f64 {
+    // Kahn's order over the call graph (acyclic: the checks refuse cycles).
+    let mut callers: BTreeMap<&str, usize> = layers.keys().map(|k| (k.as_str(), 0)).collect();
+    for layer in layers.values() {
+        for call in &layer.calls {
+            if let Some(n) = callers.get_mut(call.layer.as_str()) {
+                *n += 1;
+            }
+        }
+    }
+    let mut ready: Vec<&str> = callers
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(k, _)| *k)
+        .collect();
+    let mut offered: BTreeMap<&str, f64> = BTreeMap::new();
+    offered.insert(entry, sampled);
+    let mut events = 0.0;
+    while let Some(name) = ready.pop() {
+        let d = offered.get(name).copied().unwrap_or(0.0);
+        let made = if name == entry || d < 2.0 * THINNED_CALLS_PER_SECOND {
+            d
+        } else {
+            d / (d / THINNED_CALLS_PER_SECOND).floor()
+        };
+        events += made * EVENTS_PER_ATTEMPT + (d - made);
+        for call in &layers[name].calls {
+            *offered.entry(call.layer.as_str()).or_default() += made * f64::from(call.count);
+            if let Some(n) = callers.get_mut(call.layer.as_str()) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.push(call.layer.as_str());
+                }
+            }
+        }
+    }
+    events
 }
 
 /// Requests per second at each layer for `rate` at `entry`, through the calls.
