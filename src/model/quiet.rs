@@ -233,7 +233,10 @@ fn mean_wait_secs(
 /// waits of a whole one, if its workers would be at most `max_busy` busy.
 pub(crate) fn quiet_queue(load: QueueLoad, max_busy: f64) -> Option<QuietQueue> {
     let offered = load.arrival_rate * load.holding_secs;
-    if !(load.holding_secs > 0.0) || offered / f64::from(load.workers) > max_busy {
+    if load.holding_secs.is_nan()
+        || load.holding_secs <= 0.0
+        || offered / f64::from(load.workers) > max_busy
+    {
         return None;
     }
     let full = mean_wait_secs(
