@@ -28,6 +28,7 @@ fn measure(model: &Scenario, quiet: bool, seed: u64) -> Sample {
     let mut model = model.clone();
     model.seed = seed;
     model.fast_quiet_busy = Some(if quiet { 0.6 } else { 0.0 });
+    model.fast_thinning = quiet;
     let (rehearsal, baseline) = rehearse_with_baseline(&model);
     let mut world = rehearsal.world;
     let slo = Slo::of(&model);

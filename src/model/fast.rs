@@ -148,6 +148,8 @@ pub(crate) struct Fast {
     /// A cluster may be quiet (see `model::quiet`) while a whole instance's load keeps
     /// its workers at most this busy; 0: never.
     pub(crate) quiet_max_busy: f64,
+    /// Whether calls to layers of quiet clusters are thinned (`fast_thinning`).
+    pub(crate) thinning: bool,
 }
 
 /// A layer's state in fast mode.
@@ -224,13 +226,20 @@ impl FastLayer {
 }
 
 impl Fast {
-    pub(crate) fn new(step: u32, rng: SimRng, layers: usize, quiet_max_busy: f64) -> Self {
+    pub(crate) fn new(
+        step: u32,
+        rng: SimRng,
+        layers: usize,
+        quiet_max_busy: f64,
+        thinning: bool,
+    ) -> Self {
         Fast {
             step,
             rng,
             layers: vec![FastLayer::default(); layers],
             clusters: Vec::new(),
             quiet_max_busy,
+            thinning,
         }
     }
 }

@@ -245,6 +245,7 @@ impl World {
                 streams.stream("fast"),
                 world.layers.len(),
                 scenario.fast_quiet_busy(),
+                scenario.fast_thinning,
             )));
         }
         world.populate(scenario);

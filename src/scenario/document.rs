@@ -13,7 +13,8 @@
 //! | `slo.availability` | `0.999` | |
 //! | `slo.latency_p99` | `500ms` | |
 //! | `fast_representatives` | `32` | fast mode: one simulated request stands for ⌊largest layer's instances ÷ this⌋ |
-//! | `fast_quiet_busy` | `0.6` | fast mode: clusters with nothing changing whose instances are at most this busy take their queue waits from queueing theory, and calls to them are thinned; 0 never |
+//! | `fast_thinning` | `false` | fast mode, experimental: thin the calls to layers of quiet clusters |
+//! | `fast_quiet_busy` | `0.6` | fast mode: clusters with nothing changing whose instances are at most this busy take their queue waits from queueing theory; 0 never |
 //! | `fidelity` | `auto` | `exact` simulates every request; `fast` a few representatives per cluster (see `model::fast`); `auto` picks `fast` for big fleets |
 
 use std::collections::BTreeMap;
@@ -76,12 +77,17 @@ pub struct Scenario {
     pub fast_representatives: Option<u32>,
     /// Fast mode: a cluster with nothing changing (its layer's only one, a warm cohort,
     /// a healthy release) whose instances a whole instance's load keeps at most this
-    /// busy takes its queue waits from queueing theory instead of background arrivals,
-    /// and calls to a layer of such clusters are thinned (see `model::quiet`); 0 turns
-    /// both off.
+    /// busy takes its queue waits from queueing theory instead of background arrivals
+    /// (see `model::quiet`); 0 turns that off (and thinning with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, schemars(example = 0.6))]
     pub fast_quiet_busy: Option<f64>,
+    /// Fast mode, experimental: thin the calls to layers of quiet clusters (see
+    /// `model::quiet`): faster for graphs of many services, but a layer that switches
+    /// between thinned and not under load can overshoot its background load.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, schemars(example = false))]
+    pub fast_thinning: bool,
 }
 
 /// How faithfully requests are simulated.

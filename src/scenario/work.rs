@@ -251,7 +251,8 @@ fn request_parts(
     let entry_requests = mean_entry * seconds + burst_requests;
     if let Some(per_entry) = per_request.get(&traffic.entry) {
         let (field, why) = request_driver(scenario, peak, rates);
-        let events_per_entry_request = if step > 1.0 && scenario.fast_quiet_busy() > 0.0 {
+        let thinned = step > 1.0 && scenario.fast_thinning && scenario.fast_quiet_busy() > 0.0;
+        let events_per_entry_request = if thinned {
             let sampled = entry_requests / seconds.max(1e-9) / step;
             thinned_events_per_second(&scenario.layers, &traffic.entry, sampled)
                 / sampled.max(1e-12)
