@@ -336,6 +336,7 @@ impl World {
                 if let Some(warmth) = warmth {
                     instance.cache_lookups = warmth;
                 }
+                self.sync_brief(id);
             }
         }
     }
@@ -413,6 +414,8 @@ impl World {
         if let Some(warmth) = warmth {
             promoted.cache_lookups = warmth;
         }
+        self.sync_brief(promote);
+        self.sync_brief(demote);
     }
 
     /// Whether `cohort` of `cluster` has registered instances, all warm: warm-up over,
@@ -496,6 +499,7 @@ impl World {
                 };
                 self.clusters[cluster].demote(extra, now);
                 self.instances[extra.index()].rep = false;
+                self.sync_brief(extra);
             }
         }
     }
@@ -788,10 +792,11 @@ impl World {
         // A registered representative stands for `registered ÷ representatives` of its
         // cohort; one that has left keeps the weight it had.
         for id in &self.alive {
-            let instance = &mut self.instances[id.index()];
-            if !instance.rep || instance.phase == Phase::Terminated {
+            let brief = self.briefs[id.index()];
+            if !brief.rep || brief.phase == Phase::Terminated {
                 continue;
             }
+            let instance = &mut self.instances[id.index()];
             let cohort =
                 self.clusters[instance.cluster.index()].cohorts[usize::from(instance.cohort)];
             if cohort.reps > 0 && self.clusters[instance.cluster.index()].is_registered(*id) {
@@ -828,10 +833,11 @@ impl World {
             busy[self.clusters[index].layer.index()] += scaled;
         }
         for id in &self.alive {
-            let instance = &mut self.instances[id.index()];
-            if !instance.rep || instance.phase == Phase::Terminated {
+            let brief = self.briefs[id.index()];
+            if !brief.rep || brief.phase == Phase::Terminated {
                 continue;
             }
+            let instance = &mut self.instances[id.index()];
             let stats = instance.station.stats_at(now);
             let delta = stats.area_busy.saturating_sub(instance.busy_seen_ns);
             instance.busy_seen_ns = stats.area_busy;

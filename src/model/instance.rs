@@ -153,6 +153,49 @@ impl Default for Impaired {
     }
 }
 
+/// What closing a window reads of an instance, kept apart from it in a compact
+/// array (see `World::briefs`): reading a whole [`Instance`] of every instance every
+/// simulated second was most of a quiet run's cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Brief {
+    pub(crate) phase: Phase,
+    pub(crate) rep: bool,
+    pub(crate) layer: LayerId,
+    pub(crate) cluster: ClusterId,
+    pub(crate) warm_at: SimTime,
+    /// Its workers (fixed at launch).
+    pub(crate) workers: u32,
+}
+
+impl Brief {
+    /// The instance's state at `now` (as [`Instance::state`]).
+    #[inline]
+    pub(crate) fn state(&self, now: SimTime) -> InstanceState {
+        match self.phase {
+            Phase::Launching => InstanceState::Launching,
+            Phase::Booting => InstanceState::Booting,
+            Phase::Serving if now < self.warm_at => InstanceState::Warming,
+            Phase::Serving => InstanceState::InService,
+            Phase::Draining => InstanceState::Draining,
+            Phase::Terminated => InstanceState::Terminated,
+        }
+    }
+}
+
+impl Instance {
+    /// Its [`Brief`].
+    pub(crate) fn brief(&self) -> Brief {
+        Brief {
+            phase: self.phase,
+            rep: self.rep,
+            layer: self.layer,
+            cluster: self.cluster,
+            warm_at: self.warm_at,
+            workers: self.station.servers(),
+        }
+    }
+}
+
 impl Impaired {
     /// Whether nothing impairs the instance (requests on their way aside).
     pub(crate) fn is_none(&self) -> bool {

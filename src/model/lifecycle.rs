@@ -49,6 +49,7 @@ impl World {
         }
         instance.phase = Phase::Booting;
         let layer = instance.layer;
+        self.sync_brief(id);
         let boot = self.layers[layer.index()]
             .boot_time
             .sample(&mut self.rng.lifecycle);
@@ -86,6 +87,7 @@ impl World {
         instance.refresh_phase = SimDuration::from_nanos(now.as_nanos());
         // Ribbon's list refresh starts a second after the application.
         instance.list_phase = SimDuration::from_nanos(now.as_nanos()) + BALANCER_LIST_INITIAL_DELAY;
+        self.sync_brief(id);
         self.start_spells(id, false);
         match balancer {
             Balancer::Elb {
@@ -126,6 +128,7 @@ impl World {
                 instance.sample_weight = weight;
             }
             self.instances[id.index()].rep = rep;
+            self.sync_brief(id);
             let cluster = self.instances[id.index()].cluster;
             self.sample_reps_on_register(cluster, id);
         }
@@ -207,6 +210,7 @@ impl World {
             Phase::Serving => {
                 instance.phase = Phase::Draining;
                 let drain = self.layers[instance.layer.index()].balancer.drain_time();
+                self.briefs[id.index()].phase = Phase::Draining;
                 let cluster = &mut self.clusters[cluster.index()];
                 cluster.members.retain(|m| *m != id);
                 cluster.deregister(id, now);
@@ -261,6 +265,8 @@ impl World {
         instance.terminated_at = now;
         let cluster = instance.cluster;
         let layer = instance.layer;
+        self.briefs[id.index()].phase = Phase::Terminated;
+        let instance = &mut self.instances[id.index()];
         let station = std::mem::replace(&mut instance.station, Station::new(1, 0));
         let mut station = station;
         let stats = station.stats_at(now);

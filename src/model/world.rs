@@ -163,6 +163,9 @@ pub struct World {
     pub(super) weight: u32,
     /// The fast mode's state, if the world runs in fast mode.
     pub(super) fast: Option<Box<super::fast::Fast>>,
+    /// Each instance's [`super::instance::Brief`], by id: kept in step with it by
+    /// [`World::sync_brief`] wherever its phase, warm-up or representation changes.
+    pub(super) briefs: Vec<super::instance::Brief>,
 }
 
 impl std::fmt::Debug for World {
@@ -235,6 +238,7 @@ impl World {
             scratch_layers: Vec::new(),
             weight: 1,
             fast: None,
+            briefs: Vec::new(),
         };
         let step = scenario.sampling_step();
         if step > 1 {
@@ -294,6 +298,7 @@ impl World {
                 let cohort = self.instances[id.index()].cohort;
                 let rep = self.clusters[cluster.index()].register(id, cohort, SimTime::ZERO);
                 self.instances[id.index()].rep = rep;
+                self.sync_brief(id);
             }
         }
     }
@@ -437,15 +442,24 @@ impl World {
             .retain(|id| self.instances[id.index()].phase != Phase::Terminated);
         let scaled_busy = self.is_fast().then(|| self.fast_window_end(now));
         let mut states = vec![[0u32; 6]; self.layers.len()];
+        let mut cluster_states = vec![[0u32; 6]; self.clusters.len()];
         let mut busy = vec![0u128; self.layers.len()];
         let mut workers_serving = vec![0u128; self.layers.len()];
+        // Instance by instance from the compact briefs; the instances themselves only
+        // at request level, for their busy workers.
         for id in &self.alive {
-            let instance = &mut self.instances[id.index()];
-            let layer = instance.layer.index();
-            states[layer][state_index(instance.state(now))] += 1;
-            busy[layer] += instance.station.stats_at(now).area_busy;
-            if instance.is_up() {
-                workers_serving[layer] += u128::from(instance.station.servers());
+            let brief = self.briefs[id.index()];
+            let (layer, state) = (brief.layer.index(), state_index(brief.state(now)));
+            states[layer][state] += 1;
+            // A draining instance has left its cluster's members.
+            if brief.phase != Phase::Draining {
+                cluster_states[brief.cluster.index()][state] += 1;
+            }
+            if matches!(brief.phase, Phase::Serving | Phase::Draining) {
+                workers_serving[layer] += u128::from(brief.workers);
+            }
+            if scaled_busy.is_none() {
+                busy[layer] += self.instances[id.index()].station.stats_at(now).area_busy;
             }
         }
         for index in 0..self.layers.len() {
@@ -488,9 +502,8 @@ impl World {
             if !cluster.retired {
                 let mut window = std::mem::take(&mut self.cluster_windows[index]);
                 window.latency = self.cluster_latency[index].take();
-                for id in &cluster.members {
-                    window.instances[state_index(self.instances[id.index()].state(now))] += 1;
-                }
+                // Its members are its alive instances.
+                window.instances = cluster_states[index];
                 self.observations.clusters[index].windows.push(window);
             }
         }
@@ -546,6 +559,12 @@ impl World {
         id
     }
 
+    /// Copies instance `id`'s phase, warm-up and representation into its brief.
+    #[inline]
+    pub(crate) fn sync_brief(&mut self, id: InstanceId) {
+        self.briefs[id.index()] = self.instances[id.index()].brief();
+    }
+
     /// Records a new instance of `cluster` in the `launching` phase (no event yet).
     pub(crate) fn new_instance(&mut self, cluster: ClusterId) -> InstanceId {
         let id =
@@ -584,6 +603,7 @@ impl World {
             outstanding_from_here: Default::default(),
             spells: None,
         });
+        self.briefs.push(self.instances[id.index()].brief());
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();
             self.instances[id.index()].cohort = self.clusters[cluster.index()].cohort_at(now);
