@@ -167,18 +167,24 @@ pub(crate) struct Brief {
     pub(crate) workers: u32,
 }
 
+/// The state at `now` of an instance in `phase`, warm from `warm_at`.
+#[inline]
+fn state_at(phase: Phase, warm_at: SimTime, now: SimTime) -> InstanceState {
+    match phase {
+        Phase::Launching => InstanceState::Launching,
+        Phase::Booting => InstanceState::Booting,
+        Phase::Serving if now < warm_at => InstanceState::Warming,
+        Phase::Serving => InstanceState::InService,
+        Phase::Draining => InstanceState::Draining,
+        Phase::Terminated => InstanceState::Terminated,
+    }
+}
+
 impl Brief {
     /// The instance's state at `now` (as [`Instance::state`]).
     #[inline]
     pub(crate) fn state(&self, now: SimTime) -> InstanceState {
-        match self.phase {
-            Phase::Launching => InstanceState::Launching,
-            Phase::Booting => InstanceState::Booting,
-            Phase::Serving if now < self.warm_at => InstanceState::Warming,
-            Phase::Serving => InstanceState::InService,
-            Phase::Draining => InstanceState::Draining,
-            Phase::Terminated => InstanceState::Terminated,
-        }
+        state_at(self.phase, self.warm_at, now)
     }
 }
 
@@ -206,14 +212,7 @@ impl Impaired {
 impl Instance {
     /// The state at `now`.
     pub(crate) fn state(&self, now: SimTime) -> InstanceState {
-        match self.phase {
-            Phase::Launching => InstanceState::Launching,
-            Phase::Booting => InstanceState::Booting,
-            Phase::Serving if now < self.warm_at => InstanceState::Warming,
-            Phase::Serving => InstanceState::InService,
-            Phase::Draining => InstanceState::Draining,
-            Phase::Terminated => InstanceState::Terminated,
-        }
+        state_at(self.phase, self.warm_at, now)
     }
 
     /// Whether it accepts connections (serving or draining).

@@ -38,8 +38,8 @@
 //! representatives`); it is drawn as an M/M/c wait is: zero with probability `1 −
 //! C(c, λh)`, else exponential with mean `Δ / C(c, λh)`. The request spends it on its
 //! way to the instance (outstanding there, holding no worker), so timeouts, retries
-//! and balancers see it. Busy workers (what autoscalers and reports read) are the
-//! representatives' busy time × `p`.
+//! and balancers see it. Busy workers (what autoscalers and reports read) follow the
+//! utilisation law: the real requests that reached the quiet cohort × `h`.
 //!
 //! # Thinned calls (experimental: `fast_thinning = true`)
 //! A quiet layer needs few sampled calls to measure what its callers see, and a
@@ -116,8 +116,6 @@ pub(crate) struct QuietQueue {
     pub(crate) wait_probability: f64,
     /// Mean extra wait of one that does, in ns.
     pub(crate) mean_wait_ns: f64,
-    /// Real load ÷ the representatives' own (`p`): their busy time is scaled by it.
-    pub(crate) load_factor: f64,
     /// The cluster's cohort that is quiet (its largest warm one); the others' (cold)
     /// representatives keep background arrivals.
     pub(crate) cohort: u16,
@@ -271,7 +269,6 @@ pub(crate) fn quiet_queue(load: QueueLoad, max_busy: f64) -> Option<QuietQueue> 
         } else {
             0.0
         },
-        load_factor: load.load_factor,
         cohort: 0,
     })
 }
