@@ -99,6 +99,16 @@ pub(crate) const TICK: SimDuration = SimDuration::from_millis(100);
 /// Time constant of the smoothed attempt rate, in seconds.
 const RATE_SMOOTHING_SECS: f64 = 1.0;
 
+/// The real attempts each sampled one stands for are measured over at least this
+/// many recent sampled attempts (see [`FastLayer::stands_for`]).
+const STANDS_FOR_ATTEMPTS: u64 = 16;
+
+/// With thinning, the real attempt rate is smoothed over at least this many sampled
+/// attempts (and at least [`RATE_SMOOTHING_SECS`]): a thinned layer's few heavy
+/// attempts would otherwise make it swing, and quiet waits, convex in the rate,
+/// would grow on average with the swings.
+const RATE_SMOOTHING_ATTEMPTS: f64 = 64.0;
+
 /// Views averaged for a cluster's traffic share behind discovery.
 const SHARE_VIEWS: u64 = 4;
 
@@ -163,6 +173,14 @@ pub(crate) struct FastLayer {
     attempt_rate: f64,
     /// Real attempts per second, smoothed.
     attempt_weight_rate: f64,
+    /// Real attempts each sampled one stands for, over the last
+    /// [`STANDS_FOR_ATTEMPTS`] or more (0: none yet). Not smoothed over seconds as the
+    /// real rate is: when thinning above switches, the weights of the attempts change
+    /// at once, and so must the sampled rate the background load tops up.
+    stands_for: f64,
+    /// Sampled attempts, and the real ones they stand for, since `stands_for` was set.
+    recent_attempts: u64,
+    recent_weight: u64,
     /// Thinning of calls to it, and the recent calls drawn from (see `model::quiet`).
     pub(crate) thin: super::quiet::Thinning,
     /// Successful call latencies of the last window with any: `(cumulative count, low
@@ -182,6 +200,11 @@ pub(crate) struct FastLayer {
 }
 
 impl FastLayer {
+    /// Share of the calls resolved in the last window with any that failed.
+    pub(crate) fn failure_probability(&self) -> f64 {
+        self.failure_probability
+    }
+
     /// A sampled call to this layer failed after `latency`.
     pub(crate) fn failed_call(&mut self, latency: SimDuration) {
         self.window_failed += 1;
@@ -559,25 +582,52 @@ impl World {
         let step = fast.step;
         let tick_secs = TICK.as_secs_f64();
         let alpha = 1.0 - (-tick_secs / RATE_SMOOTHING_SECS).exp();
-        // Per layer: sampled attempts per second, and the real attempts each stands for
-        // on average (the sampling step, times any thinning above).
+        // Per layer: sampled attempts per second at the weights now in effect, and the
+        // real attempts each stands for (the sampling step, times any thinning above).
+        // Without thinning, every sampled attempt stands for the step: both rates are
+        // smoothed alike. With it, the real rate is smoothed but the weight is the
+        // recent attempts' own, so that a switch of thinning above changes the sampled
+        // rate expected at once (a smoothed sampled rate would lag, and the background
+        // load topping it up would overshoot for a second).
+        let thinning = fast.thinning;
         let rates: Vec<(f64, f64)> = fast
             .layers
             .iter_mut()
             .map(|l| {
                 let measured = l.attempts_since_tick as f64 / tick_secs;
                 let weight = l.attempt_weight_since_tick as f64 / tick_secs;
+                l.recent_attempts += l.attempts_since_tick;
+                l.recent_weight += l.attempt_weight_since_tick;
                 l.attempts_since_tick = 0;
                 l.attempt_weight_since_tick = 0;
+                if l.recent_attempts >= STANDS_FOR_ATTEMPTS {
+                    l.stands_for = (l.recent_weight as f64 / l.recent_attempts as f64).max(1.0);
+                    l.recent_attempts = 0;
+                    l.recent_weight = 0;
+                }
                 l.attempt_rate += alpha * (measured - l.attempt_rate);
-                l.attempt_weight_rate += alpha * (weight - l.attempt_weight_rate);
+                let weight_alpha = if thinning && l.attempt_rate > 0.0 {
+                    let secs = (RATE_SMOOTHING_ATTEMPTS / l.attempt_rate).max(RATE_SMOOTHING_SECS);
+                    1.0 - (-tick_secs / secs).exp()
+                } else {
+                    alpha
+                };
+                l.attempt_weight_rate += weight_alpha * (weight - l.attempt_weight_rate);
                 l.thin.tick(tick_secs, alpha);
-                let stands_for = if l.attempt_rate > 0.0 {
-                    (l.attempt_weight_rate / l.attempt_rate).max(1.0)
+                if !thinning {
+                    let stands_for = if l.attempt_rate > 0.0 {
+                        (l.attempt_weight_rate / l.attempt_rate).max(1.0)
+                    } else {
+                        f64::from(step)
+                    };
+                    return (l.attempt_rate, stands_for);
+                }
+                let stands_for = if l.stands_for > 0.0 {
+                    l.stands_for
                 } else {
                     f64::from(step)
                 };
-                (l.attempt_rate, stands_for)
+                (l.attempt_weight_rate / stands_for, stands_for)
             })
             .collect();
         for (index, &(rate, stands_for)) in rates.iter().enumerate() {
@@ -791,11 +841,8 @@ impl World {
         self.draw_caller_phases();
         // A registered representative stands for `registered ÷ representatives` of its
         // cohort; one that has left keeps the weight it had.
-        for id in &self.alive {
-            let brief = self.briefs[id.index()];
-            if !brief.rep || brief.phase == Phase::Terminated {
-                continue;
-            }
+        let reps: Vec<InstanceId> = self.live_reps.iter().copied().collect();
+        for id in &reps {
             let instance = &mut self.instances[id.index()];
             let cohort =
                 self.clusters[instance.cluster.index()].cohorts[usize::from(instance.cohort)];
@@ -832,11 +879,7 @@ impl World {
             self.clusters[index].sample.busy_scaled_ns += scaled;
             busy[self.clusters[index].layer.index()] += scaled;
         }
-        for id in &self.alive {
-            let brief = self.briefs[id.index()];
-            if !brief.rep || brief.phase == Phase::Terminated {
-                continue;
-            }
+        for id in &reps {
             let instance = &mut self.instances[id.index()];
             let stats = instance.station.stats_at(now);
             let delta = stats.area_busy.saturating_sub(instance.busy_seen_ns);
@@ -901,7 +944,7 @@ impl World {
             if cluster.sampled() && !cluster.retired && !cluster.members.is_empty() {
                 for _ in 0..PHASE_SAMPLE {
                     let member = cluster.members[fast.rng.random_range(0..cluster.members.len())];
-                    let member = &self.instances[member.index()];
+                    let member = &self.briefs[member.index()];
                     if member.phase == Phase::Serving {
                         phases.push((member.refresh_phase, member.list_phase));
                     }

@@ -165,6 +165,10 @@ pub(crate) struct Brief {
     pub(crate) warm_at: SimTime,
     /// Its workers (fixed at launch).
     pub(crate) workers: u32,
+    /// Its refresh phases as a caller (see [`Instance::refresh_phase`]), which callers
+    /// in fast mode draw from a sample of members every window.
+    pub(crate) refresh_phase: SimDuration,
+    pub(crate) list_phase: SimDuration,
 }
 
 /// The state at `now` of an instance in `phase`, warm from `warm_at`.
@@ -198,6 +202,8 @@ impl Instance {
             cluster: self.cluster,
             warm_at: self.warm_at,
             workers: self.station.servers(),
+            refresh_phase: self.refresh_phase,
+            list_phase: self.list_phase,
         }
     }
 }

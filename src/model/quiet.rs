@@ -41,22 +41,37 @@
 //! and balancers see it. Busy workers (what autoscalers and reports read) follow the
 //! utilisation law: the real requests that reached the quiet cohort × `h`.
 //!
-//! # Thinned calls (experimental: `fast_thinning = true`)
+//! # Thinned calls (`fast_thinning = true`)
 //! A quiet layer needs few sampled calls to measure what its callers see, and a
 //! sampled call costs its whole subtree. So every tick, a layer (not the entry)
 //! whose clusters with members are all quiet, and below which every layer is steady
-//! (one cluster with members, a healthy release, no impairment: nothing being rolled
-//! out or broken), is *thinned*: of the `d` sampled calls per second offered to it,
-//! one in `F = ⌊d / 32⌋` is made and stands for `F` (its weight, and that of every
-//! attempt, job and call below it, is multiplied by `F`: every count of the run adds
-//! weights, so totals stay unbiased, as with the sampling step itself); each of the
-//! others takes an outcome (duration, success or failure) drawn from the layer's
-//! last 4 096 calls made, and costs one event. A caller's job still waits for the
+//! (one cluster with members, a healthy release, no impairment, and its callers saw
+//! at most 0.5% of their calls fail in the last window: nothing being rolled out or
+//! broken), is *thinned*: of the `d` sampled calls per second offered to it, one in
+//! `F` is made and stands for `F` (its weight, and that of every attempt, job and
+//! call below it, is multiplied by `F`: every count of the run adds weights, so
+//! totals stay unbiased, as with the sampling step itself); each of the others takes
+//! an outcome (duration, success or failure) drawn from the layer's calls made in
+//! the last 10 seconds (at least its last 256), and costs one event. `F` is a power
+//! of two chosen so that about
+//! [`crate::scenario::document::THINNED_CALLS_PER_SECOND`] calls a second are made:
+//! halved at once when fewer than ¾ of that would be, doubled at most every 2 s when
+//! more than 2½ times would (noise in `d` must not switch it back and forth, and the
+//! rates measured below must follow a change). A caller's job still waits for the
 //! slowest of its calls, so fan-out and its tail are kept; drawn outcomes are
 //! independent draws, so a slow instance below does not slow many callers at once
-//! more than a real fleet's would. A rollout or a defect anywhere below turns the
-//! thinning of every layer above it off within a tick, so that its judges see every
-//! sampled request and its failures reach the entry as they happen.
+//! more than a real fleet's would. A rollout, a defect or failing calls anywhere
+//! below turn the thinning of every layer above off within a tick, so that judges see
+//! every sampled request and failures reach the entry as they happen.
+//!
+//! Thinning changes the weights of the attempts below at once; what background
+//! load must top up (see [`super::fast`]) follows: the real rate is smoothed (over a
+//! second, or 64 sampled attempts if that is longer: a few heavy attempts would make
+//! it swing, and a quiet wait, convex in the rate, would grow with the swings), but
+//! the weight each sampled attempt stands for is that of the last 16, so the sampled
+//! rate expected follows a switch within a few attempts. (A first version smoothed
+//! the sampled rate too: when thinning switched off it lagged, background load
+//! overshot for a second, and at the 32-service model's peak the overload fed itself.)
 //!
 //! # Why it is accurate, and where it is not
 //! At the loads allowed, waits are a small part of a request's time (at 40% busy, 6
@@ -71,18 +86,14 @@
 //!   that it is full is negligible).
 //! - The switch is made per tick on smoothed rates: a sudden surge is met by the
 //!   formula for up to a tick and a smoothing time before background arrivals return.
-//! - A thinned layer's outcomes are those of its last 4 096 calls made (about two
-//!   minutes at 32 a second): a change there that the rules above do not see (a
-//!   layer's load creeping up within the threshold) reaches its callers that late.
+//! - A thinned layer's outcomes are those of its last 10 seconds of calls made (at
+//!   least 256: 16 seconds at 16 a second): a change there that the rules above do
+//!   not see (a layer's load creeping up within the threshold) reaches its callers
+//!   that late, and an incident below 0.5% failures is replayed that long.
 //! - Counts of a thinned layer and those below vary `F` times more than with every
-//!   sampled call made (their means are unbiased).
-//! - **Why it is off by default**: when a layer's thinning switches off (a load
-//!   crossing the threshold, a rollout starting below), the weights of the calls below
-//!   drop at once while the smoothed mean weight behind `p` (see [`super::fast`])
-//!   lags by about a second, so clusters that are not quiet get up to `F` times their
-//!   background load for that second; on the generated 32-service model at its peak
-//!   that overload fed itself (edge availability 98.5% against 100% with every call
-//!   made). Until `p` follows the weights in effect, thinning is an opt-in.
+//!   sampled call made (their means are unbiased); so do its latencies over a few
+//!   minutes, and an hour's p99, made of its worst minutes, comes out a few percent
+//!   higher.
 //!
 //! Measured (`tests/quiet_clusters_agree_with_background_load.rs`): on the
 //! 32-service model at its evening peak, every layer's availability, mean, p50 and
@@ -102,6 +113,21 @@ use crate::scenario::balancer::Algorithm;
 const RECENT_CALLS: usize = 4096;
 
 use crate::scenario::document::THINNED_CALLS_PER_SECOND;
+
+/// Thinned calls' outcomes are drawn from the calls made in about this many
+/// seconds…
+const DRAWN_FROM_SECS: f64 = 10.0;
+
+/// …but from at least this many calls.
+const DRAWN_FROM_CALLS: usize = 256;
+
+/// A layer whose callers saw more than this share of their calls fail in the last
+/// window is not steady: its failures, and those they cause above, are simulated
+/// call by call (a thinned layer would replay them from its recent calls).
+const STEADY_MAX_FAILURES: f64 = 0.005;
+
+/// A layer's thinning doubles at most once in this many ticks (2 s).
+const RAISE_EVERY_TICKS: u32 = 20;
 
 /// At most this thinning per layer.
 const MAX_THINNING: u32 = 64;
@@ -147,11 +173,16 @@ pub(crate) struct Thinning {
     /// One call in `factor` is made (0 or 1: every call).
     factor: u32,
     decisions_since_tick: u64,
+    /// Ticks since the factor last grew.
+    ticks_since_raised: u32,
     /// Calls decided per second, smoothed.
     decision_rate: f64,
     /// `(latency ns, failed)` of recent calls made, a ring.
     recent: Vec<(u64, bool)>,
     next: usize,
+    /// Outcomes are drawn from this many of the most recent calls: those of the last
+    /// [`DRAWN_FROM_SECS`], but at least [`DRAWN_FROM_CALLS`].
+    drawn_from: usize,
 }
 
 impl Thinning {
@@ -165,7 +196,9 @@ impl Thinning {
         if rng.random_range(0..self.factor) == 0 {
             return Thinned::Made(self.factor);
         }
-        let (nanos, failed) = self.recent[rng.random_range(0..self.recent.len())];
+        // The ring is full while thinning (see `set`): `next` is its oldest entry.
+        let back = rng.random_range(0..self.drawn_from.clamp(1, self.recent.len()));
+        let (nanos, failed) = self.recent[(self.next + RECENT_CALLS - 1 - back) % RECENT_CALLS];
         Thinned::Drawn {
             latency: SimDuration::from_nanos(nanos),
             failed,
@@ -189,16 +222,36 @@ impl Thinning {
         let measured = self.decisions_since_tick as f64 / tick_secs;
         self.decisions_since_tick = 0;
         self.decision_rate += alpha * (measured - self.decision_rate);
+        self.ticks_since_raised = self.ticks_since_raised.saturating_add(1);
+        let made_per_second = self.decision_rate / f64::from(self.factor.max(1));
+        self.drawn_from =
+            ((made_per_second * DRAWN_FROM_SECS) as usize).clamp(DRAWN_FROM_CALLS, RECENT_CALLS);
     }
 
     /// Thins the layer's calls (if `allowed` and its recent calls are known) so that
-    /// about [`THINNED_CALLS_PER_SECOND`] are made.
+    /// about [`THINNED_CALLS_PER_SECOND`] are made: by a power of two, halved when
+    /// fewer than ¾ of that rate would be made and doubled when more than 2½ times
+    /// would, so that noise in the rate does not switch it back and forth.
     fn set(&mut self, allowed: bool) {
-        self.factor = if allowed && self.recent.len() == RECENT_CALLS {
-            ((self.decision_rate / THINNED_CALLS_PER_SECOND).floor() as u32).clamp(1, MAX_THINNING)
-        } else {
-            1
-        };
+        if !allowed || self.recent.len() < RECENT_CALLS {
+            self.factor = 1;
+            return;
+        }
+        let wanted = self.decision_rate / THINNED_CALLS_PER_SECOND;
+        let mut factor = self.factor.max(1);
+        while factor > 1 && wanted < 0.75 * f64::from(factor) {
+            factor /= 2;
+        }
+        // Grows by one doubling at a time, so that the rates measured below (smoothed
+        // over a second or more) can follow.
+        if factor < MAX_THINNING
+            && wanted >= 2.5 * f64::from(factor)
+            && self.ticks_since_raised >= RAISE_EVERY_TICKS
+        {
+            factor *= 2;
+            self.ticks_since_raised = 0;
+        }
+        self.factor = factor;
     }
 }
 
@@ -362,7 +415,11 @@ impl World {
         let (Some(c), None) = (with_members.next(), with_members.next()) else {
             return false;
         };
-        l.releases[c.version as usize] == super::release::Release::healthy()
+        let failing = self.fast.as_ref().is_some_and(|fast| {
+            fast.layers[layer.index()].failure_probability() > STEADY_MAX_FAILURES
+        });
+        !failing
+            && l.releases[c.version as usize] == super::release::Release::healthy()
             && c.rep_entries
                 .iter()
                 .filter(|e| e.until == SimTime::MAX)
@@ -511,5 +568,77 @@ mod tests {
             (got - expected).abs() < 0.02 * expected,
             "{got} vs {expected}"
         );
+    }
+
+    /// A thinning fed `per_second` decisions a second for `ticks` ticks.
+    fn run_ticks(thin: &mut Thinning, per_second: f64, ticks: u32) {
+        for _ in 0..ticks {
+            thin.decisions_since_tick = (per_second * 0.1) as u64;
+            thin.tick(0.1, 1.0);
+            thin.set(true);
+        }
+    }
+
+    fn full_ring() -> Thinning {
+        let mut thin = Thinning::default();
+        for k in 0..RECENT_CALLS as u64 {
+            thin.note_call(SimDuration::from_nanos(k), false);
+        }
+        thin
+    }
+
+    #[test]
+    fn thinning_grows_one_doubling_at_a_time_and_shrinks_at_once() {
+        let mut thin = full_ring();
+        // Enough decisions for the largest factor: it is reached a doubling per 2 s.
+        run_ticks(&mut thin, 1e6, RAISE_EVERY_TICKS);
+        assert_eq!(thin.factor, 2);
+        run_ticks(&mut thin, 1e6, RAISE_EVERY_TICKS - 1);
+        assert_eq!(thin.factor, 2, "no second doubling within 2 s");
+        run_ticks(&mut thin, 1e6, 6 * RAISE_EVERY_TICKS);
+        assert_eq!(thin.factor, MAX_THINNING);
+        // Decisions drop 16-fold: halved at once until enough calls are made again.
+        let wanted = 1e6 / THINNED_CALLS_PER_SECOND;
+        let per_second = THINNED_CALLS_PER_SECOND * f64::from(MAX_THINNING) / 16.0;
+        assert!(per_second < wanted);
+        run_ticks(&mut thin, per_second, 1);
+        let made = per_second / f64::from(thin.factor);
+        assert!(
+            made >= 0.75 * THINNED_CALLS_PER_SECOND,
+            "{made} made a second"
+        );
+        // Noise within the band leaves it alone.
+        let factor = thin.factor;
+        for k in 0..100 {
+            let wobble = if k % 2 == 0 { 1.4 } else { 0.8 };
+            run_ticks(&mut thin, per_second * wobble, 1);
+            assert_eq!(thin.factor, factor);
+        }
+        // Not allowed: every call made.
+        thin.set(false);
+        assert_eq!(thin.factor, 1);
+    }
+
+    #[test]
+    fn thinned_calls_draw_from_the_most_recent_calls_made() {
+        let mut thin = full_ring();
+        run_ticks(&mut thin, 1e6, 10 * RAISE_EVERY_TICKS);
+        // Few calls made a second: the last DRAWN_FROM_CALLS are drawn from.
+        run_ticks(&mut thin, THINNED_CALLS_PER_SECOND, 1);
+        thin.factor = 2;
+        thin.tick(0.1, 0.0);
+        assert_eq!(thin.drawn_from, DRAWN_FROM_CALLS);
+        let mut rng = crate::engine::RngStreams::new(3).stream("thin");
+        let newest = RECENT_CALLS as u64 - 1;
+        let oldest_drawn = newest + 1 - DRAWN_FROM_CALLS as u64;
+        let mut drawn = 0;
+        for _ in 0..20_000 {
+            if let Thinned::Drawn { latency, .. } = thin.thin_or_draw(&mut rng) {
+                let k = latency.as_nanos();
+                assert!((oldest_drawn..=newest).contains(&k), "call {k} is too old");
+                drawn += 1;
+            }
+        }
+        assert!(drawn > 8_000, "about half the calls are drawn ({drawn})");
     }
 }

@@ -166,6 +166,10 @@ pub struct World {
     /// Each instance's [`super::instance::Brief`], by id: kept in step with it by
     /// [`World::sync_brief`] wherever its phase, warm-up or representation changes.
     pub(super) briefs: Vec<super::instance::Brief>,
+    /// Fast mode: the representatives not terminated, in id order (as in `alive`), so
+    /// that closing a window reads them, not the whole fleet. Kept by
+    /// [`World::sync_brief`].
+    pub(super) live_reps: std::collections::BTreeSet<InstanceId>,
 }
 
 impl std::fmt::Debug for World {
@@ -239,6 +243,7 @@ impl World {
             weight: 1,
             fast: None,
             briefs: Vec::new(),
+            live_reps: std::collections::BTreeSet::new(),
         };
         let step = scenario.sampling_step();
         if step > 1 {
@@ -439,7 +444,7 @@ impl World {
         let now = self.now();
         let window_ns = WINDOW.as_nanos() as u128;
         self.alive
-            .retain(|id| self.instances[id.index()].phase != Phase::Terminated);
+            .retain(|id| self.briefs[id.index()].phase != Phase::Terminated);
         let scaled_busy = self.is_fast().then(|| self.fast_window_end(now));
         let mut states = vec![[0u32; 6]; self.layers.len()];
         let mut cluster_states = vec![[0u32; 6]; self.clusters.len()];
@@ -562,7 +567,18 @@ impl World {
     /// Copies instance `id`'s phase, warm-up and representation into its brief.
     #[inline]
     pub(crate) fn sync_brief(&mut self, id: InstanceId) {
-        self.briefs[id.index()] = self.instances[id.index()].brief();
+        let brief = self.instances[id.index()].brief();
+        let old = std::mem::replace(&mut self.briefs[id.index()], brief);
+        let live_rep = |b: &super::instance::Brief| b.rep && b.phase != Phase::Terminated;
+        match (live_rep(&old), live_rep(&brief)) {
+            (false, true) => {
+                self.live_reps.insert(id);
+            }
+            (true, false) => {
+                self.live_reps.remove(&id);
+            }
+            _ => {}
+        }
     }
 
     /// Records a new instance of `cluster` in the `launching` phase (no event yet).
@@ -603,7 +619,12 @@ impl World {
             outstanding_from_here: Default::default(),
             spells: None,
         });
-        self.briefs.push(self.instances[id.index()].brief());
+        let brief = self.instances[id.index()].brief();
+        debug_assert!(
+            !brief.rep,
+            "an instance is made a representative when it registers"
+        );
+        self.briefs.push(brief);
         if self.clusters[cluster.index()].sampled() {
             let now = self.scheduler.now();
             self.instances[id.index()].cohort = self.clusters[cluster.index()].cohort_at(now);

@@ -116,7 +116,7 @@ pub const DEFAULT_FAST_QUIET_BUSY: f64 = 0.6;
 
 /// Fast mode: a thinned layer (see `model::quiet`) still receives about this many
 /// sampled calls per second, made in full.
-pub const THINNED_CALLS_PER_SECOND: f64 = 32.0;
+pub const THINNED_CALLS_PER_SECOND: f64 = 16.0;
 
 /// `fidelity = "auto"` runs fast when the largest layer starts with at least this many
 /// instances (the smallest size at which the fast mode was measured against request
