@@ -11,7 +11,7 @@ use super::client::retry_delay;
 use super::fast::ClusterEvent;
 use super::ids::{InstanceId, LayerId};
 use super::observe::count_cause_n;
-use super::request::{Call, Caller, FailureCause, Job, JobStage};
+use super::request::{Call, Caller, DrawnBatch, FailureCause, Job, JobStage};
 use super::slab::Handle;
 use super::world::{Event, World};
 
@@ -31,8 +31,22 @@ impl World {
                     weight = weight.saturating_mul(thinning);
                 }
                 super::quiet::Thinned::Drawn { latency, failed } => {
-                    self.scheduler
-                        .schedule_at(now + latency, Event::DrawnCallDone { job, failed });
+                    match &mut self.drawn_batch {
+                        // One event for all of a job's drawn calls (see `service_done`).
+                        Some(batch) if batch.job == job => {
+                            batch.latency = batch.latency.max(latency);
+                            batch.failed |= failed;
+                            batch.calls += 1;
+                        }
+                        _ => self.scheduler.schedule_at(
+                            now + latency,
+                            Event::DrawnCallDone {
+                                job,
+                                failed,
+                                calls: 1,
+                            },
+                        ),
+                    }
                     return;
                 }
             }
@@ -344,6 +358,14 @@ impl World {
         let job = self.jobs.get_mut(job_handle).expect("checked above");
         job.stage = JobStage::Waiting;
         job.pending_calls = misses.len() as u32;
+        // The calls whose outcomes a thinned layer draws are over together, when the
+        // longest of them is (the job waits for all its calls): one event.
+        self.drawn_batch = Some(DrawnBatch {
+            job: job_handle,
+            latency: SimDuration::ZERO,
+            failed: false,
+            calls: 0,
+        });
         for &target in &misses {
             self.issue_call(
                 target,
@@ -355,6 +377,18 @@ impl World {
             );
         }
         self.scratch_layers = misses;
+        if let Some(batch) = self.drawn_batch.take()
+            && batch.calls > 0
+        {
+            self.scheduler.schedule_at(
+                self.now() + batch.latency,
+                Event::DrawnCallDone {
+                    job: job_handle,
+                    failed: batch.failed,
+                    calls: batch.calls,
+                },
+            );
+        }
     }
 
     /// The job leaves its instance: succeeded, or failed with `failure`. Its worker
@@ -550,17 +584,17 @@ impl World {
             }
         }
         if let Caller::Job { job, .. } = call.caller {
-            self.downstream_resolved(job, failure.is_some());
+            self.downstream_resolved(job, failure.is_some(), 1);
         }
     }
 
     /// One of a job's downstream calls is over.
-    pub(crate) fn downstream_resolved(&mut self, job_handle: Handle, failed: bool) {
+    pub(crate) fn downstream_resolved(&mut self, job_handle: Handle, failed: bool, calls: u32) {
         let Some(job) = self.jobs.get_mut(job_handle) else {
             return; // the job died with its instance; nobody waits for this call
         };
         job.downstream_failed |= failed;
-        job.pending_calls -= 1;
+        job.pending_calls -= calls;
         if job.pending_calls == 0 {
             let failure = job.downstream_failed.then_some(FailureCause::Downstream);
             self.complete_job(job_handle, failure);

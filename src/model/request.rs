@@ -113,6 +113,16 @@ pub(crate) enum JobStage {
     Waiting,
 }
 
+/// Fast mode: the calls of one job whose outcomes thinned layers drew (see
+/// `model::quiet`), over together when the longest is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DrawnBatch {
+    pub(crate) job: Handle,
+    pub(crate) latency: SimDuration,
+    pub(crate) failed: bool,
+    pub(crate) calls: u32,
+}
+
 /// One attempt on one instance.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {

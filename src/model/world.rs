@@ -85,7 +85,11 @@ pub(crate) enum Event {
     SampledCallsDone { job: Handle },
     /// Fast mode: a call to a thinned layer, whose outcome was drawn, is over (see
     /// `model::quiet`).
-    DrawnCallDone { job: Handle, failed: bool },
+    DrawnCallDone {
+        job: Handle,
+        failed: bool,
+        calls: u32,
+    },
 }
 
 /// Independent random streams, one per concern, so that changing one part of a model
@@ -159,6 +163,8 @@ pub struct World {
     pub(super) jobs_peak: usize,
     /// A reusable buffer for the layers a job calls (no allocation per job).
     pub(super) scratch_layers: Vec<LayerId>,
+    /// Fast mode: the drawn calls of the job whose calls are being issued.
+    pub(super) drawn_batch: Option<super::request::DrawnBatch>,
     /// Real requests each simulated one stands for: 1, or the fast mode's step.
     pub(super) weight: u32,
     /// The fast mode's state, if the world runs in fast mode.
@@ -240,6 +246,7 @@ impl World {
             cluster_latency: Vec::new(),
             jobs_peak: 0,
             scratch_layers: Vec::new(),
+            drawn_batch: None,
             weight: 1,
             fast: None,
             briefs: Vec::new(),
@@ -427,7 +434,9 @@ impl World {
                 generation,
             } => self.background_arrival(cluster, generation),
             Event::SampledCallsDone { job } => self.sampled_calls_done(job),
-            Event::DrawnCallDone { job, failed } => self.downstream_resolved(job, failed),
+            Event::DrawnCallDone { job, failed, calls } => {
+                self.downstream_resolved(job, failed, calls)
+            }
         }
     }
 
